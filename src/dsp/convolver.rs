@@ -1,0 +1,1298 @@
+//! Zero-latency, non-uniformly partitioned convolution with time-distributed FFT work and
+//! clickless kernel hand-over.
+//!
+//! # Structure
+//! The impulse response `h` is cut into a *head* and a sequence of *stages*:
+//!
+//! * **Head** `h[0..D)` is applied in the time domain as a direct-form FIR over a contiguous
+//!   history buffer (the last `D-1` inputs followed by the current segment), so output sample
+//!   `n` is available as soon as input sample `n` is. The history is moved once per segment
+//!   (`D-1` samples), never rotated per sample.
+//! * **Stage k** has block size `N_k`, starts at IR offset `O_k` and holds `P_k` partitions of
+//!   `N_k` samples. It is a uniformly partitioned overlap-save convolver (UPOLS) with its own
+//!   frequency-domain delay line (FDL) of input spectra: every `N_k` samples the last `2 N_k`
+//!   inputs are transformed, multiplied with the `P_k` precomputed IR spectra, summed and
+//!   transformed back; the last `N_k` samples are the stage's contribution to output times
+//!   `[t - N_k + O_k, t + O_k)` where `t` is the block boundary (Gardner, "Efficient
+//!   convolution without input-output delay", JAES 43(3), 1995; García, "Optimal filter
+//!   partition for efficient convolution with short input/output delay", AES 113, 2002;
+//!   Wefers, "Partitioned convolution algorithms for real-time auralization", 2015).
+//!
+//! The first stage has `O = N` and is computed in full at its boundary ("immediate"). Every
+//! later stage has `O >= 2N`, which leaves a whole period of slack: its job (forward FFTs,
+//! one complex multiply-accumulate step per partition, inverse FFTs) is spread over the `N`
+//! samples following the boundary, advanced at the end of every segment in proportion to the
+//! elapsed fraction of the period, weighted by each step's estimated cost. No call ever does
+//! a whole tail; there are no extra threads.
+//!
+//! The plan (head length, sizes, counts) is chosen by [`PartitionPlan::for_ir`] from a cost
+//! model calibrated on x86-64 with AVX2 (constants in [`CostModel`]).
+//!
+//! # Kernels and hand-over
+//! A [`Kernel`] holds the head taps and the partition spectra of one IR for a given plan. It is
+//! built anywhere (it allocates), then handed to the running convolver with
+//! [`Convolver::offer_kernel`]. The FDLs depend only on the plan, so the new kernel is fed the
+//! same input spectra as the old one; its output is exact as soon as every stage has finished
+//! one job with it (at most `O_k + N_k` samples, see [`Convolver::offer_kernel`]). From then on
+//! the output crossfades from the old kernel to the new one over a configurable time, and the
+//! old kernel is returned by [`Convolver::take_retired`] to be dropped off the audio thread.
+//!
+//! # Real-time contract
+//! After [`Convolver::new`], `process`, `offer_kernel`, `take_retired`, `set_crossfade` and
+//! `reset` do not allocate, lock or make system calls. Any call length works and the output
+//! does not depend on how the input is cut into calls.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use super::simd::{self, SimdLevel};
+
+/// Largest number of input or output channels.
+pub const MAX_CHANNELS: usize = 2;
+/// Largest number of convolution paths (true stereo: LL, LR, RL, RR).
+pub const MAX_PATHS: usize = 4;
+
+/// Relative costs used to choose a partition plan, in nanoseconds on the reference machine
+/// (2-core x86-64 with AVX2/FMA; measured with `cargo bench --bench convolution -- calibrate`).
+#[derive(Clone, Copy, Debug)]
+pub struct CostModel {
+    /// Per `n log2 n` of one real FFT (forward or inverse) of size `n`.
+    pub fft_ns: f64,
+    /// Per complex multiply-accumulate in the FDL product.
+    pub cmac_ns: f64,
+    /// Per real multiply-add of the direct-form head.
+    pub fir_ns: f64,
+    /// Fixed cost per segment (call-splitting, ring reads, head set-up).
+    pub segment_ns: f64,
+}
+
+impl Default for CostModel {
+    fn default() -> Self {
+        Self {
+            fft_ns: 0.12,
+            cmac_ns: 0.35,
+            fir_ns: 0.07,
+            segment_ns: 60.0,
+        }
+    }
+}
+
+/// One uniformly partitioned stage of a plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stage {
+    /// Block (and partition) size `N`, in samples; a power of two.
+    pub block: usize,
+    /// Offset `O` of the stage's first partition in the IR, in samples.
+    pub offset: usize,
+    /// Number of partitions `P`.
+    pub count: usize,
+}
+
+impl Stage {
+    /// Whether this stage must be computed in full at its block boundary (`O < 2N`) rather
+    /// than spread over the following period.
+    pub fn immediate(&self) -> bool {
+        self.offset < 2 * self.block
+    }
+}
+
+/// How an IR is cut into a direct-form head and FFT stages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionPlan {
+    /// Length `D` of the direct-form head, in samples. Also the segment length: calls are cut
+    /// at multiples of `D`.
+    pub head_len: usize,
+    /// Stages in increasing offset; contiguous (`O_{k+1} = O_k + P_k N_k`), `O_0 = D`.
+    pub stages: Vec<Stage>,
+    /// IR length covered by the plan, in samples.
+    pub capacity: usize,
+}
+
+/// Largest partition: bounds the biggest indivisible unit of work (one FFT of `2 * MAX_BLOCK`).
+pub const MAX_PARTITION: usize = 8192;
+
+impl PartitionPlan {
+    /// An explicit plan: a head of `head_len` taps followed by stages of the given block sizes,
+    /// each with the minimum partition count that gives the next one its slack, the last one
+    /// covering the rest of `capacity`.
+    ///
+    /// # Panics
+    /// If `head_len` is not a power of two or the sizes are not increasing powers of two
+    /// starting at `head_len`.
+    pub fn with_sizes(head_len: usize, sizes: &[usize], capacity: usize) -> Self {
+        assert!(head_len.is_power_of_two());
+        let mut stages: Vec<Stage> = Vec::new();
+        let mut offset = head_len;
+        for (i, &n) in sizes.iter().enumerate() {
+            assert!(n.is_power_of_two() && n >= head_len);
+            if i == 0 {
+                assert_eq!(n, head_len, "the first stage has the head's size");
+            } else {
+                assert!(n > sizes[i - 1]);
+            }
+            if offset >= capacity {
+                break;
+            }
+            if let Some(next) = sizes.get(i + 1) {
+                // Minimum count so that the next stage starts at >= 2 * next.
+                let need = (2 * next).saturating_sub(offset).div_ceil(n).max(1);
+                let to_end = (capacity - offset).div_ceil(n);
+                let count = need.min(to_end);
+                stages.push(Stage {
+                    block: n,
+                    offset,
+                    count,
+                });
+                offset += count * n;
+            } else {
+                let count = (capacity - offset).div_ceil(n);
+                stages.push(Stage {
+                    block: n,
+                    offset,
+                    count,
+                });
+                offset += count * n;
+            }
+        }
+        Self {
+            head_len,
+            stages,
+            capacity,
+        }
+    }
+
+    /// A uniformly partitioned plan (partition = `block`), with a direct head of `block` taps
+    /// for zero latency: the baseline the benchmark compares against.
+    pub fn uniform(block: usize, capacity: usize) -> Self {
+        let block = block.next_power_of_two();
+        Self::with_sizes(block, &[block], capacity)
+    }
+
+    /// Chooses the cheapest plan for an IR of `capacity` samples under `model`, for
+    /// `paths` convolution paths fed by `n_in` inputs into `n_out` outputs.
+    ///
+    /// Candidates: head (= first stage) sizes 32..=256, and every increasing subset of the
+    /// larger power-of-two block sizes up to [`MAX_PARTITION`]. Allocates.
+    pub fn for_ir(
+        capacity: usize,
+        paths: usize,
+        n_in: usize,
+        n_out: usize,
+        model: &CostModel,
+    ) -> Self {
+        let mut best: Option<(f64, PartitionPlan)> = None;
+        for head in [32usize, 64, 128, 256] {
+            let larger: Vec<usize> = (1..)
+                .map(|s| head << s)
+                .take_while(|&n| n <= MAX_PARTITION)
+                .collect();
+            for mask in 0u32..(1 << larger.len()) {
+                let mut sizes = vec![head];
+                sizes.extend(
+                    larger
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| mask & (1 << i) != 0)
+                        .map(|(_, &n)| n),
+                );
+                let plan = Self::with_sizes(head, &sizes, capacity.max(1));
+                let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
+                if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                    best = Some((cost, plan));
+                }
+            }
+        }
+        best.expect("at least one candidate").1
+    }
+
+    /// Modelled cost in nanoseconds per sample.
+    pub fn cost_ns_per_sample(
+        &self,
+        paths: usize,
+        n_in: usize,
+        n_out: usize,
+        m: &CostModel,
+    ) -> f64 {
+        let mut c = m.segment_ns / self.head_len as f64 + (paths * self.head_len) as f64 * m.fir_ns;
+        for s in &self.stages {
+            let n2 = 2.0 * s.block as f64;
+            let fft = m.fft_ns * n2 * n2.log2();
+            c += (n_in + n_out) as f64 * fft / s.block as f64;
+            c += (paths * s.count * (s.block + 1)) as f64 * m.cmac_ns / s.block as f64;
+        }
+        c
+    }
+
+    /// Largest block size in the plan (the head length if there are no stages).
+    pub fn max_block(&self) -> usize {
+        self.stages
+            .iter()
+            .map(|s| s.block)
+            .max()
+            .unwrap_or(self.head_len)
+    }
+
+    /// Samples after a kernel is offered until its output is exact (worst case over phases).
+    pub fn warmup_bound(&self) -> usize {
+        self.stages
+            .iter()
+            .map(|s| s.offset + s.block)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// How the IR's channels map inputs to outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrLayout {
+    /// One IR applied to every channel.
+    Mono,
+    /// Left IR on the left channel, right IR on the right.
+    Stereo,
+    /// Four IRs: LL, LR, RL, RR (input→output).
+    TrueStereo,
+}
+
+impl IrLayout {
+    /// The layout for an IR with `channels` channels (1, 2 or 4).
+    pub fn from_channels(channels: usize) -> Option<Self> {
+        match channels {
+            1 => Some(Self::Mono),
+            2 => Some(Self::Stereo),
+            4 => Some(Self::TrueStereo),
+            _ => None,
+        }
+    }
+}
+
+/// One input→output convolution path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Path {
+    /// Input channel index.
+    pub input: usize,
+    /// Output channel index.
+    pub output: usize,
+    /// Index into the kernel's IR channels.
+    pub ir: usize,
+}
+
+fn routing(layout: IrLayout, n_in: usize, n_out: usize) -> Vec<Path> {
+    let mut paths = Vec::new();
+    for o in 0..n_out {
+        match layout {
+            IrLayout::Mono => paths.push(Path {
+                input: o.min(n_in - 1),
+                output: o,
+                ir: 0,
+            }),
+            IrLayout::Stereo => paths.push(Path {
+                input: o.min(n_in - 1),
+                output: o,
+                ir: o.min(1),
+            }),
+            IrLayout::TrueStereo => {
+                for i in 0..n_in {
+                    // LL=0, LR=1, RL=2, RR=3
+                    paths.push(Path {
+                        input: i,
+                        output: o,
+                        ir: 2 * i.min(1) + o.min(1),
+                    });
+                }
+            }
+        }
+    }
+    paths
+}
+
+struct StageKernel {
+    /// Partitions containing any of the IR (the rest are skipped).
+    active: usize,
+    /// Spectra, indexed `[ir_channel][partition * bins + bin]`, pre-scaled by `1 / (2N)`.
+    re: Vec<Vec<f32>>,
+    im: Vec<Vec<f32>>,
+}
+
+/// The precomputed form of one IR for one [`PartitionPlan`]: reversed head taps and
+/// partition spectra. Built off the audio thread; moved into the convolver whole.
+pub struct Kernel {
+    plan: PartitionPlan,
+    n_in: usize,
+    n_out: usize,
+    paths: Vec<Path>,
+    ir_len: usize,
+    /// Head taps reversed, `[ir_channel][D]`.
+    head_rev: Vec<Vec<f32>>,
+    stages: Vec<StageKernel>,
+}
+
+impl Kernel {
+    /// Builds a kernel for `ir` (one slice per IR channel: 1, 2 or 4, equal lengths, at most
+    /// `plan.capacity` samples) routed from `n_in` inputs to `n_out` outputs. Allocates and
+    /// plans FFTs: call it off the audio thread.
+    ///
+    /// # Panics
+    /// If the channel count or lengths are invalid or longer than the plan's capacity.
+    pub fn new(plan: &PartitionPlan, ir: &[&[f32]], n_in: usize, n_out: usize) -> Self {
+        let layout = IrLayout::from_channels(ir.len()).expect("IR must have 1, 2 or 4 channels");
+        assert!((1..=MAX_CHANNELS).contains(&n_in) && (1..=MAX_CHANNELS).contains(&n_out));
+        let ir_len = ir[0].len();
+        assert!(
+            ir.iter().all(|c| c.len() == ir_len),
+            "IR channels differ in length"
+        );
+        assert!(
+            ir_len <= plan.capacity,
+            "IR longer than the plan's capacity"
+        );
+        let d = plan.head_len;
+        let head_rev = ir
+            .iter()
+            .map(|c| {
+                (0..d)
+                    .map(|k| c.get(d - 1 - k).copied().unwrap_or(0.0))
+                    .collect()
+            })
+            .collect();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let stages = plan
+            .stages
+            .iter()
+            .map(|s| {
+                let n = s.block;
+                let bins = n + 1;
+                let fft = planner.plan_fft_forward(2 * n);
+                let mut buf = fft.make_input_vec();
+                let mut spec = fft.make_output_vec();
+                let scale = 1.0 / (2 * n) as f32;
+                let active = if ir_len > s.offset {
+                    (ir_len - s.offset).div_ceil(n).min(s.count)
+                } else {
+                    0
+                };
+                let mut re = Vec::with_capacity(ir.len());
+                let mut im = Vec::with_capacity(ir.len());
+                for c in ir {
+                    let mut cre = vec![0.0f32; s.count * bins];
+                    let mut cim = vec![0.0f32; s.count * bins];
+                    for p in 0..active {
+                        let start = s.offset + p * n;
+                        let end = (start + n).min(ir_len);
+                        buf.fill(0.0);
+                        buf[..end - start].copy_from_slice(&c[start..end]);
+                        fft.process(&mut buf, &mut spec).expect("sizes match");
+                        for (b, z) in spec.iter().enumerate() {
+                            cre[p * bins + b] = z.re * scale;
+                            cim[p * bins + b] = z.im * scale;
+                        }
+                    }
+                    re.push(cre);
+                    im.push(cim);
+                }
+                StageKernel { active, re, im }
+            })
+            .collect();
+        Self {
+            plan: plan.clone(),
+            n_in,
+            n_out,
+            paths: routing(layout, n_in, n_out),
+            ir_len,
+            head_rev,
+            stages,
+        }
+    }
+
+    /// IR length in samples.
+    pub fn ir_len(&self) -> usize {
+        self.ir_len
+    }
+
+    /// Approximate heap size in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let spectra: usize = self
+            .stages
+            .iter()
+            .map(|s| s.re.iter().map(|v| v.len() * 8).sum::<usize>())
+            .sum();
+        spectra + self.head_rev.iter().map(|v| v.len() * 4).sum::<usize>()
+    }
+}
+
+/// Crossfade curve used when a new kernel replaces the old one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrossfadeShape {
+    /// `g_old = 1 - x`, `g_new = x`: constant amplitude for correlated outputs (small edits).
+    Linear,
+    /// `g_old = cos(πx/2)`, `g_new = sin(πx/2)`: constant power for uncorrelated outputs
+    /// (a different room).
+    EqualPower,
+}
+
+#[derive(Default)]
+struct Slot {
+    kernel: Option<Box<Kernel>>,
+    /// Increments each time a kernel is installed; 0 means empty.
+    generation: u64,
+    /// Output accumulation ring per output channel, indexed by absolute time & mask.
+    ring: Vec<Vec<f32>>,
+}
+
+struct StageRt {
+    n: usize,
+    bins: usize,
+    offset: usize,
+    count: usize,
+    immediate: bool,
+    r2c: Arc<dyn RealToComplex<f32>>,
+    c2r: Arc<dyn ComplexToReal<f32>>,
+    /// Input spectra `[input][slot * bins + bin]`.
+    fdl_re: Vec<Vec<f32>>,
+    fdl_im: Vec<Vec<f32>>,
+    /// FDL slot holding the newest spectrum.
+    newest: usize,
+    /// Accumulators `[kernel_slot * MAX_CHANNELS + output][bin]`.
+    acc_re: Vec<Vec<f32>>,
+    acc_im: Vec<Vec<f32>>,
+    time_buf: Vec<f32>,
+    spec: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    /// Cost fraction completed before each step (monotone, starts at 0).
+    step_start: Vec<f32>,
+    job_active: bool,
+    job_t: u64,
+    job_done: usize,
+    /// Kernel generation per slot that this job computes for (0 = not participating).
+    job_gen: [u64; 2],
+}
+
+struct Fade {
+    to: usize,
+    /// Absolute time at which the new kernel's output is exact and the fade starts.
+    start: u64,
+}
+
+/// A zero-latency multichannel convolver. See the module documentation.
+pub struct Convolver {
+    plan: PartitionPlan,
+    n_in: usize,
+    n_out: usize,
+    simd: SimdLevel,
+    /// Samples processed since construction or `reset`.
+    time: u64,
+    /// Input rings `[input][time & in_mask]`.
+    in_ring: Vec<Vec<f32>>,
+    in_mask: usize,
+    out_mask: usize,
+    /// Head history `[input][D - 1 + D]`: last `D-1` inputs, then the current segment.
+    hist: Vec<Vec<f32>>,
+    stages: Vec<StageRt>,
+    slots: [Slot; 2],
+    /// Slot whose kernel is audible (if it has one).
+    active: usize,
+    fade: Option<Fade>,
+    fade_len: u64,
+    fade_shape: CrossfadeShape,
+    next_generation: u64,
+    retired: Option<Box<Kernel>>,
+    /// Per-segment output of each slot `[slot * MAX_CHANNELS + output][D]`.
+    seg_out: Vec<Vec<f32>>,
+}
+
+impl Convolver {
+    /// Creates a convolver for `plan` with `n_in` inputs and `n_out` outputs (1 or 2 each),
+    /// optionally with an initial kernel that is audible at once. Allocates everything.
+    ///
+    /// # Panics
+    /// If the channel counts are out of range or the kernel was built for another plan or
+    /// channel configuration.
+    pub fn new(
+        plan: PartitionPlan,
+        n_in: usize,
+        n_out: usize,
+        kernel: Option<Box<Kernel>>,
+    ) -> Self {
+        assert!((1..=MAX_CHANNELS).contains(&n_in) && (1..=MAX_CHANNELS).contains(&n_out));
+        let d = plan.head_len;
+        let nmax = plan.max_block();
+        let in_len = (4 * nmax + 2 * d).next_power_of_two();
+        let reach = plan
+            .stages
+            .iter()
+            .map(|s| s.offset + s.block)
+            .max()
+            .unwrap_or(0);
+        let out_len = (reach + nmax + 2 * d).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let stages = plan
+            .stages
+            .iter()
+            .map(|s| {
+                let n = s.block;
+                let bins = n + 1;
+                let r2c = planner.plan_fft_forward(2 * n);
+                let c2r = planner.plan_fft_inverse(2 * n);
+                let scratch_len = r2c.get_scratch_len().max(c2r.get_scratch_len());
+                // Step costs: fwd per input, one MAC step per partition, inverse per output.
+                let model = CostModel::default();
+                let n2 = 2.0 * n as f64;
+                let fft = model.fft_ns * n2 * n2.log2();
+                let mac = (MAX_PATHS * bins) as f64 * model.cmac_ns / 2.0;
+                let mut costs = vec![fft; n_in];
+                costs.extend(std::iter::repeat_n(mac, s.count));
+                costs.extend(std::iter::repeat_n(fft, n_out));
+                let total: f64 = costs.iter().sum();
+                let mut acc = 0.0;
+                let step_start = costs
+                    .iter()
+                    .map(|c| {
+                        let start = (acc / total) as f32;
+                        acc += c;
+                        start
+                    })
+                    .collect();
+                StageRt {
+                    n,
+                    bins,
+                    offset: s.offset,
+                    count: s.count,
+                    immediate: s.immediate(),
+                    r2c,
+                    c2r,
+                    fdl_re: vec![vec![0.0; s.count * bins]; n_in],
+                    fdl_im: vec![vec![0.0; s.count * bins]; n_in],
+                    newest: 0,
+                    acc_re: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
+                    acc_im: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
+                    time_buf: vec![0.0; 2 * n],
+                    spec: vec![Complex::default(); bins],
+                    scratch: vec![Complex::default(); scratch_len],
+                    step_start,
+                    job_active: false,
+                    job_t: 0,
+                    job_done: 0,
+                    job_gen: [0; 2],
+                }
+            })
+            .collect();
+        let mut conv = Self {
+            n_in,
+            n_out,
+            simd: SimdLevel::detect(),
+            time: 0,
+            in_ring: vec![vec![0.0; in_len]; n_in],
+            in_mask: in_len - 1,
+            out_mask: out_len - 1,
+            hist: vec![vec![0.0; 2 * d]; n_in],
+            stages,
+            slots: [
+                Slot {
+                    ring: vec![vec![0.0; out_len]; n_out],
+                    ..Default::default()
+                },
+                Slot {
+                    ring: vec![vec![0.0; out_len]; n_out],
+                    ..Default::default()
+                },
+            ],
+            active: 0,
+            fade: None,
+            fade_len: 4800,
+            fade_shape: CrossfadeShape::EqualPower,
+            next_generation: 1,
+            retired: None,
+            seg_out: vec![vec![0.0; d]; 2 * MAX_CHANNELS],
+            plan,
+        };
+        if let Some(k) = kernel {
+            conv.check_kernel(&k)
+                .expect("kernel does not match the convolver");
+            conv.slots[0].kernel = Some(k);
+            conv.slots[0].generation = conv.next_generation;
+            conv.next_generation += 1;
+        }
+        conv
+    }
+
+    /// The plan this convolver runs.
+    pub fn plan(&self) -> &PartitionPlan {
+        &self.plan
+    }
+
+    /// Forces the scalar kernels (for tests and benchmarks).
+    pub fn set_simd_level(&mut self, level: SimdLevel) {
+        if level == SimdLevel::Baseline || SimdLevel::detect() == level {
+            self.simd = level;
+        }
+    }
+
+    /// Sets the crossfade used by the next kernel hand-over: length in samples (at least 1).
+    pub fn set_crossfade(&mut self, len_samples: usize, shape: CrossfadeShape) {
+        self.fade_len = len_samples.max(1) as u64;
+        self.fade_shape = shape;
+    }
+
+    fn check_kernel(&self, k: &Kernel) -> Result<(), &'static str> {
+        if k.plan != self.plan {
+            return Err("kernel built for another partition plan");
+        }
+        if k.n_in != self.n_in || k.n_out != self.n_out {
+            return Err("kernel built for another channel configuration");
+        }
+        Ok(())
+    }
+
+    /// Whether [`offer_kernel`](Self::offer_kernel) would accept a kernel now (no hand-over in
+    /// progress and the previous retired kernel has been taken).
+    pub fn ready_for_kernel(&self) -> bool {
+        self.fade.is_none() && self.retired.is_none()
+    }
+
+    /// True while a hand-over (warm-up or crossfade) is in progress.
+    pub fn is_crossfading(&self) -> bool {
+        self.fade.is_some()
+    }
+
+    /// Offers a new kernel. If accepted, it is computed alongside the current one from the
+    /// next block boundary of each stage, becomes exact after at most
+    /// [`PartitionPlan::warmup_bound`] samples, and then replaces the current one with a
+    /// crossfade. Returns the kernel back if a hand-over is already in progress or the kernel
+    /// does not fit this convolver. Does not allocate.
+    pub fn offer_kernel(&mut self, kernel: Box<Kernel>) -> Result<(), Box<Kernel>> {
+        if !self.ready_for_kernel() || self.check_kernel(&kernel).is_err() {
+            return Err(kernel);
+        }
+        let to = 1 - self.active;
+        // Exact from the first output time that every stage's first full job covers.
+        let mut start = self.time;
+        for (s, ks) in self.stages.iter().zip(&kernel.stages) {
+            if ks.active > 0 {
+                let n = s.n as u64;
+                start = start.max(self.time / n * n + s.offset as u64);
+            }
+        }
+        let slot = &mut self.slots[to];
+        for r in &mut slot.ring {
+            r.fill(0.0);
+        }
+        slot.kernel = Some(kernel);
+        slot.generation = self.next_generation;
+        self.next_generation += 1;
+        self.fade = Some(Fade { to, start });
+        Ok(())
+    }
+
+    /// Takes the kernel that the last completed hand-over replaced, so that it can be dropped
+    /// off the audio thread.
+    pub fn take_retired(&mut self) -> Option<Box<Kernel>> {
+        self.retired.take()
+    }
+
+    /// Length in samples of the current kernel's IR (0 without one).
+    pub fn ir_len(&self) -> usize {
+        self.slots[self.active]
+            .kernel
+            .as_ref()
+            .map_or(0, |k| k.ir_len)
+    }
+
+    /// Clears all signal state (histories, FDLs, pending jobs). A hand-over in progress
+    /// completes at once. Does not allocate.
+    pub fn reset(&mut self) {
+        if let Some(f) = self.fade.take() {
+            self.retire_slot(1 - f.to);
+            self.active = f.to;
+        }
+        self.time = 0;
+        for r in self.in_ring.iter_mut().chain(self.hist.iter_mut()) {
+            r.fill(0.0);
+        }
+        for s in &mut self.slots {
+            for r in &mut s.ring {
+                r.fill(0.0);
+            }
+        }
+        for st in &mut self.stages {
+            for v in st.fdl_re.iter_mut().chain(st.fdl_im.iter_mut()) {
+                v.fill(0.0);
+            }
+            st.newest = 0;
+            st.job_active = false;
+        }
+    }
+
+    fn retire_slot(&mut self, slot: usize) {
+        let s = &mut self.slots[slot];
+        s.generation = 0;
+        // `retired` is empty here: a hand-over only starts once it has been taken.
+        if let Some(k) = s.kernel.take() {
+            self.retired = Some(k);
+        }
+    }
+
+    /// Convolves `inputs` (one slice per input channel) into `outputs` (one slice per output
+    /// channel, overwritten). All slices must have the same length; any length works.
+    ///
+    /// # Panics
+    /// If the channel counts differ from construction or the lengths differ.
+    pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]]) {
+        assert_eq!(inputs.len(), self.n_in);
+        assert_eq!(outputs.len(), self.n_out);
+        let len = outputs[0].len();
+        assert!(inputs.iter().all(|x| x.len() == len) && outputs.iter().all(|y| y.len() == len));
+        let d = self.plan.head_len;
+        let mut pos = 0;
+        while pos < len {
+            let phase = (self.time % d as u64) as usize;
+            let seg = (d - phase).min(len - pos);
+            // Input into the rings and the head history.
+            for i in 0..self.n_in {
+                let x = &inputs[i][pos..pos + seg];
+                let h = &mut self.hist[i];
+                h[d - 1 + phase..d - 1 + phase + seg].copy_from_slice(x);
+                let ring = &mut self.in_ring[i];
+                for (k, &v) in x.iter().enumerate() {
+                    ring[(self.time as usize + k) & self.in_mask] = v;
+                }
+            }
+            self.render_segment(phase, seg);
+            for (o, out) in outputs.iter_mut().enumerate() {
+                self.mix_segment(o, seg, &mut out[pos..pos + seg]);
+            }
+            self.time += seg as u64;
+            if phase + seg == d {
+                for h in &mut self.hist {
+                    h.copy_within(d..2 * d - 1, 0);
+                }
+            }
+            self.finish_fade_if_done();
+            self.run_stages();
+            pos += seg;
+        }
+    }
+
+    /// Head FIR plus ring read for each slot, into `seg_out`.
+    fn render_segment(&mut self, phase: usize, seg: usize) {
+        let d = self.plan.head_len;
+        for si in 0..2 {
+            let slot = &mut self.slots[si];
+            let Some(k) = slot.kernel.as_ref() else {
+                continue;
+            };
+            for o in 0..self.n_out {
+                let dst = &mut self.seg_out[si * MAX_CHANNELS + o][..seg];
+                let ring = &mut slot.ring[o];
+                for (n, y) in dst.iter_mut().enumerate() {
+                    let idx = (self.time as usize + n) & self.out_mask;
+                    *y = ring[idx];
+                    ring[idx] = 0.0;
+                }
+            }
+            for p in &k.paths {
+                let dst = &mut self.seg_out[si * MAX_CHANNELS + p.output][..seg];
+                let h = &self.hist[p.input];
+                let taps = &k.head_rev[p.ir];
+                for (n, y) in dst.iter_mut().enumerate() {
+                    let m = phase + n;
+                    *y += simd::dot(self.simd, taps, &h[m..m + d]);
+                }
+            }
+        }
+    }
+
+    fn mix_segment(&self, o: usize, seg: usize, out: &mut [f32]) {
+        let active_has = self.slots[self.active].kernel.is_some();
+        match &self.fade {
+            None => {
+                if active_has {
+                    out.copy_from_slice(&self.seg_out[self.active * MAX_CHANNELS + o][..seg]);
+                } else {
+                    out.fill(0.0);
+                }
+            }
+            Some(f) => {
+                let from = &self.seg_out[(1 - f.to) * MAX_CHANNELS + o][..seg];
+                let to = &self.seg_out[f.to * MAX_CHANNELS + o][..seg];
+                for n in 0..seg {
+                    let t = self.time + n as u64;
+                    let x = if t < f.start {
+                        0.0
+                    } else {
+                        ((t - f.start) as f64 / self.fade_len as f64).min(1.0)
+                    };
+                    let (g_from, g_to) = match self.fade_shape {
+                        CrossfadeShape::Linear => (1.0 - x, x),
+                        CrossfadeShape::EqualPower => {
+                            let a = x * std::f64::consts::FRAC_PI_2;
+                            (a.cos(), a.sin())
+                        }
+                    };
+                    let f_part = if active_has {
+                        g_from as f32 * from[n]
+                    } else {
+                        0.0
+                    };
+                    out[n] = f_part + g_to as f32 * to[n];
+                }
+            }
+        }
+    }
+
+    fn finish_fade_if_done(&mut self) {
+        if let Some(f) = &self.fade {
+            if self.time >= f.start + self.fade_len {
+                let to = f.to;
+                self.fade = None;
+                self.retire_slot(1 - to);
+                self.active = to;
+            }
+        }
+    }
+
+    /// Creates jobs at block boundaries and advances spread jobs.
+    fn run_stages(&mut self) {
+        let now = self.time;
+        let gens = [self.slots[0].generation, self.slots[1].generation];
+        for k in 0..self.stages.len() {
+            let n = self.stages[k].n as u64;
+            if self.stages[k].job_active {
+                let frac = ((now - self.stages[k].job_t) as f64 / n as f64).min(1.0) as f32;
+                self.advance(k, frac);
+            }
+            if now % n == 0 {
+                let st = &mut self.stages[k];
+                st.job_active = true;
+                st.job_t = now;
+                st.job_done = 0;
+                st.job_gen = gens;
+                st.newest = (st.newest + 1) % st.count;
+                for s in 0..2 {
+                    if gens[s] != 0 {
+                        for o in 0..self.n_out {
+                            st.acc_re[s * MAX_CHANNELS + o].fill(0.0);
+                            st.acc_im[s * MAX_CHANNELS + o].fill(0.0);
+                        }
+                    }
+                }
+                if st.immediate {
+                    self.advance(k, 1.0);
+                }
+            }
+        }
+    }
+
+    /// Runs the steps of stage `k`'s job whose cost-weighted start lies before `frac`.
+    fn advance(&mut self, k: usize, frac: f32) {
+        let total = self.stages[k].step_start.len();
+        while self.stages[k].job_done < total
+            && (frac >= 1.0 || self.stages[k].step_start[self.stages[k].job_done] < frac)
+        {
+            let step = self.stages[k].job_done;
+            self.run_step(k, step);
+            self.stages[k].job_done += 1;
+        }
+        if self.stages[k].job_done == total {
+            self.stages[k].job_active = false;
+        }
+    }
+
+    fn run_step(&mut self, k: usize, step: usize) {
+        let (n_in, n_out, simd_level) = (self.n_in, self.n_out, self.simd);
+        let st = &mut self.stages[k];
+        let (n, bins) = (st.n, st.bins);
+        if step < n_in {
+            // Forward FFT of the last 2N inputs of channel `step` into the newest FDL slot.
+            let ring = &self.in_ring[step];
+            let start = st.job_t as usize + self.in_mask + 1 - 2 * n;
+            for (j, v) in st.time_buf.iter_mut().enumerate() {
+                *v = ring[(start + j) & self.in_mask];
+            }
+            st.r2c
+                .process_with_scratch(&mut st.time_buf, &mut st.spec, &mut st.scratch)
+                .expect("sizes fixed at construction");
+            let base = st.newest * bins;
+            let (re, im) = (
+                &mut st.fdl_re[step][base..base + bins],
+                &mut st.fdl_im[step][base..base + bins],
+            );
+            for (b, z) in st.spec.iter().enumerate() {
+                re[b] = z.re;
+                im[b] = z.im;
+            }
+        } else if step < n_in + st.count {
+            // One partition's complex multiply-accumulate for every participating kernel.
+            let j = step - n_in;
+            let fdl = ((st.newest + st.count - j) % st.count) * bins;
+            for s in 0..2 {
+                let slot = &self.slots[s];
+                if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
+                    continue;
+                }
+                let Some(kern) = slot.kernel.as_ref() else {
+                    continue;
+                };
+                let ks = &kern.stages[k];
+                if j >= ks.active {
+                    continue;
+                }
+                let hb = j * bins;
+                for p in &kern.paths {
+                    let a = s * MAX_CHANNELS + p.output;
+                    simd::cmac(
+                        simd_level,
+                        &mut st.acc_re[a],
+                        &mut st.acc_im[a],
+                        &st.fdl_re[p.input][fdl..fdl + bins],
+                        &st.fdl_im[p.input][fdl..fdl + bins],
+                        &ks.re[p.ir][hb..hb + bins],
+                        &ks.im[p.ir][hb..hb + bins],
+                    );
+                }
+            }
+        } else {
+            // Inverse FFT for output `o`, added into each participating slot's ring.
+            let o = step - n_in - st.count;
+            if o >= n_out {
+                return;
+            }
+            let dst_t = st.job_t as usize + st.offset - n;
+            for s in 0..2 {
+                let slot = &mut self.slots[s];
+                if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
+                    continue;
+                }
+                let Some(kern) = slot.kernel.as_ref() else {
+                    continue;
+                };
+                if kern.stages[k].active == 0 || !kern.paths.iter().any(|p| p.output == o) {
+                    continue;
+                }
+                let a = s * MAX_CHANNELS + o;
+                for (b, z) in st.spec.iter_mut().enumerate() {
+                    *z = Complex::new(st.acc_re[a][b], st.acc_im[a][b]);
+                }
+                st.spec[0].im = 0.0;
+                st.spec[bins - 1].im = 0.0;
+                st.c2r
+                    .process_with_scratch(&mut st.spec, &mut st.time_buf, &mut st.scratch)
+                    .expect("sizes fixed at construction");
+                let ring = &mut slot.ring[o];
+                for (j, v) in st.time_buf[n..].iter().enumerate() {
+                    ring[(dst_t + j) & self.out_mask] += *v;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::rng::Rng;
+
+    /// A reverb-like test IR: seeded noise with an exponential decay over its length.
+    fn test_ir(len: usize, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        (0..len)
+            .map(|i| (rng.bipolar() * (-4.0 * i as f64 / len as f64).exp()) as f32)
+            .collect()
+    }
+
+    fn noise(len: usize, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        (0..len).map(|_| rng.bipolar() as f32).collect()
+    }
+
+    /// Direct convolution in f64 at output index `n`.
+    fn direct_at(x: &[f32], h: &[f32], n: usize) -> f64 {
+        let kmax = h.len().min(n + 1);
+        (0..kmax).map(|k| h[k] as f64 * x[n - k] as f64).sum()
+    }
+
+    /// Runs `conv` over `inputs` in calls of seeded random length `1..=max_call`.
+    fn run(
+        conv: &mut Convolver,
+        inputs: &[Vec<f32>],
+        n_out: usize,
+        max_call: usize,
+        seed: u64,
+    ) -> Vec<Vec<f32>> {
+        let len = inputs[0].len();
+        let mut out = vec![vec![0.0f32; len]; n_out];
+        let mut rng = Rng::new(seed);
+        let mut pos = 0;
+        while pos < len {
+            let n = rng.range(1, max_call).min(len - pos);
+            let ins: Vec<&[f32]> = inputs.iter().map(|x| &x[pos..pos + n]).collect();
+            let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|y| &mut y[pos..pos + n]).collect();
+            conv.process(&ins, &mut outs);
+            pos += n;
+        }
+        out
+    }
+
+    fn mono(ir: &[f32]) -> Convolver {
+        let plan = PartitionPlan::for_ir(ir.len(), 1, 1, 1, &CostModel::default());
+        let k = Kernel::new(&plan, &[ir], 1, 1);
+        Convolver::new(plan, 1, 1, Some(Box::new(k)))
+    }
+
+    #[test]
+    fn matches_direct_f64_convolution_for_every_ir_length() {
+        for (i, &len) in [1usize, 2, 63, 64, 65, 1000, 48_000, 480_000]
+            .iter()
+            .enumerate()
+        {
+            let h = test_ir(len, 100 + i as u64);
+            let x = noise(len + 9000, 200 + i as u64);
+            let mut conv = mono(&h);
+            let y = run(&mut conv, std::slice::from_ref(&x), 1, 700, 300 + i as u64);
+            // Every output index for short IRs; 4000 evenly spread ones for long IRs.
+            let idx: Vec<usize> = if len * x.len() < 200_000_000 {
+                (0..x.len()).collect()
+            } else {
+                (0..4000).map(|j| j * (x.len() - 1) / 3999).collect()
+            };
+            let mut max_ref = 0.0f64;
+            let mut max_err = 0.0f64;
+            for &n in &idx {
+                let r = direct_at(&x, &h, n);
+                max_ref = max_ref.max(r.abs());
+                max_err = max_err.max((y[0][n] as f64 - r).abs());
+            }
+            let rel = max_err / max_ref;
+            assert!(
+                rel <= 1e-6,
+                "IR {len}: relative error {rel:e} (plan {:?})",
+                conv.plan()
+            );
+        }
+    }
+
+    #[test]
+    fn uniform_and_explicit_plans_are_exact_too() {
+        let h = test_ir(20_000, 5);
+        let x = noise(30_000, 6);
+        for plan in [
+            PartitionPlan::uniform(64, h.len()),
+            PartitionPlan::with_sizes(32, &[32, 64, 128, 256, 512, 1024, 2048], h.len()),
+            PartitionPlan::with_sizes(128, &[128, 1024, 8192], h.len()),
+        ] {
+            let k = Kernel::new(&plan, &[&h], 1, 1);
+            let mut conv = Convolver::new(plan.clone(), 1, 1, Some(Box::new(k)));
+            let y = run(&mut conv, std::slice::from_ref(&x), 1, 300, 7);
+            let mut max_ref = 0.0f64;
+            let mut max_err = 0.0f64;
+            for n in (0..x.len()).step_by(7) {
+                let r = direct_at(&x, &h, n);
+                max_ref = max_ref.max(r.abs());
+                max_err = max_err.max((y[0][n] as f64 - r).abs());
+            }
+            assert!(
+                max_err / max_ref <= 1e-6,
+                "{plan:?}: {:e}",
+                max_err / max_ref
+            );
+        }
+    }
+
+    #[test]
+    fn delta_returns_the_ir_from_sample_zero() {
+        let h = test_ir(10_000, 11);
+        let mut x = vec![0.0f32; 12_000];
+        x[0] = 1.0;
+        let mut conv = mono(&h);
+        let y = run(&mut conv, &[x], 1, 1, 1);
+        assert!(
+            (y[0][0] - h[0]).abs() < 1e-6,
+            "onset at sample 0: {} vs {}",
+            y[0][0],
+            h[0]
+        );
+        for n in 0..12_000 {
+            let want = h.get(n).copied().unwrap_or(0.0);
+            assert!(
+                (y[0][n] - want).abs() < 2e-6,
+                "sample {n}: {} vs {want}",
+                y[0][n]
+            );
+        }
+    }
+
+    #[test]
+    fn output_does_not_depend_on_call_sizes_and_reset_repeats_exactly() {
+        let h = test_ir(30_000, 21);
+        let x = noise(40_000, 22);
+        let mut conv = mono(&h);
+        let a = run(&mut conv, std::slice::from_ref(&x), 1, 1, 1);
+        conv.reset();
+        let b = run(&mut conv, std::slice::from_ref(&x), 1, 4096, 2);
+        conv.reset();
+        let c = run(&mut conv, std::slice::from_ref(&x), 1, 37, 3);
+        conv.reset();
+        let d = run(&mut conv, std::slice::from_ref(&x), 1, 37, 3);
+        // Stage contributions are summed in an order that depends on when each step ran, so
+        // the match is to rounding, not to the bit.
+        let peak = a[0].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = |p: &[f32], q: &[f32]| {
+            p.iter()
+                .zip(q)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max)
+        };
+        assert!(
+            diff(&a[0], &b[0]) <= 1e-6 * peak,
+            "call size 1 vs up to 4096: {}",
+            diff(&a[0], &b[0])
+        );
+        assert!(
+            diff(&a[0], &c[0]) <= 1e-6 * peak,
+            "call size 1 vs up to 37: {}",
+            diff(&a[0], &c[0])
+        );
+        assert!(
+            c == d,
+            "reset must make a run repeat exactly: {}",
+            diff(&c[0], &d[0])
+        );
+    }
+
+    #[test]
+    fn stereo_and_true_stereo_routing_match_per_path_direct_convolution() {
+        let irs: Vec<Vec<f32>> = (0..4).map(|c| test_ir(5000, 40 + c)).collect();
+        let x = [noise(8000, 50), noise(8000, 51)];
+        let cases: [(&[usize], [&[(usize, usize)]; 2]); 3] = [
+            (&[0], [&[(0, 0)], &[(1, 0)]]),
+            (&[0, 1], [&[(0, 0)], &[(1, 1)]]),
+            // out L = in L * LL + in R * RL; out R = in L * LR + in R * RR
+            (&[0, 1, 2, 3], [&[(0, 0), (1, 2)], &[(0, 1), (1, 3)]]),
+        ];
+        for (chans, want) in cases {
+            let ir: Vec<&[f32]> = chans.iter().map(|&c| irs[c].as_slice()).collect();
+            let plan = PartitionPlan::for_ir(5000, ir.len().max(2), 2, 2, &CostModel::default());
+            let k = Kernel::new(&plan, &ir, 2, 2);
+            let mut conv = Convolver::new(plan, 2, 2, Some(Box::new(k)));
+            let y = run(&mut conv, &x, 2, 200, 9);
+            for o in 0..2 {
+                for n in (0..8000).step_by(13) {
+                    let r: f64 = want[o]
+                        .iter()
+                        .map(|&(i, c)| direct_at(&x[i], ir[c], n))
+                        .sum();
+                    assert!((y[o][n] as f64 - r).abs() < 2e-5, "{chans:?} out {o} n {n}");
+                }
+            }
+        }
+    }
+
+    fn sine(len: usize, freq: f64, rate: f64) -> Vec<f32> {
+        (0..len)
+            .map(|n| (0.5 * (std::f64::consts::TAU * freq * n as f64 / rate).sin()) as f32)
+            .collect()
+    }
+
+    fn max_jump(y: &[f32]) -> f32 {
+        y.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn kernel_swap_crossfades_continuously_and_ends_exact() {
+        let rate = 48_000.0;
+        let a = test_ir(24_000, 61);
+        let b: Vec<f32> = test_ir(24_000, 62).iter().map(|v| -0.7 * v).collect();
+        let plan = PartitionPlan::for_ir(24_000, 1, 1, 1, &CostModel::default());
+        let x = sine(96_000, 997.0, rate);
+        let alone = |h: &[f32]| {
+            let mut c = Convolver::new(
+                plan.clone(),
+                1,
+                1,
+                Some(Box::new(Kernel::new(&plan, &[h], 1, 1))),
+            );
+            run(&mut c, std::slice::from_ref(&x), 1, 64, 1).remove(0)
+        };
+        let (ya, yb) = (alone(&a), alone(&b));
+        let steady = max_jump(&ya[30_000..]).max(max_jump(&yb[30_000..]));
+
+        for shape in [CrossfadeShape::EqualPower, CrossfadeShape::Linear] {
+            let mut conv = Convolver::new(
+                plan.clone(),
+                1,
+                1,
+                Some(Box::new(Kernel::new(&plan, &[&a], 1, 1))),
+            );
+            conv.set_crossfade(2400, shape);
+            let mut y = vec![0.0f32; x.len()];
+            let mut pending = Some(Box::new(Kernel::new(&plan, &[&b], 1, 1)));
+            for (i, chunk) in x.chunks(64).enumerate() {
+                if i * 64 >= 40_000 {
+                    if let Some(k) = pending.take() {
+                        pending = conv.offer_kernel(k).err();
+                        assert!(pending.is_none(), "kernel accepted");
+                    }
+                }
+                conv.process(&[chunk], &mut [&mut y[i * 64..i * 64 + chunk.len()]]);
+                drop(conv.take_retired());
+            }
+            let jump = max_jump(&y[39_000..]);
+            assert!(
+                jump <= 1.5 * steady,
+                "{shape:?}: jump {jump} vs steady {steady}"
+            );
+            // Well after the hand-over the output is exactly the new kernel's, tail included.
+            let end = 40_000 + plan.warmup_bound() + 2400 + 64;
+            for n in end..x.len() {
+                assert!(
+                    (y[n] - yb[n]).abs() < 1e-5,
+                    "{shape:?} n {n}: {} vs {}",
+                    y[n],
+                    yb[n]
+                );
+            }
+            // Before the offer it was the old kernel's.
+            let before = y[..40_000]
+                .iter()
+                .zip(&ya)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                before < 1e-5,
+                "{shape:?}: output changed before the offer ({before})"
+            );
+        }
+        // A hard switch would jump far beyond the bound: the test can fail.
+        let hard = (50_000..50_200)
+            .map(|n| (yb[n] - ya[n - 1]).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            hard > 1.5 * steady,
+            "hard switch {hard} vs bound {}",
+            1.5 * steady
+        );
+    }
+
+    #[test]
+    fn plans_are_contiguous_and_respect_slack() {
+        for len in [1usize, 100, 4096, 48_000, 192_000, 480_000] {
+            for paths in [1usize, 2, 4] {
+                let p = PartitionPlan::for_ir(len, paths, 2, 2, &CostModel::default());
+                let mut off = p.head_len;
+                for (i, s) in p.stages.iter().enumerate() {
+                    assert_eq!(s.offset, off);
+                    assert!(s.count >= 1);
+                    if i == 0 {
+                        assert_eq!(s.block, p.head_len);
+                    } else {
+                        assert!(s.offset >= 2 * s.block, "spread stage needs slack: {p:?}");
+                    }
+                    off += s.count * s.block;
+                }
+                assert!(off >= len, "plan covers the IR: {p:?}");
+            }
+        }
+    }
+}
