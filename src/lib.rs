@@ -1,1 +1,216 @@
+//! FluxForge: zero-latency convolution reverb as a CLAP and VST3 plugin.
+//!
+//! This file is host glue only: the plugin struct, its `Plugin`, `ClapPlugin` and
+//! `Vst3Plugin` implementations and the exports. Audio flows through [`dsp::chain::Engine`];
+//! each algorithm lives in its own module under [`dsp`].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier,
+};
+
 pub mod dsp;
+pub mod editor;
+pub mod params;
+pub mod preset;
+pub mod shared;
+
+use dsp::chain::Engine;
+use dsp::convolver::{CostModel, Kernel, PartitionPlan};
+use params::FluxForgeParams;
+use shared::{Mailbox, Meters};
+
+/// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
+/// 192 kHz). Sizes the frequency-domain delay lines at activation.
+pub const MAX_IR_SECONDS: f32 = 20.0;
+
+/// IR capacity in samples at `sample_rate`.
+pub fn ir_capacity(sample_rate: f32) -> usize {
+    (MAX_IR_SECONDS * sample_rate.min(96_000.0)) as usize
+}
+
+/// The partition plan used at `sample_rate` (true-stereo worst case: 4 paths).
+pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
+    PartitionPlan::for_ir(ir_capacity(sample_rate), 4, 2, 2, &CostModel::default())
+}
+
+/// The IR loaded when nothing else is: the factory "Medium Room", rendered at `sample_rate`.
+pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
+    let rooms = dsp::ir_gen::factory_rooms();
+    let spec = rooms
+        .iter()
+        .find(|r| r.name == "Medium Room")
+        .expect("factory room exists");
+    dsp::ir_gen::render(spec, sample_rate as f64)
+}
+
+/// The plugin instance.
+pub struct FluxForge {
+    params: Arc<FluxForgeParams>,
+    meters: Arc<Meters>,
+    editor_state: Arc<EguiEditorState>,
+    /// Built in `activate`; `None` while inactive.
+    engine: Option<Engine>,
+    /// True when the host gave us one input channel (mono in, stereo out).
+    mono_input: bool,
+    /// New kernels from the background, and kernels the audio thread is done with.
+    kernel_in: Arc<Mailbox<Kernel>>,
+    kernel_out: Arc<Mailbox<Kernel>>,
+}
+
+impl Default for FluxForge {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(FluxForgeParams::default()),
+            meters: Arc::new(Meters::default()),
+            editor_state: editor::default_state(),
+            engine: None,
+            mono_input: false,
+            kernel_in: Arc::default(),
+            kernel_out: Arc::default(),
+        }
+    }
+}
+
+impl Plugin for FluxForge {
+    const NAME: &'static str = "FluxForge";
+    const VENDOR: &'static str = "FluxForge";
+    const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
+    const EMAIL: &'static str = "info@fluxforge.audio";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = EguiEditor<editor::EditorApp>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        create_egui_editor(
+            self.editor_state.clone(),
+            RepaintNotifier::new(),
+            EguiNiceSettings::default().with_tile("FluxForge"),
+            editor::EditorApp::new(self.params.clone(), self.meters.clone()),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
+        let plan = plan_for_rate(config.sample_rate);
+        let [l, r] = default_ir(config.sample_rate);
+        let kernel = Kernel::new(&plan, &[&l, &r], 2, 2);
+        self.engine = Some(Engine::new(
+            config.sample_rate,
+            plan,
+            Some(Box::new(kernel)),
+            &self.params.settings(),
+        ));
+        context.set_latency_samples(0);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(e) = self.engine.as_mut() {
+            e.set_settings(&self.params.settings());
+            e.reset();
+        }
+    }
+
+    fn deactivate(&mut self) {
+        self.engine = None;
+        drop(self.kernel_out.take());
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(engine) = self.engine.as_mut() else {
+            return ProcessStatus::Error("not activated");
+        };
+        // Kernel hand-over: only when the return slot is free, so nothing is dropped here.
+        if self.kernel_out.is_empty() {
+            if let Some(old) = engine.convolver_mut().take_retired() {
+                let _none = self.kernel_out.put(old);
+            } else if engine.convolver().ready_for_kernel() {
+                if let Some(k) = self.kernel_in.take() {
+                    if let Err(k) = engine.convolver_mut().offer_kernel(k) {
+                        let _none = self.kernel_out.put(k);
+                    }
+                }
+            }
+        }
+        engine.set_settings(&self.params.settings());
+        let channels = buffer.as_slice();
+        if channels.len() < 2 {
+            return ProcessStatus::Error("needs two output channels");
+        }
+        if self.mono_input {
+            let (l, r) = channels.split_at_mut(1);
+            r[0].copy_from_slice(l[0]);
+        }
+        let peaks = engine.process(&mut channels[..2]);
+        for c in 0..2 {
+            self.meters.input[c].raise(peaks.input[c]);
+            self.meters.output[c].raise(peaks.output[c]);
+        }
+        ProcessStatus::Tail(engine.convolver().ir_len() as u32)
+    }
+}
+
+impl ClapPlugin for FluxForge {
+    const CLAP_ID: &'static str = "audio.fluxforge.fluxforge";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Zero-latency convolution reverb with dynamic EQ and character saturation");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Reverb,
+        ClapFeature::Equalizer,
+        ClapFeature::Distortion,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for FluxForge {
+    const VST3_CLASS_ID: [u8; 16] = *b"FluxForgeConvRev";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Reverb,
+        Vst3SubCategory::Eq,
+        Vst3SubCategory::Distortion,
+        Vst3SubCategory::Stereo,
+    ];
+}
+
+nice_export_clap!(FluxForge);
+nice_export_vst3!(FluxForge);

@@ -1,1 +1,259 @@
-fn main() {}
+//! `fluxforge-render`: bounce a WAV file through the FluxForge engine offline.
+//!
+//! It runs exactly the chain the plugin runs (same engine, same default IR, same plan), so a
+//! render matches the plugin in a host for the same settings. See `--help`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use fluxforge::dsp::chain::{Engine, Settings};
+use fluxforge::dsp::convolver::Kernel;
+use fluxforge::preset::Preset;
+
+const HELP: &str = "\
+fluxforge-render: process a WAV file with FluxForge offline
+
+USAGE:
+    fluxforge-render <INPUT.wav> <OUTPUT.wav> [OPTIONS]
+
+The output has the input's sample rate and sample format (16/24/32-bit integer or 32-bit
+float). A mono input gives a stereo output (the reverb is stereo), as in the plugin's
+mono-in/stereo-out layout. Inputs with more than two channels are rejected.
+
+OPTIONS:
+    --preset FILE       Load settings from a preset file (JSON, as written by --save-preset).
+                        Flags given after it override its values.
+    --save-preset FILE  Write the final settings to FILE as a preset.
+    --in-gain DB        Input gain in dB, -24..24            [default: 0]
+    --out-gain DB       Output gain in dB, -24..24           [default: 0]
+    --mix FRACTION      Reverb dry/wet mix, 0..1             [default: 0.3]
+    --bypass            Pass the input through unchanged
+    --tail SECONDS      Seconds of reverb tail appended after the input
+                        [default: the IR's length]
+    --block N           Processing block size in samples, 1..=65536 [default: 512]
+    --quiet             No progress bar
+    -h, --help          Show this help
+
+EXIT STATUS:
+    0 on success; 1 with a one-line error on stderr otherwise.
+";
+
+struct Args {
+    input: PathBuf,
+    output: PathBuf,
+    settings: Settings,
+    save_preset: Option<PathBuf>,
+    tail_s: Option<f64>,
+    block: usize,
+    quiet: bool,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut positional = Vec::new();
+    let mut settings = Settings::default();
+    let mut save_preset = None;
+    let mut tail_s = None;
+    let mut block = 512usize;
+    let mut quiet = false;
+    let mut it = std::env::args().skip(1);
+    let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
+        let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("{flag}: not a number: {v}"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--preset" => {
+                let p = it.next().ok_or("--preset needs a file")?;
+                settings = Preset::load(std::path::Path::new(&p))?.settings();
+            }
+            "--save-preset" => {
+                save_preset = Some(PathBuf::from(
+                    it.next().ok_or("--save-preset needs a file")?,
+                ))
+            }
+            "--in-gain" => settings.input_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
+            "--out-gain" => settings.output_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
+            "--mix" => settings.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
+            "--bypass" => settings.bypass = true,
+            "--tail" => tail_s = Some(num(&a, it.next())?.clamp(0.0, 600.0)),
+            "--block" => {
+                let b = num(&a, it.next())?;
+                if !(1.0..=65536.0).contains(&b) {
+                    return Err("--block must be 1..=65536".into());
+                }
+                block = b as usize;
+            }
+            "--quiet" => quiet = true,
+            s if s.starts_with('-') => return Err(format!("unknown option {s} (see --help)")),
+            _ => positional.push(PathBuf::from(a)),
+        }
+    }
+    if positional.len() != 2 {
+        return Err("expected an input and an output file (see --help)".into());
+    }
+    let output = positional.pop().unwrap_or_default();
+    let input = positional.pop().unwrap_or_default();
+    Ok(Some(Args {
+        input,
+        output,
+        settings,
+        save_preset,
+        tail_s,
+        block,
+        quiet,
+    }))
+}
+
+/// Decoded audio: per-channel samples in [-1, 1] and the file's format.
+struct Audio {
+    channels: Vec<Vec<f32>>,
+    spec: hound::WavSpec,
+}
+
+fn read_wav(path: &std::path::Path) -> Result<Audio, String> {
+    let reader = hound::WavReader::open(path).map_err(|e| match e {
+        hound::Error::IoError(io) => format!("cannot read {}: {io}", path.display()),
+        other => format!("{} is not a readable WAV file: {other}", path.display()),
+    })?;
+    let spec = reader.spec();
+    let n_ch = spec.channels as usize;
+    if n_ch == 0 || n_ch > 2 {
+        return Err(format!(
+            "{}: {n_ch} channels; 1 or 2 are supported",
+            path.display()
+        ));
+    }
+    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => reader.into_samples::<f32>().collect::<Result<_, _>>(),
+        (hound::SampleFormat::Int, b @ (8 | 16 | 24 | 32)) => {
+            let scale = 1.0 / (1u64 << (b - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+        }
+        (f, b) => {
+            return Err(format!(
+                "{}: unsupported sample format {f:?} {b}-bit",
+                path.display()
+            ))
+        }
+    }
+    .map_err(|e| format!("{}: corrupt or truncated WAV data: {e}", path.display()))?;
+    let frames = interleaved.len() / n_ch;
+    let channels = (0..n_ch)
+        .map(|c| (0..frames).map(|i| interleaved[i * n_ch + c]).collect())
+        .collect();
+    Ok(Audio { channels, spec })
+}
+
+fn write_wav(
+    path: &std::path::Path,
+    spec: hound::WavSpec,
+    l: &[f32],
+    r: &[f32],
+) -> Result<(), String> {
+    let spec = hound::WavSpec {
+        channels: 2,
+        ..spec
+    };
+    let err = |e: hound::Error| format!("cannot write {}: {e}", path.display());
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            for (a, b) in l.iter().zip(r) {
+                w.write_sample(*a).map_err(err)?;
+                w.write_sample(*b).map_err(err)?;
+            }
+        }
+        hound::SampleFormat::Int => {
+            let max = ((1u64 << (spec.bits_per_sample - 1)) - 1) as f64;
+            for (a, b) in l.iter().zip(r) {
+                for v in [a, b] {
+                    let q = (*v as f64 * (max + 1.0)).round().clamp(-max - 1.0, max) as i32;
+                    w.write_sample(q).map_err(err)?;
+                }
+            }
+        }
+    }
+    w.finalize().map_err(err)
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let audio = read_wav(&args.input)?;
+    let rate = audio.spec.sample_rate as f32;
+    let plan = fluxforge::plan_for_rate(rate);
+    let [irl, irr] = fluxforge::default_ir(rate);
+    let ir_len = irl.len();
+    let kernel = Kernel::new(&plan, &[&irl, &irr], 2, 2);
+    let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &args.settings);
+
+    let frames = audio.channels[0].len();
+    let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);
+    let total = frames + tail;
+    let mut l = vec![0.0f32; total];
+    let mut r = vec![0.0f32; total];
+    l[..frames].copy_from_slice(&audio.channels[0]);
+    r[..frames].copy_from_slice(audio.channels.get(1).unwrap_or(&audio.channels[0]));
+
+    let show = !args.quiet && std::io::stderr().is_terminal() && total > 10 * rate as usize;
+    let start = Instant::now();
+    let mut pos = 0;
+    let mut last_pct = usize::MAX;
+    while pos < total {
+        let n = args.block.min(total - pos);
+        engine.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
+        pos += n;
+        let pct = pos * 100 / total;
+        if show && pct != last_pct {
+            last_pct = pct;
+            let bar = "#".repeat(pct / 4) + &" ".repeat(25 - pct / 4);
+            eprint!("\r[{bar}] {pct:3}%");
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if show {
+        eprintln!();
+    }
+    write_wav(&args.output, audio.spec, &l, &r)?;
+    if let Some(p) = &args.save_preset {
+        Preset::from_settings(&args.settings).save(p)?;
+    }
+    if !args.quiet {
+        let secs = total as f64 / rate as f64;
+        let took = start.elapsed().as_secs_f64();
+        eprintln!(
+            "wrote {} ({secs:.2} s at {} Hz, {:.0}x real time)",
+            args.output.display(),
+            audio.spec.sample_rate,
+            secs / took.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match parse_args() {
+        Ok(None) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Ok(Some(args)) => match run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("fluxforge-render: error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("fluxforge-render: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

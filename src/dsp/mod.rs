@@ -1,6 +1,10 @@
 //! Framework-free DSP. Every type here works on plain slices, allocates only in `new`
 //! (or in methods documented as allocating) and is tested against a naive reference.
 
+pub mod chain;
 pub mod convolver;
+pub mod denormal;
+pub mod ir_gen;
 pub mod rng;
 pub mod simd;
+pub mod smoother;
