@@ -35,8 +35,15 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
+/// The bundle under test: `$FLUXFORGE_CLAP` if set (the test script points it at a debug build
+/// with nice-plug's `assert_process_allocs`, which aborts on any allocation in `process()`),
+/// otherwise the release bundle.
 fn bundle_path() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/FluxForge.clap");
+    let p = std::env::var_os("FLUXFORGE_CLAP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/FluxForge.clap")
+        });
     assert!(
         p.exists(),
         "{} is missing: run `cargo xtask bundle fluxforge --release` first",

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what FluxForge's build and tests need, only what is missing:
+#   scripts/deps.sh build    system packages for building the plugin
+#   scripts/deps.sh test     + the Python venv (.venv) with pedalboard for the VST3 host tests
+#   scripts/deps.sh gui      + Xvfb and tools for editor screenshots, ALSA/JACK for the standalone
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+
+pkgs=(pkg-config libx11-dev libxcb1-dev libx11-xcb-dev libxcursor-dev libgl1-mesa-dev libgl-dev)
+case "$what" in
+  test) pkgs+=(python3-venv) ;;
+  gui) pkgs+=(xvfb x11-utils x11-apps imagemagick xauth libasound2-dev libjack-jackd2-dev) ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found: install Rust (https://rustup.rs) first" >&2
+  exit 1
+fi
+
+if [ "$what" = test ]; then
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  if ! .venv/bin/python -c "import pedalboard, numpy, pytest" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check pedalboard numpy pytest
+  fi
+fi

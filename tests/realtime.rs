@@ -1,0 +1,163 @@
+//! Real-time safety of the DSP: no heap allocation or deallocation on the audio path, checked
+//! by a counting global allocator (allocations are counted only on the thread and inside the
+//! region under test). The plugin-level check (nice-plug's `assert_process_allocs` around
+//! the real `process()`) runs in `scripts/test.sh` against a debug bundle.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Instant;
+
+use fluxforge::dsp::chain::{Engine, Settings};
+use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
+use fluxforge::dsp::rng::Rng;
+
+struct Counting;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the bookkeeping uses const thread-locals, which
+// never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        note();
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+fn note() {
+    let _ = ARMED.try_with(|a| {
+        if a.get() {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+    });
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+/// Runs `f` and returns how many allocator calls it made on this thread.
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    let r = f();
+    ARMED.with(|a| a.set(false));
+    (r, COUNT.with(|c| c.get()))
+}
+
+fn room(len: usize, seed: u64) -> [Vec<f32>; 2] {
+    let mut rng = Rng::new(seed);
+    let mut f = || {
+        (0..len)
+            .map(|i| (rng.bipolar() * (-3.0 * i as f64 / len as f64).exp()) as f32)
+            .collect()
+    };
+    [f(), f()]
+}
+
+#[test]
+fn the_detector_detects() {
+    let (_, n) = allocations(|| vec![1u8; 10]);
+    assert!(n >= 1, "a Vec allocation must be counted");
+}
+
+#[test]
+fn engine_process_kernel_handover_and_reset_do_not_allocate() {
+    let rate = 48_000.0;
+    let plan = PartitionPlan::for_ir(96_000, 4, 2, 2, &CostModel::default());
+    let [a0, a1] = room(96_000, 1);
+    let [b0, b1] = room(96_000, 2);
+    let k = Kernel::new(&plan, &[&a0, &a1], 2, 2);
+    let mut e = Engine::new(rate, plan.clone(), Some(Box::new(k)), &Settings::default());
+    let true_stereo = Kernel::new(&plan, &[&b0, &b1, &a1, &a0], 2, 2);
+    let mut pending = Some(Box::new(true_stereo));
+
+    let mut rng = Rng::new(3);
+    let mut l = vec![0.0f32; 8192];
+    let mut r = vec![0.0f32; 8192];
+    let mut total = 0;
+    let mut retired = Vec::new();
+    for call in 0..3000 {
+        let n = rng.range(1, 8192);
+        for (x, y) in l[..n].iter_mut().zip(r[..n].iter_mut()) {
+            *x = rng.bipolar() as f32;
+            *y = if call % 7 == 0 {
+                f32::NAN
+            } else {
+                rng.bipolar() as f32
+            };
+        }
+        let settings = Settings {
+            mix: (call % 10) as f32 / 10.0,
+            bypass: call % 50 == 0,
+            ..Default::default()
+        };
+        let (old, count) = allocations(|| {
+            if call == 40 {
+                if let Some(k) = pending.take() {
+                    pending = e.convolver_mut().offer_kernel(k).err();
+                }
+            }
+            e.set_settings(&settings);
+            e.process(&mut [&mut l[..n], &mut r[..n]]);
+            if call == 1500 {
+                e.reset();
+            }
+            e.convolver_mut().take_retired()
+        });
+        total += count;
+        retired.extend(old); // dropped here, outside the checked region
+    }
+    assert_eq!(total, 0, "allocator calls on the audio path");
+    assert_eq!(
+        retired.len(),
+        1,
+        "the old kernel came back to be dropped off the audio thread"
+    );
+    assert!(l.iter().chain(&r).all(|v| v.is_finite()));
+}
+
+#[test]
+fn subnormal_input_does_not_slow_processing() {
+    let plan = PartitionPlan::for_ir(48_000, 4, 2, 2, &CostModel::default());
+    let [a0, a1] = room(48_000, 4);
+    let mut e = Engine::new(
+        48_000.0,
+        plan.clone(),
+        Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
+        &Settings {
+            mix: 1.0,
+            ..Default::default()
+        },
+    );
+    let mut time = |value: f32| {
+        e.reset();
+        let mut l = vec![value; 512];
+        let mut r = vec![value; 512];
+        let t = Instant::now();
+        for _ in 0..400 {
+            l.fill(value);
+            r.fill(value);
+            e.process(&mut [&mut l, &mut r]);
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let normal = (0..3).map(|_| time(0.25)).fold(f64::MAX, f64::min);
+    let subnormal = (0..3).map(|_| time(1e-39)).fold(f64::MAX, f64::min);
+    println!("normal {normal:.4} s, subnormal {subnormal:.4} s");
+    assert!(
+        subnormal < 1.5 * normal,
+        "subnormal input costs {:.2}x",
+        subnormal / normal
+    );
+}

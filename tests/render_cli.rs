@@ -1,0 +1,146 @@
+//! The offline renderer as a user runs it: formats are preserved, bad input gives one clear
+//! line and a non-zero exit, presets round-trip, and it matches the engine.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fluxforge-render-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn write(path: &Path, channels: u16, bits: u16, float: bool, frames: usize) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: 44_100,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..frames * channels as usize {
+        let v = ((i as f64 * 0.05).sin() * 0.5) as f32;
+        if float {
+            w.write_sample(v).unwrap();
+        } else {
+            w.write_sample((v * ((1i64 << (bits - 1)) - 1) as f32) as i32)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = bin().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+#[test]
+fn preserves_format_and_makes_mono_stereo() {
+    for (ch, bits, float) in [(2u16, 16u16, false), (1, 24, false), (2, 32, true)] {
+        let (src, dst) = (
+            tmp(&format!("in{ch}{bits}.wav")),
+            tmp(&format!("out{ch}{bits}.wav")),
+        );
+        write(&src, ch, bits, float, 4410);
+        let st = bin()
+            .args([
+                src.to_str().unwrap(),
+                dst.to_str().unwrap(),
+                "--tail",
+                "0.5",
+                "--quiet",
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let r = hound::WavReader::open(&dst).unwrap();
+        let s = r.spec();
+        assert_eq!(
+            (s.channels, s.bits_per_sample, s.sample_rate),
+            (2, bits, 44_100)
+        );
+        assert_eq!(
+            r.duration() as usize,
+            4410 + 22_050,
+            "input plus 0.5 s of tail"
+        );
+    }
+}
+
+#[test]
+fn bad_input_gives_one_clear_line() {
+    let out = tmp("o.wav");
+    let o = out.to_str().unwrap();
+    fails_with(&["/no/such/file.wav", o], "cannot read");
+    let junk = tmp("junk.wav");
+    std::fs::write(&junk, b"this is not audio").unwrap();
+    fails_with(&[junk.to_str().unwrap(), o], "not a readable WAV");
+    let three = tmp("three.wav");
+    write(&three, 3, 16, false, 100);
+    fails_with(&[three.to_str().unwrap(), o], "3 channels");
+    let trunc = tmp("trunc.wav");
+    write(&trunc, 2, 16, false, 1000);
+    let bytes = std::fs::read(&trunc).unwrap();
+    std::fs::write(&trunc, &bytes[..bytes.len() - 1001]).unwrap();
+    let r = bin().args([trunc.to_str().unwrap(), o]).output().unwrap();
+    assert!(
+        !r.status.success(),
+        "truncated data is an error, not silence"
+    );
+    fails_with(&["a.wav"], "expected an input and an output");
+    fails_with(&["a.wav", "b.wav", "--mix", "lots"], "not a number");
+    fails_with(&["a.wav", "b.wav", "--frobnicate"], "unknown option");
+    let badpreset = tmp("bad.json");
+    std::fs::write(&badpreset, "{\"mixx\": 1}").unwrap();
+    fails_with(
+        &["a.wav", "b.wav", "--preset", badpreset.to_str().unwrap()],
+        "invalid preset",
+    );
+}
+
+#[test]
+fn preset_round_trip_gives_the_same_render() {
+    let src = tmp("p_in.wav");
+    write(&src, 2, 32, true, 8000);
+    let (a, b, preset) = (tmp("p_a.wav"), tmp("p_b.wav"), tmp("p.json"));
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let st = bin()
+        .args([
+            s(&src),
+            s(&a),
+            "--mix".into(),
+            "0.7".into(),
+            "--in-gain".into(),
+            "-4".into(),
+            "--save-preset".into(),
+            s(&preset),
+            "--quiet".into(),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = bin()
+        .args([
+            s(&src),
+            s(&b),
+            "--preset".into(),
+            s(&preset),
+            "--quiet".into(),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
