@@ -42,12 +42,11 @@
 //! `reset` do not allocate, lock or make system calls. Any call length works and the output
 //! does not depend on how the input is cut into calls.
 
-use std::sync::Arc;
-
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use realfft::RealFftPlanner;
 
 use super::simd::{self, SimdLevel};
+use super::split_fft::{SplitRealFft, Step};
 
 /// Largest number of input or output channels.
 pub const MAX_CHANNELS: usize = 2;
@@ -71,9 +70,9 @@ pub struct CostModel {
 impl Default for CostModel {
     fn default() -> Self {
         Self {
-            fft_ns: 0.12,
-            cmac_ns: 0.35,
-            fir_ns: 0.07,
+            fft_ns: 0.09,
+            cmac_ns: 0.18,
+            fir_ns: 0.1,
             segment_ns: 60.0,
         }
     }
@@ -110,8 +109,12 @@ pub struct PartitionPlan {
     pub capacity: usize,
 }
 
-/// Largest partition: bounds the biggest indivisible unit of work (one FFT of `2 * MAX_BLOCK`).
+/// Largest partition size considered by [`PartitionPlan::for_ir`].
 pub const MAX_PARTITION: usize = 8192;
+
+/// Largest single FFT the convolver runs in one step: bigger transforms are split
+/// ([`SplitRealFft`]) so that no step costs more than a few microseconds.
+pub const MAX_LEAF_FFT: usize = 2048;
 
 impl PartitionPlan {
     /// An explicit plan: a head of `head_len` taps followed by stages of the given block sizes,
@@ -182,11 +185,23 @@ impl PartitionPlan {
         n_out: usize,
         model: &CostModel,
     ) -> Self {
+        Self::for_ir_capped(capacity, paths, n_in, n_out, model, MAX_PARTITION)
+    }
+
+    /// [`for_ir`](Self::for_ir) with partitions of at most `max_partition` samples.
+    pub fn for_ir_capped(
+        capacity: usize,
+        paths: usize,
+        n_in: usize,
+        n_out: usize,
+        model: &CostModel,
+        max_partition: usize,
+    ) -> Self {
         let mut best: Option<(f64, PartitionPlan)> = None;
         for head in [32usize, 64, 128, 256] {
             let larger: Vec<usize> = (1..)
                 .map(|s| head << s)
-                .take_while(|&n| n <= MAX_PARTITION)
+                .take_while(|&n| n <= max_partition)
                 .collect();
             for mask in 0u32..(1 << larger.len()) {
                 let mut sizes = vec![head];
@@ -440,14 +455,29 @@ struct Slot {
     ring: Vec<Vec<f32>>,
 }
 
+/// One unit of a stage job.
+#[derive(Clone, Copy, Debug)]
+enum JobStep {
+    /// A forward-transform step of input `input`.
+    Forward { input: usize, step: Step },
+    /// Copy the finished forward spectrum of `input` into the newest FDL slot.
+    Store { input: usize },
+    /// Multiply-accumulate partition `part` for every participating kernel.
+    Mac { part: usize },
+    /// Load the accumulator of kernel slot `slot`, output `out`, for the inverse transform.
+    Load { slot: usize, out: usize },
+    /// An inverse-transform step for kernel slot `slot`, output `out`.
+    Inverse { slot: usize, out: usize, step: Step },
+}
+
 struct StageRt {
     n: usize,
     bins: usize,
     offset: usize,
     count: usize,
     immediate: bool,
-    r2c: Arc<dyn RealToComplex<f32>>,
-    c2r: Arc<dyn ComplexToReal<f32>>,
+    /// The size-2N transform, cut into steps of bounded size.
+    fft: SplitRealFft,
     /// Input spectra `[input][slot * bins + bin]`.
     fdl_re: Vec<Vec<f32>>,
     fdl_im: Vec<Vec<f32>>,
@@ -456,11 +486,11 @@ struct StageRt {
     /// Accumulators `[kernel_slot * MAX_CHANNELS + output][bin]`.
     acc_re: Vec<Vec<f32>>,
     acc_im: Vec<Vec<f32>>,
-    time_buf: Vec<f32>,
-    spec: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
-    /// Cost fraction completed before each step (monotone, starts at 0).
+    /// The job's steps in order, and the cost fraction completed before each.
+    steps: Vec<JobStep>,
     step_start: Vec<f32>,
+    /// Whether the inverse currently loaded (by the last `Load`) has work to do.
+    inverse_live: bool,
     job_active: bool,
     job_t: u64,
     job_done: usize,
@@ -526,30 +556,62 @@ impl Convolver {
             .unwrap_or(0);
         let out_len = (reach + nmax + 2 * d).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
+        let model = CostModel::default();
         let stages = plan
             .stages
             .iter()
             .map(|s| {
                 let n = s.block;
                 let bins = n + 1;
-                let r2c = planner.plan_fft_forward(2 * n);
-                let c2r = planner.plan_fft_inverse(2 * n);
-                let scratch_len = r2c.get_scratch_len().max(c2r.get_scratch_len());
-                // Step costs: fwd per input, one MAC step per partition, inverse per output.
-                let model = CostModel::default();
-                let n2 = 2.0 * n as f64;
-                let fft = model.fft_ns * n2 * n2.log2();
-                let mac = (MAX_PATHS * bins) as f64 * model.cmac_ns / 2.0;
-                let mut costs = vec![fft; n_in];
-                costs.extend(std::iter::repeat_n(mac, s.count));
-                costs.extend(std::iter::repeat_n(fft, n_out));
-                let total: f64 = costs.iter().sum();
+                let fft = SplitRealFft::new(2 * n, MAX_LEAF_FFT, &mut planner);
+                // The job: forward transforms per input, one MAC per partition, then an inverse
+                // per (kernel slot, output); each weighted by its modelled cost.
+                let mut steps = Vec::new();
+                for input in 0..n_in {
+                    steps.extend(
+                        fft.forward_steps()
+                            .iter()
+                            .map(|&step| JobStep::Forward { input, step }),
+                    );
+                    steps.push(JobStep::Store { input });
+                }
+                steps.extend((0..s.count).map(|part| JobStep::Mac { part }));
+                for slot in 0..2 {
+                    for out in 0..n_out {
+                        steps.push(JobStep::Load { slot, out });
+                        steps.extend(fft.inverse_steps().iter().map(|&step| JobStep::Inverse {
+                            slot,
+                            out,
+                            step,
+                        }));
+                    }
+                }
+                let leaf = ((2 * n) >> fft.depth()) as f64;
+                let cost = |j: &JobStep| match j {
+                    JobStep::Forward {
+                        step: Step::ForwardLeaf(_),
+                        ..
+                    }
+                    | JobStep::Inverse {
+                        step: Step::InverseLeaf(_),
+                        ..
+                    } => model.fft_ns * leaf * leaf.log2() + leaf,
+                    JobStep::Forward { step, .. } | JobStep::Inverse { step, .. } => match step {
+                        Step::Combine { k0, k1, .. } | Step::Split { k0, k1, .. } => {
+                            2.0 * model.cmac_ns * (k1 - k0) as f64
+                        }
+                        _ => 0.0,
+                    },
+                    JobStep::Store { .. } | JobStep::Load { .. } => 0.5 * bins as f64,
+                    JobStep::Mac { .. } => (2 * bins) as f64 * model.cmac_ns,
+                };
+                let total: f64 = steps.iter().map(cost).sum();
                 let mut acc = 0.0;
-                let step_start = costs
+                let step_start = steps
                     .iter()
-                    .map(|c| {
+                    .map(|j| {
                         let start = (acc / total) as f32;
-                        acc += c;
+                        acc += cost(j);
                         start
                     })
                     .collect();
@@ -559,17 +621,15 @@ impl Convolver {
                     offset: s.offset,
                     count: s.count,
                     immediate: s.immediate(),
-                    r2c,
-                    c2r,
+                    fft,
                     fdl_re: vec![vec![0.0; s.count * bins]; n_in],
                     fdl_im: vec![vec![0.0; s.count * bins]; n_in],
                     newest: 0,
                     acc_re: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
                     acc_im: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
-                    time_buf: vec![0.0; 2 * n],
-                    spec: vec![Complex::default(); bins],
-                    scratch: vec![Complex::default(); scratch_len],
+                    steps,
                     step_start,
+                    inverse_live: false,
                     job_active: false,
                     job_t: 0,
                     job_done: 0,
@@ -885,7 +945,7 @@ impl Convolver {
 
     /// Runs the steps of stage `k`'s job whose cost-weighted start lies before `frac`.
     fn advance(&mut self, k: usize, frac: f32) {
-        let total = self.stages[k].step_start.len();
+        let total = self.stages[k].steps.len();
         while self.stages[k].job_done < total
             && (frac >= 1.0 || self.stages[k].step_start[self.stages[k].job_done] < frac)
         {
@@ -899,89 +959,92 @@ impl Convolver {
     }
 
     fn run_step(&mut self, k: usize, step: usize) {
-        let (n_in, n_out, simd_level) = (self.n_in, self.n_out, self.simd);
+        let simd_level = self.simd;
+        let in_mask = self.in_mask;
+        let out_mask = self.out_mask;
         let st = &mut self.stages[k];
         let (n, bins) = (st.n, st.bins);
-        if step < n_in {
-            // Forward FFT of the last 2N inputs of channel `step` into the newest FDL slot.
-            let ring = &self.in_ring[step];
-            let start = st.job_t as usize + self.in_mask + 1 - 2 * n;
-            for (j, v) in st.time_buf.iter_mut().enumerate() {
-                *v = ring[(start + j) & self.in_mask];
+        match st.steps[step] {
+            JobStep::Forward { input, step } => {
+                // The window is the 2N inputs before the job's boundary.
+                let ring = &self.in_ring[input];
+                let start = st.job_t as usize + in_mask + 1 - 2 * n;
+                st.fft.run(step, |i| ring[(start + i) & in_mask], |_, _| {});
             }
-            st.r2c
-                .process_with_scratch(&mut st.time_buf, &mut st.spec, &mut st.scratch)
-                .expect("sizes fixed at construction");
-            let base = st.newest * bins;
-            let (re, im) = (
-                &mut st.fdl_re[step][base..base + bins],
-                &mut st.fdl_im[step][base..base + bins],
-            );
-            for (b, z) in st.spec.iter().enumerate() {
-                re[b] = z.re;
-                im[b] = z.im;
+            JobStep::Store { input } => {
+                let base = st.newest * bins;
+                let re = &mut st.fdl_re[input][base..base + bins];
+                let im = &mut st.fdl_im[input][base..base + bins];
+                for (b, z) in st.fft.spectrum().iter().enumerate() {
+                    re[b] = z.re;
+                    im[b] = z.im;
+                }
             }
-        } else if step < n_in + st.count {
-            // One partition's complex multiply-accumulate for every participating kernel.
-            let j = step - n_in;
-            let fdl = ((st.newest + st.count - j) % st.count) * bins;
-            for s in 0..2 {
+            JobStep::Mac { part: j } => {
+                let fdl = ((st.newest + st.count - j) % st.count) * bins;
+                for s in 0..2 {
+                    let slot = &self.slots[s];
+                    if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
+                        continue;
+                    }
+                    let Some(kern) = slot.kernel.as_ref() else {
+                        continue;
+                    };
+                    let ks = &kern.stages[k];
+                    if j >= ks.active {
+                        continue;
+                    }
+                    let hb = j * bins;
+                    for p in &kern.paths {
+                        let a = s * MAX_CHANNELS + p.output;
+                        simd::cmac(
+                            simd_level,
+                            &mut st.acc_re[a],
+                            &mut st.acc_im[a],
+                            &st.fdl_re[p.input][fdl..fdl + bins],
+                            &st.fdl_im[p.input][fdl..fdl + bins],
+                            &ks.re[p.ir][hb..hb + bins],
+                            &ks.im[p.ir][hb..hb + bins],
+                        );
+                    }
+                }
+            }
+            JobStep::Load { slot: s, out: o } => {
                 let slot = &self.slots[s];
-                if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
-                    continue;
-                }
-                let Some(kern) = slot.kernel.as_ref() else {
-                    continue;
-                };
-                let ks = &kern.stages[k];
-                if j >= ks.active {
-                    continue;
-                }
-                let hb = j * bins;
-                for p in &kern.paths {
-                    let a = s * MAX_CHANNELS + p.output;
-                    simd::cmac(
-                        simd_level,
-                        &mut st.acc_re[a],
-                        &mut st.acc_im[a],
-                        &st.fdl_re[p.input][fdl..fdl + bins],
-                        &st.fdl_im[p.input][fdl..fdl + bins],
-                        &ks.re[p.ir][hb..hb + bins],
-                        &ks.im[p.ir][hb..hb + bins],
-                    );
+                st.inverse_live = st.job_gen[s] != 0
+                    && st.job_gen[s] == slot.generation
+                    && slot.kernel.as_ref().is_some_and(|kern| {
+                        kern.stages[k].active > 0 && kern.paths.iter().any(|p| p.output == o)
+                    });
+                if st.inverse_live {
+                    let a = s * MAX_CHANNELS + o;
+                    let (re, im) = (&st.acc_re[a], &st.acc_im[a]);
+                    for (b, z) in st.fft.spectrum().iter_mut().enumerate() {
+                        *z = Complex::new(re[b], im[b]);
+                    }
                 }
             }
-        } else {
-            // Inverse FFT for output `o`, added into each participating slot's ring.
-            let o = step - n_in - st.count;
-            if o >= n_out {
-                return;
-            }
-            let dst_t = st.job_t as usize + st.offset - n;
-            for s in 0..2 {
-                let slot = &mut self.slots[s];
-                if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
-                    continue;
+            JobStep::Inverse {
+                slot: s,
+                out: o,
+                step,
+            } => {
+                if !st.inverse_live {
+                    return;
                 }
-                let Some(kern) = slot.kernel.as_ref() else {
-                    continue;
-                };
-                if kern.stages[k].active == 0 || !kern.paths.iter().any(|p| p.output == o) {
-                    continue;
-                }
-                let a = s * MAX_CHANNELS + o;
-                for (b, z) in st.spec.iter_mut().enumerate() {
-                    *z = Complex::new(st.acc_re[a][b], st.acc_im[a][b]);
-                }
-                st.spec[0].im = 0.0;
-                st.spec[bins - 1].im = 0.0;
-                st.c2r
-                    .process_with_scratch(&mut st.spec, &mut st.time_buf, &mut st.scratch)
-                    .expect("sizes fixed at construction");
-                let ring = &mut slot.ring[o];
-                for (j, v) in st.time_buf[n..].iter().enumerate() {
-                    ring[(dst_t + j) & self.out_mask] += *v;
-                }
+                // Only the last N samples of the 2N inverse are valid (overlap-save); they are
+                // output times [t - N + O, t + O).
+                let dst_t = st.job_t as usize + st.offset - n;
+                let ring = &mut self.slots[s].ring[o];
+                st.fft.run(
+                    step,
+                    |_| 0.0,
+                    |i, v| {
+                        if i >= n {
+                            ring[(dst_t + i - n) & out_mask] += v;
+                        }
+                    },
+                );
             }
         }
     }

@@ -8,3 +8,4 @@ pub mod ir_gen;
 pub mod rng;
 pub mod simd;
 pub mod smoother;
+pub mod split_fft;

@@ -1,0 +1,334 @@
+//! Convolution benchmark: FluxForge's non-uniform convolver against fft-convolver 0.4
+//! (`FFTConvolver`, `TwoStageFFTConvolver`) and a uniformly partitioned baseline built from
+//! our own engine, in one run on the same machine.
+//!
+//! ```text
+//! cargo bench --bench convolution              # everything (about 5 minutes on 2 cores)
+//! cargo bench --bench convolution -- grid      # CPU table only
+//! cargo bench --bench convolution -- spikes    # slowest/median call, 4 s IR, block 64
+//! cargo bench --bench convolution -- extras    # memory, kernel build time, head sizes
+//! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
+//! ```
+//!
+//! All engines process stereo (left IR on the left channel, right IR on the right) at 48 kHz
+//! with zero latency. Only `process` calls are timed, after construction and a warm-up.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use fft_convolver::{FFTConvolver, TwoStageFFTConvolver};
+use fluxforge::dsp::convolver::{Convolver, CostModel, Kernel, PartitionPlan};
+use fluxforge::dsp::rng::Rng;
+use realfft::RealFftPlanner;
+
+const RATE: usize = 48_000;
+
+trait Engine {
+    fn process(&mut self, l: &[f32], r: &[f32], ol: &mut [f32], or: &mut [f32]);
+}
+
+struct Ours(Convolver);
+impl Engine for Ours {
+    fn process(&mut self, l: &[f32], r: &[f32], ol: &mut [f32], or: &mut [f32]) {
+        self.0.process(&[l, r], &mut [ol, or]);
+    }
+}
+
+struct Fc([FFTConvolver<f32>; 2]);
+impl Engine for Fc {
+    fn process(&mut self, l: &[f32], r: &[f32], ol: &mut [f32], or: &mut [f32]) {
+        self.0[0].process(l, ol).unwrap();
+        self.0[1].process(r, or).unwrap();
+    }
+}
+
+struct Ts([TwoStageFFTConvolver<f32>; 2]);
+impl Engine for Ts {
+    fn process(&mut self, l: &[f32], r: &[f32], ol: &mut [f32], or: &mut [f32]) {
+        self.0[0].process(l, ol).unwrap();
+        self.0[1].process(r, or).unwrap();
+    }
+}
+
+fn ir(seconds: f64, seed: u64) -> Vec<f32> {
+    let n = (seconds * RATE as f64) as usize;
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| (rng.bipolar() * (-6.9 * i as f64 / n as f64).exp()) as f32)
+        .collect()
+}
+
+fn ours(plan: PartitionPlan, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
+    let k = Kernel::new(&plan, &[l, r], 2, 2);
+    Box::new(Ours(Convolver::new(plan, 2, 2, Some(Box::new(k)))))
+}
+
+fn make(name: &str, block: usize, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
+    match name {
+        "fluxforge" => ours(
+            PartitionPlan::for_ir(l.len(), 2, 2, 2, &CostModel::default()),
+            l,
+            r,
+        ),
+        "uniform" => ours(PartitionPlan::uniform(block, l.len()), l, r),
+        "FFTConvolver" => {
+            let mut c: [FFTConvolver<f32>; 2] = Default::default();
+            c[0].init(block, l).unwrap();
+            c[1].init(block, r).unwrap();
+            Box::new(Fc(c))
+        }
+        "TwoStage" => {
+            let mut c: [TwoStageFFTConvolver<f32>; 2] = Default::default();
+            c[0].init_default(block, l).unwrap();
+            c[1].init_default(block, r).unwrap();
+            Box::new(Ts(c))
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// CPU seconds per second of audio: median over `reps` runs of `seconds` of audio each.
+fn cpu_per_second(e: &mut dyn Engine, block: usize, seconds: f64, reps: usize) -> f64 {
+    let n = (seconds * RATE as f64) as usize / block * block;
+    let mut rng = Rng::new(1);
+    let x: Vec<f32> = (0..n + block).map(|_| rng.bipolar() as f32).collect();
+    let mut ol = vec![0.0f32; block];
+    let mut or = vec![0.0f32; block];
+    // Warm-up: a few periods of the largest partitions.
+    for c in x.chunks_exact(block).take((16_384 / block).max(4)) {
+        e.process(c, c, &mut ol, &mut or);
+    }
+    let mut times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            for c in x[..n].chunks_exact(block) {
+                e.process(c, c, &mut ol, &mut or);
+                black_box(&ol);
+            }
+            t.elapsed().as_secs_f64() / (n as f64 / RATE as f64)
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[reps / 2]
+}
+
+fn grid(quick: bool) {
+    let irs = [0.5, 1.0, 2.0, 4.0, 8.0];
+    let blocks = [32usize, 64, 128, 256, 512, 1024];
+    let engines = ["fluxforge", "TwoStage", "FFTConvolver", "uniform"];
+    println!("\n## CPU seconds per second of stereo audio at 48 kHz (median of repetitions)\n");
+    println!("| IR s | block | FluxForge | TwoStage | FFTConvolver | uniform (ours) | FF/TwoStage | FF/uniform |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &secs in &irs {
+        let (l, r) = (ir(secs, 1), ir(secs, 2));
+        for &block in &blocks {
+            let mut row = Vec::new();
+            for name in engines {
+                let mut e = make(name, block, &l, &r);
+                // The uniform engines are slow for long IRs and small blocks: fewer seconds.
+                let heavy =
+                    matches!(name, "FFTConvolver" | "uniform") && secs * 64.0 / block as f64 >= 4.0;
+                let (dur, reps) = if quick || heavy { (0.5, 3) } else { (2.0, 5) };
+                row.push(cpu_per_second(e.as_mut(), block, dur, reps));
+            }
+            println!(
+                "| {secs} | {block} | {:.5} | {:.5} | {:.5} | {:.5} | {:.2}x | {:.2}x |",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[0] / row[1],
+                row[0] / row[3]
+            );
+        }
+    }
+}
+
+/// Per-call times for `calls` calls of `block` samples.
+fn call_times(e: &mut dyn Engine, block: usize, calls: usize) -> Vec<f64> {
+    let mut rng = Rng::new(7);
+    let x: Vec<f32> = (0..block * calls).map(|_| rng.bipolar() as f32).collect();
+    let mut ol = vec![0.0f32; block];
+    let mut or = vec![0.0f32; block];
+    for c in x.chunks_exact(block).take(512) {
+        e.process(c, c, &mut ol, &mut or);
+    }
+    x.chunks_exact(block)
+        .map(|c| {
+            let t = Instant::now();
+            e.process(c, c, &mut ol, &mut or);
+            black_box(&ol);
+            t.elapsed().as_secs_f64()
+        })
+        .collect()
+}
+
+fn spikes() {
+    let (block, secs, calls) = (64usize, 4.0, 12_000);
+    let (l, r) = (ir(secs, 1), ir(secs, 2));
+    println!("\n## Call-time spikes: 48 kHz, block {block}, {secs} s stereo IR, {calls} calls\n");
+    println!(
+        "Per-call minimum over 5 runs of the same input (an algorithmic spike recurs at the same"
+    );
+    println!("call every run; a preemption by the OS does not), then slowest / median.\n");
+    println!("| engine | median µs | p99.9 µs | slowest µs | slowest/median | raw slowest/median (1 run) |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for name in ["fluxforge", "TwoStage", "FFTConvolver", "uniform"] {
+        let mut best: Option<Vec<f64>> = None;
+        let mut raw_ratio = 0.0;
+        for run in 0..5 {
+            let mut e = make(name, block, &l, &r);
+            let t = call_times(e.as_mut(), block, calls);
+            if run == 0 {
+                let mut s = t.clone();
+                s.sort_by(f64::total_cmp);
+                raw_ratio = s[s.len() - 1] / s[s.len() / 2];
+            }
+            best = Some(match best {
+                None => t,
+                Some(b) => b.iter().zip(&t).map(|(a, c)| a.min(*c)).collect(),
+            });
+        }
+        let mut s = best.unwrap();
+        s.sort_by(f64::total_cmp);
+        let med = s[s.len() / 2];
+        let p999 = s[s.len() * 999 / 1000];
+        let max = s[s.len() - 1];
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x |",
+            med * 1e6,
+            p999 * 1e6,
+            max * 1e6,
+            max / med,
+            raw_ratio
+        );
+    }
+}
+
+fn extras() {
+    let (l, r) = (ir(4.0, 1), ir(4.0, 2));
+    let plan = PartitionPlan::for_ir(l.len(), 2, 2, 2, &CostModel::default());
+    let t = Instant::now();
+    let reps = 10;
+    let mut bytes = 0;
+    for _ in 0..reps {
+        let k = Kernel::new(&plan, &[&l, &r], 2, 2);
+        bytes = k.memory_bytes();
+        black_box(k);
+    }
+    let build = t.elapsed().as_secs_f64() / reps as f64;
+    let conv = Convolver::new(plan.clone(), 2, 2, None);
+    println!("\n## Memory and kernel build (4 s stereo IR, 48 kHz)\n");
+    println!(
+        "- plan: head {} + stages {:?}",
+        plan.head_len,
+        plan.stages
+            .iter()
+            .map(|s| (s.block, s.count))
+            .collect::<Vec<_>>()
+    );
+    println!(
+        "- kernel (IR spectra): {:.2} MB per second of stereo IR",
+        bytes as f64 / 4.0 / 1e6
+    );
+    println!(
+        "- convolver state (FDLs, rings, scratch): {:.2} MB per second of IR capacity",
+        conv.memory_bytes() as f64 / 4.0 / 1e6
+    );
+    println!(
+        "- kernel build time: {:.2} ms (mean of {reps})",
+        build * 1e3
+    );
+
+    println!("\n## Head length (direct-form taps = first partition) for a 4 s stereo IR\n");
+    println!("| host block | head 32 | head 64 | head 128 | head 256 | cost model picks |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for block in [32usize, 64, 256, 1024] {
+        let mut row = Vec::new();
+        for head in [32usize, 64, 128, 256] {
+            let sizes: Vec<usize> = (0..)
+                .map(|i| head << i)
+                .take_while(|&n| n <= 8192)
+                .collect();
+            let plan = PartitionPlan::with_sizes(head, &sizes, l.len());
+            let mut e = ours(plan, &l, &r);
+            row.push(cpu_per_second(e.as_mut(), block, 1.0, 3));
+        }
+        println!(
+            "| {block} | {:.5} | {:.5} | {:.5} | {:.5} | {} |",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            PartitionPlan::for_ir(l.len(), 2, 2, 2, &CostModel::default()).head_len
+        );
+    }
+}
+
+fn calibrate() {
+    println!("\n## Cost-model calibration (this CPU)\n");
+    let mut planner = RealFftPlanner::<f32>::new();
+    let mut per = Vec::new();
+    for n in [128usize, 512, 2048, 8192, 16384] {
+        let f = planner.plan_fft_forward(n);
+        let mut a = f.make_input_vec();
+        let mut b = f.make_output_vec();
+        let mut s = f.make_scratch_vec();
+        let reps = 2_000_000 / n;
+        let t = Instant::now();
+        for _ in 0..reps {
+            f.process_with_scratch(&mut a, &mut b, &mut s).unwrap();
+            black_box(&b);
+        }
+        let ns = t.elapsed().as_secs_f64() * 1e9 / reps as f64;
+        per.push(ns / (n as f64 * (n as f64).log2()));
+        println!(
+            "- real FFT {n}: {ns:.0} ns ({:.3} ns per n log2 n)",
+            per.last().unwrap()
+        );
+    }
+    let level = fluxforge::dsp::simd::SimdLevel::detect();
+    let bins = 4097;
+    let v = vec![0.5f32; bins];
+    let (mut ar, mut ai) = (vec![0.0f32; bins], vec![0.0f32; bins]);
+    let reps = 20_000;
+    let t = Instant::now();
+    for _ in 0..reps {
+        fluxforge::dsp::simd::cmac(level, &mut ar, &mut ai, &v, &v, &v, &v);
+        black_box(&ar);
+    }
+    let cmac = t.elapsed().as_secs_f64() * 1e9 / (reps * bins) as f64;
+    let taps = vec![0.25f32; 64];
+    let t = Instant::now();
+    let mut acc = 0.0;
+    for i in 0..2_000_000 {
+        acc += fluxforge::dsp::simd::dot(level, &taps, black_box(&taps[..64 - (i & 1)]));
+    }
+    black_box(acc);
+    let fir = t.elapsed().as_secs_f64() * 1e9 / (2_000_000.0 * 64.0);
+    println!("- complex MAC: {cmac:.3} ns per bin ({level:?}); direct FIR: {fir:.3} ns per tap");
+    println!("- model in use: {:?}", CostModel::default());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let all = args.is_empty();
+    let want = |s: &str| all || args.iter().any(|a| a == s);
+    println!("# FluxForge convolution benchmark (cargo bench --bench convolution)");
+    if want("calibrate") {
+        calibrate();
+    }
+    if want("extras") {
+        extras();
+    }
+    if want("spikes") {
+        spikes();
+    }
+    if want("grid") {
+        grid(quick);
+    }
+}
