@@ -72,8 +72,8 @@ impl Default for CostModel {
         Self {
             fft_ns: 0.09,
             cmac_ns: 0.18,
-            fir_ns: 0.1,
-            segment_ns: 60.0,
+            fir_ns: 0.07,
+            segment_ns: 250.0,
         }
     }
 }
@@ -476,8 +476,9 @@ struct StageRt {
     offset: usize,
     count: usize,
     immediate: bool,
-    /// The size-2N transform, cut into steps of bounded size.
-    fft: SplitRealFft,
+    /// The size-2N transform, cut into steps of bounded size: forward and kernel slot 0's
+    /// inverse use `fft[0]`, slot 1's inverse `fft[1]`, so both inverses can interleave.
+    fft: [SplitRealFft; 2],
     /// Input spectra `[input][slot * bins + bin]`.
     fdl_re: Vec<Vec<f32>>,
     fdl_im: Vec<Vec<f32>>,
@@ -490,7 +491,7 @@ struct StageRt {
     steps: Vec<JobStep>,
     step_start: Vec<f32>,
     /// Whether the inverse currently loaded (by the last `Load`) has work to do.
-    inverse_live: bool,
+    inverse_live: [bool; 2],
     job_active: bool,
     job_t: u64,
     job_done: usize,
@@ -563,31 +564,37 @@ impl Convolver {
             .map(|s| {
                 let n = s.block;
                 let bins = n + 1;
-                let fft = SplitRealFft::new(2 * n, MAX_LEAF_FFT, &mut planner);
+                let fft = [
+                    SplitRealFft::new(2 * n, MAX_LEAF_FFT, &mut planner),
+                    SplitRealFft::new(2 * n, MAX_LEAF_FFT, &mut planner),
+                ];
                 // The job: forward transforms per input, one MAC per partition, then an inverse
                 // per (kernel slot, output); each weighted by its modelled cost.
                 let mut steps = Vec::new();
                 for input in 0..n_in {
                     steps.extend(
-                        fft.forward_steps()
+                        fft[0]
+                            .forward_steps()
                             .iter()
                             .map(|&step| JobStep::Forward { input, step }),
                     );
                     steps.push(JobStep::Store { input });
                 }
                 steps.extend((0..s.count).map(|part| JobStep::Mac { part }));
-                for slot in 0..2 {
-                    for out in 0..n_out {
-                        steps.push(JobStep::Load { slot, out });
-                        steps.extend(fft.inverse_steps().iter().map(|&step| JobStep::Inverse {
-                            slot,
-                            out,
-                            step,
-                        }));
+                // Slot 1's steps follow slot 0's identical ones: during a hand-over each inverse
+                // step costs twice, never more; otherwise slot 1's steps are no-ops.
+                for out in 0..n_out {
+                    steps.push(JobStep::Load { slot: 0, out });
+                    steps.push(JobStep::Load { slot: 1, out });
+                    for &step in fft[0].inverse_steps() {
+                        steps.push(JobStep::Inverse { slot: 0, out, step });
+                        steps.push(JobStep::Inverse { slot: 1, out, step });
                     }
                 }
-                let leaf = ((2 * n) >> fft.depth()) as f64;
+                let leaf = ((2 * n) >> fft[0].depth()) as f64;
+                // Slot 1 only computes during a hand-over: it adds no schedule time of its own.
                 let cost = |j: &JobStep| match j {
+                    JobStep::Load { slot: 1, .. } | JobStep::Inverse { slot: 1, .. } => 0.0,
                     JobStep::Forward {
                         step: Step::ForwardLeaf(_),
                         ..
@@ -629,7 +636,7 @@ impl Convolver {
                     acc_im: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
                     steps,
                     step_start,
-                    inverse_live: false,
+                    inverse_live: [false; 2],
                     job_active: false,
                     job_t: 0,
                     job_done: 0,
@@ -969,13 +976,13 @@ impl Convolver {
                 // The window is the 2N inputs before the job's boundary.
                 let ring = &self.in_ring[input];
                 let start = st.job_t as usize + in_mask + 1 - 2 * n;
-                st.fft.run(step, |i| ring[(start + i) & in_mask], |_, _| {});
+                st.fft[0].run(step, |i| ring[(start + i) & in_mask], |_, _| {});
             }
             JobStep::Store { input } => {
                 let base = st.newest * bins;
                 let re = &mut st.fdl_re[input][base..base + bins];
                 let im = &mut st.fdl_im[input][base..base + bins];
-                for (b, z) in st.fft.spectrum().iter().enumerate() {
+                for (b, z) in st.fft[0].spectrum().iter().enumerate() {
                     re[b] = z.re;
                     im[b] = z.im;
                 }
@@ -1011,15 +1018,15 @@ impl Convolver {
             }
             JobStep::Load { slot: s, out: o } => {
                 let slot = &self.slots[s];
-                st.inverse_live = st.job_gen[s] != 0
+                st.inverse_live[s] = st.job_gen[s] != 0
                     && st.job_gen[s] == slot.generation
                     && slot.kernel.as_ref().is_some_and(|kern| {
                         kern.stages[k].active > 0 && kern.paths.iter().any(|p| p.output == o)
                     });
-                if st.inverse_live {
+                if st.inverse_live[s] {
                     let a = s * MAX_CHANNELS + o;
                     let (re, im) = (&st.acc_re[a], &st.acc_im[a]);
-                    for (b, z) in st.fft.spectrum().iter_mut().enumerate() {
+                    for (b, z) in st.fft[s].spectrum().iter_mut().enumerate() {
                         *z = Complex::new(re[b], im[b]);
                     }
                 }
@@ -1029,14 +1036,14 @@ impl Convolver {
                 out: o,
                 step,
             } => {
-                if !st.inverse_live {
+                if !st.inverse_live[s] {
                     return;
                 }
                 // Only the last N samples of the 2N inverse are valid (overlap-save); they are
                 // output times [t - N + O, t + O).
                 let dst_t = st.job_t as usize + st.offset - n;
                 let ring = &mut self.slots[s].ring[o];
-                st.fft.run(
+                st.fft[s].run(
                     step,
                     |_| 0.0,
                     |i, v| {
