@@ -688,6 +688,29 @@ impl Convolver {
         &self.plan
     }
 
+    /// Approximate heap size of the signal state (FDLs, rings, accumulators) in bytes,
+    /// excluding kernels.
+    pub fn memory_bytes(&self) -> usize {
+        let f = 4;
+        let rings: usize = self
+            .in_ring
+            .iter()
+            .chain(self.slots.iter().flat_map(|s| s.ring.iter()))
+            .map(|v| v.len() * f)
+            .sum();
+        let stages: usize = self
+            .stages
+            .iter()
+            .map(|s| {
+                let fdl: usize = s.fdl_re.iter().chain(&s.fdl_im).map(|v| v.len() * f).sum();
+                let acc: usize = s.acc_re.iter().chain(&s.acc_im).map(|v| v.len() * f).sum();
+                // Two split transforms with about 2 * (2N) complex values of buffers each.
+                fdl + acc + 2 * 2 * (2 * s.n) * 2 * f
+            })
+            .sum();
+        rings + stages
+    }
+
     /// Forces the scalar kernels (for tests and benchmarks).
     pub fn set_simd_level(&mut self, level: SimdLevel) {
         if level == SimdLevel::Baseline || SimdLevel::detect() == level {
