@@ -72,7 +72,7 @@ impl Default for CostModel {
         Self {
             fft_ns: 0.09,
             cmac_ns: 0.18,
-            fir_ns: 0.07,
+            fir_ns: 0.04,
             segment_ns: 250.0,
         }
     }
@@ -882,12 +882,12 @@ impl Convolver {
             }
             for p in &k.paths {
                 let dst = &mut self.seg_out[si * MAX_CHANNELS + p.output][..seg];
-                let h = &self.hist[p.input];
-                let taps = &k.head_rev[p.ir];
-                for (n, y) in dst.iter_mut().enumerate() {
-                    let m = phase + n;
-                    *y += simd::dot(self.simd, taps, &h[m..m + d]);
-                }
+                simd::fir(
+                    self.simd,
+                    &k.head_rev[p.ir],
+                    &self.hist[p.input][phase..phase + seg + d - 1],
+                    dst,
+                );
             }
         }
     }

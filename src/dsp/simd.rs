@@ -83,6 +83,58 @@ fn cmac_impl(
     }
 }
 
+/// Direct-form FIR over a block: `out[n] += sum_j taps_rev[j] * hist[n + j]`. The loop runs
+/// over output samples for each tap, so the inner loop is a contiguous multiply-add that
+/// vectorises across outputs, with no per-sample reduction.
+#[inline(always)]
+fn fir_impl(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
+    const B: usize = 32;
+    let n = out.len();
+    assert!(hist.len() + 1 >= n + taps_rev.len());
+    // Blocks of B outputs whose accumulators stay in registers across all taps.
+    let mut start = 0;
+    while start + B <= n {
+        let mut acc = [0.0f32; B];
+        acc.copy_from_slice(&out[start..start + B]);
+        for (j, &t) in taps_rev.iter().enumerate() {
+            let x: &[f32; B] = hist[start + j..start + j + B]
+                .try_into()
+                .expect("B samples");
+            for k in 0..B {
+                acc[k] = t.mul_add(x[k], acc[k]);
+            }
+        }
+        out[start..start + B].copy_from_slice(&acc);
+        start += B;
+    }
+    for (j, &t) in taps_rev.iter().enumerate() {
+        let x = &hist[start + j..j + n];
+        for (y, v) in out[start..].iter_mut().zip(x) {
+            *y = t.mul_add(*v, *y);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fir_avx2(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
+    fir_impl(taps_rev, hist, out)
+}
+
+/// `out[n] += sum_j taps_rev[j] * hist[n + j]` for every `n` in `out`.
+///
+/// # Panics
+/// If `hist` is shorter than `out.len() + taps_rev.len() - 1`.
+#[inline]
+pub fn fir(level: SimdLevel, taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
+        SimdLevel::Avx2Fma => unsafe { fir_avx2(taps_rev, hist, out) },
+        _ => fir_impl(taps_rev, hist, out),
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
@@ -138,6 +190,25 @@ pub fn cmac(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fir_matches_per_sample_dot() {
+        let taps: Vec<f32> = (0..64).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let hist: Vec<f32> = (0..64 + 50)
+            .map(|i| ((i * 5 % 17) as f32 - 8.0) / 9.0)
+            .collect();
+        for level in [SimdLevel::Baseline, SimdLevel::detect()] {
+            let mut out = vec![1.0f32; 51];
+            fir(level, &taps, &hist, &mut out);
+            for (n, y) in out.iter().enumerate() {
+                let want: f64 = 1.0
+                    + (0..64)
+                        .map(|j| taps[j] as f64 * hist[n + j] as f64)
+                        .sum::<f64>();
+                assert!((*y as f64 - want).abs() < 1e-4, "n {n}");
+            }
+        }
+    }
 
     #[test]
     fn kernels_match_scalar_reference_at_both_levels() {
