@@ -4,8 +4,10 @@
 pub mod chain;
 pub mod convolver;
 pub mod denormal;
+pub mod halfband;
 pub mod ir_gen;
 pub mod rng;
+pub mod saturator;
 pub mod simd;
 pub mod smoother;
 pub mod split_fft;
