@@ -7,6 +7,39 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::dsp::chain::Settings;
+use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
+
+/// The character mode as a host enum (its order is saved in sessions: append only).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Character {
+    /// Bit-exact pass-through.
+    Clean,
+    /// Transformer-style, odd harmonics.
+    Subtle,
+    /// Tube-style, even and odd harmonics.
+    Warm,
+    /// Tape-style soft knee with high-frequency softening.
+    Tape,
+}
+
+impl From<Character> for CharacterMode {
+    fn from(c: Character) -> Self {
+        match c {
+            Character::Clean => CharacterMode::Clean,
+            Character::Subtle => CharacterMode::Subtle,
+            Character::Warm => CharacterMode::Warm,
+            Character::Tape => CharacterMode::Tape,
+        }
+    }
+}
+
+/// Drive range in dB, shared with the editor.
+pub fn drive_range_db() -> FloatRange {
+    FloatRange::Linear {
+        min: 0.0,
+        max: 36.0,
+    }
+}
 
 /// Gain parameter range in dB, shared with the editor.
 pub fn gain_range_db() -> FloatRange {
@@ -31,6 +64,24 @@ pub struct FluxForgeParams {
     /// Host bypass; flagged so hosts map their bypass button to it.
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Saturation character.
+    #[id = "sat_mode"]
+    pub character: EnumParam<Character>,
+    /// Drive into the saturator, dB.
+    #[id = "sat_drive"]
+    pub drive: FloatParam,
+    /// Saturator output trim, dB.
+    #[id = "sat_trim"]
+    pub sat_trim: FloatParam,
+    /// Automatic gain compensation of the saturator (unity at -12 dBFS).
+    #[id = "sat_auto"]
+    pub auto_gain: BoolParam,
+    /// Saturator wet/dry mix, 0..1.
+    #[id = "sat_mix"]
+    pub drive_mix: FloatParam,
+    /// 2x oversampling around the saturator.
+    #[id = "sat_os"]
+    pub oversample: BoolParam,
 }
 
 impl Default for FluxForgeParams {
@@ -48,6 +99,23 @@ impl Default for FluxForgeParams {
                 .with_value_to_string(formatters::v2s_f32_percentage(1))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            character: EnumParam::new("Character", Character::Clean),
+            drive: FloatParam::new("Drive", d.character.drive_db, drive_range_db())
+                .with_unit(" dB")
+                .with_step_size(0.1),
+            sat_trim: FloatParam::new("Drive Trim", d.character.trim_db, gain_range_db())
+                .with_unit(" dB")
+                .with_step_size(0.1),
+            auto_gain: BoolParam::new("Auto Gain", d.character.auto_gain),
+            drive_mix: FloatParam::new(
+                "Drive Mix",
+                d.character.mix,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit("%")
+            .with_value_to_string(formatters::v2s_f32_percentage(1))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            oversample: BoolParam::new("Oversample", d.character.oversample),
         }
     }
 }
@@ -60,6 +128,14 @@ impl FluxForgeParams {
             output_gain_db: self.output_gain.value(),
             mix: self.mix.value(),
             bypass: self.bypass.value(),
+            character: SaturatorSettings {
+                mode: self.character.value().into(),
+                drive_db: self.drive.value(),
+                trim_db: self.sat_trim.value(),
+                auto_gain: self.auto_gain.value(),
+                mix: self.drive_mix.value(),
+                oversample: self.oversample.value(),
+            },
         }
     }
 }

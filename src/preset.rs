@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::dsp::chain::Settings;
+use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 
 /// The renderer's preset file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,6 +21,39 @@ pub struct Preset {
     pub mix: f32,
     /// Bypass (`bypass`).
     pub bypass: bool,
+    /// Character mode (`sat_mode`): "clean", "subtle", "warm" or "tape".
+    pub sat_mode: String,
+    /// Drive, dB (`sat_drive`).
+    pub sat_drive: f32,
+    /// Saturator trim, dB (`sat_trim`).
+    pub sat_trim: f32,
+    /// Automatic gain compensation (`sat_auto`).
+    pub sat_auto: bool,
+    /// Saturator mix 0..1 (`sat_mix`).
+    pub sat_mix: f32,
+    /// 2x oversampling (`sat_os`).
+    pub sat_os: bool,
+}
+
+/// Parses a character mode name (case-insensitive).
+pub fn parse_mode(s: &str) -> Option<CharacterMode> {
+    match s.to_ascii_lowercase().as_str() {
+        "clean" => Some(CharacterMode::Clean),
+        "subtle" => Some(CharacterMode::Subtle),
+        "warm" => Some(CharacterMode::Warm),
+        "tape" => Some(CharacterMode::Tape),
+        _ => None,
+    }
+}
+
+/// The name [`parse_mode`] reads back.
+pub fn mode_name(m: CharacterMode) -> &'static str {
+    match m {
+        CharacterMode::Clean => "clean",
+        CharacterMode::Subtle => "subtle",
+        CharacterMode::Warm => "warm",
+        CharacterMode::Tape => "tape",
+    }
 }
 
 impl Default for Preset {
@@ -31,23 +65,46 @@ impl Default for Preset {
 impl Preset {
     /// The preset for these settings.
     pub fn from_settings(s: &Settings) -> Self {
+        let c = &s.character;
         Self {
             in_gain: s.input_gain_db,
             out_gain: s.output_gain_db,
             mix: s.mix,
             bypass: s.bypass,
+            sat_mode: mode_name(c.mode).to_string(),
+            sat_drive: c.drive_db,
+            sat_trim: c.trim_db,
+            sat_auto: c.auto_gain,
+            sat_mix: c.mix,
+            sat_os: c.oversample,
         }
     }
 
-    /// The settings this preset describes, clamped to the parameter ranges.
-    pub fn settings(&self) -> Settings {
+    /// The settings this preset describes, clamped to the parameter ranges. An unknown mode
+    /// name is an error.
+    pub fn settings(&self) -> Result<Settings, String> {
         let finite = |v: f32, d: f32| if v.is_finite() { v } else { d };
-        Settings {
+        let mode = parse_mode(&self.sat_mode).ok_or_else(|| {
+            format!(
+                "unknown character mode {:?} (clean, subtle, warm, tape)",
+                self.sat_mode
+            )
+        })?;
+        let d = SaturatorSettings::default();
+        Ok(Settings {
             input_gain_db: finite(self.in_gain, 0.0).clamp(-24.0, 24.0),
             output_gain_db: finite(self.out_gain, 0.0).clamp(-24.0, 24.0),
             mix: finite(self.mix, 0.3).clamp(0.0, 1.0),
             bypass: self.bypass,
-        }
+            character: SaturatorSettings {
+                mode,
+                drive_db: finite(self.sat_drive, d.drive_db).clamp(0.0, 36.0),
+                trim_db: finite(self.sat_trim, d.trim_db).clamp(-24.0, 24.0),
+                auto_gain: self.sat_auto,
+                mix: finite(self.sat_mix, d.mix).clamp(0.0, 1.0),
+                oversample: self.sat_os,
+            },
+        })
     }
 
     /// Reads a preset file, with a one-line error naming the file.
@@ -76,11 +133,15 @@ mod tests {
             out_gain: 2.5,
             mix: 0.75,
             bypass: true,
+            sat_mode: "warm".into(),
+            ..Default::default()
         };
         let text = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Preset>(&text).unwrap(), p);
         assert!(serde_json::from_str::<Preset>(r#"{"mixx": 0.5}"#).is_err());
         let partial: Preset = serde_json::from_str(r#"{"mix": 2.0}"#).unwrap();
-        assert_eq!(partial.settings().mix, 1.0);
+        assert_eq!(partial.settings().unwrap().mix, 1.0);
+        let bad: Preset = serde_json::from_str(r#"{"sat_mode": "fuzzy"}"#).unwrap();
+        assert!(bad.settings().is_err());
     }
 }

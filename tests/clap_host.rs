@@ -380,6 +380,35 @@ fn automation_is_sample_accurate_and_bypass_passes_input() {
 }
 
 #[test]
+fn character_parameters_reach_the_engine() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let p = Params::get(&mut inst);
+    let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let input = noise(24_000, 21);
+    // Enum parameters are normalized by index: Warm is 2 of 0..=3.
+    let events = [
+        (0, p.id("Character"), 2.0 / 3.0),
+        (0, p.id("Drive"), 24.0 / 36.0),
+        (0, p.id("Oversample"), 1.0),
+    ];
+    let out = run(&mut proc, &input, &mut || 512, &events);
+    let mut s = Settings::default();
+    s.character.mode = fluxforge::dsp::saturator::CharacterMode::Warm;
+    s.character.drive_db = 24.0;
+    s.character.oversample = true;
+    let want = reference(48_000.0, &input, Settings::default(), &[(0, s)]);
+    assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+    let clean = reference(48_000.0, &input, Settings::default(), &[]);
+    assert!(
+        max_diff(&out, &clean) > 0.01,
+        "the character stage is audible"
+    );
+    inst.deactivate(proc.stop_processing());
+}
+
+#[test]
 fn flush_while_inactive_and_state_round_trip() {
     let entry = load_entry();
     let mut inst = new_instance(entry);

@@ -10,6 +10,7 @@ use std::time::Instant;
 use fluxforge::dsp::chain::{Engine, Settings};
 use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
 use fluxforge::dsp::rng::Rng;
+use fluxforge::dsp::saturator::CharacterMode;
 
 struct Counting;
 
@@ -131,14 +132,19 @@ fn engine_process_kernel_handover_and_reset_do_not_allocate() {
 fn subnormal_input_does_not_slow_processing() {
     let plan = PartitionPlan::for_ir(48_000, 4, 2, 2, &CostModel::default());
     let [a0, a1] = room(48_000, 4);
+    // The whole chain, saturator included (Warm, oversampled: filters and DC blocker decay
+    // into subnormals if nothing flushes them).
+    let mut settings = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    settings.character.mode = CharacterMode::Warm;
+    settings.character.oversample = true;
     let mut e = Engine::new(
         48_000.0,
         plan.clone(),
         Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
-        &Settings {
-            mix: 1.0,
-            ..Default::default()
-        },
+        &settings,
     );
     let mut time = |value: f32| {
         e.reset();

@@ -139,3 +139,14 @@ def test_non_finite_input_does_not_poison_output(plugin):
     apply(plugin, mix=0.5)
     y = plugin.process(x, RATE, buffer_size=512, reset=True)
     assert np.isfinite(y).all()
+
+
+@pytest.mark.parametrize("mode,index", [("subtle", 1), ("warm", 2), ("tape", 3)])
+def test_character_modes_match_the_offline_renderer(plugin, mode, index):
+    x = noise(RATE, 5) * 3.0
+    apply(plugin, character=index / 3.0, drive_db=18.0 / 36.0, oversample=1.0, mix=0.2)
+    y = plugin.process(x, RATE, buffer_size=333, reset=True)
+    ref = render(x, "--mode", mode, "--drive", "18", "--oversample", "--mix", "0.2")
+    assert np.abs(y - ref).max() < 1e-4
+    clean = render(x, "--mix", "0.2")
+    assert np.abs(y - clean).max() > 0.05, "the character stage changes the sound"

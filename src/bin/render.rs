@@ -31,6 +31,13 @@ OPTIONS:
     --out-gain DB       Output gain in dB, -24..24           [default: 0]
     --mix FRACTION      Reverb dry/wet mix, 0..1             [default: 0.3]
     --bypass            Pass the input through unchanged
+    --mode MODE         Character: clean, subtle, warm or tape     [default: clean]
+    --drive DB          Drive into the character stage, 0..36      [default: 6]
+    --drive-trim DB     Character stage output trim, -24..24       [default: 0]
+    --drive-mix FRACTION
+                        Character stage dry/wet, 0..1              [default: 1]
+    --no-auto-gain      Turn off the character stage's gain compensation
+    --oversample        2x oversampling in the character stage
     --tail SECONDS      Seconds of reverb tail appended after the input
                         [default: the IR's length]
     --block N           Processing block size in samples, 1..=65536 [default: 512]
@@ -74,7 +81,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "-h" | "--help" => return Ok(None),
             "--preset" => {
                 let p = it.next().ok_or("--preset needs a file")?;
-                settings = Preset::load(std::path::Path::new(&p))?.settings();
+                settings = Preset::load(std::path::Path::new(&p))?.settings()?;
             }
             "--save-preset" => {
                 save_preset = Some(PathBuf::from(
@@ -85,6 +92,19 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--out-gain" => settings.output_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
             "--mix" => settings.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
             "--bypass" => settings.bypass = true,
+            "--mode" => {
+                let m = it.next().ok_or("--mode needs a value")?;
+                settings.character.mode = fluxforge::preset::parse_mode(&m).ok_or_else(|| {
+                    format!("--mode: unknown mode {m} (clean, subtle, warm, tape)")
+                })?;
+            }
+            "--drive" => settings.character.drive_db = num(&a, it.next())?.clamp(0.0, 36.0) as f32,
+            "--drive-trim" => {
+                settings.character.trim_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32
+            }
+            "--drive-mix" => settings.character.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
+            "--no-auto-gain" => settings.character.auto_gain = false,
+            "--oversample" => settings.character.oversample = true,
             "--tail" => tail_s = Some(num(&a, it.next())?.clamp(0.0, 600.0)),
             "--block" => {
                 let b = num(&a, it.next())?;

@@ -2,9 +2,9 @@
 //! the benchmarks all drive this one type.
 //!
 //! ```text
-//!  in ─┬─ sanitize ─ input gain ─┬──────────── dry ──┐
-//!      │                         └─ convolver ─ wet ─┴─ mix ─ output gain ─┐
-//!      └──────────────────────────────── (bypass crossfade) ───────────────┴─ out
+//!  in ─┬─ sanitize ─ input gain ─ character ─┬──────────── dry ──┐
+//!      │                                     └─ convolver ─ wet ─┴─ mix ─ output gain ─┐
+//!      └──────────────────────────────────────────── (bypass crossfade) ───────────────┴─ out
 //! ```
 //!
 //! Every control is smoothed per sample by a linear ramp ([`Smoother`]), so automation is
@@ -13,6 +13,7 @@
 
 use super::convolver::{Convolver, Kernel, PartitionPlan};
 use super::denormal::DenormalGuard;
+use super::saturator::{Saturator, SaturatorSettings};
 use super::smoother::Smoother;
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
@@ -36,6 +37,8 @@ pub struct Settings {
     pub mix: f32,
     /// Host bypass: output equals input (after a short crossfade).
     pub bypass: bool,
+    /// The character (saturation) stage.
+    pub character: SaturatorSettings,
 }
 
 impl Default for Settings {
@@ -45,6 +48,7 @@ impl Default for Settings {
             output_gain_db: 0.0,
             mix: 0.3,
             bypass: false,
+            character: SaturatorSettings::default(),
         }
     }
 }
@@ -66,6 +70,7 @@ pub fn db_to_gain(db: f32) -> f32 {
 
 /// The whole processing chain for one plugin instance.
 pub struct Engine {
+    saturator: Saturator,
     convolver: Convolver,
     input_gain: Smoother,
     output_gain: Smoother,
@@ -87,6 +92,7 @@ impl Engine {
         settings: &Settings,
     ) -> Self {
         let mut e = Self {
+            saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
             convolver: Convolver::new(plan, CHANNELS, CHANNELS, kernel),
             input_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             output_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
@@ -107,6 +113,7 @@ impl Engine {
         self.output_gain.set_target(db_to_gain(s.output_gain_db));
         self.mix.set_target(s.mix.clamp(0.0, 1.0));
         self.bypass.set_target(if s.bypass { 1.0 } else { 0.0 });
+        self.saturator.set_settings(&s.character);
     }
 
     /// Ends every ramp at its target (for a reset or a fresh render).
@@ -125,6 +132,7 @@ impl Engine {
     /// Clears all signal state; a following run repeats exactly.
     pub fn reset(&mut self) {
         self.convolver.reset();
+        self.saturator.reset();
         self.snap_to_targets();
     }
 
@@ -163,6 +171,10 @@ impl Engine {
                 for c in 0..CHANNELS {
                     self.dry[c][i] = self.raw[c][i] * g;
                 }
+            }
+            {
+                let [d0, d1] = &mut self.dry;
+                self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
             }
             {
                 let [d0, d1] = &self.dry;

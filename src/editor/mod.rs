@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::{BoolParam, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
@@ -15,7 +16,7 @@ use crate::shared::Meters;
 use meter::{MeterBallistics, FLOOR_DB};
 
 /// Default editor size, logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (560, 360);
+pub const EDITOR_SIZE: (u32, u32) = (600, 430);
 
 /// Editor state handle (size and zoom), owned by the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -101,13 +102,30 @@ impl NiceEguiApp for EditorApp {
                         );
                         ui.end_row();
                         ui.label("Bypass");
-                        let mut bypass = params.bypass.value();
-                        if ui.checkbox(&mut bypass, "").changed() {
-                            setter.begin_set_parameter(&params.bypass);
-                            setter.set_parameter(&params.bypass, bypass);
-                            setter.end_set_parameter(&params.bypass);
-                        }
+                        toggle(ui, &params.bypass, &setter);
                         ui.end_row();
+                        ui.label(egui::RichText::new("Character").strong());
+                        ui.add(
+                            ParamSlider::for_param(&params.character, &setter).with_width(220.0),
+                        );
+                        ui.end_row();
+                        for (label, p) in [
+                            ("Drive", &params.drive),
+                            ("Drive Trim", &params.sat_trim),
+                            ("Drive Mix", &params.drive_mix),
+                        ] {
+                            ui.label(label);
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(220.0));
+                            ui.end_row();
+                        }
+                        for (label, p) in [
+                            ("Auto Gain", &params.auto_gain),
+                            ("Oversample", &params.oversample),
+                        ] {
+                            ui.label(label);
+                            toggle(ui, p, &setter);
+                            ui.end_row();
+                        }
                     });
             });
             ui.add_space(24.0);
@@ -116,6 +134,16 @@ impl NiceEguiApp for EditorApp {
             meter_group(ui, "OUT", &self.ballistics[2..4]);
         });
         ui.ctx().request_repaint();
+    }
+}
+
+/// A checkbox bound to a boolean parameter, with the host's begin/end gesture.
+fn toggle(ui: &mut egui::Ui, param: &BoolParam, setter: &ParamSetter) {
+    let mut v = param.value();
+    if ui.checkbox(&mut v, "").changed() {
+        setter.begin_set_parameter(param);
+        setter.set_parameter(param, v);
+        setter.end_set_parameter(param);
     }
 }
 
