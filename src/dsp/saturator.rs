@@ -117,6 +117,44 @@ pub fn adaa(mode: CharacterMode, u0: f64, u1: f64) -> f64 {
     }
 }
 
+impl Channel {
+    /// One shaper output between `u_prev` and `u` (then `u` becomes `u_prev`): mode `ma` with
+    /// weight `wa` and gain `ca`, plus mode `mb` (weight `wb`, during a mode fade).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn shape_step(
+        &mut self,
+        u: f64,
+        ma: CharacterMode,
+        wa: f32,
+        ca: f64,
+        mb: CharacterMode,
+        wb: f32,
+        cb: f64,
+    ) -> f32 {
+        let u0 = self.u_prev;
+        let f0 = match self.f_prev_mode {
+            Some(m) if m == ma => self.f_prev,
+            _ => antiderivative(ma, u0),
+        };
+        let f1 = antiderivative(ma, u);
+        let d = u - u0;
+        let ya = if d.abs() > 1e-5 {
+            (f1 - f0) / d
+        } else {
+            shape(ma, 0.5 * (u0 + u))
+        };
+        let mut y = wa as f64 * ya * ca;
+        if wb > 0.0 {
+            y += wb as f64 * adaa(mb, u0, u) * cb;
+        }
+        self.u_prev = u;
+        self.f_prev = f1;
+        self.f_prev_mode = Some(ma);
+        y as f32
+    }
+}
+
 /// Per-channel state.
 #[derive(Clone, Debug)]
 struct Channel {
@@ -125,6 +163,10 @@ struct Channel {
     dry_filters: HalfbandPair,
     /// Previous driven sample at the high rate (ADAA memory) and previous dry sample.
     u_prev: f64,
+    /// `F(u_prev)` for mode `f_prev_mode` (None: not known), so ADAA evaluates `F` once per
+    /// sample instead of twice.
+    f_prev: f64,
+    f_prev_mode: Option<CharacterMode>,
     dry_prev: f32,
     /// DC blocker state (input, output).
     dc_x1: f32,
@@ -140,6 +182,8 @@ impl Channel {
             wet_filters: HalfbandPair::new(&c),
             dry_filters: HalfbandPair::new(&c),
             u_prev: 0.0,
+            f_prev: 0.0,
+            f_prev_mode: None,
             dry_prev: 0.0,
             dc_x1: 0.0,
             dc_y1: 0.0,
@@ -151,6 +195,7 @@ impl Channel {
         self.wet_filters.reset();
         self.dry_filters.reset();
         self.u_prev = 0.0;
+        self.f_prev_mode = None;
         self.dry_prev = 0.0;
         self.dc_x1 = 0.0;
         self.dc_y1 = 0.0;
@@ -172,6 +217,10 @@ pub struct Saturator {
     mix: Smoother,
     auto_gain: bool,
     oversample: bool,
+    /// Gain compensations of the two faded modes and the tape softening pole, valid for
+    /// `coef_key` = (drive gain, modes, auto gain): recomputed only when one changes.
+    coefs: (f64, f64, f32),
+    coef_key: Option<(f32, CharacterMode, CharacterMode, bool)>,
     /// DC blocker pole (5 Hz).
     dc_r: f32,
 }
@@ -191,6 +240,8 @@ impl Saturator {
             mix: Smoother::new(settings.mix.clamp(0.0, 1.0), 20.0, sample_rate),
             auto_gain: settings.auto_gain,
             oversample: settings.oversample,
+            coefs: (1.0, 1.0, 0.0),
+            coef_key: None,
             dc_r: 1.0 - std::f32::consts::TAU * 5.0 / sample_rate,
         };
         s.set_settings(settings);
@@ -286,28 +337,29 @@ impl Saturator {
             } else {
                 (self.mode, pos, from, 1.0 - pos)
             };
-            let comp = |m: CharacterMode| -> f64 {
-                if self.auto_gain {
-                    AUTO_GAIN_REF / shape(m, g as f64 * AUTO_GAIN_REF).abs().max(1e-9)
-                } else {
-                    1.0
-                }
-            };
-            let (ca, cb) = (comp(ma), if wb > 0.0 { comp(mb) } else { 0.0 });
+            let key = (g, ma, mb, self.auto_gain);
+            if self.coef_key != Some(key) {
+                let comp = |m: CharacterMode| -> f64 {
+                    if self.auto_gain {
+                        AUTO_GAIN_REF / shape(m, g as f64 * AUTO_GAIN_REF).abs().max(1e-9)
+                    } else {
+                        1.0
+                    }
+                };
+                let fc = (20_000.0 * g.powf(-0.2)).min(0.45 * self.sample_rate);
+                self.coefs = (
+                    comp(ma),
+                    comp(mb),
+                    (-std::f32::consts::TAU * fc / self.sample_rate).exp(),
+                );
+                self.coef_key = Some(key);
+            }
+            let (ca, cb, lp_a) = self.coefs;
             // Tape's weight, and its softening cutoff: 20 kHz at 0 dB drive, ~9 kHz at +36 dB.
             let tape_w = if ma == CharacterMode::Tape { wa } else { 0.0 }
                 + if mb == CharacterMode::Tape { wb } else { 0.0 };
-            let fc = (20_000.0 * g.powf(-0.2)).min(0.45 * self.sample_rate);
-            let lp_a = (-std::f32::consts::TAU * fc / self.sample_rate).exp();
             for (c, ch) in channels.iter_mut().zip(self.channels.iter_mut()) {
                 let x = c[i];
-                let shaped = |u0: f64, u: f64| {
-                    let mut y = wa as f64 * adaa(ma, u0, u) * ca;
-                    if wb > 0.0 {
-                        y += wb as f64 * adaa(mb, u0, u) * cb;
-                    }
-                    y as f32
-                };
                 let (dry, mut wet) = if self.oversample {
                     // Dry reference: the same filters and the same half-sample average as
                     // ADAA's linear region, so the stage's own mix is phase-consistent.
@@ -317,15 +369,16 @@ impl Saturator {
                     let dry = ch.dry_filters.downsample(dry_hi);
                     let [w0, w1] = ch.wet_filters.upsample(x);
                     let (u0, u1) = (g as f64 * w0 as f64, g as f64 * w1 as f64);
-                    let hi = [shaped(ch.u_prev, u0), shaped(u0, u1)];
-                    ch.u_prev = u1;
+                    let hi = [
+                        ch.shape_step(u0, ma, wa, ca, mb, wb, cb),
+                        ch.shape_step(u1, ma, wa, ca, mb, wb, cb),
+                    ];
                     (dry, ch.wet_filters.downsample(hi))
                 } else {
                     let dry = 0.5 * (ch.dry_prev + x);
                     ch.dry_prev = x;
                     let u = g as f64 * x as f64;
-                    let y = shaped(ch.u_prev, u);
-                    ch.u_prev = u;
+                    let y = ch.shape_step(u, ma, wa, ca, mb, wb, cb);
                     (dry, y)
                 };
                 // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
