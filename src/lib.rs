@@ -14,6 +14,7 @@ use nice_plug_egui::{
 
 pub mod dsp;
 pub mod editor;
+pub mod ir_file;
 pub mod params;
 pub mod preset;
 pub mod shared;

@@ -111,6 +111,63 @@ fn bad_input_gives_one_clear_line() {
 }
 
 #[test]
+fn renders_with_a_factory_ir_and_refuses_bad_ones() {
+    let src = tmp("ir_in.wav");
+    write(&src, 2, 24, false, 4410);
+    let out = tmp("ir_out.wav");
+    let cathedral = Path::new(env!("CARGO_MANIFEST_DIR")).join("impulses/Cathedral.wav");
+    let st = bin()
+        .args([
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--ir",
+            cathedral.to_str().unwrap(),
+            "--quiet",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // The cathedral's 7.5 s tail (resampled from 48 to 44.1 kHz) is appended.
+    let r = hound::WavReader::open(&out).unwrap();
+    assert_eq!(
+        r.duration() as usize,
+        4410 + (7.5f64 * 44_100.0).ceil() as usize
+    );
+    let silent = tmp("silent_ir.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&silent, spec).unwrap();
+    for _ in 0..100 {
+        w.write_sample(0i32).unwrap();
+    }
+    w.finalize().unwrap();
+    fails_with(
+        &[
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--ir",
+            silent.to_str().unwrap(),
+        ],
+        "silent",
+    );
+    let three = tmp("three_ir.wav");
+    write(&three, 3, 16, false, 100);
+    fails_with(
+        &[
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--ir",
+            three.to_str().unwrap(),
+        ],
+        "3 channels",
+    );
+}
+
+#[test]
 fn preset_round_trip_gives_the_same_render() {
     let src = tmp("p_in.wav");
     write(&src, 2, 32, true, 8000);

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::{Engine, Settings};
-use fluxforge::dsp::convolver::Kernel;
+use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
+use fluxforge::ir_file;
 use fluxforge::preset::Preset;
 
 const HELP: &str = "\
@@ -24,6 +25,9 @@ float). A mono input gives a stereo output (the reverb is stereo), as in the plu
 mono-in/stereo-out layout. Inputs with more than two channels are rejected.
 
 OPTIONS:
+    --ir FILE           Impulse response (WAV: 16/24/32-bit integer or 32-bit float; mono,
+                        stereo or 4-channel true stereo; up to 60 s). Resampled to the
+                        input's rate and energy-normalised. [default: factory Medium Room]
     --preset FILE       Load settings from a preset file (JSON, as written by --save-preset).
                         Flags given after it override its values.
     --save-preset FILE  Write the final settings to FILE as a preset.
@@ -53,6 +57,7 @@ EXIT STATUS:
 
 struct Args {
     input: PathBuf,
+    ir: Option<PathBuf>,
     output: PathBuf,
     settings: Settings,
     save_preset: Option<PathBuf>,
@@ -65,6 +70,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut positional = Vec::new();
     let mut settings = Settings::default();
     let mut save_preset = None;
+    let mut ir = None;
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
@@ -92,6 +98,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--out-gain" => settings.output_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
             "--mix" => settings.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
             "--bypass" => settings.bypass = true,
+            "--ir" => ir = Some(PathBuf::from(it.next().ok_or("--ir needs a file")?)),
             "--mode" => {
                 let m = it.next().ok_or("--mode needs a value")?;
                 settings.character.mode = fluxforge::preset::parse_mode(&m).ok_or_else(|| {
@@ -132,6 +139,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     Ok(Some(Args {
         input,
         output,
+        ir,
         settings,
         save_preset,
         tail_s,
@@ -261,10 +269,25 @@ fn write_demo_input(path: &std::path::Path) -> Result<(), String> {
 fn run(args: Args) -> Result<(), String> {
     let audio = read_wav(&args.input)?;
     let rate = audio.spec.sample_rate as f32;
-    let plan = fluxforge::plan_for_rate(rate);
-    let [irl, irr] = fluxforge::default_ir(rate);
-    let ir_len = irl.len();
-    let kernel = Kernel::new(&plan, &[&irl, &irr], 2, 2);
+    let (plan, kernel, ir_len) = match &args.ir {
+        None => {
+            let plan = fluxforge::plan_for_rate(rate);
+            let [irl, irr] = fluxforge::default_ir(rate);
+            let kernel = Kernel::new(&plan, &[&irl, &irr], 2, 2);
+            (plan, kernel, irl.len())
+        }
+        Some(path) => {
+            let ir = ir_file::load_wav(path)
+                .map_err(|e| format!("impulse response {}: {e}", path.display()))?;
+            let mut ir = ir_file::resample(&ir, audio.spec.sample_rate);
+            ir_file::normalize_energy(&mut ir);
+            let paths = if ir.channels.len() == 4 { 4 } else { 2 };
+            let plan = PartitionPlan::for_ir(ir.len(), paths, 2, 2, &CostModel::default());
+            let refs: Vec<&[f32]> = ir.channels.iter().map(Vec::as_slice).collect();
+            let kernel = Kernel::new(&plan, &refs, 2, 2);
+            (plan, kernel, ir.len())
+        }
+    };
     let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &args.settings);
 
     let frames = audio.channels[0].len();
