@@ -97,33 +97,33 @@ impl SplitRealFft {
                     .collect()
             })
             .collect();
+        // Every node of a level, its bins cut into chunks of at most CHUNK_BINS.
+        let chunks = |level: usize, bins: usize| {
+            (0..1usize << level).flat_map(move |node| {
+                (0..bins)
+                    .step_by(CHUNK_BINS)
+                    .map(move |k0| (node, k0, (k0 + CHUNK_BINS).min(bins)))
+            })
+        };
         let mut forward_steps: Vec<Step> = (0..1 << depth).map(Step::ForwardLeaf).collect();
         for level in (0..depth).rev() {
             let bins = (size >> level) / 2 + 1;
-            for node in 0..1 << level {
-                for k0 in (0..bins).step_by(CHUNK_BINS) {
-                    forward_steps.push(Step::Combine {
-                        level,
-                        node,
-                        k0,
-                        k1: (k0 + CHUNK_BINS).min(bins),
-                    });
-                }
-            }
+            forward_steps.extend(chunks(level, bins).map(|(node, k0, k1)| Step::Combine {
+                level,
+                node,
+                k0,
+                k1,
+            }));
         }
         let mut inverse_steps = Vec::new();
         for level in 0..depth {
             let child_bins = (size >> level) / 4 + 1;
-            for node in 0..1 << level {
-                for k0 in (0..child_bins).step_by(CHUNK_BINS) {
-                    inverse_steps.push(Step::Split {
-                        level,
-                        node,
-                        k0,
-                        k1: (k0 + CHUNK_BINS).min(child_bins),
-                    });
-                }
-            }
+            inverse_steps.extend(chunks(level, child_bins).map(|(node, k0, k1)| Step::Split {
+                level,
+                node,
+                k0,
+                k1,
+            }));
         }
         inverse_steps.extend((0..1 << depth).map(Step::InverseLeaf));
         Self {
