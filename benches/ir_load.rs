@@ -12,7 +12,12 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("fluxforge-ir-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ir.wav");
-    let spec = hound::WavSpec { channels: 2, sample_rate: 44_100, bits_per_sample: 24, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&path, spec).unwrap();
     let mut rng = Rng::new(1);
     let n = 4 * 44_100;
@@ -44,6 +49,12 @@ fn main() {
     println!("# IR load into a 48 kHz session: 4 s stereo 44.1 kHz 24-bit WAV (mean of {reps})\n");
     println!("| read + validate | resample | normalise + kernel | total |");
     println!("|---:|---:|---:|---:|");
-    println!("| {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |", times[0] * 1e3, times[1] * 1e3, times[2] * 1e3, times[3] * 1e3);
+    println!(
+        "| {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+        times[0] * 1e3,
+        times[1] * 1e3,
+        times[2] * 1e3,
+        times[3] * 1e3
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,8 @@
 //! each algorithm lives in its own module under [`dsp`].
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use nice_plug::prelude::*;
 use nice_plug_egui::{
@@ -20,8 +21,8 @@ pub mod preset;
 pub mod shared;
 
 use dsp::chain::Engine;
-use dsp::convolver::{CostModel, Kernel, PartitionPlan};
-use params::FluxForgeParams;
+use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};
+use params::{FluxForgeParams, Room};
 use shared::{Mailbox, Meters};
 
 /// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
@@ -38,14 +39,37 @@ pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
     PartitionPlan::for_ir(ir_capacity(sample_rate), 4, 2, 2, &CostModel::default())
 }
 
-/// The IR loaded when nothing else is: the factory "Medium Room", rendered at `sample_rate`.
-pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
+/// A factory room's IR rendered at `sample_rate` (stereo). Allocates; takes milliseconds.
+pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
     let rooms = dsp::ir_gen::factory_rooms();
     let spec = rooms
         .iter()
-        .find(|r| r.name == "Medium Room")
+        .find(|r| r.name == room.name())
         .expect("factory room exists");
     dsp::ir_gen::render(spec, sample_rate as f64)
+}
+
+/// The IR loaded when nothing else is: the factory "Medium Room", rendered at `sample_rate`.
+pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
+    room_ir(Room::MediumRoom, sample_rate)
+}
+
+/// Crossfade time when the room changes, seconds.
+pub const ROOM_CROSSFADE_S: f32 = 0.05;
+
+/// What the background loader shares with the plugin. The audio thread touches only the
+/// atomic and the two lock-free mailboxes; `target` is written in `activate` and read by the
+/// background task.
+#[derive(Default)]
+pub struct LoadContext {
+    /// Sample rate and plan of the active engine (kernels must be built for exactly this).
+    target: RwLock<Option<(f32, PartitionPlan)>>,
+    /// Index of the room most recently asked for; older requests are abandoned.
+    wanted_room: AtomicUsize,
+    /// Kernels built in the background, to the audio thread.
+    kernel_in: Mailbox<Kernel>,
+    /// Kernels the audio thread is done with, to be dropped off it.
+    kernel_out: Mailbox<Kernel>,
 }
 
 /// The plugin instance.
@@ -57,9 +81,10 @@ pub struct FluxForge {
     engine: Option<Engine>,
     /// True when the host gave us one input channel (mono in, stereo out).
     mono_input: bool,
-    /// New kernels from the background, and kernels the audio thread is done with.
-    kernel_in: Arc<Mailbox<Kernel>>,
-    kernel_out: Arc<Mailbox<Kernel>>,
+    /// Background IR loading and kernel hand-over.
+    load: Arc<LoadContext>,
+    /// The room the audio thread last asked for (or activation built).
+    requested_room: Room,
 }
 
 impl Default for FluxForge {
@@ -70,8 +95,8 @@ impl Default for FluxForge {
             editor_state: editor::default_state(),
             engine: None,
             mono_input: false,
-            kernel_in: Arc::default(),
-            kernel_out: Arc::default(),
+            load: Arc::default(),
+            requested_room: Room::MediumRoom,
         }
     }
 }
@@ -100,7 +125,27 @@ impl Plugin for FluxForge {
 
     type Editor = EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
-    type BackgroundTask = ();
+    /// Load this factory room (render, build the kernel) and hand it to the audio thread.
+    type BackgroundTask = Room;
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let load = self.load.clone();
+        Box::new(move |room: Room| {
+            // Kernels the audio thread retired are freed here, never on the audio thread.
+            drop(load.kernel_out.take());
+            if load.wanted_room.load(Ordering::Acquire) != room.index() {
+                return;
+            }
+            let Some((rate, plan)) = load.target.read().ok().and_then(|t| t.clone()) else {
+                return;
+            };
+            let [l, r] = room_ir(room, rate);
+            let kernel = Box::new(Kernel::new(&plan, &[&l, &r], 2, 2));
+            if load.wanted_room.load(Ordering::Acquire) == room.index() {
+                drop(load.kernel_in.put(kernel));
+            }
+        })
+    }
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
@@ -123,14 +168,28 @@ impl Plugin for FluxForge {
     ) -> bool {
         self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
         let plan = plan_for_rate(config.sample_rate);
-        let [l, r] = default_ir(config.sample_rate);
+        let room = self.params.room.value();
+        let [l, r] = room_ir(room, config.sample_rate);
         let kernel = Kernel::new(&plan, &[&l, &r], 2, 2);
-        self.engine = Some(Engine::new(
+        // Kernels from a previous activation do not fit this plan: drop them here.
+        drop(self.load.kernel_in.take());
+        drop(self.load.kernel_out.take());
+        if let Ok(mut t) = self.load.target.write() {
+            *t = Some((config.sample_rate, plan.clone()));
+        }
+        self.load.wanted_room.store(room.index(), Ordering::Release);
+        self.requested_room = room;
+        let mut engine = Engine::new(
             config.sample_rate,
             plan,
             Some(Box::new(kernel)),
             &self.params.settings(),
-        ));
+        );
+        engine.convolver_mut().set_crossfade(
+            (ROOM_CROSSFADE_S * config.sample_rate) as usize,
+            CrossfadeShape::EqualPower,
+        );
+        self.engine = Some(engine);
         context.set_latency_samples(0);
         true
     }
@@ -144,26 +203,34 @@ impl Plugin for FluxForge {
 
     fn deactivate(&mut self) {
         self.engine = None;
-        drop(self.kernel_out.take());
+        drop(self.load.kernel_out.take());
     }
 
     fn process(
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(engine) = self.engine.as_mut() else {
             return ProcessStatus::Error("not activated");
         };
+        // A new room is loaded in the background (no allocation here: the task is a value).
+        let room = self.params.room.value();
+        if room != self.requested_room {
+            self.requested_room = room;
+            self.load.wanted_room.store(room.index(), Ordering::Release);
+            context.execute_background(room);
+        }
         // Kernel hand-over: only when the return slot is free, so nothing is dropped here.
-        if self.kernel_out.is_empty() {
+        let load = &self.load;
+        if load.kernel_out.is_empty() {
             if let Some(old) = engine.convolver_mut().take_retired() {
-                let _none = self.kernel_out.put(old);
+                let _none = load.kernel_out.put(old);
             } else if engine.convolver().ready_for_kernel() {
-                if let Some(k) = self.kernel_in.take() {
+                if let Some(k) = load.kernel_in.take() {
                     if let Err(k) = engine.convolver_mut().offer_kernel(k) {
-                        let _none = self.kernel_out.put(k);
+                        let _none = load.kernel_out.put(k);
                     }
                 }
             }

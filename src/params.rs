@@ -33,6 +33,60 @@ impl From<Character> for CharacterMode {
     }
 }
 
+/// The factory room the reverb uses (order is saved in sessions: append only). The names
+/// match [`crate::dsp::ir_gen::factory_rooms`].
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// 0.8 s.
+    #[name = "Small Room"]
+    SmallRoom,
+    /// 1.6 s (the default).
+    #[name = "Medium Room"]
+    MediumRoom,
+    /// 2.5 s.
+    Chamber,
+    /// 3.0 s.
+    Plate,
+    /// 4.0 s.
+    #[name = "Large Hall"]
+    LargeHall,
+    /// 7.5 s.
+    Cathedral,
+}
+
+impl Room {
+    /// Display name, as in the factory room list.
+    pub fn name(self) -> &'static str {
+        match self {
+            Room::SmallRoom => "Small Room",
+            Room::MediumRoom => "Medium Room",
+            Room::Chamber => "Chamber",
+            Room::Plate => "Plate",
+            Room::LargeHall => "Large Hall",
+            Room::Cathedral => "Cathedral",
+        }
+    }
+
+    /// Index of this room (the enum's order).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The room with this index, if any.
+    pub fn from_index(i: usize) -> Option<Self> {
+        [
+            Room::SmallRoom,
+            Room::MediumRoom,
+            Room::Chamber,
+            Room::Plate,
+            Room::LargeHall,
+            Room::Cathedral,
+        ]
+        .get(i)
+        .copied()
+    }
+}
+
 /// Drive range in dB, shared with the editor.
 pub fn drive_range_db() -> FloatRange {
     FloatRange::Linear {
@@ -61,6 +115,9 @@ pub struct FluxForgeParams {
     /// Reverb dry/wet mix, 0..1 (shown in percent).
     #[id = "mix"]
     pub mix: FloatParam,
+    /// Factory room; a change loads it in the background and crossfades to it.
+    #[id = "room"]
+    pub room: EnumParam<Room>,
     /// Host bypass; flagged so hosts map their bypass button to it.
     #[id = "bypass"]
     pub bypass: BoolParam,
@@ -99,6 +156,7 @@ impl Default for FluxForgeParams {
                 .with_value_to_string(formatters::v2s_f32_percentage(1))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            room: EnumParam::new("Room", Room::MediumRoom),
             character: EnumParam::new("Character", Character::Clean),
             drive: FloatParam::new("Drive", d.character.drive_db, drive_range_db())
                 .with_unit(" dB")

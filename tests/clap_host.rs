@@ -21,6 +21,7 @@ use clack_host::utils::ClapId;
 use fluxforge::dsp::chain::{Engine, Settings};
 use fluxforge::dsp::convolver::Kernel;
 use fluxforge::dsp::rng::Rng;
+use fluxforge::params::Room;
 
 struct Shared;
 impl SharedHandler<'_> for Shared {
@@ -186,8 +187,19 @@ fn reference(
     initial: Settings,
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
+    reference_in(Room::MediumRoom, rate, input, initial, changes)
+}
+
+/// [`reference`] with a given factory room.
+fn reference_in(
+    room: Room,
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    initial: Settings,
+    changes: &[(usize, Settings)],
+) -> [Vec<f32>; 2] {
     let plan = fluxforge::plan_for_rate(rate);
-    let [l, r] = fluxforge::default_ir(rate);
+    let [l, r] = fluxforge::room_ir(room, rate);
     let k = Kernel::new(&plan, &[&l, &r], 2, 2);
     let mut e = Engine::new(rate, plan, Some(Box::new(k)), &initial);
     let mut out = input.clone();
@@ -504,4 +516,81 @@ fn flush_while_inactive_and_state_round_trip() {
         .load(&inst.plugin_handle(), &mut &b"{not json"[..])
         .is_err());
     assert!((p.value(&mut inst, "Mix") - 0.65).abs() < 1e-6);
+}
+
+#[test]
+fn room_is_recalled_at_activation() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let p = Params::get(&mut inst);
+    let mut ev = EventBuffer::new();
+    ev.push(&event(0, p.id("Room"), Room::Cathedral.index() as f64)); // stepped: by index
+    let mut out_ev = EventBuffer::new();
+    p.ext.flush(
+        &mut inst.inactive_plugin_handle().unwrap(),
+        &InputEvents::from_buffer(&ev),
+        &mut OutputEvents::from_buffer(&mut out_ev),
+    );
+    let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let input = noise(48_000, 31);
+    let out = run(&mut proc, &input, &mut || 256, &[]);
+    let want = reference_in(Room::Cathedral, 48_000.0, &input, Settings::default(), &[]);
+    assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+    inst.deactivate(proc.stop_processing());
+}
+
+fn max_jump(y: &[f32]) -> f32 {
+    y.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn changing_the_room_while_playing_crossfades_to_it() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let p = Params::get(&mut inst);
+    let proc = inst.activate(|_, _| (), config(48_000.0, 480)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let len = 4 * 48_000;
+    let sine: Vec<f32> = (0..len)
+        .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let input = [sine.clone(), sine];
+    let room = p.id("Room");
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    // Process in calls of 480 samples, giving the background loader real time to work.
+    for (i, start) in (0..len).step_by(480).enumerate() {
+        let chunk = [
+            input[0][start..start + 480].to_vec(),
+            input[1][start..start + 480].to_vec(),
+        ];
+        let events: Vec<(usize, ClapId, f64)> = if start == 48_000 {
+            vec![(0, room, Room::LargeHall.index() as f64)]
+        } else {
+            vec![]
+        };
+        let y = run(&mut proc, &chunk, &mut || 480, &events);
+        out[0][start..start + 480].copy_from_slice(&y[0]);
+        out[1][start..start + 480].copy_from_slice(&y[1]);
+        if start >= 48_000 && i < 300 {
+            std::thread::sleep(std::time::Duration::from_millis(4));
+        }
+    }
+    let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
+    let after = reference_in(Room::LargeHall, 48_000.0, &input, Settings::default(), &[]);
+    let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
+    let jump = max_jump(&out[0]);
+    assert!(jump <= 1.5 * steady, "swap jump {jump} vs steady {steady}");
+    let head = (0..48_000)
+        .map(|n| (out[0][n] - before[0][n]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(head < 1e-5, "unchanged before the switch: {head}");
+    // The last second is exactly the new room, its tail included.
+    let tail = (3 * 48_000..len)
+        .map(|n| (out[0][n] - after[0][n]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(tail < 1e-4, "ends on the Large Hall: {tail}");
+    inst.deactivate(proc.stop_processing());
 }

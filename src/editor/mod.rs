@@ -101,6 +101,9 @@ impl NiceEguiApp for EditorApp {
                             ParamSlider::for_param(&params.output_gain, &setter).with_width(220.0),
                         );
                         ui.end_row();
+                        ui.label("Room");
+                        ui.add(ParamSlider::for_param(&params.room, &setter).with_width(220.0));
+                        ui.end_row();
                         ui.label("Bypass");
                         toggle(ui, &params.bypass, &setter);
                         ui.end_row();
