@@ -453,6 +453,9 @@ struct Slot {
     generation: u64,
     /// Output accumulation ring per output channel, indexed by absolute time & mask.
     ring: Vec<Vec<f32>>,
+    /// After the slot's kernel retires, samples of ring still to be zeroed as time passes
+    /// (its last jobs wrote up to a ring's length ahead). Zero: the ring is clean.
+    drain_left: usize,
 }
 
 /// One unit of a stage job.
@@ -764,8 +767,15 @@ impl Convolver {
             }
         }
         let slot = &mut self.slots[to];
-        for r in &mut slot.ring {
-            r.fill(0.0);
+        // Normally the ring was zeroed segment by segment after the slot retired. A hand-over
+        // that follows the previous one within a ring's length clears the rest at once: a
+        // guard (the residue then lies ahead and is consumed during warm-up in every case
+        // tested), bought with a memset only in that rare case.
+        if slot.drain_left > 0 {
+            for r in &mut slot.ring {
+                r.fill(0.0);
+            }
+            slot.drain_left = 0;
         }
         slot.kernel = Some(kernel);
         slot.generation = self.next_generation;
@@ -803,6 +813,7 @@ impl Convolver {
             for r in &mut s.ring {
                 r.fill(0.0);
             }
+            s.drain_left = 0;
         }
         for st in &mut self.stages {
             for v in st.fdl_re.iter_mut().chain(st.fdl_im.iter_mut()) {
@@ -816,6 +827,7 @@ impl Convolver {
     fn retire_slot(&mut self, slot: usize) {
         let s = &mut self.slots[slot];
         s.generation = 0;
+        s.drain_left = self.out_mask + 1;
         // `retired` is empty here: a hand-over only starts once it has been taken.
         if let Some(k) = s.kernel.take() {
             self.retired = Some(k);
@@ -869,6 +881,15 @@ impl Convolver {
         for si in 0..2 {
             let slot = &mut self.slots[si];
             let Some(k) = slot.kernel.as_ref() else {
+                // A retired slot: zero what its last jobs left ahead, one segment at a time.
+                if slot.drain_left > 0 {
+                    for ring in &mut slot.ring {
+                        for n in 0..seg {
+                            ring[(self.time as usize + n) & self.out_mask] = 0.0;
+                        }
+                    }
+                    slot.drain_left = slot.drain_left.saturating_sub(seg);
+                }
                 continue;
             };
             for o in 0..self.n_out {
@@ -1366,6 +1387,72 @@ mod tests {
             "hard switch {hard} vs bound {}",
             1.5 * steady
         );
+    }
+
+    #[test]
+    fn repeated_swaps_end_exactly_on_the_last_kernel() {
+        // A -> B -> C: the second hand-over reuses the slot A retired from, whose ring still
+        // holds A's last contributions. After a long gap they must have been drained
+        // segment-wise (this case fails without the drain); right after the first hand-over
+        // they are consumed during the new kernel's warm-up (with a long and a short C).
+        let (a, b, short) = (test_ir(24_000, 71), test_ir(24_000, 72), test_ir(500, 74));
+        let plan = PartitionPlan::for_ir(24_000, 1, 1, 1, &CostModel::default());
+        let x = noise(200_000, 73);
+        let alone = |h: &[f32]| {
+            let mut c = Convolver::new(
+                plan.clone(),
+                1,
+                1,
+                Some(Box::new(Kernel::new(&plan, &[h], 1, 1))),
+            );
+            run(&mut c, std::slice::from_ref(&x), 1, 64, 1).remove(0)
+        };
+        for (gap, last) in [(100_000usize, &a), (0, &a), (0, &short)] {
+            let alone = alone(last);
+            let peak = alone.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let mut conv = Convolver::new(
+                plan.clone(),
+                1,
+                1,
+                Some(Box::new(Kernel::new(&plan, &[&a], 1, 1))),
+            );
+            conv.set_crossfade(480, CrossfadeShape::Linear);
+            let mut queue = vec![
+                Kernel::new(&plan, &[last], 1, 1),
+                Kernel::new(&plan, &[&b], 1, 1),
+            ];
+            let mut y = vec![0.0f32; x.len()];
+            let mut last_done = 0;
+            let mut done = Vec::new();
+            for (i, chunk) in x.chunks(64).enumerate() {
+                let t = i * 64;
+                if t >= 10_000
+                    && conv.ready_for_kernel()
+                    && (queue.len() == 2 || t >= last_done + gap)
+                {
+                    if let Some(k) = queue.pop() {
+                        assert!(conv.offer_kernel(Box::new(k)).is_ok());
+                    }
+                }
+                conv.process(&[chunk], &mut [&mut y[t..t + chunk.len()]]);
+                if conv.take_retired().is_some() {
+                    last_done = t + chunk.len();
+                    done.push(last_done);
+                }
+            }
+            assert!(
+                queue.is_empty() && done.len() == 2,
+                "both hand-overs happened (gap {gap})"
+            );
+            // From the end of the second crossfade on, the output is the last kernel's alone.
+            let err = (done[1]..x.len())
+                .map(|n| (y[n] - alone[n]).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                err <= 1e-5 * peak,
+                "gap {gap}: on the last kernel exactly, error {err}"
+            );
+        }
     }
 
     #[test]
