@@ -5,8 +5,7 @@
 //! each algorithm lives in its own module under [`dsp`].
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use nice_plug_egui::{
@@ -16,14 +15,17 @@ use nice_plug_egui::{
 pub mod dsp;
 pub mod editor;
 pub mod ir_file;
+pub mod ir_state;
+pub mod loader;
 pub mod params;
 pub mod preset;
 pub mod shared;
 
 use dsp::chain::Engine;
 use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};
+use loader::{Loader, RenderKey, Task};
 use params::{FluxForgeParams, Room};
-use shared::{Mailbox, Meters};
+use shared::Meters;
 
 /// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
 /// 192 kHz). Sizes the frequency-domain delay lines at activation.
@@ -40,12 +42,13 @@ pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
 }
 
 /// A factory room's IR rendered at `sample_rate` (stereo). Allocates; takes milliseconds.
+/// [`Room::File`] is not a factory room: it gives the default room.
 pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
     let rooms = dsp::ir_gen::factory_rooms();
     let spec = rooms
         .iter()
         .find(|r| r.name == room.name())
-        .expect("factory room exists");
+        .unwrap_or(&rooms[Room::MediumRoom.index()]);
     dsp::ir_gen::render(spec, sample_rate as f64)
 }
 
@@ -54,23 +57,19 @@ pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
     room_ir(Room::MediumRoom, sample_rate)
 }
 
-/// Crossfade time when the room changes, seconds.
-pub const ROOM_CROSSFADE_S: f32 = 0.05;
-
-/// What the background loader shares with the plugin. The audio thread touches only the
-/// atomic and the two lock-free mailboxes; `target` is written in `activate` and read by the
-/// background task.
-#[derive(Default)]
-pub struct LoadContext {
-    /// Sample rate and plan of the active engine (kernels must be built for exactly this).
-    target: RwLock<Option<(f32, PartitionPlan)>>,
-    /// Index of the room most recently asked for; older requests are abandoned.
-    wanted_room: AtomicUsize,
-    /// Kernels built in the background, to the audio thread.
-    kernel_in: Mailbox<Kernel>,
-    /// Kernels the audio thread is done with, to be dropped off it.
-    kernel_out: Mailbox<Kernel>,
+/// The IR the plugin plays for `source` at `rate` Hz with `edits`: exactly what its
+/// background task renders (the offline renderer and the tests use it too). Allocates.
+pub fn render_ir(
+    source: &loader::Source,
+    rate: f32,
+    edits: &dsp::ir_edit::IrEdits,
+) -> dsp::ir_edit::EditedIr {
+    let prepared = loader::prepare(source, rate, edits.auto_gain);
+    dsp::ir_edit::apply(&prepared, rate, edits, ir_capacity(rate))
 }
+
+/// Crossfade time when the IR changes (room, file or edit), seconds.
+pub const ROOM_CROSSFADE_S: f32 = 0.05;
 
 /// The plugin instance.
 pub struct FluxForge {
@@ -82,9 +81,9 @@ pub struct FluxForge {
     /// True when the host gave us one input channel (mono in, stereo out).
     mono_input: bool,
     /// Background IR loading and kernel hand-over.
-    load: Arc<LoadContext>,
-    /// The room the audio thread last asked for (or activation built).
-    requested_room: Room,
+    loader: Arc<Loader>,
+    /// The render inputs the audio thread last asked for (or activation built).
+    requested: Option<RenderKey>,
 }
 
 impl Default for FluxForge {
@@ -95,8 +94,8 @@ impl Default for FluxForge {
             editor_state: editor::default_state(),
             engine: None,
             mono_input: false,
-            load: Arc::default(),
-            requested_room: Room::MediumRoom,
+            loader: Arc::default(),
+            requested: None,
         }
     }
 }
@@ -125,38 +124,30 @@ impl Plugin for FluxForge {
 
     type Editor = EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
-    /// Load this factory room (render, build the kernel) and hand it to the audio thread.
-    type BackgroundTask = Room;
+    /// Render the IR and hand its kernel over, or load a file (see [`loader`]).
+    type BackgroundTask = Task;
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
-        let load = self.load.clone();
-        Box::new(move |room: Room| {
-            // Kernels the audio thread retired are freed here, never on the audio thread.
-            drop(load.kernel_out.take());
-            if load.wanted_room.load(Ordering::Acquire) != room.index() {
-                return;
-            }
-            let Some((rate, plan)) = load.target.read().ok().and_then(|t| t.clone()) else {
-                return;
-            };
-            let [l, r] = room_ir(room, rate);
-            let kernel = Box::new(Kernel::new(&plan, &[&l, &r], 2, 2));
-            if load.wanted_room.load(Ordering::Acquire) == room.index() {
-                drop(load.kernel_in.put(kernel));
-            }
-        })
+        let loader = self.loader.clone();
+        let params = self.params.clone();
+        Box::new(move |task: Task| loader.run(task, &params))
     }
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }
 
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+    fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         create_egui_editor(
             self.editor_state.clone(),
             RepaintNotifier::new(),
             EguiNiceSettings::default().with_tile("FluxForge"),
-            editor::EditorApp::new(self.params.clone(), self.meters.clone()),
+            editor::EditorApp::new(
+                self.params.clone(),
+                self.meters.clone(),
+                self.loader.clone(),
+                Some(Box::new(move |t| async_executor.execute_background(t))),
+            ),
         )
     }
 
@@ -167,24 +158,20 @@ impl Plugin for FluxForge {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
-        let plan = plan_for_rate(config.sample_rate);
-        let room = self.params.room.value();
-        let [l, r] = room_ir(room, config.sample_rate);
-        let kernel = Kernel::new(&plan, &[&l, &r], 2, 2);
-        // Kernels from a previous activation do not fit this plan: drop them here.
-        drop(self.load.kernel_in.take());
-        drop(self.load.kernel_out.take());
-        if let Ok(mut t) = self.load.target.write() {
-            *t = Some((config.sample_rate, plan.clone()));
-        }
-        self.load.wanted_room.store(room.index(), Ordering::Release);
-        self.requested_room = room;
-        let mut engine = Engine::new(
-            config.sample_rate,
-            plan,
-            Some(Box::new(kernel)),
-            &self.params.settings(),
-        );
+        let rate = config.sample_rate;
+        let plan = plan_for_rate(rate);
+        // Kernels from a previous activation do not fit this plan: dropped in set_target.
+        self.loader.set_target(rate, plan.clone());
+        self.requested = Some(RenderKey::of(&self.params));
+        // The IR is rendered here, at the session rate (a rate change re-resamples the file).
+        let kernel = self
+            .loader
+            .build(&self.params, rate, &plan)
+            .unwrap_or_else(|| {
+                let [l, r] = default_ir(rate);
+                Box::new(Kernel::new(&plan, &[&l, &r], 2, 2))
+            });
+        let mut engine = Engine::new(rate, plan, Some(kernel), &self.params.settings());
         engine.convolver_mut().set_crossfade(
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,
             CrossfadeShape::EqualPower,
@@ -203,7 +190,7 @@ impl Plugin for FluxForge {
 
     fn deactivate(&mut self) {
         self.engine = None;
-        drop(self.load.kernel_out.take());
+        drop(self.loader.kernel_out.take());
     }
 
     fn process(
@@ -215,15 +202,17 @@ impl Plugin for FluxForge {
         let Some(engine) = self.engine.as_mut() else {
             return ProcessStatus::Error("not activated");
         };
-        // A new room is loaded in the background (no allocation here: the task is a value).
-        let room = self.params.room.value();
-        if room != self.requested_room {
-            self.requested_room = room;
-            self.load.wanted_room.store(room.index(), Ordering::Release);
-            context.execute_background(room);
+        // A changed room, file or edit is rendered in the background (no allocation here: the
+        // task is a value, and at most one is queued).
+        let key = RenderKey::of(&self.params);
+        if self.requested != Some(key) {
+            self.requested = Some(key);
+            if self.loader.request_render() {
+                context.execute_background(Task::Render);
+            }
         }
         // Kernel hand-over: only when the return slot is free, so nothing is dropped here.
-        let load = &self.load;
+        let load = &*self.loader;
         if load.kernel_out.is_empty() {
             if let Some(old) = engine.convolver_mut().take_retired() {
                 let _none = load.kernel_out.put(old);

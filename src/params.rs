@@ -7,7 +7,9 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::dsp::chain::Settings;
+use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
+use crate::ir_state::IrField;
 
 /// The character mode as a host enum (its order is saved in sessions: append only).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,9 @@ pub enum Room {
     LargeHall,
     /// 7.5 s.
     Cathedral,
+    /// The IR loaded from a file (stored, with its samples, in the session).
+    #[name = "Loaded File"]
+    File,
 }
 
 impl Room {
@@ -64,6 +69,7 @@ impl Room {
             Room::Plate => "Plate",
             Room::LargeHall => "Large Hall",
             Room::Cathedral => "Cathedral",
+            Room::File => "Loaded File",
         }
     }
 
@@ -81,6 +87,7 @@ impl Room {
             Room::Plate,
             Room::LargeHall,
             Room::Cathedral,
+            Room::File,
         ]
         .get(i)
         .copied()
@@ -100,6 +107,32 @@ pub fn gain_range_db() -> FloatRange {
     FloatRange::Linear {
         min: -24.0,
         max: 24.0,
+    }
+}
+
+/// Stretch range, percent.
+pub fn stretch_range_pct() -> FloatRange {
+    FloatRange::Linear {
+        min: 50.0,
+        max: 200.0,
+    }
+}
+
+/// Low-cut range, Hz (the bottom value means off).
+pub fn low_cut_range_hz() -> FloatRange {
+    FloatRange::Skewed {
+        min: LOW_CUT_OFF_HZ,
+        max: 1000.0,
+        factor: FloatRange::skew_factor(-1.0),
+    }
+}
+
+/// High-cut range, Hz (the top value means off).
+pub fn high_cut_range_hz() -> FloatRange {
+    FloatRange::Skewed {
+        min: 1000.0,
+        max: HIGH_CUT_OFF_HZ,
+        factor: FloatRange::skew_factor(-1.0),
     }
 }
 
@@ -139,11 +172,50 @@ pub struct FluxForgeParams {
     /// 2x oversampling around the saturator.
     #[id = "sat_os"]
     pub oversample: BoolParam,
+
+    /// Silence before the reverb, ms (0-500). Re-renders the IR in the background.
+    #[id = "ir_predelay"]
+    pub predelay: FloatParam,
+    /// Removed from the start of the IR, ms. Re-renders.
+    #[id = "ir_trim"]
+    pub trim: FloatParam,
+    /// Part of the IR kept after the trim, percent; a cut fades out. Re-renders.
+    #[id = "ir_length"]
+    pub length: FloatParam,
+    /// Play the IR backwards. Re-renders.
+    #[id = "ir_reverse"]
+    pub reverse: BoolParam,
+    /// Time scale of the IR, percent (50-200). Re-renders.
+    #[id = "ir_stretch"]
+    pub stretch: FloatParam,
+    /// Decay time relative to the IR's own, percent (25-200). Re-renders.
+    #[id = "ir_decay"]
+    pub decay: FloatParam,
+    /// High-pass on the IR, Hz (20 = off). Re-renders.
+    #[id = "ir_lowcut"]
+    pub low_cut: FloatParam,
+    /// Low-pass on the IR, Hz (20 kHz = off). Re-renders.
+    #[id = "ir_highcut"]
+    pub high_cut: FloatParam,
+    /// Energy normalisation of the IR so different IRs sound equally loud. Re-renders.
+    #[id = "ir_autogain"]
+    pub ir_auto_gain: BoolParam,
+    /// Stereo width of the reverb (mid/side), 0..2 (shown in percent). Smoothed, not rendered.
+    #[id = "wet_width"]
+    pub width: FloatParam,
+    /// Level of the reverb, dB. Smoothed, not rendered.
+    #[id = "wet_level"]
+    pub wet_level: FloatParam,
+
+    /// The loaded IR file with its samples (compressed), recalled with the session.
+    #[persist = "ir"]
+    pub ir: IrField,
 }
 
 impl Default for FluxForgeParams {
     fn default() -> Self {
         let d = Settings::default();
+        let e = IrEdits::default();
         Self {
             input_gain: FloatParam::new("Input", d.input_gain_db, gain_range_db())
                 .with_unit(" dB")
@@ -174,6 +246,86 @@ impl Default for FluxForgeParams {
             .with_value_to_string(formatters::v2s_f32_percentage(1))
             .with_string_to_value(formatters::s2v_f32_percentage()),
             oversample: BoolParam::new("Oversample", d.character.oversample),
+            predelay: FloatParam::new(
+                "Pre-delay",
+                e.predelay_ms,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 500.0,
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0),
+            trim: FloatParam::new(
+                "Start Trim",
+                e.trim_ms,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 1000.0,
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0),
+            length: FloatParam::new(
+                "Length",
+                e.length_pct,
+                FloatRange::Linear {
+                    min: 1.0,
+                    max: 100.0,
+                },
+            )
+            .with_unit(" %")
+            .with_step_size(0.5),
+            reverse: BoolParam::new("Reverse", e.reverse),
+            stretch: FloatParam::new("Stretch", e.stretch_pct, stretch_range_pct())
+                .with_unit(" %")
+                .with_step_size(1.0),
+            decay: FloatParam::new(
+                "Decay",
+                e.decay_pct,
+                FloatRange::Linear {
+                    min: 25.0,
+                    max: 200.0,
+                },
+            )
+            .with_unit(" %")
+            .with_step_size(1.0),
+            low_cut: FloatParam::new("Low Cut", e.low_cut_hz, low_cut_range_hz())
+                .with_unit(" Hz")
+                .with_step_size(1.0)
+                .with_value_to_string(Arc::new(|v| {
+                    if v <= LOW_CUT_OFF_HZ {
+                        "Off".into()
+                    } else {
+                        format!("{v:.0}")
+                    }
+                })),
+            high_cut: FloatParam::new("High Cut", e.high_cut_hz, high_cut_range_hz())
+                .with_unit(" Hz")
+                .with_step_size(10.0)
+                .with_value_to_string(Arc::new(|v| {
+                    if v >= HIGH_CUT_OFF_HZ {
+                        "Off".into()
+                    } else {
+                        format!("{v:.0}")
+                    }
+                })),
+            ir_auto_gain: BoolParam::new("IR Auto Gain", e.auto_gain),
+            width: FloatParam::new("Width", d.width, FloatRange::Linear { min: 0.0, max: 2.0 })
+                .with_unit("%")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            wet_level: FloatParam::new(
+                "Wet Level",
+                d.wet_level_db,
+                FloatRange::Linear {
+                    min: -36.0,
+                    max: 12.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            ir: IrField::default(),
         }
     }
 }
@@ -186,6 +338,8 @@ impl FluxForgeParams {
             output_gain_db: self.output_gain.value(),
             mix: self.mix.value(),
             bypass: self.bypass.value(),
+            width: self.width.value(),
+            wet_level_db: self.wet_level.value(),
             character: SaturatorSettings {
                 mode: self.character.value().into(),
                 drive_db: self.drive.value(),
@@ -194,6 +348,23 @@ impl FluxForgeParams {
                 mix: self.drive_mix.value(),
                 oversample: self.oversample.value(),
             },
+        }
+    }
+}
+
+impl FluxForgeParams {
+    /// The IR edits these parameters currently describe.
+    pub fn ir_edits(&self) -> IrEdits {
+        IrEdits {
+            predelay_ms: self.predelay.value(),
+            trim_ms: self.trim.value(),
+            length_pct: self.length.value(),
+            reverse: self.reverse.value(),
+            stretch_pct: self.stretch.value(),
+            decay_pct: self.decay.value(),
+            low_cut_hz: self.low_cut.value(),
+            high_cut_hz: self.high_cut.value(),
+            auto_gain: self.ir_auto_gain.value(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::dsp::chain::Settings;
+use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 
 /// The renderer's preset file.
@@ -33,6 +34,28 @@ pub struct Preset {
     pub sat_mix: f32,
     /// 2x oversampling (`sat_os`).
     pub sat_os: bool,
+    /// Wet width 0..2 (`wet_width`).
+    pub wet_width: f32,
+    /// Wet level, dB (`wet_level`).
+    pub wet_level: f32,
+    /// IR pre-delay, ms (`ir_predelay`).
+    pub ir_predelay: f32,
+    /// IR start trim, ms (`ir_trim`).
+    pub ir_trim: f32,
+    /// IR length, percent (`ir_length`).
+    pub ir_length: f32,
+    /// IR reversed (`ir_reverse`).
+    pub ir_reverse: bool,
+    /// IR stretch, percent (`ir_stretch`).
+    pub ir_stretch: f32,
+    /// IR decay, percent (`ir_decay`).
+    pub ir_decay: f32,
+    /// IR low cut, Hz (`ir_lowcut`).
+    pub ir_lowcut: f32,
+    /// IR high cut, Hz (`ir_highcut`).
+    pub ir_highcut: f32,
+    /// IR energy normalisation (`ir_autogain`).
+    pub ir_autogain: bool,
 }
 
 /// Parses a character mode name (case-insensitive).
@@ -58,13 +81,13 @@ pub fn mode_name(m: CharacterMode) -> &'static str {
 
 impl Default for Preset {
     fn default() -> Self {
-        Self::from_settings(&Settings::default())
+        Self::from_settings(&Settings::default(), &IrEdits::default())
     }
 }
 
 impl Preset {
-    /// The preset for these settings.
-    pub fn from_settings(s: &Settings) -> Self {
+    /// The preset for these settings and IR edits.
+    pub fn from_settings(s: &Settings, e: &IrEdits) -> Self {
         let c = &s.character;
         Self {
             in_gain: s.input_gain_db,
@@ -77,6 +100,34 @@ impl Preset {
             sat_auto: c.auto_gain,
             sat_mix: c.mix,
             sat_os: c.oversample,
+            wet_width: s.width,
+            wet_level: s.wet_level_db,
+            ir_predelay: e.predelay_ms,
+            ir_trim: e.trim_ms,
+            ir_length: e.length_pct,
+            ir_reverse: e.reverse,
+            ir_stretch: e.stretch_pct,
+            ir_decay: e.decay_pct,
+            ir_lowcut: e.low_cut_hz,
+            ir_highcut: e.high_cut_hz,
+            ir_autogain: e.auto_gain,
+        }
+    }
+
+    /// The IR edits this preset describes, clamped to the parameter ranges.
+    pub fn edits(&self) -> IrEdits {
+        let d = IrEdits::default();
+        let finite = |v: f32, d: f32| if v.is_finite() { v } else { d };
+        IrEdits {
+            predelay_ms: finite(self.ir_predelay, d.predelay_ms).clamp(0.0, 500.0),
+            trim_ms: finite(self.ir_trim, d.trim_ms).clamp(0.0, 1000.0),
+            length_pct: finite(self.ir_length, d.length_pct).clamp(1.0, 100.0),
+            reverse: self.ir_reverse,
+            stretch_pct: finite(self.ir_stretch, d.stretch_pct).clamp(50.0, 200.0),
+            decay_pct: finite(self.ir_decay, d.decay_pct).clamp(25.0, 200.0),
+            low_cut_hz: finite(self.ir_lowcut, d.low_cut_hz).clamp(LOW_CUT_OFF_HZ, 1000.0),
+            high_cut_hz: finite(self.ir_highcut, d.high_cut_hz).clamp(1000.0, HIGH_CUT_OFF_HZ),
+            auto_gain: self.ir_autogain,
         }
     }
 
@@ -96,6 +147,8 @@ impl Preset {
             output_gain_db: finite(self.out_gain, 0.0).clamp(-24.0, 24.0),
             mix: finite(self.mix, 0.3).clamp(0.0, 1.0),
             bypass: self.bypass,
+            width: finite(self.wet_width, 1.0).clamp(0.0, 2.0),
+            wet_level_db: finite(self.wet_level, 0.0).clamp(-36.0, 12.0),
             character: SaturatorSettings {
                 mode,
                 drive_db: finite(self.sat_drive, d.drive_db).clamp(0.0, 36.0),

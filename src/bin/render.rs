@@ -9,9 +9,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::{Engine, Settings};
-use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
+use fluxforge::dsp::convolver::Kernel;
+use fluxforge::dsp::ir_edit::IrEdits;
 use fluxforge::ir_file;
+use fluxforge::loader::Source;
+use fluxforge::params::Room;
 use fluxforge::preset::Preset;
+use std::sync::Arc;
 
 const HELP: &str = "\
 fluxforge-render: process a WAV file with FluxForge offline
@@ -25,9 +29,24 @@ float). A mono input gives a stereo output (the reverb is stereo), as in the plu
 mono-in/stereo-out layout. Inputs with more than two channels are rejected.
 
 OPTIONS:
-    --ir FILE           Impulse response (WAV: 16/24/32-bit integer or 32-bit float; mono,
-                        stereo or 4-channel true stereo; up to 60 s). Resampled to the
-                        input's rate and energy-normalised. [default: factory Medium Room]
+    --ir FILE           Impulse response (WAV 16/24/32-bit integer or 32-bit float, AIFF/AIFC
+                        or FLAC; mono, stereo or 4-channel true stereo; up to 60 s).
+                        Resampled to the input's rate.     [default: factory Medium Room]
+    --room NAME         Factory impulse instead: small-room, medium-room, chamber, plate,
+                        large-hall or cathedral
+IR EDITS (as the plugin's parameters, applied in this order):
+    --stretch PCT       Time scale, 50..200 %                       [default: 100]
+    --reverse           Play the IR backwards
+    --trim MS           Remove MS milliseconds from the start, 0..1000 [default: 0]
+    --length PCT        Keep PCT % of the rest (fade-out at the cut)  [default: 100]
+    --decay PCT         Decay time relative to the IR's own, 25..200 % [default: 100]
+    --low-cut HZ        12 dB/oct high-pass on the IR, 20 (off)..1000 [default: off]
+    --high-cut HZ       12 dB/oct low-pass on the IR, 1000..20000 (off) [default: off]
+    --predelay MS       Silence before the IR, 0..500 ms             [default: 0]
+    --no-ir-auto-gain   Keep the IR's own level (no energy normalisation)
+    --width FRACTION    Reverb stereo width (mid/side), 0..2           [default: 1]
+    --wet-level DB      Reverb level, -36..12 dB                     [default: 0]
+OTHER OPTIONS:
     --preset FILE       Load settings from a preset file (JSON, as written by --save-preset).
                         Flags given after it override its values.
     --save-preset FILE  Write the final settings to FILE as a preset.
@@ -58,8 +77,10 @@ EXIT STATUS:
 struct Args {
     input: PathBuf,
     ir: Option<PathBuf>,
+    room: Room,
     output: PathBuf,
     settings: Settings,
+    edits: IrEdits,
     save_preset: Option<PathBuf>,
     tail_s: Option<f64>,
     block: usize,
@@ -69,8 +90,10 @@ struct Args {
 fn parse_args() -> Result<Option<Args>, String> {
     let mut positional = Vec::new();
     let mut settings = Settings::default();
+    let mut edits = IrEdits::default();
     let mut save_preset = None;
     let mut ir = None;
+    let mut room = Room::MediumRoom;
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
@@ -87,7 +110,9 @@ fn parse_args() -> Result<Option<Args>, String> {
             "-h" | "--help" => return Ok(None),
             "--preset" => {
                 let p = it.next().ok_or("--preset needs a file")?;
-                settings = Preset::load(std::path::Path::new(&p))?.settings()?;
+                let preset = Preset::load(std::path::Path::new(&p))?;
+                settings = preset.settings()?;
+                edits = preset.edits();
             }
             "--save-preset" => {
                 save_preset = Some(PathBuf::from(
@@ -99,6 +124,25 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--mix" => settings.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
             "--bypass" => settings.bypass = true,
             "--ir" => ir = Some(PathBuf::from(it.next().ok_or("--ir needs a file")?)),
+            "--room" => {
+                let name = it.next().ok_or("--room needs a name")?;
+                let want = name.to_ascii_lowercase().replace(['-', '_'], " ");
+                room = (0..)
+                    .map_while(Room::from_index)
+                    .find(|r| *r != Room::File && r.name().to_ascii_lowercase() == want)
+                    .ok_or_else(|| format!("--room: unknown room {name} (see --help)"))?;
+            }
+            "--stretch" => edits.stretch_pct = num(&a, it.next())?.clamp(50.0, 200.0) as f32,
+            "--reverse" => edits.reverse = true,
+            "--trim" => edits.trim_ms = num(&a, it.next())?.clamp(0.0, 1000.0) as f32,
+            "--length" => edits.length_pct = num(&a, it.next())?.clamp(1.0, 100.0) as f32,
+            "--decay" => edits.decay_pct = num(&a, it.next())?.clamp(25.0, 200.0) as f32,
+            "--low-cut" => edits.low_cut_hz = num(&a, it.next())?.clamp(20.0, 1000.0) as f32,
+            "--high-cut" => edits.high_cut_hz = num(&a, it.next())?.clamp(1000.0, 20_000.0) as f32,
+            "--predelay" => edits.predelay_ms = num(&a, it.next())?.clamp(0.0, 500.0) as f32,
+            "--no-ir-auto-gain" => edits.auto_gain = false,
+            "--width" => settings.width = num(&a, it.next())?.clamp(0.0, 2.0) as f32,
+            "--wet-level" => settings.wet_level_db = num(&a, it.next())?.clamp(-36.0, 12.0) as f32,
             "--mode" => {
                 let m = it.next().ok_or("--mode needs a value")?;
                 settings.character.mode = fluxforge::preset::parse_mode(&m).ok_or_else(|| {
@@ -140,7 +184,9 @@ fn parse_args() -> Result<Option<Args>, String> {
         input,
         output,
         ir,
+        room,
         settings,
+        edits,
         save_preset,
         tail_s,
         block,
@@ -269,25 +315,20 @@ fn write_demo_input(path: &std::path::Path) -> Result<(), String> {
 fn run(args: Args) -> Result<(), String> {
     let audio = read_wav(&args.input)?;
     let rate = audio.spec.sample_rate as f32;
-    let (plan, kernel, ir_len) = match &args.ir {
-        None => {
-            let plan = fluxforge::plan_for_rate(rate);
-            let [irl, irr] = fluxforge::default_ir(rate);
-            let kernel = Kernel::new(&plan, &[&irl, &irr], 2, 2);
-            (plan, kernel, irl.len())
-        }
+    // The plugin's own pipeline and plan, so a render equals the plugin's output.
+    let source = match &args.ir {
+        None => Source::Factory(args.room),
         Some(path) => {
-            let ir = ir_file::load_wav(path)
+            let ir = ir_file::load_ir(path)
                 .map_err(|e| format!("impulse response {}: {e}", path.display()))?;
-            let mut ir = ir_file::resample(&ir, audio.spec.sample_rate);
-            ir_file::normalize_energy(&mut ir);
-            let paths = if ir.channels.len() == 4 { 4 } else { 2 };
-            let plan = PartitionPlan::for_ir(ir.len(), paths, 2, 2, &CostModel::default());
-            let refs: Vec<&[f32]> = ir.channels.iter().map(Vec::as_slice).collect();
-            let kernel = Kernel::new(&plan, &refs, 2, 2);
-            (plan, kernel, ir.len())
+            Source::File(Arc::new(ir), path.display().to_string())
         }
     };
+    let edited = fluxforge::render_ir(&source, rate, &args.edits);
+    let plan = fluxforge::plan_for_rate(rate);
+    let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
+    let kernel = Kernel::new(&plan, &refs, 2, 2);
+    let ir_len = refs[0].len();
     let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &args.settings);
 
     let frames = audio.channels[0].len();
@@ -319,7 +360,7 @@ fn run(args: Args) -> Result<(), String> {
     }
     write_wav(&args.output, audio.spec, &l, &r)?;
     if let Some(p) = &args.save_preset {
-        Preset::from_settings(&args.settings).save(p)?;
+        Preset::from_settings(&args.settings, &args.edits).save(p)?;
     }
     if !args.quiet {
         let secs = total as f64 / rate as f64;

@@ -2,8 +2,8 @@
 //! the benchmarks all drive this one type.
 //!
 //! ```text
-//!  in ─┬─ sanitize ─ input gain ─ character ─┬──────────── dry ──┐
-//!      │                                     └─ convolver ─ wet ─┴─ mix ─ output gain ─┐
+//!  in ─┬─ sanitize ─ input gain ─ character ─┬─────────────────────────────── dry ──┐
+//!      │                          └─ convolver ─ width (M/S) ─ wet level ─ wet ─┴─ mix ─ output gain ─┐
 //!      └──────────────────────────────────────────── (bypass crossfade) ───────────────┴─ out
 //! ```
 //!
@@ -37,6 +37,11 @@ pub struct Settings {
     pub mix: f32,
     /// Host bypass: output equals input (after a short crossfade).
     pub bypass: bool,
+    /// Stereo width of the wet signal: the side channel's gain (0 = mono, 1 = as the IR
+    /// gives it, 2 = side doubled).
+    pub width: f32,
+    /// Level of the wet signal, dB.
+    pub wet_level_db: f32,
     /// The character (saturation) stage.
     pub character: SaturatorSettings,
 }
@@ -48,6 +53,8 @@ impl Default for Settings {
             output_gain_db: 0.0,
             mix: 0.3,
             bypass: false,
+            width: 1.0,
+            wet_level_db: 0.0,
             character: SaturatorSettings::default(),
         }
     }
@@ -76,6 +83,8 @@ pub struct Engine {
     output_gain: Smoother,
     mix: Smoother,
     bypass: Smoother,
+    width: Smoother,
+    wet_gain: Smoother,
     /// Scratch `[channel][CHUNK]`: the unprocessed input, the gained dry signal, the wet signal.
     raw: [Vec<f32>; CHANNELS],
     dry: [Vec<f32>; CHANNELS],
@@ -98,6 +107,8 @@ impl Engine {
             output_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             mix: Smoother::new(0.0, SMOOTH_MS, sample_rate),
             bypass: Smoother::new(0.0, BYPASS_MS, sample_rate),
+            width: Smoother::new(1.0, SMOOTH_MS, sample_rate),
+            wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -113,6 +124,8 @@ impl Engine {
         self.output_gain.set_target(db_to_gain(s.output_gain_db));
         self.mix.set_target(s.mix.clamp(0.0, 1.0));
         self.bypass.set_target(if s.bypass { 1.0 } else { 0.0 });
+        self.width.set_target(s.width.clamp(0.0, 2.0));
+        self.wet_gain.set_target(db_to_gain(s.wet_level_db));
         self.saturator.set_settings(&s.character);
     }
 
@@ -123,6 +136,8 @@ impl Engine {
             &mut self.output_gain,
             &mut self.mix,
             &mut self.bypass,
+            &mut self.width,
+            &mut self.wet_gain,
         ] {
             let t = s.target();
             s.reset(t);
@@ -184,8 +199,13 @@ impl Engine {
             }
             for i in 0..n {
                 let (m, og, b) = (self.mix.next(), self.output_gain.next(), self.bypass.next());
+                // Wet width (mid/side) and level.
+                let (w, wg) = (self.width.next(), self.wet_gain.next());
+                let mid = 0.5 * (self.wet[0][i] + self.wet[1][i]);
+                let side = 0.5 * (self.wet[0][i] - self.wet[1][i]) * w;
+                let wet = [(mid + side) * wg, (mid - side) * wg];
                 for c in 0..CHANNELS {
-                    let y = ((1.0 - m) * self.dry[c][i] + m * self.wet[c][i]) * og;
+                    let y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
                     let out = (1.0 - b) * y + b * self.raw[c][i];
                     channels[c][pos + i] = out;
                     peaks.output[c] = peaks.output[c].max(out.abs());

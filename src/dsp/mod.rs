@@ -5,6 +5,7 @@ pub mod chain;
 pub mod convolver;
 pub mod denormal;
 pub mod halfband;
+pub mod ir_edit;
 pub mod ir_gen;
 pub mod rng;
 pub mod saturator;

@@ -1,22 +1,28 @@
-//! The egui editor: parameters and peak meters. It reads only atomics and parameter values
-//! (never DSP structs) and takes no lock that the audio thread takes.
+//! The egui editor: parameters, the impulse-response panel (info, waveform, loading, edits)
+//! and peak meters. It reads atomics, parameter values and the loader's status (a lock the
+//! audio thread never takes); loading and rendering run on the background executor.
 
 pub mod meter;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::{BoolParam, ParamSetter};
+use nice_plug::prelude::{BoolParam, Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
-use crate::params::FluxForgeParams;
+use crate::loader::{IrStatus, Loader, Task};
+use crate::params::{FluxForgeParams, Room};
 use crate::shared::Meters;
 use meter::{MeterBallistics, FLOOR_DB};
 
 /// Default editor size, logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (600, 430);
+pub const EDITOR_SIZE: (u32, u32) = (980, 600);
+
+/// File extensions offered by the folder list (the loader itself goes by content).
+const IR_EXTENSIONS: [&str; 6] = ["wav", "wave", "aif", "aiff", "aifc", "flac"];
 
 /// Editor state handle (size and zoom), owned by the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -26,26 +32,88 @@ pub fn default_state() -> Arc<EguiEditorState> {
     )
 }
 
+/// Sends a task to the plugin's background executor.
+pub type Spawn = Box<dyn Fn(Task) + Send>;
+
 /// The editor application.
 pub struct EditorApp {
     params: Arc<FluxForgeParams>,
     meters: Arc<Meters>,
+    loader: Arc<Loader>,
+    spawn: Option<Spawn>,
     gui: Option<GuiContext>,
     /// Ballistics for `[in L, in R, out L, out R]`.
     ballistics: [MeterBallistics; 4],
     last_frame: Instant,
+    /// The path field's text.
+    path_text: String,
+    /// IR files in the folder of the path field, refreshed when the folder changes.
+    folder: Option<(PathBuf, Vec<PathBuf>)>,
+    /// Last status copy (kept while the background holds the lock).
+    status: IrStatus,
 }
 
 impl EditorApp {
-    /// An editor for these parameters and meters.
-    pub fn new(params: Arc<FluxForgeParams>, meters: Arc<Meters>) -> Self {
+    /// An editor for these parameters, meters and loader; `spawn` runs background tasks.
+    pub fn new(
+        params: Arc<FluxForgeParams>,
+        meters: Arc<Meters>,
+        loader: Arc<Loader>,
+        spawn: Option<Spawn>,
+    ) -> Self {
+        let path_text = params.ir.get().map(|s| s.path).unwrap_or_default();
         Self {
             params,
             meters,
+            loader,
+            spawn,
             gui: None,
             ballistics: Default::default(),
             last_frame: Instant::now(),
+            path_text,
+            folder: None,
+            status: IrStatus::default(),
         }
+    }
+
+    fn load(&self, path: PathBuf) {
+        if let Some(spawn) = &self.spawn {
+            spawn(Task::Load(path));
+        }
+    }
+
+    /// The IR files in the folder named by the path field (or the folder of the named file).
+    fn refresh_folder(&mut self) {
+        let p = Path::new(self.path_text.trim());
+        let dir = if p.is_dir() {
+            p.to_path_buf()
+        } else {
+            match p.parent() {
+                Some(d) if d.is_dir() => d.to_path_buf(),
+                _ => {
+                    self.folder = None;
+                    return;
+                }
+            }
+        };
+        if self.folder.as_ref().is_some_and(|(d, _)| *d == dir) {
+            return;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                            IR_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                        })
+                    })
+                    .take(500)
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        self.folder = Some((dir, files));
     }
 }
 
@@ -74,36 +142,41 @@ impl NiceEguiApp for EditorApp {
         for (b, p) in self.ballistics.iter_mut().zip(peaks) {
             b.update(p, dt);
         }
-        let Some(gui) = self.gui.as_ref() else { return };
+        if let Some(s) = self.loader.status() {
+            self.status = s;
+        }
+        let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
-        let params = &self.params;
+        if self.status.select_file {
+            // A file finished loading: select it (a host-visible parameter change).
+            set_enum(&setter, &self.params.room, Room::File);
+            self.loader.clear_select_file();
+            self.status.select_file = false;
+        }
+        let params = self.params.clone();
         ui.horizontal(|ui| {
             ui.heading("FluxForge");
             ui.label(egui::RichText::new("zero-latency convolution reverb").weak());
         });
         ui.separator();
-        ui.horizontal(|ui| {
+        ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
+                ui.set_width(330.0);
                 egui::Grid::new("params")
                     .num_columns(2)
-                    .spacing([12.0, 10.0])
+                    .spacing([10.0, 8.0])
                     .show(ui, |ui| {
-                        ui.label("Input");
-                        ui.add(
-                            ParamSlider::for_param(&params.input_gain, &setter).with_width(220.0),
-                        );
-                        ui.end_row();
-                        ui.label("Mix");
-                        ui.add(ParamSlider::for_param(&params.mix, &setter).with_width(220.0));
-                        ui.end_row();
-                        ui.label("Output");
-                        ui.add(
-                            ParamSlider::for_param(&params.output_gain, &setter).with_width(220.0),
-                        );
-                        ui.end_row();
-                        ui.label("Room");
-                        ui.add(ParamSlider::for_param(&params.room, &setter).with_width(220.0));
-                        ui.end_row();
+                        for (label, p) in [
+                            ("Input", &params.input_gain),
+                            ("Mix", &params.mix),
+                            ("Wet Level", &params.wet_level),
+                            ("Width", &params.width),
+                            ("Output", &params.output_gain),
+                        ] {
+                            ui.label(label);
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(220.0));
+                            ui.end_row();
+                        }
                         ui.label("Bypass");
                         toggle(ui, &params.bypass, &setter);
                         ui.end_row();
@@ -131,13 +204,223 @@ impl NiceEguiApp for EditorApp {
                         }
                     });
             });
-            ui.add_space(24.0);
+            ui.separator();
+            ui.vertical(|ui| {
+                ui.set_width(480.0);
+                self.ir_panel(ui, &setter);
+            });
+            ui.add_space(12.0);
             meter_group(ui, "IN", &self.ballistics[0..2]);
-            ui.add_space(8.0);
+            ui.add_space(6.0);
             meter_group(ui, "OUT", &self.ballistics[2..4]);
         });
         ui.ctx().request_repaint();
     }
+}
+
+impl EditorApp {
+    /// Impulse response: info, waveform, loading (path, folder, factory list), edits, errors.
+    fn ir_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let params = self.params.clone();
+        let st = &self.status;
+        ui.label(egui::RichText::new(format!("Impulse response: {}", st.name)).strong());
+        let layout = match st.channels {
+            1 => "mono",
+            2 => "stereo",
+            4 => "true stereo",
+            _ => "-",
+        };
+        ui.label(
+            egui::RichText::new(format!(
+                "{layout}, {} Hz, {:.2} s source -> {:.2} s at {} Hz{}; rendered in {:.1} ms",
+                st.source_rate,
+                st.source_seconds,
+                st.seconds,
+                st.rate as u32,
+                if st.truncated {
+                    " (cut at the 20 s limit)"
+                } else {
+                    ""
+                },
+                st.render_ms
+            ))
+            .small(),
+        );
+        if !st.origin.is_empty() {
+            ui.label(egui::RichText::new(&st.origin).small().weak());
+        }
+        waveform(ui, st);
+        ui.horizontal(|ui| {
+            ui.label("File");
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut self.path_text)
+                    .hint_text("paste a path to a WAV, AIFF or FLAC file or folder")
+                    .desired_width(340.0),
+            );
+            let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (ui.button("Load").clicked() || enter) && !self.path_text.trim().is_empty() {
+                let p = PathBuf::from(self.path_text.trim());
+                if !p.is_dir() {
+                    self.load(p);
+                }
+            }
+        });
+        self.refresh_folder();
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt("factory")
+                .selected_text("Factory impulses")
+                .show_ui(ui, |ui| {
+                    for i in 0.. {
+                        let Some(room) = Room::from_index(i) else {
+                            break;
+                        };
+                        if room == Room::File {
+                            continue;
+                        }
+                        if ui
+                            .selectable_label(params.room.value() == room, room.name())
+                            .clicked()
+                        {
+                            set_enum(setter, &params.room, room);
+                        }
+                    }
+                    if params.ir.get().is_some()
+                        && ui
+                            .selectable_label(params.room.value() == Room::File, "Loaded file")
+                            .clicked()
+                    {
+                        set_enum(setter, &params.room, Room::File);
+                    }
+                });
+            let mut chosen = None;
+            if let Some((dir, files)) = &self.folder {
+                egui::ComboBox::from_id_salt("folder")
+                    .selected_text(format!("{} IR files in this folder", files.len()))
+                    .width(250.0)
+                    .show_ui(ui, |ui| {
+                        for f in files {
+                            let name = f.strip_prefix(dir).unwrap_or(f).to_string_lossy();
+                            if ui.selectable_label(false, name).clicked() {
+                                chosen = Some(f.clone());
+                            }
+                        }
+                    });
+            }
+            if let Some(f) = chosen {
+                self.path_text = f.to_string_lossy().into_owned();
+                self.load(f);
+            }
+        });
+        egui::Grid::new("edits")
+            .num_columns(4)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                let pairs: [(&str, &dyn SliderParam, &str, &dyn SliderParam); 4] = [
+                    ("Pre-delay", &params.predelay, "Start", &params.trim),
+                    ("Length", &params.length, "Stretch", &params.stretch),
+                    ("Decay", &params.decay, "Low Cut", &params.low_cut),
+                    ("High Cut", &params.high_cut, "", &()),
+                ];
+                for (a, pa, b, pb) in pairs {
+                    ui.label(a);
+                    pa.slider(ui, setter);
+                    ui.label(b);
+                    pb.slider(ui, setter);
+                    ui.end_row();
+                }
+                ui.label("Reverse");
+                toggle(ui, &params.reverse, setter);
+                ui.label("IR Auto Gain");
+                toggle(ui, &params.ir_auto_gain, setter);
+                ui.end_row();
+            });
+        if let Some(e) = &self.status.error {
+            ui.colored_label(egui::Color32::from_rgb(240, 90, 80), e);
+        }
+    }
+}
+
+/// A parameter that can be drawn as a slider in the edit grid (`()` draws nothing).
+trait SliderParam {
+    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter);
+}
+
+impl SliderParam for nice_plug::prelude::FloatParam {
+    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        ui.add(ParamSlider::for_param(self, setter).with_width(150.0));
+    }
+}
+
+impl SliderParam for () {
+    fn slider(&self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
+}
+
+/// Sets an enum parameter as one host gesture.
+fn set_enum<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value);
+    setter.end_set_parameter(param);
+}
+
+/// The edited IR's envelope, with the pre-delay shaded and the kept part of the source shown
+/// as a bar underneath.
+fn waveform(ui: &mut egui::Ui, st: &IrStatus) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(470.0, 110.0), egui::Sense::hover());
+    let p = ui.painter();
+    p.rect_filled(rect, 3.0, egui::Color32::from_gray(24));
+    if st.overview.is_empty() {
+        return;
+    }
+    let peak = st
+        .overview
+        .iter()
+        .map(|m| m[0].abs().max(m[1].abs()))
+        .fold(1e-9f32, f32::max);
+    let wave = egui::Rect::from_min_max(rect.min, egui::pos2(rect.right(), rect.bottom() - 12.0));
+    let mid = wave.center().y;
+    let half = wave.height() * 0.48;
+    let n = st.overview.len() as f32;
+    if st.seconds > 0.0 && st.predelay_seconds > 0.0 {
+        let x = wave.left() + wave.width() * (st.predelay_seconds / st.seconds).min(1.0);
+        p.rect_filled(
+            egui::Rect::from_min_max(wave.min, egui::pos2(x, wave.bottom())),
+            0.0,
+            egui::Color32::from_rgba_unmultiplied(90, 120, 200, 40),
+        );
+        p.text(
+            egui::pos2(wave.left() + 3.0, wave.top() + 2.0),
+            egui::Align2::LEFT_TOP,
+            format!("pre-delay {:.0} ms", st.predelay_seconds * 1e3),
+            egui::FontId::proportional(10.0),
+            egui::Color32::from_gray(170),
+        );
+    }
+    let color = egui::Color32::from_rgb(110, 190, 240);
+    for (i, m) in st.overview.iter().enumerate() {
+        let x = wave.left() + wave.width() * (i as f32 + 0.5) / n;
+        let (lo, hi) = (
+            (m[0] / peak).clamp(-1.0, 1.0),
+            (m[1] / peak).clamp(-1.0, 1.0),
+        );
+        p.line_segment(
+            [
+                egui::pos2(x, mid - hi * half),
+                egui::pos2(x, mid - lo * half - 0.5),
+            ],
+            egui::Stroke::new(1.0, color),
+        );
+    }
+    // Source bar: the whole (stretched, reversed) source, the kept part highlighted.
+    let bar = egui::Rect::from_min_max(
+        egui::pos2(rect.left(), rect.bottom() - 8.0),
+        egui::pos2(rect.right(), rect.bottom() - 2.0),
+    );
+    p.rect_filled(bar, 2.0, egui::Color32::from_gray(60));
+    let kept = egui::Rect::from_min_max(
+        egui::pos2(bar.left() + bar.width() * st.kept.0, bar.top()),
+        egui::pos2(bar.left() + bar.width() * st.kept.1, bar.bottom()),
+    );
+    p.rect_filled(kept, 2.0, egui::Color32::from_rgb(200, 170, 80));
 }
 
 /// A checkbox bound to a boolean parameter, with the host's begin/end gesture.

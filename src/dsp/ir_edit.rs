@@ -1,0 +1,531 @@
+//! Impulse-response edits: the non-destructive changes a user makes to a loaded IR before it
+//! becomes a convolution kernel. Everything here allocates and takes milliseconds; it runs on
+//! the background task (or in `activate`, the renderer and the tests), never in `process()`.
+//!
+//! The edits apply in a fixed order to an IR already at the session rate:
+//!
+//! ```text
+//! stretch -> reverse -> start trim -> length (+ fade-out at the cut) -> decay shaping
+//!         -> low cut -> high cut -> pre-delay -> capacity limit (+ fade-out)
+//! ```
+//!
+//! Sample positions are exact: a tap at sample `k` of the input lands at `round(k * s)` after a
+//! stretch by `s`, at `len - 1 - k` after a reverse, at `k - trim` after a trim of `trim`
+//! samples and at `k + predelay` after a pre-delay (all rounded from milliseconds with
+//! [`ms_to_samples`]). Tests check each of these.
+
+use crate::ir_file::{resample, IrData};
+
+/// Fade-out applied where the length edit or the capacity limit cuts the IR, seconds (at most
+/// half of what is kept).
+pub const CUT_FADE_S: f64 = 0.02;
+/// Low-cut frequencies at or below this are "off", Hz.
+pub const LOW_CUT_OFF_HZ: f32 = 20.0;
+/// High-cut frequencies at or above this are "off", Hz.
+pub const HIGH_CUT_OFF_HZ: f32 = 20_000.0;
+/// Largest boost the decay shaping applies when it lengthens a decay, dB.
+pub const MAX_DECAY_BOOST_DB: f64 = 30.0;
+
+/// The IR edits, in the units the user sees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IrEdits {
+    /// Silence before the IR, milliseconds (0-500).
+    pub predelay_ms: f32,
+    /// Removed from the start of the (stretched, reversed) IR, milliseconds.
+    pub trim_ms: f32,
+    /// Part of the IR kept after the trim, percent (1-100); a cut gets a fade-out.
+    pub length_pct: f32,
+    /// Play the IR backwards.
+    pub reverse: bool,
+    /// Time scale, percent (50-200); 200 makes the IR twice as long (and an octave lower).
+    pub stretch_pct: f32,
+    /// Decay time as a percent of the IR's own (25-200), by an exponential envelope.
+    pub decay_pct: f32,
+    /// 12 dB/octave high-pass on the IR, Hz; at or below [`LOW_CUT_OFF_HZ`] it is off.
+    pub low_cut_hz: f32,
+    /// 12 dB/octave low-pass on the IR, Hz; at or above [`HIGH_CUT_OFF_HZ`] it is off.
+    pub high_cut_hz: f32,
+    /// Normalise the source IR to unit energy per output (applied when the source is
+    /// prepared, before these edits; see [`crate::ir_file::normalize_energy`]).
+    pub auto_gain: bool,
+}
+
+impl Default for IrEdits {
+    fn default() -> Self {
+        Self {
+            predelay_ms: 0.0,
+            trim_ms: 0.0,
+            length_pct: 100.0,
+            reverse: false,
+            stretch_pct: 100.0,
+            decay_pct: 100.0,
+            low_cut_hz: LOW_CUT_OFF_HZ,
+            high_cut_hz: HIGH_CUT_OFF_HZ,
+            auto_gain: true,
+        }
+    }
+}
+
+/// An edited IR and where the edits put things, for the editor's waveform view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditedIr {
+    /// The edited IR at the session rate, 1, 2 or 4 channels of equal length.
+    pub channels: Vec<Vec<f32>>,
+    /// Leading silence added by the pre-delay, samples.
+    pub predelay: usize,
+    /// The part of the stretched (and reversed) source that was kept, as fractions of its
+    /// length: `(start, end)`.
+    pub kept: (f32, f32),
+    /// Whether the capacity limit cut the IR.
+    pub truncated: bool,
+}
+
+/// Milliseconds to whole samples at `rate` Hz (rounded to nearest).
+pub fn ms_to_samples(ms: f32, rate: f32) -> usize {
+    (ms.max(0.0) as f64 * rate as f64 / 1000.0).round() as usize
+}
+
+/// Applies `edits` to `ir` (at `rate` Hz) and limits the result to `capacity` samples.
+/// Allocates.
+///
+/// # Panics
+/// If `ir` has no channels or channels of different lengths.
+pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> EditedIr {
+    assert!(!ir.is_empty() && ir.iter().all(|c| c.len() == ir[0].len()));
+    // Stretch: band-limited resampling by the time scale.
+    let s = (edits.stretch_pct / 100.0).clamp(0.5, 2.0) as f64;
+    let mut ch: Vec<Vec<f32>> = if (s - 1.0).abs() > 1e-6 && ir[0].len() > 1 {
+        let from = rate.round() as u32;
+        let to = (from as f64 * s).round() as u32;
+        resample(
+            &IrData {
+                name: String::new(),
+                sample_rate: from,
+                channels: ir.to_vec(),
+            },
+            to,
+        )
+        .channels
+    } else {
+        ir.to_vec()
+    };
+    if edits.reverse {
+        for c in &mut ch {
+            c.reverse();
+        }
+    }
+    let full = ch[0].len();
+    let trim = ms_to_samples(edits.trim_ms, rate).min(full.saturating_sub(1));
+    let remaining = full - trim;
+    let keep = ((remaining as f64 * (edits.length_pct as f64 / 100.0).clamp(0.0, 1.0)).round()
+        as usize)
+        .clamp(1, remaining);
+    for c in &mut ch {
+        c.drain(..trim);
+        c.truncate(keep);
+    }
+    if keep < remaining {
+        fade_out(&mut ch, (CUT_FADE_S * rate as f64) as usize);
+    }
+    shape_decay(&mut ch, rate as f64, edits.decay_pct as f64 / 100.0);
+    if edits.low_cut_hz > LOW_CUT_OFF_HZ {
+        let bq = Biquad::high_pass(edits.low_cut_hz as f64, rate as f64);
+        for c in &mut ch {
+            bq.filter(c);
+        }
+    }
+    if edits.high_cut_hz < HIGH_CUT_OFF_HZ && (edits.high_cut_hz as f64) < 0.49 * rate as f64 {
+        let bq = Biquad::low_pass(edits.high_cut_hz as f64, rate as f64);
+        for c in &mut ch {
+            bq.filter(c);
+        }
+    }
+    let predelay = ms_to_samples(edits.predelay_ms, rate).min(capacity.saturating_sub(1));
+    if predelay > 0 {
+        for c in &mut ch {
+            c.splice(0..0, std::iter::repeat_n(0.0, predelay));
+        }
+    }
+    let truncated = ch[0].len() > capacity;
+    if truncated {
+        for c in &mut ch {
+            c.truncate(capacity);
+        }
+        fade_out(&mut ch, (CUT_FADE_S * rate as f64) as usize);
+    }
+    EditedIr {
+        channels: ch,
+        predelay,
+        kept: (
+            trim as f32 / full as f32,
+            (trim + keep) as f32 / full as f32,
+        ),
+        truncated,
+    }
+}
+
+/// Raised-cosine fade over the last `len` samples (at most half of the IR).
+fn fade_out(ch: &mut [Vec<f32>], len: usize) {
+    let n = ch[0].len();
+    let len = len.min(n / 2);
+    for c in ch.iter_mut() {
+        for i in 0..len {
+            // Gain 1 just before the fade, 0 at the last sample.
+            let x = (i + 1) as f64 / len as f64;
+            let g = 0.5 * (1.0 + (std::f64::consts::PI * x).cos());
+            c[n - len + i] *= g as f32;
+        }
+    }
+}
+
+/// Broadband decay time (RT60) of `ch`, seconds, from the Schroeder energy decay curve of
+/// all channels: T20 (the -5 to -25 dB slope, times 3), or T10 times 6 when the curve does not
+/// reach -25 dB. `None` for a silent IR or one too short to show a decay. (Schroeder, "New
+/// method of measuring reverberation time", JASA 37, 1965; ISO 3382-1.)
+pub fn decay_time_s(ch: &[Vec<f32>], rate: f64) -> Option<f64> {
+    let n = ch[0].len();
+    let mut edc = vec![0.0f64; n + 1];
+    for i in (0..n).rev() {
+        edc[i] = edc[i + 1] + ch.iter().map(|c| (c[i] as f64).powi(2)).sum::<f64>();
+    }
+    if edc[0] <= 0.0 {
+        return None;
+    }
+    let cross = |db: f64| {
+        let lim = edc[0] * 10f64.powf(db / 10.0);
+        (0..n).find(|&i| edc[i] < lim)
+    };
+    let t5 = cross(-5.0)?;
+    if let Some(t25) = cross(-25.0) {
+        if t25 > t5 {
+            return Some(3.0 * (t25 - t5) as f64 / rate);
+        }
+    }
+    let t15 = cross(-15.0)?;
+    (t15 > t5).then(|| 6.0 * (t15 - t5) as f64 / rate)
+}
+
+/// Scales the decay time by `factor` with the envelope `exp(-b t)`, where
+/// `b = ln(10^3) (1/(factor T) - 1/T)` for the IR's own RT60 `T` ([`decay_time_s`]): an
+/// exponential decay of time `T` becomes one of time `factor * T`. Lengthening boosts the
+/// tail, at most [`MAX_DECAY_BOOST_DB`].
+fn shape_decay(ch: &mut [Vec<f32>], rate: f64, factor: f64) {
+    let factor = factor.clamp(0.25, 2.0);
+    if (factor - 1.0).abs() < 1e-6 {
+        return;
+    }
+    let t = decay_time_s(ch, rate).unwrap_or(ch[0].len() as f64 / rate);
+    if t <= 0.0 {
+        return;
+    }
+    let b = 1000f64.ln() * (1.0 / (factor * t) - 1.0 / t);
+    let max_gain = 10f64.powf(MAX_DECAY_BOOST_DB / 20.0);
+    for c in ch.iter_mut() {
+        for (i, v) in c.iter_mut().enumerate() {
+            let g = (-b * i as f64 / rate).exp().min(max_gain);
+            *v = (*v as f64 * g) as f32;
+        }
+    }
+}
+
+/// A second-order section in direct form I, computed in `f64`. Coefficients from R.
+/// Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter coefficients", with
+/// `Q = 1/sqrt(2)` (Butterworth, 12 dB/octave).
+#[derive(Clone, Copy, Debug)]
+pub struct Biquad {
+    /// Feed-forward coefficients, normalised by `a0`.
+    pub b: [f64; 3],
+    /// Feedback coefficients `a1, a2`, normalised by `a0`.
+    pub a: [f64; 2],
+}
+
+impl Biquad {
+    fn from_raw(b: [f64; 3], a0: f64, a1: f64, a2: f64) -> Self {
+        Self {
+            b: [b[0] / a0, b[1] / a0, b[2] / a0],
+            a: [a1 / a0, a2 / a0],
+        }
+    }
+
+    /// Butterworth high-pass at `f_hz`.
+    pub fn high_pass(f_hz: f64, rate: f64) -> Self {
+        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
+        let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+        let c = w.cos();
+        Self::from_raw(
+            [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0],
+            1.0 + alpha,
+            -2.0 * c,
+            1.0 - alpha,
+        )
+    }
+
+    /// Butterworth low-pass at `f_hz`.
+    pub fn low_pass(f_hz: f64, rate: f64) -> Self {
+        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
+        let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+        let c = w.cos();
+        Self::from_raw(
+            [(1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0],
+            1.0 + alpha,
+            -2.0 * c,
+            1.0 - alpha,
+        )
+    }
+
+    /// Magnitude response at `f_hz` (analytic).
+    pub fn magnitude(&self, f_hz: f64, rate: f64) -> f64 {
+        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
+        let (z1, z2) = ((-w).cos(), (-w).sin());
+        let (z2r, z2i) = ((-2.0 * w).cos(), (-2.0 * w).sin());
+        let nr = self.b[0] + self.b[1] * z1 + self.b[2] * z2r;
+        let ni = self.b[1] * z2 + self.b[2] * z2i;
+        let dr = 1.0 + self.a[0] * z1 + self.a[1] * z2r;
+        let di = self.a[0] * z2 + self.a[1] * z2i;
+        ((nr * nr + ni * ni) / (dr * dr + di * di)).sqrt()
+    }
+
+    /// Filters `x` in place from a zero state.
+    pub fn filter(&self, x: &mut [f32]) {
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        for v in x.iter_mut() {
+            let x0 = *v as f64;
+            let y0 =
+                self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
+            (x2, x1, y2, y1) = (x1, x0, y1, y0);
+            *v = y0 as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::rng::Rng;
+
+    const RATE: f32 = 48_000.0;
+    const CAP: usize = 20 * 48_000;
+
+    fn delta_at(k: usize, len: usize) -> Vec<Vec<f32>> {
+        let mut v = vec![0.0; len];
+        v[k] = 1.0;
+        vec![v.clone(), v]
+    }
+
+    fn argmax(v: &[f32]) -> usize {
+        (0..v.len())
+            .max_by(|&a, &b| v[a].abs().total_cmp(&v[b].abs()))
+            .unwrap()
+    }
+
+    fn edits() -> IrEdits {
+        IrEdits::default()
+    }
+
+    #[test]
+    fn no_edits_is_the_identity() {
+        let mut rng = Rng::new(1);
+        let ir: Vec<Vec<f32>> = (0..2)
+            .map(|_| (0..5000).map(|_| rng.bipolar() as f32).collect())
+            .collect();
+        let e = apply(&ir, RATE, &edits(), CAP);
+        assert_eq!(e.channels, ir);
+        assert_eq!((e.predelay, e.kept, e.truncated), (0, (0.0, 1.0), false));
+    }
+
+    #[test]
+    fn reverse_trim_predelay_and_stretch_put_taps_exactly_where_expected() {
+        let (k, len) = (1000usize, 4800usize);
+        // Reverse: k -> len - 1 - k.
+        let e = apply(
+            &delta_at(k, len),
+            RATE,
+            &IrEdits {
+                reverse: true,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.channels[0].len(), len);
+        assert_eq!(argmax(&e.channels[0]), len - 1 - k);
+        assert_eq!(e.channels[0][len - 1 - k], 1.0);
+        // Trim of 10 ms = 480 samples: k -> k - 480.
+        let e = apply(
+            &delta_at(k, len),
+            RATE,
+            &IrEdits {
+                trim_ms: 10.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.channels[0].len(), len - 480);
+        assert_eq!(e.channels[0][k - 480], 1.0);
+        assert_eq!(e.channels[0].iter().filter(|v| **v != 0.0).count(), 1);
+        // Pre-delay of 25 ms = 1200 samples: k -> k + 1200, zeros before.
+        let e = apply(
+            &delta_at(k, len),
+            RATE,
+            &IrEdits {
+                predelay_ms: 25.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.predelay, 1200);
+        assert_eq!(e.channels[1].len(), len + 1200);
+        assert_eq!(e.channels[1][k + 1200], 1.0);
+        assert!(e.channels[1][..k + 1200].iter().all(|v| *v == 0.0));
+        // Stretch 150 %: k -> 1.5 k, length 1.5 len (band-limited, so the peak is the tap).
+        for (pct, want) in [(150.0, 1500usize), (50.0, 500), (200.0, 2000)] {
+            let e = apply(
+                &delta_at(k, len),
+                RATE,
+                &IrEdits {
+                    stretch_pct: pct,
+                    ..edits()
+                },
+                CAP,
+            );
+            assert_eq!(argmax(&e.channels[0]), want, "stretch {pct}");
+            assert_eq!(
+                e.channels[0].len(),
+                (len as f32 * pct / 100.0).round() as usize
+            );
+        }
+        // All at once, in the documented order: stretch, reverse, trim, pre-delay.
+        let e = apply(
+            &delta_at(k, len),
+            RATE,
+            &IrEdits {
+                stretch_pct: 200.0,
+                reverse: true,
+                trim_ms: 10.0,
+                predelay_ms: 25.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(argmax(&e.channels[0]), (2 * len - 1 - 2 * k) - 480 + 1200);
+    }
+
+    #[test]
+    fn length_keeps_the_fraction_and_fades_out_at_the_cut() {
+        let ir = vec![vec![1.0f32; 10_000]];
+        let e = apply(
+            &ir,
+            RATE,
+            &IrEdits {
+                length_pct: 40.0,
+                trim_ms: 50.0,
+                ..edits()
+            },
+            CAP,
+        );
+        let c = &e.channels[0];
+        assert_eq!(c.len(), ((10_000 - 2400) as f64 * 0.4).round() as usize);
+        let fade = (CUT_FADE_S * RATE as f64) as usize;
+        assert!(c[..c.len() - fade].iter().all(|v| *v == 1.0));
+        assert_eq!(*c.last().unwrap(), 0.0);
+        // Monotone fade.
+        assert!(c.windows(2).all(|w| w[1] <= w[0]));
+        assert!((e.kept.0 - 0.24).abs() < 1e-6 && (e.kept.1 - 0.544).abs() < 1e-6);
+    }
+
+    #[test]
+    fn capacity_limit_cuts_and_fades() {
+        let ir = vec![vec![0.5f32; 50_000]];
+        let e = apply(
+            &ir,
+            RATE,
+            &IrEdits {
+                predelay_ms: 100.0,
+                ..edits()
+            },
+            30_000,
+        );
+        assert!(e.truncated);
+        assert_eq!(e.channels[0].len(), 30_000);
+        assert_eq!(e.channels[0][29_999], 0.0);
+    }
+
+    fn noise_decay(rt60: f64, seconds: f64, seed: u64) -> Vec<Vec<f32>> {
+        let mut rng = Rng::new(seed);
+        let n = (seconds * RATE as f64) as usize;
+        let k = 1000f64.ln() / (rt60 * RATE as f64);
+        vec![(0..n)
+            .map(|i| (rng.bipolar() * (-k * i as f64).exp()) as f32)
+            .collect()]
+    }
+
+    #[test]
+    fn decay_shaping_scales_the_measured_decay_time() {
+        let ir = noise_decay(1.2, 3.0, 5);
+        let t0 = decay_time_s(&ir, RATE as f64).unwrap();
+        assert!((t0 - 1.2).abs() < 0.06, "estimate {t0}");
+        for pct in [25.0f32, 50.0, 150.0] {
+            let e = apply(
+                &ir,
+                RATE,
+                &IrEdits {
+                    decay_pct: pct,
+                    ..edits()
+                },
+                CAP,
+            );
+            let t = decay_time_s(&e.channels, RATE as f64).unwrap();
+            let want = t0 * pct as f64 / 100.0;
+            assert!((t / want - 1.0).abs() < 0.05, "{pct} %: {t} vs {want}");
+        }
+    }
+
+    #[test]
+    fn cuts_match_the_analytic_butterworth_response() {
+        // Filter a delta and compare its DFT with the analytic response at a few frequencies.
+        let n = 8192;
+        let ir = delta_at(0, n);
+        let e = apply(
+            &ir,
+            RATE,
+            &IrEdits {
+                low_cut_hz: 200.0,
+                high_cut_hz: 5000.0,
+                ..edits()
+            },
+            CAP,
+        );
+        let hp = Biquad::high_pass(200.0, RATE as f64);
+        let lp = Biquad::low_pass(5000.0, RATE as f64);
+        for f in [50.0, 200.0, 1000.0, 5000.0, 12_000.0] {
+            let bin = (f * n as f64 / RATE as f64).round() as usize;
+            let fb = bin as f64 * RATE as f64 / n as f64;
+            let (mut re, mut im) = (0.0f64, 0.0f64);
+            for (i, v) in e.channels[0].iter().enumerate() {
+                let ph = -2.0 * std::f64::consts::PI * (bin * i) as f64 / n as f64;
+                re += *v as f64 * ph.cos();
+                im += *v as f64 * ph.sin();
+            }
+            let got = 20.0 * (re.hypot(im)).log10();
+            let want =
+                20.0 * (hp.magnitude(fb, RATE as f64) * lp.magnitude(fb, RATE as f64)).log10();
+            assert!((got - want).abs() < 0.05, "{f} Hz: {got} vs {want} dB");
+        }
+        // -3 dB at the corner of each (the other filter is far away there).
+        assert!((20.0 * hp.magnitude(200.0, 48e3).log10() + 3.01).abs() < 0.01);
+        assert!((20.0 * lp.magnitude(5000.0, 48e3).log10() + 3.01).abs() < 0.01);
+    }
+
+    #[test]
+    fn trim_beyond_the_end_keeps_one_sample() {
+        let e = apply(
+            &delta_at(0, 100),
+            RATE,
+            &IrEdits {
+                trim_ms: 400.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.channels[0].len(), 1);
+    }
+}

@@ -1,0 +1,410 @@
+//! Getting an impulse response from its source (a factory room or a file stored in the
+//! session) to a convolution kernel, off the audio thread, and reporting what happened to the
+//! editor.
+//!
+//! ```text
+//!  editor "Load"  ──Task::Load(path)──▶ decode + validate ──▶ IrField (samples, compressed)
+//!                                                                 │ epoch
+//!  audio thread: room / edits / epoch changed? ──Task::Render──▶ source ─▶ resample (cached)
+//!     ▲                                                          ─▶ auto-gain ─▶ edits
+//!     └──────────── Mailbox<Kernel> (lock-free) ◀── kernel ◀─────────────────────┘
+//! ```
+//!
+//! The audio thread only reads atomics, sends value tasks (no allocation) and swaps boxed
+//! kernels through [`Mailbox`]es; it never waits for this module. Renders are coalesced: at
+//! most one is queued, and a render whose inputs changed while it ran is discarded.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use crate::dsp::convolver::{Kernel, PartitionPlan};
+use crate::dsp::ir_edit::{self, EditedIr, IrEdits};
+use crate::ir_file::{self, IrData};
+use crate::ir_state::StoredIr;
+use crate::params::{FluxForgeParams, Room};
+use crate::shared::Mailbox;
+
+/// Work for the background executor.
+#[derive(Debug)]
+pub enum Task {
+    /// Render the IR the parameters describe and hand its kernel over.
+    Render,
+    /// Decode this file; on success store it in the session and select it.
+    Load(PathBuf),
+}
+
+/// Columns of the editor's waveform overview.
+pub const OVERVIEW_COLUMNS: usize = 480;
+
+/// What the editor shows about the IR.
+#[derive(Clone, Debug, Default)]
+pub struct IrStatus {
+    /// Display name of the source.
+    pub name: String,
+    /// Where it came from (a path, or "factory").
+    pub origin: String,
+    /// Source channel count (1, 2 or 4).
+    pub channels: usize,
+    /// Source sample rate, Hz.
+    pub source_rate: u32,
+    /// Source length, seconds.
+    pub source_seconds: f32,
+    /// Session rate, Hz.
+    pub rate: f32,
+    /// Edited IR length (what plays), seconds.
+    pub seconds: f32,
+    /// Pre-delay, seconds.
+    pub predelay_seconds: f32,
+    /// Kept part of the (stretched, reversed) source, fractions.
+    pub kept: (f32, f32),
+    /// The capacity limit cut the IR.
+    pub truncated: bool,
+    /// Min/max of the edited IR (all channels) per column, [`OVERVIEW_COLUMNS`] columns.
+    pub overview: Vec<[f32; 2]>,
+    /// Background time of the last render (resample + edits + kernel), ms.
+    pub render_ms: f32,
+    /// The last error, shown until the next successful load.
+    pub error: Option<String>,
+    /// A file was just loaded: the editor should select [`Room::File`].
+    pub select_file: bool,
+    /// Counts renders, so the editor can tell when something changed.
+    pub serial: u64,
+}
+
+/// The identity of a prepared (resampled, normalised) source.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SourceKey {
+    Room(usize),
+    File(u64),
+}
+
+/// Background-side caches (never touched by the audio thread).
+#[derive(Default)]
+struct Cache {
+    /// The file IR decoded from the state, by field epoch, with its path.
+    decoded: Option<(u64, Arc<IrData>, String)>,
+    /// The last file IR that decoded, kept to restore when a newer one does not.
+    last_good: Option<(StoredIr, Arc<IrData>)>,
+    /// The prepared source: key, rate, auto-gain, channels at `rate`.
+    prepared: Option<(SourceKey, u32, bool, Arc<Vec<Vec<f32>>>)>,
+}
+
+/// Shared between the plugin, its background task and its editor.
+#[derive(Default)]
+pub struct Loader {
+    /// Sample rate and plan of the active engine (kernels must be built for exactly this).
+    target: RwLock<Option<(f32, PartitionPlan)>>,
+    /// Generation of the render inputs the audio thread last asked for.
+    wanted: AtomicU64,
+    /// A render task is queued and not started yet.
+    queued: AtomicBool,
+    /// Kernels built in the background, to the audio thread.
+    pub kernel_in: Mailbox<Kernel>,
+    /// Kernels the audio thread is done with, to be dropped off it.
+    pub kernel_out: Mailbox<Kernel>,
+    /// For the editor.
+    status: Mutex<IrStatus>,
+    cache: Mutex<Cache>,
+}
+
+/// What the audio thread compares to decide that a render is needed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RenderKey {
+    room: usize,
+    epoch: u64,
+    edits: IrEdits,
+}
+
+impl RenderKey {
+    /// The render inputs the parameters describe now. Lock-free.
+    pub fn of(params: &FluxForgeParams) -> Self {
+        Self {
+            room: params.room.value().index(),
+            epoch: params.ir.epoch(),
+            edits: params.ir_edits(),
+        }
+    }
+}
+
+impl Loader {
+    /// Sets the rate and plan kernels are built for, and drops kernels built for the old one.
+    pub fn set_target(&self, rate: f32, plan: PartitionPlan) {
+        if let Ok(mut t) = self.target.write() {
+            *t = Some((rate, plan));
+        }
+        self.wanted.fetch_add(1, Ordering::AcqRel);
+        drop(self.kernel_in.take());
+        drop(self.kernel_out.take());
+    }
+
+    /// Audio thread: note that the render inputs changed. Returns true when a
+    /// [`Task::Render`] must be sent (none is queued yet). Lock-free, no allocation.
+    pub fn request_render(&self) -> bool {
+        self.wanted.fetch_add(1, Ordering::AcqRel);
+        !self.queued.swap(true, Ordering::AcqRel)
+    }
+
+    /// A copy of the status for the editor (`None` if the background holds the lock).
+    pub fn status(&self) -> Option<IrStatus> {
+        self.status.try_lock().ok().map(|s| s.clone())
+    }
+
+    /// The editor acknowledges [`IrStatus::select_file`].
+    pub fn clear_select_file(&self) {
+        if let Ok(mut s) = self.status.lock() {
+            s.select_file = false;
+        }
+    }
+
+    fn set_error(&self, message: String) {
+        nice_plug::nice_error!("{message}");
+        if let Ok(mut s) = self.status.lock() {
+            s.error = Some(message);
+            s.serial += 1;
+        }
+    }
+
+    /// Runs a background task.
+    pub fn run(&self, task: Task, params: &FluxForgeParams) {
+        // Kernels the audio thread retired are freed here, never on the audio thread.
+        drop(self.kernel_out.take());
+        match task {
+            Task::Load(path) => self.load_file(&path, params),
+            Task::Render => {
+                self.queued.store(false, Ordering::Release);
+                let generation = self.wanted.load(Ordering::Acquire);
+                let Some((rate, plan)) = self.target.read().ok().and_then(|t| t.clone()) else {
+                    return;
+                };
+                if let Some(kernel) = self.build(params, rate, &plan) {
+                    // Inputs changed meanwhile: a newer render is queued; drop this one.
+                    if self.wanted.load(Ordering::Acquire) == generation {
+                        drop(self.kernel_in.put(kernel));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes a file; on success stores it (samples embedded) and asks the editor to select
+    /// it. On failure the error is shown and logged and nothing else changes.
+    fn load_file(&self, path: &std::path::Path, params: &FluxForgeParams) {
+        let t0 = Instant::now();
+        match ir_file::load_ir(path) {
+            Err(e) => self.set_error(format!("Could not load {}: {e}", path.display())),
+            Ok(ir) => {
+                let stored = StoredIr::encode(&ir, &path.to_string_lossy());
+                let ir = Arc::new(ir);
+                params.ir.put(Some(stored.clone()));
+                if let Ok(mut c) = self.cache.lock() {
+                    c.decoded = Some((params.ir.epoch(), ir.clone(), stored.path.clone()));
+                    c.last_good = Some((stored, ir));
+                }
+                nice_plug::nice_log!(
+                    "Loaded {} in {:.1} ms",
+                    path.display(),
+                    t0.elapsed().as_secs_f64() * 1e3
+                );
+                if let Ok(mut s) = self.status.lock() {
+                    s.error = None;
+                    s.select_file = true;
+                    s.serial += 1;
+                }
+            }
+        }
+    }
+
+    /// Builds the kernel for the IR the parameters describe, at `rate` for `plan`, and updates
+    /// the status. `None` if the stored file cannot be decoded (the error is reported and the
+    /// last good file restored into the state). Allocates; milliseconds.
+    pub fn build(
+        &self,
+        params: &FluxForgeParams,
+        rate: f32,
+        plan: &PartitionPlan,
+    ) -> Option<Box<Kernel>> {
+        let t0 = Instant::now();
+        let edits = params.ir_edits();
+        let room = params.room.value();
+        let (key, info) = if room == Room::File {
+            match self.decoded_file(params) {
+                Ok(Some((ir, path))) => {
+                    (SourceKey::File(params.ir.epoch()), Source::File(ir, path))
+                }
+                Ok(None) => (
+                    SourceKey::Room(Room::MediumRoom.index()),
+                    Source::Factory(Room::MediumRoom),
+                ),
+                Err(()) => return None,
+            }
+        } else {
+            (SourceKey::Room(room.index()), Source::Factory(room))
+        };
+        let prepared = self.prepared(key, &info, rate, edits.auto_gain);
+        let edited = ir_edit::apply(&prepared, rate, &edits, plan.capacity);
+        let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
+        let kernel = Box::new(Kernel::new(plan, &slices, 2, 2));
+        self.report(&info, &edited, rate, t0);
+        Some(kernel)
+    }
+
+    /// The decoded stored file: `Ok(None)` when there is none, `Err` when it is damaged
+    /// (reported; the last good file, if any, is put back into the state).
+    fn decoded_file(&self, params: &FluxForgeParams) -> Result<Option<(Arc<IrData>, String)>, ()> {
+        let epoch = params.ir.epoch();
+        let mut cache = self.cache.lock().map_err(|_| ())?;
+        if let Some((e, ir, path)) = &cache.decoded {
+            if *e == epoch {
+                return Ok(Some((ir.clone(), path.clone())));
+            }
+        }
+        let Some(stored) = params.ir.get() else {
+            return Ok(None);
+        };
+        match stored.decode() {
+            Ok(ir) => {
+                let ir = Arc::new(ir);
+                let path = stored.path.clone();
+                cache.decoded = Some((epoch, ir.clone(), path.clone()));
+                cache.last_good = Some((stored, ir.clone()));
+                Ok(Some((ir, path)))
+            }
+            Err(e) => {
+                let restore = cache.last_good.clone();
+                drop(cache);
+                let what = if stored.name.is_empty() {
+                    "the session's impulse response".to_string()
+                } else {
+                    format!("\"{}\"", stored.name)
+                };
+                self.set_error(format!(
+                    "Could not restore {what}: {e}; the previous impulse response stays loaded"
+                ));
+                if let Some((s, ir)) = restore {
+                    let path = s.path.clone();
+                    params.ir.put(Some(s));
+                    if let Ok(mut c) = self.cache.lock() {
+                        c.decoded = Some((params.ir.epoch(), ir, path));
+                    }
+                }
+                Err(())
+            }
+        }
+    }
+
+    /// The source at `rate`, energy-normalised if `auto_gain` (cached).
+    fn prepared(
+        &self,
+        key: SourceKey,
+        source: &Source,
+        rate: f32,
+        auto_gain: bool,
+    ) -> Arc<Vec<Vec<f32>>> {
+        let rate_hz = rate.round() as u32;
+        if let Ok(c) = self.cache.lock() {
+            if let Some((k, r, a, ch)) = &c.prepared {
+                if *k == key && *r == rate_hz && *a == auto_gain {
+                    return ch.clone();
+                }
+            }
+        }
+        let ch = Arc::new(prepare(source, rate, auto_gain));
+        if let Ok(mut c) = self.cache.lock() {
+            c.prepared = Some((key, rate_hz, auto_gain, ch.clone()));
+        }
+        ch
+    }
+
+    fn report(&self, source: &Source, edited: &EditedIr, rate: f32, t0: Instant) {
+        let (name, origin, channels, source_rate, source_len) = match source {
+            Source::Factory(room) => {
+                let len = crate::dsp::ir_gen::factory_rooms()
+                    .iter()
+                    .find(|r| r.name == room.name())
+                    .map_or(0.0, |r| r.length_s as f32);
+                (
+                    room.name().to_string(),
+                    "factory".to_string(),
+                    2,
+                    rate as u32,
+                    len,
+                )
+            }
+            Source::File(ir, path) => (
+                ir.name.clone(),
+                path.clone(),
+                ir.channels.len(),
+                ir.sample_rate,
+                ir.len() as f32 / ir.sample_rate as f32,
+            ),
+        };
+        let len = edited.channels[0].len();
+        let cols = OVERVIEW_COLUMNS;
+        let overview = (0..cols)
+            .map(|i| {
+                let (a, b) = (
+                    i * len / cols,
+                    ((i + 1) * len / cols).max(i * len / cols + 1),
+                );
+                let mut mm = [f32::MAX, f32::MIN];
+                for c in &edited.channels {
+                    for v in &c[a.min(len - 1)..b.min(len)] {
+                        mm[0] = mm[0].min(*v);
+                        mm[1] = mm[1].max(*v);
+                    }
+                }
+                mm
+            })
+            .collect();
+        if let Ok(mut s) = self.status.lock() {
+            *s = IrStatus {
+                name,
+                origin,
+                channels,
+                source_rate,
+                source_seconds: source_len,
+                rate,
+                seconds: len as f32 / rate,
+                predelay_seconds: edited.predelay as f32 / rate,
+                kept: edited.kept,
+                truncated: edited.truncated,
+                overview,
+                render_ms: t0.elapsed().as_secs_f32() * 1e3,
+                error: s.error.clone(),
+                select_file: s.select_file,
+                serial: s.serial + 1,
+            };
+        }
+    }
+}
+
+/// Where an IR comes from.
+pub enum Source {
+    /// A factory room, rendered by the generator at the session rate.
+    Factory(Room),
+    /// A decoded file and its path.
+    File(Arc<IrData>, String),
+}
+
+/// The source's samples at `rate` Hz (resampled if needed), energy-normalised if `auto_gain`.
+/// Allocates; milliseconds.
+pub fn prepare(source: &Source, rate: f32, auto_gain: bool) -> Vec<Vec<f32>> {
+    let rate_hz = rate.round() as u32;
+    let mut ir = match source {
+        Source::Factory(room) => {
+            let [l, r] = crate::room_ir(*room, rate);
+            IrData {
+                name: room.name().to_string(),
+                sample_rate: rate_hz,
+                channels: vec![l, r],
+            }
+        }
+        Source::File(ir, _) => ir_file::resample(ir, rate_hz),
+    };
+    if auto_gain {
+        ir_file::normalize_energy(&mut ir);
+    }
+    ir.channels
+}
