@@ -20,8 +20,13 @@ use clack_host::utils::ClapId;
 
 use fluxforge::dsp::chain::{Engine, Settings};
 use fluxforge::dsp::convolver::Kernel;
+use fluxforge::dsp::ir_edit::IrEdits;
 use fluxforge::dsp::rng::Rng;
+use fluxforge::ir_file::IrData;
+use fluxforge::ir_state::StoredIr;
+use fluxforge::loader::Source;
 use fluxforge::params::Room;
+use std::sync::Arc;
 
 struct Shared;
 impl SharedHandler<'_> for Shared {
@@ -190,7 +195,7 @@ fn reference(
     reference_in(Room::MediumRoom, rate, input, initial, changes)
 }
 
-/// [`reference`] with a given factory room.
+/// [`reference`] with a given factory room (default edits).
 fn reference_in(
     room: Room,
     rate: f32,
@@ -198,9 +203,21 @@ fn reference_in(
     initial: Settings,
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
+    let ir = fluxforge::render_ir(&Source::Factory(room), rate, &IrEdits::default());
+    reference_ir(&ir.channels, rate, input, initial, changes)
+}
+
+/// [`reference`] with a given (edited) IR.
+fn reference_ir(
+    ir: &[Vec<f32>],
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    initial: Settings,
+    changes: &[(usize, Settings)],
+) -> [Vec<f32>; 2] {
     let plan = fluxforge::plan_for_rate(rate);
-    let [l, r] = fluxforge::room_ir(room, rate);
-    let k = Kernel::new(&plan, &[&l, &r], 2, 2);
+    let refs: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
+    let k = Kernel::new(&plan, &refs, 2, 2);
     let mut e = Engine::new(rate, plan, Some(Box::new(k)), &initial);
     let mut out = input.clone();
     let (a, b) = out.split_at_mut(1);
@@ -593,4 +610,371 @@ fn changing_the_room_while_playing_crossfades_to_it() {
         .fold(0.0f32, f32::max);
     assert!(tail < 1e-4, "ends on the Large Hall: {tail}");
     inst.deactivate(proc.stop_processing());
+}
+
+/// The plugin's state as JSON (nice-plug's CLAP stream is a little-endian u64 length, then
+/// the JSON).
+fn save_state(inst: &mut PluginInstance<TestHost>) -> Vec<u8> {
+    let ext = inst.plugin_handle().get_extension::<PluginState>().unwrap();
+    let mut saved = Vec::new();
+    ext.save(&inst.plugin_handle(), &mut saved).expect("saves");
+    let len = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
+    assert_eq!(len, saved.len() - 8);
+    saved.split_off(8)
+}
+
+/// Loads a JSON state (see [`save_state`]).
+fn load_state(inst: &mut PluginInstance<TestHost>, json: &[u8]) -> bool {
+    let ext = inst.plugin_handle().get_extension::<PluginState>().unwrap();
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    ext.load(&inst.plugin_handle(), &mut &bytes[..]).is_ok()
+}
+
+/// A decaying-noise IR file as decoded: `channels` channels at `rate`, `seconds` long.
+fn test_ir(channels: usize, rate: u32, seconds: f64, seed: u64) -> IrData {
+    let mut rng = Rng::new(seed);
+    let n = (seconds * rate as f64) as usize;
+    IrData {
+        name: "Test IR".into(),
+        sample_rate: rate,
+        channels: (0..channels)
+            .map(|c| {
+                (0..n)
+                    .map(|i| {
+                        let d = if i == 3 * c { 0.9 } else { 0.0 };
+                        d + (0.3 * rng.bipolar() * (-(i as f64) / (0.25 * rate as f64)).exp())
+                            as f32
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// A saved state of a fresh instance with the file IR embedded, `Room` = Loaded File and the
+/// given plain parameter values (`{"f32": v}` / `{"bool": b}` by parameter id).
+fn state_with_ir(stored: &StoredIr, values: &[(&str, serde_json::Value)]) -> Vec<u8> {
+    let mut inst = new_instance(load_entry());
+    let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    state["params"]["room"] = serde_json::json!({ "i32": Room::File.index() });
+    for (id, v) in values {
+        assert!(state["params"].get(*id).is_some(), "param id {id}");
+        state["params"][*id] = v.clone();
+    }
+    state["fields"]["ir"] =
+        serde_json::Value::String(serde_json::to_string(&Some(stored)).unwrap());
+    serde_json::to_vec(&state).unwrap()
+}
+
+fn f(v: f32) -> serde_json::Value {
+    serde_json::json!({ "f32": v })
+}
+
+#[test]
+fn embedded_ir_and_edits_round_trip_through_the_state_bit_exactly() {
+    // A true-stereo IR at 44.1 kHz from a path that does not exist on this machine: the
+    // embedded copy is what loads (resampled to the session's 48 kHz).
+    let ir = test_ir(4, 44_100, 1.5, 77);
+    let stored = StoredIr::encode(&ir, "/no/such/folder/Test IR.wav");
+    let edits = IrEdits {
+        predelay_ms: 30.0,
+        trim_ms: 5.0,
+        length_pct: 80.0,
+        reverse: false,
+        stretch_pct: 120.0,
+        decay_pct: 70.0,
+        low_cut_hz: 100.0,
+        high_cut_hz: 8000.0,
+        auto_gain: true,
+    };
+    let state = state_with_ir(
+        &stored,
+        &[
+            ("ir_predelay", f(30.0)),
+            ("ir_trim", f(5.0)),
+            ("ir_length", f(80.0)),
+            ("ir_stretch", f(120.0)),
+            ("ir_decay", f(70.0)),
+            ("ir_lowcut", f(100.0)),
+            ("ir_highcut", f(8000.0)),
+            ("wet_width", f(1.4)),
+            ("wet_level", f(-3.0)),
+            ("mix", f(0.5)),
+        ],
+    );
+    let settings = Settings {
+        mix: 0.5,
+        width: 1.4,
+        wet_level_db: -3.0,
+        ..Default::default()
+    };
+    let mut input = noise(96_000, 41);
+    input[0][0] = 1.0;
+    let edited = fluxforge::render_ir(
+        &Source::File(Arc::new(ir.clone()), String::new()),
+        48_000.0,
+        &edits,
+    );
+    let want = reference_ir(&edited.channels, 48_000.0, &input, settings, &[]);
+
+    let play = |state: &[u8]| {
+        let mut inst = new_instance(load_entry());
+        assert!(load_state(&mut inst, state), "state loads");
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(5);
+        let out = run(&mut proc, &input, &mut || 1 + rng.range(0, 512), &[]);
+        inst.deactivate(proc.stop_processing());
+        let saved = save_state(&mut inst);
+        (out, saved)
+    };
+    let (a, saved_a) = play(&state);
+    assert!(
+        max_diff(&a, &want) < 1e-5,
+        "plays the edited IR: {}",
+        max_diff(&a, &want)
+    );
+    // The saved state carries the same IR and edits; a second instance restores them exactly.
+    let v: serde_json::Value = serde_json::from_slice(&saved_a).unwrap();
+    let back: Option<StoredIr> = serde_json::from_str(v["fields"]["ir"].as_str().unwrap()).unwrap();
+    let back = back.expect("IR saved");
+    assert_eq!(back.path, "/no/such/folder/Test IR.wav");
+    assert_eq!(back.decode().unwrap(), ir, "embedded samples are bit-exact");
+    let (b, saved_b) = play(&saved_a);
+    assert!(
+        a == b,
+        "restored output is bit-identical: {}",
+        max_diff(&a, &b)
+    );
+    assert_eq!(
+        saved_a, saved_b,
+        "the state survives a second round trip byte for byte"
+    );
+}
+
+#[test]
+fn a_damaged_or_absurd_embedded_ir_keeps_the_previous_sound() {
+    let good = StoredIr::encode(&test_ir(2, 48_000, 0.5, 3), "x.wav");
+    let damaged = [
+        StoredIr {
+            data: "AAAA".repeat(100),
+            ..good.clone()
+        },
+        StoredIr {
+            frames: 1 << 40,
+            ..good.clone()
+        },
+        StoredIr {
+            channels: 64,
+            ..good.clone()
+        },
+    ];
+    for bad in &damaged {
+        // Playing the Cathedral (not the default room, which a fallback would give).
+        let mut inst = new_instance(load_entry());
+        let p = Params::get(&mut inst);
+        let mut ev = EventBuffer::new();
+        ev.push(&event(0, p.id("Room"), Room::Cathedral.index() as f64));
+        p.ext.flush(
+            &mut inst.inactive_plugin_handle().unwrap(),
+            &InputEvents::from_buffer(&ev),
+            &mut OutputEvents::from_buffer(&mut EventBuffer::new()),
+        );
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let input = noise(48_000 * 2, 9);
+        let want = reference_in(Room::Cathedral, 48_000.0, &input, Settings::default(), &[]);
+        let first = [input[0][..48_000].to_vec(), input[1][..48_000].to_vec()];
+        let second = [input[0][48_000..].to_vec(), input[1][48_000..].to_vec()];
+        let a = run(&mut proc, &first, &mut || 256, &[]);
+        // Load a session whose IR is damaged while playing.
+        assert!(load_state(&mut inst, &state_with_ir(bad, &[])));
+        let mut b = [vec![0.0f32; 48_000], vec![0.0f32; 48_000]];
+        for start in (0..48_000).step_by(480) {
+            let chunk = [
+                second[0][start..start + 480].to_vec(),
+                second[1][start..start + 480].to_vec(),
+            ];
+            let y = run(&mut proc, &chunk, &mut || 480, &[]);
+            b[0][start..start + 480].copy_from_slice(&y[0]);
+            b[1][start..start + 480].copy_from_slice(&y[1]);
+            if start < 48_000 / 4 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        let out = [
+            [a[0].clone(), b[0].clone()].concat(),
+            [a[1].clone(), b[1].clone()].concat(),
+        ];
+        assert!(
+            max_diff(&out, &want) < 1e-5,
+            "the previous IR keeps playing: {}",
+            max_diff(&out, &want)
+        );
+        inst.deactivate(proc.stop_processing());
+    }
+}
+
+#[test]
+fn zero_latency_with_every_ir_and_edit() {
+    let mono = StoredIr::encode(&test_ir(1, 96_000, 0.4, 1), "mono.wav");
+    let stereo = StoredIr::encode(&test_ir(2, 44_100, 0.4, 2), "stereo.wav");
+    let tstereo = StoredIr::encode(&test_ir(4, 48_000, 0.4, 3), "ts.wav");
+    let cases: Vec<(&StoredIr, &str, f32, bool)> = vec![
+        (&mono, "", 0.0, false),
+        (&stereo, "", 0.0, false),
+        (&tstereo, "", 0.0, false),
+        (&stereo, "ir_predelay", 20.0, false),
+        (&stereo, "ir_trim", 2.0, false),
+        (&stereo, "ir_length", 30.0, false),
+        (&stereo, "ir_reverse", 0.0, true),
+        (&tstereo, "ir_stretch", 170.0, false),
+        (&stereo, "ir_decay", 40.0, false),
+        (&stereo, "ir_lowcut", 300.0, false),
+        (&mono, "ir_highcut", 3000.0, false),
+        (&stereo, "ir_autogain", 0.0, true),
+    ];
+    let mut delta = [vec![0.0f32; 30_000], vec![0.0f32; 30_000]];
+    delta[0][0] = 1.0;
+    delta[1][0] = 1.0;
+    for (stored, id, value, flag) in cases {
+        let mut edits = IrEdits::default();
+        let json = match id {
+            "ir_predelay" => {
+                edits.predelay_ms = value;
+                f(value)
+            }
+            "ir_trim" => {
+                edits.trim_ms = value;
+                f(value)
+            }
+            "ir_length" => {
+                edits.length_pct = value;
+                f(value)
+            }
+            "ir_stretch" => {
+                edits.stretch_pct = value;
+                f(value)
+            }
+            "ir_decay" => {
+                edits.decay_pct = value;
+                f(value)
+            }
+            "ir_lowcut" => {
+                edits.low_cut_hz = value;
+                f(value)
+            }
+            "ir_highcut" => {
+                edits.high_cut_hz = value;
+                f(value)
+            }
+            "ir_reverse" => {
+                edits.reverse = flag;
+                serde_json::json!({ "bool": flag })
+            }
+            "ir_autogain" => {
+                edits.auto_gain = !flag;
+                serde_json::json!({ "bool": !flag })
+            }
+            _ => serde_json::Value::Null,
+        };
+        let mut values = vec![("mix", f(1.0))];
+        if !id.is_empty() {
+            values.push((id, json));
+        }
+        let state = state_with_ir(stored, &values);
+        let mut inst = new_instance(load_entry());
+        assert!(load_state(&mut inst, &state));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 128)).unwrap();
+        let latency = inst
+            .plugin_handle()
+            .get_extension::<PluginLatency>()
+            .unwrap()
+            .get(&mut inst.plugin_handle());
+        assert_eq!(latency, 0, "{id}: reported latency");
+        let mut proc = proc.start_processing().unwrap();
+        let out = run(&mut proc, &delta, &mut || 128, &[]);
+        inst.deactivate(proc.stop_processing());
+        let ir = fluxforge::render_ir(
+            &Source::File(Arc::new(stored.decode().unwrap()), String::new()),
+            48_000.0,
+            &edits,
+        );
+        let settings = Settings {
+            mix: 1.0,
+            ..Default::default()
+        };
+        let want = reference_ir(&ir.channels, 48_000.0, &delta, settings, &[]);
+        assert!(
+            max_diff(&out, &want) < 1e-5,
+            "{id}: {}",
+            max_diff(&out, &want)
+        );
+        // Measured onset: where the edited IR starts, and nowhere earlier.
+        let onset = |y: &[f32]| y.iter().position(|v| v.abs() > 1e-4);
+        let mid: Vec<f32> = (0..ir.channels[0].len())
+            .map(|i| ir.channels.iter().map(|c| c[i].abs()).fold(0.0, f32::max))
+            .collect();
+        let ir_onset = onset(&mid).unwrap();
+        let out_onset = onset(&out[0]).unwrap().min(onset(&out[1]).unwrap());
+        assert!(
+            out_onset.abs_diff(ir_onset) <= 3,
+            "{id}: onset {out_onset} vs IR {ir_onset}"
+        );
+        if id == "ir_predelay" {
+            assert!(out_onset >= 960, "pre-delay of 20 ms: onset {out_onset}");
+        } else if id != "ir_reverse" {
+            assert!(out_onset <= 6, "{id}: onset at sample {out_onset}");
+        }
+    }
+}
+
+#[test]
+fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
+    let entry = load_entry();
+    let mut inst = new_instance(entry);
+    let p = Params::get(&mut inst);
+    let proc = inst.activate(|_, _| (), config(48_000.0, 480)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let len = 4 * 48_000;
+    let sine: Vec<f32> = (0..len)
+        .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let input = [sine.clone(), sine];
+    // Pre-delay 0 -> 120 ms at 1 s (a normalized value).
+    let pd = p.id("Pre-delay");
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    for (i, start) in (0..len).step_by(480).enumerate() {
+        let chunk = [
+            input[0][start..start + 480].to_vec(),
+            input[1][start..start + 480].to_vec(),
+        ];
+        let events: Vec<(usize, ClapId, f64)> = if start == 48_000 {
+            vec![(0, pd, 120.0 / 500.0)]
+        } else {
+            vec![]
+        };
+        let y = run(&mut proc, &chunk, &mut || 480, &events);
+        out[0][start..start + 480].copy_from_slice(&y[0]);
+        out[1][start..start + 480].copy_from_slice(&y[1]);
+        if start >= 48_000 && i < 300 {
+            std::thread::sleep(std::time::Duration::from_millis(4));
+        }
+    }
+    let edits = IrEdits {
+        predelay_ms: 120.0,
+        ..Default::default()
+    };
+    let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
+    let ir = fluxforge::render_ir(&Source::Factory(Room::MediumRoom), 48_000.0, &edits);
+    let after = reference_ir(&ir.channels, 48_000.0, &input, Settings::default(), &[]);
+    let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
+    let jump = max_jump(&out[0]);
+    assert!(jump <= 1.5 * steady, "edit jump {jump} vs steady {steady}");
+    let tail = (3 * 48_000..len)
+        .map(|n| (out[0][n] - after[0][n]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(tail < 1e-4, "ends on the edited IR: {tail}");
+    assert!((p.value(&mut inst, "Pre-delay") - 0.24).abs() < 1e-6);
 }

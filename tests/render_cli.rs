@@ -201,3 +201,73 @@ fn preset_round_trip_gives_the_same_render() {
     assert!(st.success());
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+/// Writes a mono 32-bit float WAV at 48 kHz.
+fn write_f32(path: &Path, samples: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for v in samples {
+        w.write_sample(*v).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn ir_edit_flags_move_the_taps_where_expected() {
+    // IR: taps at 100 (1.0) and 900 (0.5), 2000 samples. Input: a delta. Mix 1, no auto-gain.
+    let mut ir = vec![0.0f32; 2000];
+    ir[100] = 1.0;
+    ir[900] = 0.5;
+    let (irp, src) = (tmp("edit_ir.wav"), tmp("edit_in.wav"));
+    write_f32(&irp, &ir);
+    let mut x = vec![0.0f32; 100];
+    x[0] = 1.0;
+    write_f32(&src, &x);
+    let render = |name: &str, flags: &[&str]| -> Vec<f32> {
+        let out = tmp(name);
+        let mut args = vec![
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--ir",
+            irp.to_str().unwrap(),
+            "--mix",
+            "1",
+            "--no-ir-auto-gain",
+            "--quiet",
+        ];
+        args.extend_from_slice(flags);
+        assert!(bin().args(&args).status().unwrap().success(), "{flags:?}");
+        let mut r = hound::WavReader::open(&out).unwrap();
+        r.samples::<f32>().step_by(2).map(Result::unwrap).collect()
+    };
+    let taps = |y: &[f32]| -> Vec<usize> { (0..y.len()).filter(|&i| y[i].abs() > 0.2).collect() };
+    assert_eq!(taps(&render("e0.wav", &[])), vec![100, 900]);
+    // Pre-delay 10 ms = 480 samples.
+    assert_eq!(
+        taps(&render("e1.wav", &["--predelay", "10"])),
+        vec![580, 1380]
+    );
+    // Reverse: k -> 1999 - k.
+    assert_eq!(taps(&render("e2.wav", &["--reverse"])), vec![1099, 1899]);
+    // Trim 1 ms = 48 samples.
+    assert_eq!(taps(&render("e3.wav", &["--trim", "1"])), vec![52, 852]);
+    // Length 25 % keeps 500 samples: the second tap is gone.
+    assert_eq!(taps(&render("e4.wav", &["--length", "25"])), vec![100]);
+    // Wet level -6 dB halves both taps.
+    let y = render("e5.wav", &["--wet-level", "-6.0206"]);
+    assert!((y[100] - 0.5).abs() < 1e-3 && (y[900] - 0.25).abs() < 1e-3);
+    // Bad values are refused with one line.
+    fails_with(
+        &[src.to_str().unwrap(), "o.wav", "--stretch", "abc"],
+        "not a number",
+    );
+    fails_with(
+        &[src.to_str().unwrap(), "o.wav", "--room", "garage"],
+        "unknown room",
+    );
+}
