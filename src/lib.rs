@@ -41,9 +41,21 @@ pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
     PartitionPlan::for_ir(ir_capacity(sample_rate), 4, 2, 2, &CostModel::default())
 }
 
-/// A factory room's IR rendered at `sample_rate` (stereo). Allocates; takes milliseconds.
-/// [`Room::File`] is not a factory room: it gives the default room.
+/// The default impulse response, "Medium Room" from `impulses/` (48 kHz, 24-bit stereo),
+/// embedded in the binary so the plugin sounds with no file on disk.
+pub const DEFAULT_IR_WAV: &[u8] = include_bytes!("../impulses/Medium Room.wav");
+
+/// A factory room's IR at `sample_rate` (stereo). The default room is the embedded WAV
+/// (resampled when the session is not at 48 kHz); the others are rendered by the generator
+/// that made the files in `impulses/`, directly at the session rate. [`Room::File`] is not a
+/// factory room: it gives the default. Allocates; takes milliseconds.
 pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
+    if matches!(room, Room::MediumRoom | Room::File) {
+        let ir = ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid");
+        let ir = ir_file::resample(&ir, sample_rate.round() as u32);
+        let mut ch = ir.channels.into_iter();
+        return [ch.next().unwrap_or_default(), ch.next().unwrap_or_default()];
+    }
     let rooms = dsp::ir_gen::factory_rooms();
     let spec = rooms
         .iter()
@@ -52,7 +64,7 @@ pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
     dsp::ir_gen::render(spec, sample_rate as f64)
 }
 
-/// The IR loaded when nothing else is: the factory "Medium Room", rendered at `sample_rate`.
+/// The IR loaded when nothing else is: the factory "Medium Room" at `sample_rate`.
 pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
     room_ir(Room::MediumRoom, sample_rate)
 }
