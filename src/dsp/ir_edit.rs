@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! stretch -> reverse -> start trim -> length (+ fade-out at the cut) -> decay shaping
-//!         -> low cut -> high cut -> pre-delay -> capacity limit (+ fade-out)
+//!         -> low cut -> high cut (12 dB/octave Butterworth, [`Coeffs`]) -> pre-delay -> capacity limit (+ fade-out)
 //! ```
 //!
 //! Sample positions are exact: a tap at sample `k` of the input lands at `round(k * s)` after a
@@ -14,6 +14,9 @@
 //! samples and at `k + predelay` after a pre-delay (all rounded from milliseconds with
 //! [`ms_to_samples`]). Tests check each of these.
 
+use std::f64::consts::FRAC_1_SQRT_2;
+
+use super::biquad::{Coeffs, State};
 use crate::ir_file::{resample, IrData};
 
 /// Fade-out applied where the length edit or the capacity limit cuts the IR, seconds (at most
@@ -129,15 +132,15 @@ pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> Ed
     }
     shape_decay(&mut ch, rate as f64, edits.decay_pct as f64 / 100.0);
     if edits.low_cut_hz > LOW_CUT_OFF_HZ {
-        let bq = Biquad::high_pass(edits.low_cut_hz as f64, rate as f64);
+        let bq = Coeffs::high_pass(edits.low_cut_hz as f64, FRAC_1_SQRT_2, rate as f64);
         for c in &mut ch {
-            bq.filter(c);
+            State::default().filter(&bq, c);
         }
     }
     if edits.high_cut_hz < HIGH_CUT_OFF_HZ && (edits.high_cut_hz as f64) < 0.49 * rate as f64 {
-        let bq = Biquad::low_pass(edits.high_cut_hz as f64, rate as f64);
+        let bq = Coeffs::low_pass(edits.high_cut_hz as f64, FRAC_1_SQRT_2, rate as f64);
         for c in &mut ch {
-            bq.filter(c);
+            State::default().filter(&bq, c);
         }
     }
     let predelay = ms_to_samples(edits.predelay_ms, rate).min(capacity.saturating_sub(1));
@@ -224,76 +227,6 @@ fn shape_decay(ch: &mut [Vec<f32>], rate: f64, factor: f64) {
         for (i, v) in c.iter_mut().enumerate() {
             let g = (-b * i as f64 / rate).exp().min(max_gain);
             *v = (*v as f64 * g) as f32;
-        }
-    }
-}
-
-/// A second-order section in direct form I, computed in `f64`. Coefficients from R.
-/// Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter coefficients", with
-/// `Q = 1/sqrt(2)` (Butterworth, 12 dB/octave).
-#[derive(Clone, Copy, Debug)]
-pub struct Biquad {
-    /// Feed-forward coefficients, normalised by `a0`.
-    pub b: [f64; 3],
-    /// Feedback coefficients `a1, a2`, normalised by `a0`.
-    pub a: [f64; 2],
-}
-
-impl Biquad {
-    fn from_raw(b: [f64; 3], a0: f64, a1: f64, a2: f64) -> Self {
-        Self {
-            b: [b[0] / a0, b[1] / a0, b[2] / a0],
-            a: [a1 / a0, a2 / a0],
-        }
-    }
-
-    /// Butterworth high-pass at `f_hz`.
-    pub fn high_pass(f_hz: f64, rate: f64) -> Self {
-        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
-        let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-        let c = w.cos();
-        Self::from_raw(
-            [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0],
-            1.0 + alpha,
-            -2.0 * c,
-            1.0 - alpha,
-        )
-    }
-
-    /// Butterworth low-pass at `f_hz`.
-    pub fn low_pass(f_hz: f64, rate: f64) -> Self {
-        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
-        let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-        let c = w.cos();
-        Self::from_raw(
-            [(1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0],
-            1.0 + alpha,
-            -2.0 * c,
-            1.0 - alpha,
-        )
-    }
-
-    /// Magnitude response at `f_hz` (analytic).
-    pub fn magnitude(&self, f_hz: f64, rate: f64) -> f64 {
-        let w = 2.0 * std::f64::consts::PI * f_hz / rate;
-        let (z1, z2) = ((-w).cos(), (-w).sin());
-        let (z2r, z2i) = ((-2.0 * w).cos(), (-2.0 * w).sin());
-        let nr = self.b[0] + self.b[1] * z1 + self.b[2] * z2r;
-        let ni = self.b[1] * z2 + self.b[2] * z2i;
-        let dr = 1.0 + self.a[0] * z1 + self.a[1] * z2r;
-        let di = self.a[0] * z2 + self.a[1] * z2i;
-        ((nr * nr + ni * ni) / (dr * dr + di * di)).sqrt()
-    }
-
-    /// Filters `x` in place from a zero state.
-    pub fn filter(&self, x: &mut [f32]) {
-        let (mut x1, mut x2, mut y1, mut y2) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-        for v in x.iter_mut() {
-            let x0 = *v as f64;
-            let y0 =
-                self.b[0] * x0 + self.b[1] * x1 + self.b[2] * x2 - self.a[0] * y1 - self.a[1] * y2;
-            (x2, x1, y2, y1) = (x1, x0, y1, y0);
-            *v = y0 as f32;
         }
     }
 }
@@ -494,8 +427,8 @@ mod tests {
             },
             CAP,
         );
-        let hp = Biquad::high_pass(200.0, RATE as f64);
-        let lp = Biquad::low_pass(5000.0, RATE as f64);
+        let hp = Coeffs::high_pass(200.0, FRAC_1_SQRT_2, RATE as f64);
+        let lp = Coeffs::low_pass(5000.0, FRAC_1_SQRT_2, RATE as f64);
         for f in [50.0, 200.0, 1000.0, 5000.0, 12_000.0] {
             let bin = (f * n as f64 / RATE as f64).round() as usize;
             let fb = bin as f64 * RATE as f64 / n as f64;

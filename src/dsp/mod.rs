@@ -1,6 +1,7 @@
 //! Framework-free DSP. Every type here works on plain slices, allocates only in `new`
 //! (or in methods documented as allocating) and is tested against a naive reference.
 
+pub mod biquad;
 pub mod chain;
 pub mod convolver;
 pub mod denormal;
