@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod chain;
 pub mod convolver;
 pub mod denormal;
+pub mod dynamic_eq;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;

@@ -60,6 +60,11 @@ impl Smoother {
         self.remaining > 0
     }
 
+    /// The value most recently returned by [`Smoother::next`].
+    pub fn current(&self) -> f32 {
+        self.current
+    }
+
     /// The target value.
     pub fn target(&self) -> f32 {
         self.target

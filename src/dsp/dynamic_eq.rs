@@ -1,0 +1,513 @@
+//! Dynamic EQ: [`BANDS`] parametric bands (bell, shelves, cuts), each a biquad whose gain can
+//! follow its own band-limited detector. Zero latency: every band is a minimum-phase IIR
+//! section applied directly to the audio.
+//!
+//! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's
+//! frequency and Q, stereo-linked by the larger channel), takes a 5 ms mean square and reads it
+//! as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB). The
+//! gain computer (threshold, ratio, 6 dB soft knee; D. Giannoulis, M. Massberg, J. D. Reiss,
+//! "Digital Dynamic Range Compressor Design", JAES 60(6), 2012) gives a gain change in dB,
+//! limited to the range, which is smoothed with separate attack and release time constants (a
+//! one-pole on the gain in dB: a step reaches 63 % after the set time). The band's gain is its
+//! static gain plus that change. Coefficients are recomputed every [`UPDATE`] samples only
+//! while the gain, frequency or Q moves.
+
+use super::biquad::{Coeffs, State};
+use super::smoother::Smoother;
+
+/// Number of bands.
+pub const BANDS: usize = 5;
+/// Coefficient update interval while something moves, samples.
+pub const UPDATE: usize = 16;
+/// Detector mean-square time constant, ms.
+pub const DETECTOR_MS: f32 = 5.0;
+/// Soft-knee width of the gain computers, dB.
+pub const KNEE_DB: f32 = 6.0;
+
+/// The shape of a band.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BandKind {
+    /// Peaking bell.
+    Bell,
+    /// Low shelf.
+    LowShelf,
+    /// High shelf.
+    HighShelf,
+    /// 12 dB/octave high-pass.
+    LowCut,
+    /// 12 dB/octave low-pass.
+    HighCut,
+}
+
+/// What the band's dynamic part does when the detector exceeds the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DynamicMode {
+    /// Static band.
+    Off,
+    /// Cut the band (compression of the band), down to `-range`.
+    Down,
+    /// Boost the band (expansion of the band), up to `+range`.
+    Up,
+}
+
+/// One band's controls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandSettings {
+    /// The band is in the signal path.
+    pub enabled: bool,
+    /// Shape.
+    pub kind: BandKind,
+    /// Centre / corner frequency, Hz.
+    pub freq_hz: f32,
+    /// Static gain, dB (bells and shelves).
+    pub gain_db: f32,
+    /// Quality factor (bandwidth of bells and detectors, slope of shelves, resonance of cuts).
+    pub q: f32,
+    /// Dynamic behaviour (bells and shelves only).
+    pub dynamic: DynamicMode,
+    /// Detector level above which the dynamic part acts, dBFS.
+    pub threshold_db: f32,
+    /// Compression ratio of the dynamic part (>= 1).
+    pub ratio: f32,
+    /// Attack time constant, ms.
+    pub attack_ms: f32,
+    /// Release time constant, ms.
+    pub release_ms: f32,
+    /// Largest dynamic gain change, dB (>= 0).
+    pub range_db: f32,
+}
+
+impl BandSettings {
+    /// The default of band `i` (disabled): low shelf, three bells, high shelf.
+    pub fn default_for(i: usize) -> Self {
+        let (kind, freq_hz) = match i {
+            0 => (BandKind::LowShelf, 100.0),
+            1 => (BandKind::Bell, 400.0),
+            2 => (BandKind::Bell, 1500.0),
+            3 => (BandKind::Bell, 5000.0),
+            _ => (BandKind::HighShelf, 10_000.0),
+        };
+        Self {
+            enabled: false,
+            kind,
+            freq_hz,
+            gain_db: 0.0,
+            q: 0.707,
+            dynamic: DynamicMode::Off,
+            threshold_db: -24.0,
+            ratio: 4.0,
+            attack_ms: 10.0,
+            release_ms: 150.0,
+            range_db: 12.0,
+        }
+    }
+}
+
+/// Static gain change of a downward gain computer with a soft knee, dB (<= 0).
+/// `level_db` is the detector level, `ratio >= 1`.
+pub fn compress_db(level_db: f32, threshold_db: f32, ratio: f32, knee_db: f32) -> f32 {
+    let over = level_db - threshold_db;
+    let slope = 1.0 - 1.0 / ratio.max(1.0);
+    if 2.0 * over <= -knee_db {
+        0.0
+    } else if 2.0 * over >= knee_db {
+        -slope * over
+    } else {
+        let x = over + 0.5 * knee_db;
+        -slope * x * x / (2.0 * knee_db)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Band {
+    settings: BandSettings,
+    freq: Smoother,
+    q: Smoother,
+    gain: Smoother,
+    /// Detector filter and state per channel.
+    detector: Coeffs,
+    det_state: [State; 2],
+    /// Mean square of the detector output.
+    ms: f32,
+    /// Smoothed dynamic gain change, dB.
+    dyn_db: f32,
+    filter: Coeffs,
+    state: [State; 2],
+    /// The parameters the coefficients were last computed for `(freq, q, gain_db)`.
+    computed: (f32, f32, f32),
+}
+
+/// The dynamic EQ for two channels.
+pub struct DynamicEq {
+    rate: f32,
+    bands: [Band; BANDS],
+    /// Samples until the next coefficient check.
+    countdown: usize,
+    ms_coef: f32,
+    /// Scratch: the EQ's input (the detectors' side chain), `[channel][max_block]`.
+    side: [Vec<f32>; 2],
+}
+
+impl DynamicEq {
+    /// An EQ at `rate` Hz for calls of at most `max_block` samples. Allocates.
+    pub fn new(rate: f32, max_block: usize, settings: &[BandSettings; BANDS]) -> Self {
+        let band = |s: &BandSettings| Band {
+            settings: *s,
+            freq: Smoother::new(s.freq_hz, 20.0, rate),
+            q: Smoother::new(s.q, 20.0, rate),
+            gain: Smoother::new(s.gain_db, 20.0, rate),
+            detector: Coeffs::IDENTITY,
+            det_state: [State::default(); 2],
+            ms: 0.0,
+            dyn_db: 0.0,
+            filter: Coeffs::IDENTITY,
+            state: [State::default(); 2],
+            computed: (f32::NAN, f32::NAN, f32::NAN),
+        };
+        let mut eq = Self {
+            rate,
+            bands: std::array::from_fn(|i| band(&settings[i])),
+            countdown: 0,
+            ms_coef: 1.0 - (-1.0 / (DETECTOR_MS * 1e-3 * rate)).exp(),
+            side: [vec![0.0; max_block], vec![0.0; max_block]],
+        };
+        eq.set_settings(settings);
+        eq.reset();
+        eq
+    }
+
+    /// New targets; frequency, Q and gain glide over 20 ms.
+    pub fn set_settings(&mut self, settings: &[BandSettings; BANDS]) {
+        for (b, s) in self.bands.iter_mut().zip(settings) {
+            b.settings = *s;
+            b.freq.set_target(s.freq_hz.clamp(10.0, 0.45 * self.rate));
+            b.q.set_target(s.q.clamp(0.1, 40.0));
+            b.gain.set_target(s.gain_db.clamp(-48.0, 48.0));
+        }
+    }
+
+    /// Clears all filter and detector state and ends every glide.
+    pub fn reset(&mut self) {
+        for b in &mut self.bands {
+            for s in [&mut b.freq, &mut b.q, &mut b.gain] {
+                let t = s.target();
+                s.reset(t);
+            }
+            b.det_state = [State::default(); 2];
+            b.state = [State::default(); 2];
+            b.ms = 0.0;
+            b.dyn_db = 0.0;
+            b.computed = (f32::NAN, f32::NAN, f32::NAN);
+            Self::update(b, self.rate, true);
+        }
+        self.countdown = 0;
+    }
+
+    /// Current dynamic gain change of each band, dB (for the editor).
+    pub fn dynamic_gain_db(&self) -> [f32; BANDS] {
+        std::array::from_fn(|i| self.bands[i].dyn_db)
+    }
+
+    /// The magnitude response of the whole EQ at `f_hz` right now, dB (for the editor).
+    pub fn response_db(&self, f_hz: f64) -> f64 {
+        self.bands
+            .iter()
+            .filter(|b| b.settings.enabled)
+            .map(|b| 20.0 * b.filter.magnitude(f_hz, self.rate as f64).log10())
+            .sum()
+    }
+
+    fn update(b: &mut Band, rate: f32, force: bool) {
+        let (f, q, g) = (b.freq.current(), b.q.current(), b.gain.current());
+        let total = g + b.dyn_db;
+        let key = (f, q, total);
+        if !force
+            && (key.0 - b.computed.0).abs() < 1e-3
+            && (key.1 - b.computed.1).abs() < 1e-4
+            && (key.2 - b.computed.2).abs() < 1e-3
+        {
+            return;
+        }
+        b.computed = key;
+        let (f64f, q64, g64, r) = (f as f64, q as f64, total as f64, rate as f64);
+        b.filter = match b.settings.kind {
+            BandKind::Bell => Coeffs::bell(f64f, q64, g64, r),
+            BandKind::LowShelf => Coeffs::low_shelf(f64f, q64, g64, r),
+            BandKind::HighShelf => Coeffs::high_shelf(f64f, q64, g64, r),
+            BandKind::LowCut => Coeffs::high_pass(f64f, q64, r),
+            BandKind::HighCut => Coeffs::low_pass(f64f, q64, r),
+        };
+        b.detector = Coeffs::band_pass(f64f, q64, r);
+    }
+
+    /// Processes two channels in place (any length up to `max_block`). No allocation.
+    ///
+    /// # Panics
+    /// If the channels differ in length or exceed `max_block`.
+    pub fn process(&mut self, channels: &mut [&mut [f32]; 2]) {
+        let n = channels[0].len();
+        assert!(channels[1].len() == n && n <= self.side[0].len());
+        if self.bands.iter().all(|b| !b.settings.enabled) {
+            return;
+        }
+        for c in 0..2 {
+            self.side[c][..n].copy_from_slice(channels[c]);
+        }
+        let rate = self.rate;
+        let mut pos = 0;
+        while pos < n {
+            if self.countdown == 0 {
+                for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
+                    Self::update(b, rate, false);
+                }
+                self.countdown = UPDATE;
+            }
+            let m = self.countdown.min(n - pos);
+            for b in self.bands.iter_mut() {
+                if !b.settings.enabled {
+                    continue;
+                }
+                for _ in 0..m {
+                    b.freq.next();
+                    b.q.next();
+                    b.gain.next();
+                }
+                let s = b.settings;
+                let dynamic = s.dynamic != DynamicMode::Off
+                    && matches!(
+                        s.kind,
+                        BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
+                    );
+                let (att, rel) = (
+                    1.0 - (-1.0 / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
+                    1.0 - (-1.0 / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
+                );
+                for i in pos..pos + m {
+                    if dynamic {
+                        let dl = b.det_state[0].tick(&b.detector, self.side[0][i] as f64) as f32;
+                        let dr = b.det_state[1].tick(&b.detector, self.side[1][i] as f64) as f32;
+                        let p = (dl * dl).max(dr * dr);
+                        b.ms += self.ms_coef * (p - b.ms);
+                        let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
+                        let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
+                        let target = match s.dynamic {
+                            DynamicMode::Down => -over.min(s.range_db.max(0.0)),
+                            _ => over.min(s.range_db.max(0.0)),
+                        };
+                        let k = if target.abs() > b.dyn_db.abs() {
+                            att
+                        } else {
+                            rel
+                        };
+                        b.dyn_db += k * (target - b.dyn_db);
+                    } else {
+                        b.dyn_db = 0.0;
+                    }
+                    for (c, ch) in channels.iter_mut().enumerate() {
+                        ch[i] = b.state[c].tick(&b.filter, ch[i] as f64) as f32;
+                    }
+                }
+                for st in b.state.iter_mut().chain(b.det_state.iter_mut()) {
+                    st.sanitize();
+                }
+                if !b.ms.is_finite() {
+                    b.ms = 0.0;
+                }
+                if !b.dyn_db.is_finite() {
+                    b.dyn_db = 0.0;
+                }
+            }
+            pos += m;
+            self.countdown -= m;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: f32 = 48_000.0;
+
+    fn sine(f: f64, amp: f64, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|n| (amp * (std::f64::consts::TAU * f * n as f64 / RATE as f64).sin()) as f32)
+            .collect()
+    }
+
+    fn run(eq: &mut DynamicEq, x: &[f32], calls: &[usize]) -> Vec<f32> {
+        let (mut l, mut r) = (x.to_vec(), x.to_vec());
+        let (mut pos, mut k) = (0, 0);
+        while pos < x.len() {
+            let n = calls[k % calls.len()].min(x.len() - pos);
+            eq.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
+            pos += n;
+            k += 1;
+        }
+        l
+    }
+
+    /// Amplitude of frequency `f` in `y` (single-bin DFT over whole periods).
+    fn amp(y: &[f32], f: f64) -> f64 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for (n, v) in y.iter().enumerate() {
+            let ph = std::f64::consts::TAU * f * n as f64 / RATE as f64;
+            re += *v as f64 * ph.cos();
+            im += *v as f64 * ph.sin();
+        }
+        2.0 * re.hypot(im) / y.len() as f64
+    }
+
+    fn bands(first: BandSettings) -> [BandSettings; BANDS] {
+        let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+        b[0] = first;
+        b
+    }
+
+    #[test]
+    fn static_bands_match_the_analytic_response_within_a_tenth_of_a_db() {
+        let kinds = [
+            (BandKind::Bell, 1000.0, 6.0, 1.5),
+            (BandKind::Bell, 80.0, -9.0, 4.0),
+            (BandKind::LowShelf, 200.0, 5.0, 0.707),
+            (BandKind::HighShelf, 6000.0, -7.0, 0.9),
+            (BandKind::LowCut, 150.0, 0.0, 0.707),
+            (BandKind::HighCut, 9000.0, 0.0, 1.2),
+        ];
+        for (kind, f0, g, q) in kinds {
+            let s = BandSettings {
+                enabled: true,
+                kind,
+                freq_hz: f0,
+                gain_db: g,
+                q,
+                ..BandSettings::default_for(0)
+            };
+            let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+            let want = match kind {
+                BandKind::Bell => Coeffs::bell(f0 as f64, q as f64, g as f64, 48e3),
+                BandKind::LowShelf => Coeffs::low_shelf(f0 as f64, q as f64, g as f64, 48e3),
+                BandKind::HighShelf => Coeffs::high_shelf(f0 as f64, q as f64, g as f64, 48e3),
+                BandKind::LowCut => Coeffs::high_pass(f0 as f64, q as f64, 48e3),
+                BandKind::HighCut => Coeffs::low_pass(f0 as f64, q as f64, 48e3),
+            };
+            for f in [60.0, 150.0, 1000.0, 3000.0, 9000.0, 15_000.0] {
+                // Whole periods after the filter has settled.
+                let x = sine(f, 0.25, 48_000 + 4800);
+                let y = run(&mut eq, &x, &[64, 17, 256]);
+                let got = 20.0 * (amp(&y[48_000..], f) / 0.25).log10();
+                let exp = 20.0 * want.magnitude(f, 48e3).log10();
+                assert!(
+                    (got - exp).abs() < 0.1,
+                    "{kind:?} at {f} Hz: {got} vs {exp} dB"
+                );
+                eq.reset();
+            }
+        }
+    }
+
+    #[test]
+    fn dynamic_bell_follows_the_static_curve_selectively() {
+        // 1 kHz at -6 dBFS, threshold -20, ratio 4: the band's gain settles at
+        // -(14)(1 - 1/4) = -10.5 dB; a 100 Hz tone is left alone.
+        let s = BandSettings {
+            enabled: true,
+            kind: BandKind::Bell,
+            freq_hz: 1000.0,
+            q: 2.0,
+            dynamic: DynamicMode::Down,
+            threshold_db: -20.0,
+            ratio: 4.0,
+            attack_ms: 5.0,
+            release_ms: 100.0,
+            range_db: 24.0,
+            ..BandSettings::default_for(0)
+        };
+        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let a = 10f64.powf(-6.0 / 20.0);
+        let low = 10f64.powf(-30.0 / 20.0);
+        let len = 96_000;
+        let x: Vec<f32> = sine(1000.0, a, len)
+            .iter()
+            .zip(sine(100.0, low, len))
+            .map(|(p, q)| p + q)
+            .collect();
+        let y = run(&mut eq, &x, &[64]);
+        let tail = &y[len - 48_000..];
+        let g1k = 20.0 * (amp(tail, 1000.0) / a).log10();
+        let g100 = 20.0 * (amp(tail, 100.0) / low).log10();
+        assert!((g1k + 10.5).abs() < 1.0, "1 kHz gain {g1k} dB");
+        assert!(g100.abs() < 0.5, "100 Hz gain {g100} dB");
+        // Upward: the band boosts by the same amount, limited by the range.
+        let up = BandSettings {
+            dynamic: DynamicMode::Up,
+            range_db: 6.0,
+            ..s
+        };
+        let mut eq = DynamicEq::new(RATE, 256, &bands(up));
+        let y = run(&mut eq, &x, &[64]);
+        let g = 20.0 * (amp(&y[len - 48_000..], 1000.0) / a).log10();
+        assert!((g - 6.0).abs() < 0.5, "upward, limited to +6 dB: {g}");
+    }
+
+    #[test]
+    fn attack_and_release_times_match_the_settings() {
+        let s = BandSettings {
+            enabled: true,
+            kind: BandKind::Bell,
+            freq_hz: 1000.0,
+            q: 1.0,
+            dynamic: DynamicMode::Down,
+            threshold_db: -30.0,
+            ratio: 10.0,
+            attack_ms: 50.0,
+            release_ms: 200.0,
+            range_db: 12.0,
+            ..BandSettings::default_for(0)
+        };
+        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        // Quiet, then loud for 1 s, then quiet: trace the band's gain change.
+        let mut trace = Vec::new();
+        for (amp, secs) in [(0.001, 0.5), (0.5, 1.0), (0.001, 1.5)] {
+            let x = sine(1000.0, amp, (secs * RATE as f64) as usize);
+            for chunk in x.chunks(16) {
+                let (mut l, mut r) = (chunk.to_vec(), chunk.to_vec());
+                eq.process(&mut [&mut l, &mut r]);
+                trace.push(eq.dynamic_gain_db()[0]);
+            }
+        }
+        let per = 16.0 / RATE * 1e3; // ms per trace step
+        let on = (0.5 * RATE / 16.0) as usize;
+        let off = (1.5 * RATE / 16.0) as usize;
+        let full = trace[off - 1];
+        assert!((full + 12.0).abs() < 0.2, "settles at the range: {full}");
+        let t63 = |from: usize, target: f32, start: f32| {
+            let lim = start + 0.632 * (target - start);
+            (from..trace.len())
+                .find(|&i| (trace[i] - start).abs() >= (lim - start).abs())
+                .unwrap()
+                - from
+        };
+        let attack = t63(on, full, 0.0) as f32 * per;
+        let release = t63(off, 0.0, full) as f32 * per;
+        assert!((attack / 50.0 - 1.0).abs() < 0.2, "attack {attack} ms");
+        assert!((release / 200.0 - 1.0).abs() < 0.2, "release {release} ms");
+    }
+
+    #[test]
+    fn bad_input_does_not_poison_the_state() {
+        let s = BandSettings {
+            enabled: true,
+            dynamic: DynamicMode::Down,
+            ..BandSettings::default_for(2)
+        };
+        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let mut x = sine(1000.0, 0.5, 256);
+        x[10] = f32::NAN;
+        x[11] = f32::INFINITY;
+        run(&mut eq, &x, &[256]);
+        let y = run(&mut eq, &sine(1000.0, 0.5, 4800), &[256]);
+        // NaN entered the filter state; the state was flushed at the block end.
+        assert!(y[256..].iter().all(|v| v.is_finite()));
+    }
+}
