@@ -13,4 +13,5 @@ pub mod rng;
 pub mod saturator;
 pub mod simd;
 pub mod smoother;
+pub mod spectral_dynamics;
 pub mod split_fft;
