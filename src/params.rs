@@ -7,8 +7,10 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::dsp::chain::Settings;
+use crate::dsp::dynamic_eq::{BandKind, BandSettings, DynamicMode, BANDS};
 use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
+use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
 use crate::ir_state::IrField;
 
 /// The character mode as a host enum (its order is saved in sessions: append only).
@@ -136,6 +138,212 @@ pub fn high_cut_range_hz() -> FloatRange {
     }
 }
 
+/// EQ band shape as a host enum (order saved in sessions: append only).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandType {
+    /// Peaking bell.
+    Bell,
+    /// Low shelf.
+    #[name = "Low Shelf"]
+    LowShelf,
+    /// High shelf.
+    #[name = "High Shelf"]
+    HighShelf,
+    /// 12 dB/oct high-pass.
+    #[name = "Low Cut"]
+    LowCut,
+    /// 12 dB/oct low-pass.
+    #[name = "High Cut"]
+    HighCut,
+}
+
+impl From<BandType> for BandKind {
+    fn from(t: BandType) -> Self {
+        match t {
+            BandType::Bell => BandKind::Bell,
+            BandType::LowShelf => BandKind::LowShelf,
+            BandType::HighShelf => BandKind::HighShelf,
+            BandType::LowCut => BandKind::LowCut,
+            BandType::HighCut => BandKind::HighCut,
+        }
+    }
+}
+
+/// A band's dynamic behaviour as a host enum.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandDynamics {
+    /// Static.
+    Off,
+    /// Cut when the band is loud.
+    Down,
+    /// Boost when the band is loud.
+    Up,
+}
+
+/// Spectral dynamics direction as a host enum.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpectralDirection {
+    /// Compress what is above the threshold curve.
+    Down,
+    /// Raise what is below it.
+    Up,
+}
+
+/// EQ frequency range, Hz (shared with the editor).
+pub fn eq_freq_range() -> FloatRange {
+    FloatRange::Skewed {
+        min: 20.0,
+        max: 20_000.0,
+        factor: FloatRange::skew_factor(-2.0),
+    }
+}
+
+/// EQ gain range, dB.
+pub fn eq_gain_range() -> FloatRange {
+    FloatRange::Linear {
+        min: -24.0,
+        max: 24.0,
+    }
+}
+
+fn ms_range(min: f32, max: f32) -> FloatRange {
+    FloatRange::Skewed {
+        min,
+        max,
+        factor: FloatRange::skew_factor(-1.5),
+    }
+}
+
+/// One dynamic EQ band's parameters (IDs get the band number appended: `eq_freq_1`).
+#[derive(Params)]
+pub struct BandParams {
+    /// Band in the signal path.
+    #[id = "eq_on"]
+    pub enabled: BoolParam,
+    /// Shape.
+    #[id = "eq_type"]
+    pub kind: EnumParam<BandType>,
+    /// Frequency, Hz.
+    #[id = "eq_freq"]
+    pub freq: FloatParam,
+    /// Static gain, dB.
+    #[id = "eq_gain"]
+    pub gain: FloatParam,
+    /// Q.
+    #[id = "eq_q"]
+    pub q: FloatParam,
+    /// Dynamic behaviour.
+    #[id = "eq_dyn"]
+    pub dynamics: EnumParam<BandDynamics>,
+    /// Detector threshold, dBFS.
+    #[id = "eq_thresh"]
+    pub threshold: FloatParam,
+    /// Ratio.
+    #[id = "eq_ratio"]
+    pub ratio: FloatParam,
+    /// Attack, ms.
+    #[id = "eq_attack"]
+    pub attack: FloatParam,
+    /// Release, ms.
+    #[id = "eq_release"]
+    pub release: FloatParam,
+    /// Largest dynamic change, dB.
+    #[id = "eq_range"]
+    pub range: FloatParam,
+}
+
+impl BandParams {
+    /// The parameters of band `i` (0-based), named "Band {i+1} ...".
+    pub fn new(i: usize) -> Self {
+        let d = BandSettings::default_for(i);
+        let kind = match d.kind {
+            BandKind::LowShelf => BandType::LowShelf,
+            BandKind::HighShelf => BandType::HighShelf,
+            BandKind::LowCut => BandType::LowCut,
+            BandKind::HighCut => BandType::HighCut,
+            BandKind::Bell => BandType::Bell,
+        };
+        let name = |s: &str| format!("Band {} {s}", i + 1);
+        Self {
+            enabled: BoolParam::new(name("On"), d.enabled),
+            kind: EnumParam::new(name("Type"), kind),
+            freq: FloatParam::new(name("Freq"), d.freq_hz, eq_freq_range())
+                .with_unit(" Hz")
+                .with_step_size(0.1),
+            gain: FloatParam::new(name("Gain"), d.gain_db, eq_gain_range())
+                .with_unit(" dB")
+                .with_step_size(0.1),
+            q: FloatParam::new(
+                name("Q"),
+                d.q,
+                FloatRange::Skewed {
+                    min: 0.1,
+                    max: 18.0,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_step_size(0.01),
+            dynamics: EnumParam::new(name("Dynamics"), BandDynamics::Off),
+            threshold: FloatParam::new(
+                name("Threshold"),
+                d.threshold_db,
+                FloatRange::Linear {
+                    min: -60.0,
+                    max: 0.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            ratio: FloatParam::new(name("Ratio"), d.ratio, ratio_range()).with_step_size(0.1),
+            attack: FloatParam::new(name("Attack"), d.attack_ms, ms_range(0.5, 200.0))
+                .with_unit(" ms")
+                .with_step_size(0.1),
+            release: FloatParam::new(name("Release"), d.release_ms, ms_range(5.0, 2000.0))
+                .with_unit(" ms")
+                .with_step_size(1.0),
+            range: FloatParam::new(
+                name("Range"),
+                d.range_db,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+        }
+    }
+
+    /// The band settings these parameters describe.
+    pub fn settings(&self) -> BandSettings {
+        BandSettings {
+            enabled: self.enabled.value(),
+            kind: self.kind.value().into(),
+            freq_hz: self.freq.value(),
+            gain_db: self.gain.value(),
+            q: self.q.value(),
+            dynamic: match self.dynamics.value() {
+                BandDynamics::Off => DynamicMode::Off,
+                BandDynamics::Down => DynamicMode::Down,
+                BandDynamics::Up => DynamicMode::Up,
+            },
+            threshold_db: self.threshold.value(),
+            ratio: self.ratio.value(),
+            attack_ms: self.attack.value(),
+            release_ms: self.release.value(),
+            range_db: self.range.value(),
+        }
+    }
+}
+
+fn ratio_range() -> FloatRange {
+    FloatRange::Skewed {
+        min: 1.0,
+        max: 20.0,
+        factor: FloatRange::skew_factor(-1.5),
+    }
+}
+
 /// All of FluxForge's parameters.
 #[derive(Params)]
 pub struct FluxForgeParams {
@@ -207,6 +415,40 @@ pub struct FluxForgeParams {
     #[id = "wet_level"]
     pub wet_level: FloatParam,
 
+    /// Dynamic EQ bands 1-5.
+    #[nested(array, group = "EQ Band")]
+    pub bands: [BandParams; BANDS],
+    /// Spectral dynamics on.
+    #[id = "spec_on"]
+    pub spec_on: BoolParam,
+    /// Spectral dynamics direction.
+    #[id = "spec_mode"]
+    pub spec_mode: EnumParam<SpectralDirection>,
+    /// Threshold at 1 kHz, dBFS.
+    #[id = "spec_thresh"]
+    pub spec_threshold: FloatParam,
+    /// Threshold tilt, dB/octave.
+    #[id = "spec_tilt"]
+    pub spec_tilt: FloatParam,
+    /// Ratio.
+    #[id = "spec_ratio"]
+    pub spec_ratio: FloatParam,
+    /// Knee width, dB.
+    #[id = "spec_knee"]
+    pub spec_knee: FloatParam,
+    /// Largest gain change, dB.
+    #[id = "spec_range"]
+    pub spec_range: FloatParam,
+    /// Attack, ms.
+    #[id = "spec_attack"]
+    pub spec_attack: FloatParam,
+    /// Release, ms.
+    #[id = "spec_release"]
+    pub spec_release: FloatParam,
+    /// Smoothing across frequency, octaves.
+    #[id = "spec_res"]
+    pub spec_resolution: FloatParam,
+
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
     pub ir: IrField,
@@ -216,6 +458,7 @@ impl Default for FluxForgeParams {
     fn default() -> Self {
         let d = Settings::default();
         let e = IrEdits::default();
+        let sd = SpectralSettings::default();
         Self {
             input_gain: FloatParam::new("Input", d.input_gain_db, gain_range_db())
                 .with_unit(" dB")
@@ -325,6 +568,68 @@ impl Default for FluxForgeParams {
             )
             .with_unit(" dB")
             .with_step_size(0.1),
+            bands: std::array::from_fn(BandParams::new),
+            spec_on: BoolParam::new("Spectral On", sd.enabled),
+            spec_mode: EnumParam::new("Spectral Mode", SpectralDirection::Down),
+            spec_threshold: FloatParam::new(
+                "Spectral Threshold",
+                sd.threshold_db,
+                FloatRange::Linear {
+                    min: -80.0,
+                    max: 0.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            spec_tilt: FloatParam::new(
+                "Spectral Tilt",
+                sd.tilt_db,
+                FloatRange::Linear {
+                    min: -6.0,
+                    max: 6.0,
+                },
+            )
+            .with_unit(" dB/oct")
+            .with_step_size(0.1),
+            spec_ratio: FloatParam::new("Spectral Ratio", sd.ratio, ratio_range())
+                .with_step_size(0.1),
+            spec_knee: FloatParam::new(
+                "Spectral Knee",
+                sd.knee_db,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            spec_range: FloatParam::new(
+                "Spectral Range",
+                sd.range_db,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            spec_attack: FloatParam::new("Spectral Attack", sd.attack_ms, ms_range(1.0, 500.0))
+                .with_unit(" ms")
+                .with_step_size(0.1),
+            spec_release: FloatParam::new(
+                "Spectral Release",
+                sd.release_ms,
+                ms_range(10.0, 3000.0),
+            )
+            .with_unit(" ms")
+            .with_step_size(1.0),
+            spec_resolution: FloatParam::new(
+                "Spectral Resolution",
+                sd.resolution_oct,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit(" oct")
+            .with_step_size(0.01),
             ir: IrField::default(),
         }
     }
@@ -340,6 +645,22 @@ impl FluxForgeParams {
             bypass: self.bypass.value(),
             width: self.width.value(),
             wet_level_db: self.wet_level.value(),
+            eq: std::array::from_fn(|i| self.bands[i].settings()),
+            spectral: SpectralSettings {
+                enabled: self.spec_on.value(),
+                mode: match self.spec_mode.value() {
+                    SpectralDirection::Down => SpectralMode::Down,
+                    SpectralDirection::Up => SpectralMode::Up,
+                },
+                threshold_db: self.spec_threshold.value(),
+                tilt_db: self.spec_tilt.value(),
+                ratio: self.spec_ratio.value(),
+                knee_db: self.spec_knee.value(),
+                range_db: self.spec_range.value(),
+                attack_ms: self.spec_attack.value(),
+                release_ms: self.spec_release.value(),
+                resolution_oct: self.spec_resolution.value(),
+            },
             character: SaturatorSettings {
                 mode: self.character.value().into(),
                 drive_db: self.drive.value(),

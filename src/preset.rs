@@ -157,6 +157,7 @@ impl Preset {
                 mix: finite(self.sat_mix, d.mix).clamp(0.0, 1.0),
                 oversample: self.sat_os,
             },
+            ..Settings::default()
         })
     }
 

@@ -167,3 +167,58 @@ fn subnormal_input_does_not_slow_processing() {
         subnormal / normal
     );
 }
+
+/// Every band dynamic, spectral dynamics on (downward, then upward), the analyzer on:
+/// random call sizes with NaN, infinite and subnormal input allocate nothing and leave the
+/// output finite.
+#[test]
+fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
+    use fluxforge::dsp::dynamic_eq::DynamicMode;
+    use fluxforge::dsp::spectral_dynamics::SpectralMode;
+    let plan = PartitionPlan::for_ir(24_000, 2, 2, 2, &CostModel::default());
+    let [a0, a1] = room(24_000, 3);
+    let mut s = Settings::default();
+    for b in s.eq.iter_mut() {
+        b.enabled = true;
+        b.gain_db = 3.0;
+        b.dynamic = DynamicMode::Down;
+        b.threshold_db = -40.0;
+    }
+    s.spectral.enabled = true;
+    s.spectral.threshold_db = -40.0;
+    let mut e = Engine::new(
+        48_000.0,
+        plan.clone(),
+        Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
+        &s,
+    );
+    e.set_analyzer(true);
+    let mut rng = Rng::new(11);
+    let mut l = vec![0.0f32; 4096];
+    let mut r = vec![0.0f32; 4096];
+    let ((), total) = allocations(|| {
+        for call in 0..2000 {
+            if call == 1000 {
+                s.spectral.mode = SpectralMode::Up;
+                s.eq[2].dynamic = DynamicMode::Up;
+                e.set_settings(&s);
+            }
+            let n = rng.range(1, 1024);
+            for i in 0..n {
+                let v = match rng.range(0, 400) {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    2 => 1e-40,
+                    _ => 0.5 * rng.bipolar() as f32,
+                };
+                l[i] = v;
+                r[i] = v;
+            }
+            e.process(&mut [&mut l[..n], &mut r[..n]]);
+            assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
+        }
+        e.set_analyzer(false);
+        e.reset();
+    });
+    assert_eq!(total, 0, "allocator calls on the audio path");
+}

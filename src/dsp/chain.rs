@@ -2,7 +2,7 @@
 //! the benchmarks all drive this one type.
 //!
 //! ```text
-//!  in ─┬─ sanitize ─ input gain ─ character ─┬─────────────────────────────── dry ──┐
+//!  in ─┬─ sanitize ─ input gain ─ dynamic EQ ─ spectral dynamics ─ character ─┬─────────────────────────────── dry ──┐
 //!      │                          └─ convolver ─ width (M/S) ─ wet level ─ wet ─┴─ mix ─ output gain ─┐
 //!      └──────────────────────────────────────────── (bypass crossfade) ───────────────┴─ out
 //! ```
@@ -13,8 +13,10 @@
 
 use super::convolver::{Convolver, Kernel, PartitionPlan};
 use super::denormal::DenormalGuard;
+use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
 use super::saturator::{Saturator, SaturatorSettings};
 use super::smoother::Smoother;
+use super::spectral_dynamics::{SpectralDynamics, SpectralSettings};
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;
@@ -42,6 +44,10 @@ pub struct Settings {
     pub width: f32,
     /// Level of the wet signal, dB.
     pub wet_level_db: f32,
+    /// Dynamic EQ bands (before the character stage).
+    pub eq: [BandSettings; BANDS],
+    /// Per-bin spectral dynamics (after the EQ bands).
+    pub spectral: SpectralSettings,
     /// The character (saturation) stage.
     pub character: SaturatorSettings,
 }
@@ -55,6 +61,8 @@ impl Default for Settings {
             bypass: false,
             width: 1.0,
             wet_level_db: 0.0,
+            eq: std::array::from_fn(BandSettings::default_for),
+            spectral: SpectralSettings::default(),
             character: SaturatorSettings::default(),
         }
     }
@@ -77,6 +85,8 @@ pub fn db_to_gain(db: f32) -> f32 {
 
 /// The whole processing chain for one plugin instance.
 pub struct Engine {
+    eq: DynamicEq,
+    spectral: SpectralDynamics,
     saturator: Saturator,
     convolver: Convolver,
     input_gain: Smoother,
@@ -101,6 +111,8 @@ impl Engine {
         settings: &Settings,
     ) -> Self {
         let mut e = Self {
+            eq: DynamicEq::new(sample_rate, CHUNK, &settings.eq),
+            spectral: SpectralDynamics::new(sample_rate, &settings.spectral),
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
             convolver: Convolver::new(plan, CHANNELS, CHANNELS, kernel),
             input_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
@@ -127,6 +139,8 @@ impl Engine {
         self.width.set_target(s.width.clamp(0.0, 2.0));
         self.wet_gain.set_target(db_to_gain(s.wet_level_db));
         self.saturator.set_settings(&s.character);
+        self.eq.set_settings(&s.eq);
+        self.spectral.set_settings(&s.spectral);
     }
 
     /// Ends every ramp at its target (for a reset or a fresh render).
@@ -148,6 +162,8 @@ impl Engine {
     pub fn reset(&mut self) {
         self.convolver.reset();
         self.saturator.reset();
+        self.eq.reset();
+        self.spectral.reset();
         self.snap_to_targets();
     }
 
@@ -159,6 +175,22 @@ impl Engine {
     /// The convolver.
     pub fn convolver(&self) -> &Convolver {
         &self.convolver
+    }
+
+    /// The dynamic EQ (for the editor's curves).
+    pub fn eq(&self) -> &DynamicEq {
+        &self.eq
+    }
+
+    /// The spectral dynamics (for the editor's analyzer).
+    pub fn spectral(&self) -> &SpectralDynamics {
+        &self.spectral
+    }
+
+    /// Runs the spectral analysis even while the spectral dynamics are off (for an open
+    /// editor's analyzer).
+    pub fn set_analyzer(&mut self, on: bool) {
+        self.spectral.set_analyzer(on);
     }
 
     /// Processes two channels in place. Any length; non-finite input samples are treated as
@@ -189,6 +221,8 @@ impl Engine {
             }
             {
                 let [d0, d1] = &mut self.dry;
+                self.eq.process(&mut [&mut d0[..n], &mut d1[..n]]);
+                self.spectral.process(&mut [&mut d0[..n], &mut d1[..n]]);
                 self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
             }
             {

@@ -138,6 +138,10 @@ impl Filter {
 pub struct SpectralDynamics {
     rate: f32,
     settings: SpectralSettings,
+    /// Analyse even when disabled (an open editor shows the spectrum).
+    analyzer: bool,
+    /// Counts analyses, so a reader can tell a new one from the last.
+    analyses: u64,
     simd: SimdLevel,
     /// Samples since reset (hops are aligned to it).
     time: u64,
@@ -214,6 +218,8 @@ impl SpectralDynamics {
         let mut s = Self {
             rate,
             settings: *settings,
+            analyzer: false,
+            analyses: 0,
             simd: SimdLevel::detect(),
             time: 0,
             ring: [vec![0.0; WINDOW], vec![0.0; WINDOW]],
@@ -290,6 +296,16 @@ impl SpectralDynamics {
         self.block_pos = 0;
     }
 
+    /// Runs the analysis while disabled too (for an open editor). Gains stay at 0 dB then.
+    pub fn set_analyzer(&mut self, on: bool) {
+        self.analyzer = on;
+    }
+
+    /// Number of analyses since construction (changes when [`Self::analysis`] does).
+    pub fn analyses(&self) -> u64 {
+        self.analyses
+    }
+
     /// Per-bin input level (dBFS) and applied gain (dB) of the last hop, [`BINS`] each, for
     /// the editor.
     pub fn analysis(&self) -> (&[f32], &[f32]) {
@@ -314,6 +330,9 @@ impl SpectralDynamics {
         let n = channels[0].len();
         assert_eq!(channels[1].len(), n);
         if !self.settings.enabled {
+            if self.analyzer {
+                self.analyse_only(channels);
+            }
             return;
         }
         let mut i = 0;
@@ -367,6 +386,22 @@ impl SpectralDynamics {
                 self.block_pos = 0;
             }
             i += m;
+        }
+    }
+
+    /// Feeds the analysis ring and analyses every hop, without touching the audio.
+    fn analyse_only(&mut self, channels: &mut [&mut [f32]; 2]) {
+        let n = channels[0].len();
+        for i in 0..n {
+            for c in 0..2 {
+                self.ring[c][self.ring_pos] = channels[c][i];
+            }
+            self.ring_pos = (self.ring_pos + 1) % WINDOW;
+            self.time += 1;
+            if self.time % HOP as u64 == 0 {
+                self.analyse();
+                self.gain_db.fill(0.0);
+            }
         }
     }
 
@@ -442,6 +477,7 @@ impl SpectralDynamics {
     /// Levels, gain computer, frequency and time smoothing.
     fn analyse(&mut self) {
         let s = self.settings;
+        self.analyses += 1;
         // A sine of amplitude A has total one-sided energy A^2 N (3N/8) / 4 under Hann.
         let norm = 32.0 / (3.0 * (WINDOW as f32).powi(2));
         self.energy.fill(0.0);
