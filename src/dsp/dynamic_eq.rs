@@ -4,8 +4,8 @@
 //!
 //! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's
 //! frequency and Q, stereo-linked by the larger channel), takes a 5 ms mean square and reads it
-//! as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB). The
-//! gain computer (threshold, ratio, 6 dB soft knee; D. Giannoulis, M. Massberg, J. D. Reiss,
+//! as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB),
+//! once per [`UPDATE`]-sample sub-block. The gain computer (threshold, ratio, 6 dB soft knee; D. Giannoulis, M. Massberg, J. D. Reiss,
 //! "Digital Dynamic Range Compressor Design", JAES 60(6), 2012) gives a gain change in dB,
 //! limited to the range, which is smoothed with separate attack and release time constants (a
 //! one-pole on the gain in dB: a step reaches 63 % after the set time). The band's gain is its
@@ -278,34 +278,42 @@ impl DynamicEq {
                         s.kind,
                         BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
                     );
+                // Gain computer and smoothing run once per sub-block (the detector's 5 ms
+                // mean square is smooth at this scale); the one-poles use the coefficient of
+                // the whole sub-block, so the time constants are exact.
+                let steps = m as f32;
                 let (att, rel) = (
-                    1.0 - (-1.0 / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
-                    1.0 - (-1.0 / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
+                    1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
+                    1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
                 );
-                for i in pos..pos + m {
-                    if dynamic {
+                if dynamic {
+                    for i in pos..pos + m {
                         let dl = b.det_state[0].tick(&b.detector, self.side[0][i] as f64) as f32;
                         let dr = b.det_state[1].tick(&b.detector, self.side[1][i] as f64) as f32;
                         let p = (dl * dl).max(dr * dr);
                         b.ms += self.ms_coef * (p - b.ms);
-                        let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
-                        let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
-                        let target = match s.dynamic {
-                            DynamicMode::Down => -over.min(s.range_db.max(0.0)),
-                            _ => over.min(s.range_db.max(0.0)),
-                        };
-                        let k = if target.abs() > b.dyn_db.abs() {
-                            att
-                        } else {
-                            rel
-                        };
-                        b.dyn_db += k * (target - b.dyn_db);
+                    }
+                    let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
+                    let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
+                    let target = match s.dynamic {
+                        DynamicMode::Down => -over.min(s.range_db.max(0.0)),
+                        _ => over.min(s.range_db.max(0.0)),
+                    };
+                    let k = if target.abs() > b.dyn_db.abs() {
+                        att
                     } else {
-                        b.dyn_db = 0.0;
-                    }
-                    for (c, ch) in channels.iter_mut().enumerate() {
-                        ch[i] = b.state[c].tick(&b.filter, ch[i] as f64) as f32;
-                    }
+                        rel
+                    };
+                    b.dyn_db += k * (target - b.dyn_db);
+                } else {
+                    b.dyn_db = 0.0;
+                }
+                let [c0, c1] = channels;
+                let f = b.filter;
+                let [s0, s1] = &mut b.state;
+                for (x0, x1) in c0[pos..pos + m].iter_mut().zip(c1[pos..pos + m].iter_mut()) {
+                    *x0 = s0.tick(&f, *x0 as f64) as f32;
+                    *x1 = s1.tick(&f, *x1 as f64) as f32;
                 }
                 for st in b.state.iter_mut().chain(b.det_state.iter_mut()) {
                     st.sanitize();
