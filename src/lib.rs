@@ -25,7 +25,7 @@ use dsp::chain::Engine;
 use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};
 use loader::{Loader, RenderKey, Task};
 use params::{FluxForgeParams, Room};
-use shared::Meters;
+use shared::{display_hz, Meters, SpectrumFeed, DISPLAY_POINTS};
 
 /// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
 /// 192 kHz). Sizes the frequency-domain delay lines at activation.
@@ -96,6 +96,15 @@ pub struct FluxForge {
     loader: Arc<Loader>,
     /// The render inputs the audio thread last asked for (or activation built).
     requested: Option<RenderKey>,
+    /// Analyzer frames to the editor.
+    spectrum: Arc<SpectrumFeed>,
+    /// Editor heartbeat last seen, and samples processed since it last changed.
+    last_beat: u32,
+    since_beat: usize,
+    /// Analysis count last published.
+    last_analysis: u64,
+    /// Session sample rate, Hz.
+    rate: f32,
 }
 
 impl Default for FluxForge {
@@ -108,6 +117,11 @@ impl Default for FluxForge {
             mono_input: false,
             loader: Arc::default(),
             requested: None,
+            spectrum: Arc::default(),
+            last_beat: 0,
+            since_beat: usize::MAX,
+            last_analysis: 0,
+            rate: 48_000.0,
         }
     }
 }
@@ -158,6 +172,7 @@ impl Plugin for FluxForge {
                 self.params.clone(),
                 self.meters.clone(),
                 self.loader.clone(),
+                self.spectrum.clone(),
                 Some(Box::new(move |t| async_executor.execute_background(t))),
             ),
         )
@@ -171,6 +186,7 @@ impl Plugin for FluxForge {
     ) -> bool {
         self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
         let rate = config.sample_rate;
+        self.rate = rate;
         let plan = plan_for_rate(rate);
         // Kernels from a previous activation do not fit this plan: dropped in set_target.
         self.loader.set_target(rate, plan.clone());
@@ -245,13 +261,52 @@ impl Plugin for FluxForge {
             let (l, r) = channels.split_at_mut(1);
             r[0].copy_from_slice(l[0]);
         }
+        // The analyzer runs while the editor beats (it stops 1 s after the last frame).
+        let beat = self.spectrum.heartbeat();
+        if beat != self.last_beat {
+            self.last_beat = beat;
+            self.since_beat = 0;
+        }
+        let editor_open = self.since_beat < self.rate as usize;
+        engine.set_analyzer(editor_open);
         let peaks = engine.process(&mut channels[..2]);
+        self.since_beat = self.since_beat.saturating_add(channels[0].len());
+        if editor_open && engine.spectral().analyses() != self.last_analysis {
+            self.last_analysis = engine.spectral().analyses();
+            publish_spectrum(&self.spectrum, engine.spectral(), self.rate);
+        }
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);
             self.meters.output[c].raise(peaks.output[c]);
         }
         ProcessStatus::Tail(engine.convolver().ir_len() as u32)
     }
+}
+
+/// Reduces the spectral analysis to the editor's log-spaced display points: the loudest bin
+/// and the largest gain change within each point's band. No allocation.
+fn publish_spectrum(feed: &SpectrumFeed, sd: &dsp::spectral_dynamics::SpectralDynamics, rate: f32) {
+    let (level, gain) = sd.analysis();
+    let bin_hz = rate / dsp::spectral_dynamics::WINDOW as f32;
+    let last = level.len() - 1;
+    let half_step = (display_hz(1) / display_hz(0)).sqrt();
+    feed.publish(|s| {
+        for i in 0..DISPLAY_POINTS {
+            let f = display_hz(i);
+            let lo = ((f / half_step / bin_hz).round() as usize).min(last);
+            let hi = ((f * half_step / bin_hz).round() as usize).clamp(lo, last);
+            let mut l = f32::MIN;
+            let mut g = 0.0f32;
+            for k in lo..=hi {
+                l = l.max(level[k]);
+                if gain[k].abs() > g.abs() {
+                    g = gain[k];
+                }
+            }
+            s.level_db[i] = l;
+            s.gain_db[i] = g;
+        }
+    });
 }
 
 impl ClapPlugin for FluxForge {

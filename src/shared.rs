@@ -7,8 +7,13 @@
 //! * [`Mailbox`]: a single-slot, lock-free hand-over of a boxed value between threads (an
 //!   `AtomicPtr` swapped in and out). A newer value replaces an unread one, which goes back
 //!   to the sender to be dropped there, never on the receiving (audio) thread.
+//! * [`SpectrumFeed`]: a triple buffer of fixed-size [`Spectrum`]s from the audio thread to
+//!   the editor's analyzer (the writer never waits and never sees the reader's buffer), plus a
+//!   heartbeat the editor beats every frame so the audio thread analyses only while it is
+//!   open.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
 
 use atomic_float::AtomicF32;
 
@@ -90,6 +95,40 @@ unsafe impl<T: Send> Send for Mailbox<T> {}
 unsafe impl<T: Send> Sync for Mailbox<T> {}
 
 #[cfg(test)]
+mod feed_tests {
+    use super::*;
+
+    #[test]
+    fn triple_buffer_delivers_the_newest_frame_once_across_threads() {
+        let feed = std::sync::Arc::new(SpectrumFeed::default());
+        assert!(feed.latest().is_none());
+        let f2 = feed.clone();
+        let writer = std::thread::spawn(move || {
+            for i in 0..20_000 {
+                f2.publish(|s| {
+                    s.level_db.fill(i as f32);
+                    s.gain_db.fill(-(i as f32));
+                });
+            }
+        });
+        let mut last = -1.0f32;
+        while !writer.is_finished() {
+            if let Some(s) = feed.latest() {
+                // A frame is never torn and never goes back in time.
+                assert!(s.level_db.iter().all(|v| *v == s.level_db[0]));
+                assert!(s.gain_db.iter().all(|v| *v == -s.level_db[0]));
+                assert!(s.level_db[0] >= last);
+                last = s.level_db[0];
+            }
+        }
+        writer.join().unwrap();
+        let s = feed.latest().expect("the last frame is waiting");
+        assert_eq!(s.level_db[0], 19_999.0);
+        assert!(feed.latest().is_none(), "read once");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -125,5 +164,101 @@ mod tests {
             move || mb.take().map(|b| *b)
         });
         assert_eq!(t.join().unwrap(), Some(2));
+    }
+}
+
+/// Points of the analyzer display (log-spaced from [`DISPLAY_LOW_HZ`] to [`DISPLAY_HIGH_HZ`]).
+pub const DISPLAY_POINTS: usize = 256;
+/// Lowest analyzer frequency, Hz.
+pub const DISPLAY_LOW_HZ: f32 = 20.0;
+/// Highest analyzer frequency, Hz.
+pub const DISPLAY_HIGH_HZ: f32 = 20_000.0;
+
+/// Frequency of analyzer point `i`, Hz.
+pub fn display_hz(i: usize) -> f32 {
+    DISPLAY_LOW_HZ * (DISPLAY_HIGH_HZ / DISPLAY_LOW_HZ).powf(i as f32 / (DISPLAY_POINTS - 1) as f32)
+}
+
+/// One analyzer frame.
+#[derive(Clone, Copy, Debug)]
+pub struct Spectrum {
+    /// Input level per display point (loudest bin in its band), dBFS.
+    pub level_db: [f32; DISPLAY_POINTS],
+    /// Spectral-dynamics gain per display point (the largest change in its band), dB.
+    pub gain_db: [f32; DISPLAY_POINTS],
+}
+
+impl Default for Spectrum {
+    fn default() -> Self {
+        Self {
+            level_db: [-120.0; DISPLAY_POINTS],
+            gain_db: [0.0; DISPLAY_POINTS],
+        }
+    }
+}
+
+const FRESH: u8 = 4;
+
+/// Single-writer (audio thread), single-reader (editor) triple buffer of [`Spectrum`]s.
+pub struct SpectrumFeed {
+    bufs: [UnsafeCell<Spectrum>; 3],
+    /// Index of the shared middle buffer, with [`FRESH`] set when it holds an unread frame.
+    middle: AtomicU8,
+    /// The writer's buffer index (touched by the writer only).
+    write: AtomicU8,
+    /// The reader's buffer index (touched by the reader only).
+    read: AtomicU8,
+    /// Incremented by the editor every frame.
+    heartbeat: AtomicU32,
+}
+
+// SAFETY: the three buffers are partitioned between writer, middle and reader; a buffer is
+// touched only by the side that holds its index, and indices change hands through the atomic
+// swap of `middle` (AcqRel), which orders the data written before it.
+unsafe impl Sync for SpectrumFeed {}
+
+impl Default for SpectrumFeed {
+    fn default() -> Self {
+        Self {
+            bufs: std::array::from_fn(|_| UnsafeCell::new(Spectrum::default())),
+            middle: AtomicU8::new(1),
+            write: AtomicU8::new(0),
+            read: AtomicU8::new(2),
+            heartbeat: AtomicU32::new(0),
+        }
+    }
+}
+
+impl SpectrumFeed {
+    /// Writer: fills the back buffer and publishes it. Never blocks, never allocates.
+    pub fn publish(&self, fill: impl FnOnce(&mut Spectrum)) {
+        let w = self.write.load(Ordering::Relaxed) as usize;
+        // SAFETY: index `w` belongs to the writer until the swap below.
+        fill(unsafe { &mut *self.bufs[w].get() });
+        let prev = self.middle.swap(w as u8 | FRESH, Ordering::AcqRel);
+        self.write.store(prev & 3, Ordering::Relaxed);
+    }
+
+    /// Reader: the newest frame, if one arrived since the last call.
+    pub fn latest(&self) -> Option<Spectrum> {
+        if self.middle.load(Ordering::Acquire) & FRESH == 0 {
+            return None;
+        }
+        let r = self.read.load(Ordering::Relaxed);
+        let prev = self.middle.swap(r, Ordering::AcqRel);
+        let r = prev & 3;
+        self.read.store(r, Ordering::Relaxed);
+        // SAFETY: index `r` now belongs to the reader.
+        Some(unsafe { *self.bufs[r as usize].get() })
+    }
+
+    /// Editor: "I am open" (call every frame).
+    pub fn beat(&self) {
+        self.heartbeat.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The heartbeat counter.
+    pub fn heartbeat(&self) -> u32 {
+        self.heartbeat.load(Ordering::Relaxed)
     }
 }

@@ -2,6 +2,7 @@
 //! and peak meters. It reads atomics, parameter values and the loader's status (a lock the
 //! audio thread never takes); loading and rendering run on the background executor.
 
+pub mod analyzer;
 pub mod meter;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
 use crate::loader::{IrStatus, Loader, Task};
 use crate::params::{FluxForgeParams, Room};
-use crate::shared::Meters;
+use crate::shared::{Meters, SpectrumFeed};
+use analyzer::Analyzer;
 use meter::{MeterBallistics, FLOOR_DB};
 
 /// Default editor size, logical pixels.
@@ -40,6 +42,10 @@ pub struct EditorApp {
     params: Arc<FluxForgeParams>,
     meters: Arc<Meters>,
     loader: Arc<Loader>,
+    spectrum: Arc<SpectrumFeed>,
+    analyzer: Analyzer,
+    /// Showing the EQ & dynamics page (else the reverb page).
+    dynamics_page: bool,
     spawn: Option<Spawn>,
     gui: Option<GuiContext>,
     /// Ballistics for `[in L, in R, out L, out R]`.
@@ -59,6 +65,7 @@ impl EditorApp {
         params: Arc<FluxForgeParams>,
         meters: Arc<Meters>,
         loader: Arc<Loader>,
+        spectrum: Arc<SpectrumFeed>,
         spawn: Option<Spawn>,
     ) -> Self {
         let path_text = params.ir.get().map(|s| s.path).unwrap_or_default();
@@ -66,6 +73,9 @@ impl EditorApp {
             params,
             meters,
             loader,
+            spectrum,
+            analyzer: Analyzer::default(),
+            dynamics_page: false,
             spawn,
             gui: None,
             ballistics: Default::default(),
@@ -157,8 +167,19 @@ impl NiceEguiApp for EditorApp {
         ui.horizontal(|ui| {
             ui.heading("FluxForge");
             ui.label(egui::RichText::new("zero-latency convolution reverb").weak());
+            ui.add_space(24.0);
+            ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
+            ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
         });
         ui.separator();
+        if self.dynamics_page {
+            // The audio thread analyses only while this beats.
+            self.spectrum.beat();
+            self.analyzer.update(self.spectrum.latest());
+            self.analyzer.ui(ui, &params, &setter, self.status.rate);
+            ui.ctx().request_repaint();
+            return;
+        }
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(330.0);

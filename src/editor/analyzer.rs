@@ -1,0 +1,315 @@
+//! The "EQ & Dynamics" page: a log-frequency spectrum analyzer (smoothed over frames) with
+//! the spectral threshold curve, the live per-bin gain change, the EQ's response and one
+//! draggable handle per band (drag: frequency and gain; the host sees one gesture per drag),
+//! above the selected band's and the spectral dynamics' controls.
+
+use nice_plug::prelude::{Param, ParamSetter};
+use nice_plug_egui::widgets::ParamSlider;
+
+use crate::dsp::biquad::Coeffs;
+use crate::dsp::dynamic_eq::{BandKind, BANDS};
+use crate::dsp::spectral_dynamics::SpectralDynamics;
+use crate::params::{BandParams, FluxForgeParams};
+use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
+
+/// Analyzer level range, dBFS (bottom, top).
+const LEVEL_RANGE: (f32, f32) = (-100.0, 0.0);
+/// EQ / gain-change range, dB (symmetric).
+const EQ_RANGE_DB: f32 = 24.0;
+/// Per-frame smoothing of the displayed spectrum (fraction of the new frame).
+const SMOOTH: f32 = 0.35;
+
+/// Editor-side analyzer state.
+pub struct Analyzer {
+    shown: Spectrum,
+    selected: usize,
+    dragging: Option<usize>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self {
+            shown: Spectrum::default(),
+            selected: 2,
+            dragging: None,
+        }
+    }
+}
+
+fn x_of(rect: egui::Rect, f: f32) -> f32 {
+    let t = (f / DISPLAY_LOW_HZ).ln() / (DISPLAY_HIGH_HZ / DISPLAY_LOW_HZ).ln();
+    rect.left() + rect.width() * t.clamp(0.0, 1.0)
+}
+
+fn f_of(rect: egui::Rect, x: f32) -> f32 {
+    let t = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
+    DISPLAY_LOW_HZ * (DISPLAY_HIGH_HZ / DISPLAY_LOW_HZ).powf(t)
+}
+
+fn y_level(rect: egui::Rect, db: f32) -> f32 {
+    let t = (db - LEVEL_RANGE.0) / (LEVEL_RANGE.1 - LEVEL_RANGE.0);
+    rect.bottom() - rect.height() * t.clamp(0.0, 1.0)
+}
+
+fn y_eq(rect: egui::Rect, db: f32) -> f32 {
+    rect.center().y - rect.height() * 0.5 * (db / EQ_RANGE_DB).clamp(-1.0, 1.0)
+}
+
+fn db_of_y(rect: egui::Rect, y: f32) -> f32 {
+    ((rect.center().y - y) / (rect.height() * 0.5) * EQ_RANGE_DB).clamp(-EQ_RANGE_DB, EQ_RANGE_DB)
+}
+
+/// A band's static filter as the editor draws it.
+fn band_coeffs(b: &BandParams, rate: f64) -> Coeffs {
+    let s = b.settings();
+    let (f, q, g) = (s.freq_hz as f64, s.q as f64, s.gain_db as f64);
+    match s.kind {
+        BandKind::Bell => Coeffs::bell(f, q, g, rate),
+        BandKind::LowShelf => Coeffs::low_shelf(f, q, g, rate),
+        BandKind::HighShelf => Coeffs::high_shelf(f, q, g, rate),
+        BandKind::LowCut => Coeffs::high_pass(f, q, rate),
+        BandKind::HighCut => Coeffs::low_pass(f, q, rate),
+    }
+}
+
+impl Analyzer {
+    /// Takes a new frame if one arrived and smooths it into the display.
+    pub fn update(&mut self, frame: Option<Spectrum>) {
+        if let Some(f) = frame {
+            for i in 0..DISPLAY_POINTS {
+                self.shown.level_db[i] +=
+                    SMOOTH * (f.level_db[i].max(-140.0) - self.shown.level_db[i]);
+                self.shown.gain_db[i] += SMOOTH * (f.gain_db[i] - self.shown.gain_db[i]);
+            }
+        }
+    }
+
+    /// Draws the page.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        params: &FluxForgeParams,
+        setter: &ParamSetter,
+        rate: f32,
+    ) {
+        let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(940.0, 250.0), egui::Sense::hover());
+        let p = ui.painter_at(rect);
+        p.rect_filled(rect, 3.0, egui::Color32::from_gray(20));
+        // Grid: decades and the 0 dB line of the EQ scale.
+        for f in [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
+            let x = x_of(rect, f);
+            p.line_segment(
+                [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
+                egui::Stroke::new(1.0, egui::Color32::from_gray(38)),
+            );
+            p.text(
+                egui::pos2(x + 2.0, rect.bottom() - 12.0),
+                egui::Align2::LEFT_TOP,
+                if f >= 1000.0 {
+                    format!("{}k", f / 1000.0)
+                } else {
+                    format!("{f}")
+                },
+                egui::FontId::proportional(9.0),
+                egui::Color32::from_gray(110),
+            );
+        }
+        p.line_segment(
+            [
+                egui::pos2(rect.left(), rect.center().y),
+                egui::pos2(rect.right(), rect.center().y),
+            ],
+            egui::Stroke::new(1.0, egui::Color32::from_gray(50)),
+        );
+        // Spectrum.
+        let pts: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
+            .map(|i| {
+                egui::pos2(
+                    x_of(rect, display_hz(i)),
+                    y_level(rect, self.shown.level_db[i]),
+                )
+            })
+            .collect();
+        p.add(egui::Shape::line(
+            pts,
+            egui::Stroke::new(1.2, egui::Color32::from_rgb(90, 150, 210)),
+        ));
+        // Spectral threshold curve and the live gain change.
+        let sd = params.settings().spectral;
+        if sd.enabled {
+            let thr: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
+                .map(|i| {
+                    let f = display_hz(i);
+                    egui::pos2(
+                        x_of(rect, f),
+                        y_level(rect, SpectralDynamics::threshold_at(&sd, f)),
+                    )
+                })
+                .collect();
+            p.add(egui::Shape::dashed_line(
+                &thr,
+                egui::Stroke::new(1.0, egui::Color32::from_rgb(220, 220, 120)),
+                6.0,
+                4.0,
+            ));
+            let gr: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
+                .map(|i| egui::pos2(x_of(rect, display_hz(i)), y_eq(rect, self.shown.gain_db[i])))
+                .collect();
+            p.add(egui::Shape::line(
+                gr,
+                egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 140, 60)),
+            ));
+        }
+        // EQ response (static gains) and band handles.
+        let coeffs: Vec<Option<Coeffs>> = params
+            .bands
+            .iter()
+            .map(|b| b.enabled.value().then(|| band_coeffs(b, rate)))
+            .collect();
+        let resp: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
+            .map(|i| {
+                let f = display_hz(i) as f64;
+                let db: f64 = coeffs
+                    .iter()
+                    .flatten()
+                    .map(|c| 20.0 * c.magnitude(f, rate).log10())
+                    .sum();
+                egui::pos2(x_of(rect, f as f32), y_eq(rect, db as f32))
+            })
+            .collect();
+        p.add(egui::Shape::line(
+            resp,
+            egui::Stroke::new(2.0, egui::Color32::from_rgb(120, 220, 140)),
+        ));
+        for (i, b) in params.bands.iter().enumerate() {
+            let s = b.settings();
+            let gain = match s.kind {
+                BandKind::LowCut | BandKind::HighCut => 0.0,
+                _ => s.gain_db,
+            };
+            let c = egui::pos2(x_of(rect, s.freq_hz), y_eq(rect, gain));
+            let id = ui.make_persistent_id(("band", i));
+            let resp = ui.interact(
+                egui::Rect::from_center_size(c, egui::vec2(18.0, 18.0)),
+                id,
+                egui::Sense::click_and_drag(),
+            );
+            if resp.drag_started() {
+                self.dragging = Some(i);
+                self.selected = i;
+                setter.begin_set_parameter(&b.freq);
+                setter.begin_set_parameter(&b.gain);
+            }
+            if resp.clicked() {
+                self.selected = i;
+            }
+            if self.dragging == Some(i) {
+                if let Some(pos) = resp.interact_pointer_pos() {
+                    setter.set_parameter(&b.freq, f_of(rect, pos.x));
+                    if !matches!(s.kind, BandKind::LowCut | BandKind::HighCut) {
+                        setter.set_parameter(&b.gain, db_of_y(rect, pos.y));
+                    }
+                }
+                if resp.drag_stopped() {
+                    setter.end_set_parameter(&b.gain);
+                    setter.end_set_parameter(&b.freq);
+                    self.dragging = None;
+                }
+            }
+            let on = b.enabled.value();
+            let color = if on {
+                egui::Color32::from_rgb(120, 220, 140)
+            } else {
+                egui::Color32::from_gray(90)
+            };
+            p.circle(
+                c,
+                if self.selected == i { 8.0 } else { 6.0 },
+                color.gamma_multiply(0.35),
+                egui::Stroke::new(1.5, color),
+            );
+            p.text(
+                c,
+                egui::Align2::CENTER_CENTER,
+                format!("{}", i + 1),
+                egui::FontId::proportional(10.0),
+                egui::Color32::WHITE,
+            );
+        }
+        ui.horizontal(|ui| {
+            ui.label("Band");
+            for i in 0..BANDS {
+                ui.selectable_value(&mut self.selected, i, format!("{}", i + 1));
+            }
+        });
+        ui.horizontal_top(|ui| {
+            let b = &params.bands[self.selected];
+            egui::Grid::new("band")
+                .num_columns(4)
+                .spacing([8.0, 6.0])
+                .show(ui, |ui| {
+                    ui.label("On");
+                    let mut on = b.enabled.value();
+                    if ui.checkbox(&mut on, "").changed() {
+                        set(setter, &b.enabled, on);
+                    }
+                    ui.label("Type");
+                    ui.add(ParamSlider::for_param(&b.kind, setter).with_width(130.0));
+                    ui.end_row();
+                    for pair in [
+                        [&b.freq, &b.gain],
+                        [&b.q, &b.threshold],
+                        [&b.ratio, &b.range],
+                        [&b.attack, &b.release],
+                    ] {
+                        for q in pair {
+                            ui.label(short(q.name()));
+                            ui.add(ParamSlider::for_param(q, setter).with_width(130.0));
+                        }
+                        ui.end_row();
+                    }
+                    ui.label("Dynamics");
+                    ui.add(ParamSlider::for_param(&b.dynamics, setter).with_width(130.0));
+                    ui.end_row();
+                });
+            ui.separator();
+            egui::Grid::new("spectral")
+                .num_columns(4)
+                .spacing([8.0, 6.0])
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new("Spectral").strong());
+                    let mut on = params.spec_on.value();
+                    if ui.checkbox(&mut on, "on").changed() {
+                        set(setter, &params.spec_on, on);
+                    }
+                    ui.label("Mode");
+                    ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(130.0));
+                    ui.end_row();
+                    for pair in [
+                        [&params.spec_threshold, &params.spec_tilt],
+                        [&params.spec_ratio, &params.spec_knee],
+                        [&params.spec_range, &params.spec_resolution],
+                        [&params.spec_attack, &params.spec_release],
+                    ] {
+                        for q in pair {
+                            ui.label(short(q.name()));
+                            ui.add(ParamSlider::for_param(q, setter).with_width(130.0));
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    }
+}
+
+/// "Band 3 Freq" -> "Freq", "Spectral Ratio" -> "Ratio".
+fn short(name: &str) -> &str {
+    name.rsplit(' ').next().unwrap_or(name)
+}
+
+fn set<P: Param>(setter: &ParamSetter, p: &P, v: P::Plain) {
+    setter.begin_set_parameter(p);
+    setter.set_parameter(p, v);
+    setter.end_set_parameter(p);
+}
