@@ -263,58 +263,84 @@ impl DynamicEq {
                 self.countdown = UPDATE;
             }
             let m = self.countdown.min(n - pos);
-            for b in self.bands.iter_mut() {
-                if !b.settings.enabled {
-                    continue;
+            // Which bands run, and which of them are dynamic (fixed arrays: no allocation).
+            let (mut active, mut n_active) = ([0usize; BANDS], 0);
+            let (mut dynamic, mut n_dynamic) = ([0usize; BANDS], 0);
+            for (k, b) in self.bands.iter().enumerate() {
+                if b.settings.enabled {
+                    active[n_active] = k;
+                    n_active += 1;
+                    if b.settings.dynamic != DynamicMode::Off
+                        && matches!(
+                            b.settings.kind,
+                            BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
+                        )
+                    {
+                        dynamic[n_dynamic] = k;
+                        n_dynamic += 1;
+                    }
                 }
+            }
+            // Detectors of every dynamic band in one pass: independent recursions, so they
+            // pipeline instead of waiting on each other.
+            for i in pos..pos + m {
+                let (xl, xr) = (self.side[0][i] as f64, self.side[1][i] as f64);
+                for &k in &dynamic[..n_dynamic] {
+                    let b = &mut self.bands[k];
+                    let dl = b.det_state[0].tick(&b.detector, xl) as f32;
+                    let dr = b.det_state[1].tick(&b.detector, xr) as f32;
+                    let p = (dl * dl).max(dr * dr);
+                    b.ms += self.ms_coef * (p - b.ms);
+                }
+            }
+            for &k in &active[..n_active] {
+                let b = &mut self.bands[k];
                 for _ in 0..m {
                     b.freq.next();
                     b.q.next();
                     b.gain.next();
                 }
                 let s = b.settings;
-                let dynamic = s.dynamic != DynamicMode::Off
-                    && matches!(
-                        s.kind,
-                        BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
-                    );
-                // Gain computer and smoothing run once per sub-block (the detector's 5 ms
-                // mean square is smooth at this scale); the one-poles use the coefficient of
-                // the whole sub-block, so the time constants are exact.
+                if !dynamic[..n_dynamic].contains(&k) {
+                    b.dyn_db = 0.0;
+                    continue;
+                }
+                // Gain computer and smoothing once per sub-block (the detector's 5 ms mean
+                // square is smooth at this scale); the one-poles use the coefficient of the
+                // whole sub-block, so the time constants are exact.
                 let steps = m as f32;
                 let (att, rel) = (
                     1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
                     1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
                 );
-                if dynamic {
-                    for i in pos..pos + m {
-                        let dl = b.det_state[0].tick(&b.detector, self.side[0][i] as f64) as f32;
-                        let dr = b.det_state[1].tick(&b.detector, self.side[1][i] as f64) as f32;
-                        let p = (dl * dl).max(dr * dr);
-                        b.ms += self.ms_coef * (p - b.ms);
-                    }
-                    let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
-                    let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
-                    let target = match s.dynamic {
-                        DynamicMode::Down => -over.min(s.range_db.max(0.0)),
-                        _ => over.min(s.range_db.max(0.0)),
-                    };
-                    let k = if target.abs() > b.dyn_db.abs() {
-                        att
-                    } else {
-                        rel
-                    };
-                    b.dyn_db += k * (target - b.dyn_db);
+                let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
+                let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
+                let target = match s.dynamic {
+                    DynamicMode::Down => -over.min(s.range_db.max(0.0)),
+                    _ => over.min(s.range_db.max(0.0)),
+                };
+                let k = if target.abs() > b.dyn_db.abs() {
+                    att
                 } else {
-                    b.dyn_db = 0.0;
+                    rel
+                };
+                b.dyn_db += k * (target - b.dyn_db);
+            }
+            // The bands in series, sample by sample: band k at sample n overlaps band k-1 at
+            // sample n+1 in the CPU's pipeline.
+            let [c0, c1] = channels;
+            for (x0, x1) in c0[pos..pos + m].iter_mut().zip(c1[pos..pos + m].iter_mut()) {
+                let (mut l, mut r) = (*x0 as f64, *x1 as f64);
+                for &k in &active[..n_active] {
+                    let b = &mut self.bands[k];
+                    l = b.state[0].tick(&b.filter, l);
+                    r = b.state[1].tick(&b.filter, r);
                 }
-                let [c0, c1] = channels;
-                let f = b.filter;
-                let [s0, s1] = &mut b.state;
-                for (x0, x1) in c0[pos..pos + m].iter_mut().zip(c1[pos..pos + m].iter_mut()) {
-                    *x0 = s0.tick(&f, *x0 as f64) as f32;
-                    *x1 = s1.tick(&f, *x1 as f64) as f32;
-                }
+                *x0 = l as f32;
+                *x1 = r as f32;
+            }
+            for &k in &active[..n_active] {
+                let b = &mut self.bands[k];
                 for st in b.state.iter_mut().chain(b.det_state.iter_mut()) {
                     st.sanitize();
                 }

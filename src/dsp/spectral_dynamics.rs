@@ -5,9 +5,11 @@
 //! *measures*; the gains are applied by a time-varying minimum-phase FIR in the time domain:
 //!
 //! 1. **Analysis** (side path): every [`HOP`] samples, a [`WINDOW`]-point Hann-windowed FFT of
-//!    each input channel. A bin's level is the energy of it and its two neighbours (all of a
-//!    bin-centred sinusoid's energy under a Hann window), scaled so that a sine of amplitude
-//!    `A` reads `20 log10 A` dBFS; the channels are linked by the larger level.
+//!    each input channel. Gains live on a grid of [`BINS`] bins, every other analysis bin
+//!    (46.9 Hz apart at 48 kHz, the synthesis grid); a grid bin's level is the energy of the
+//!    analysis bins within two of it (the whole main lobe of a sinusoid anywhere within one
+//!    analysis bin of it), scaled so that a sine of amplitude `A` reads `20 log10 A` dBFS;
+//!    the channels are linked by the larger level.
 //! 2. **Gain computer** per bin: threshold curve `threshold + tilt * log2(f / 1 kHz)`, ratio,
 //!    soft knee, range; downward (reduce what is above) or upward (raise what is below, for
 //!    bins above a -90 dBFS floor so silence stays silent). Then smoothed across frequency
@@ -15,7 +17,7 @@
 //!    the gains are then averaged over the band, so a compressed peak keeps its depth and a
 //!    component's skirts share its gain) and in time (attack/release one-poles at the
 //!    hop rate; a step reaches 63 % after the set time).
-//! 3. **Synthesis**: the gain curve, decimated to [`SYN_N`]/2+1 bins, becomes a minimum-phase
+//! 3. **Synthesis**: the gain curve on the [`SYN_N`]/2+1-bin grid becomes a minimum-phase
 //!    FIR of [`FIR_LEN`] taps by the real cepstrum (A. V. Oppenheim, R. W. Schafer,
 //!    "Discrete-Time Signal Processing", 3rd ed., sec. 13.8: fold the cepstrum of the log
 //!    magnitude, exponentiate its spectrum).
@@ -23,8 +25,9 @@
 //!    [`BLOCK`] taps are a direct-form FIR and whose other partitions run overlap-save on
 //!    past input blocks only, so each output sample depends on input up to itself. The
 //!    frequency-domain delay line depends only on the input, so a new filter is exact from its
-//!    first sample; successive filters are crossfaded over one hop (the output is a smooth
-//!    interpolation between them, never a switch).
+//!    first sample; successive filters are crossfaded over the first [`FADE`] samples of the
+//!    hop (a linear interpolation between two exact outputs, never a switch); for the rest of
+//!    the hop only the new filter runs.
 //!
 //! A new FIR is synthesised only when some bin's gain moved by more than [`RESYNTH_DB`]; with
 //! every gain at 0 dB the filter is exactly the identity, so below threshold (or with range
@@ -42,8 +45,12 @@ use super::simd::{self, SimdLevel};
 pub const WINDOW: usize = 2048;
 /// Analysis hop (and filter update interval), samples.
 pub const HOP: usize = 256;
-/// Analysis bins.
-pub const BINS: usize = WINDOW / 2 + 1;
+/// Bins of the analysis FFT.
+const FFT_BINS: usize = WINDOW / 2 + 1;
+/// Bins of the gain grid: every other analysis bin, which is also the synthesis grid.
+pub const BINS: usize = SYN_N / 2 + 1;
+/// Crossfade between successive filters, samples (the first block of each hop).
+pub const FADE: usize = BLOCK;
 /// Cepstrum size of the synthesis.
 pub const SYN_N: usize = 1024;
 /// FIR length, taps.
@@ -256,12 +263,12 @@ impl SpectralDynamics {
             spread_db: vec![0.0; BINS],
             prefix: vec![0.0; BINS + 1],
             deque: vec![0; BINS],
-            power: vec![0.0; BINS],
+            power: vec![0.0; FFT_BINS],
             span_lo: vec![0; BINS],
             span_hi: vec![0; BINS],
             span_oct: f32::NAN,
             octaves: (0..BINS)
-                .map(|k| ((k.max(1) as f32 * rate / WINDOW as f32) / 1000.0).log2())
+                .map(|k| ((k.max(1) as f32 * 2.0 * rate / WINDOW as f32) / 1000.0).log2())
                 .collect(),
             gain_db: vec![0.0; BINS],
             s_spec: s_fwd.make_output_vec(),
@@ -340,9 +347,9 @@ impl SpectralDynamics {
         (&self.level_db, &self.gain_db)
     }
 
-    /// Frequency of analysis bin `k`, Hz.
+    /// Frequency of gain-grid bin `k`, Hz.
     pub fn bin_hz(&self, k: usize) -> f32 {
-        k as f32 * self.rate / WINDOW as f32
+        2.0 * k as f32 * self.rate / WINDOW as f32
     }
 
     /// The threshold curve at `f_hz`, dBFS.
@@ -392,7 +399,7 @@ impl SpectralDynamics {
                     out2.copy_from_slice(&fnext.ys[c][bp..bp + m]);
                     simd::fir(self.simd, &fnext.head_rev, hist, out2);
                     for (j, y) in ch[i..i + m].iter_mut().enumerate() {
-                        let t = (f + j) as f32 / HOP as f32;
+                        let t = (f + j + 1) as f32 / FADE as f32;
                         *y = self.tmp[0][j] + t * (self.tmp[1][j] - self.tmp[0][j]);
                     }
                 } else {
@@ -402,7 +409,7 @@ impl SpectralDynamics {
             self.block_pos += m;
             self.time += m as u64;
             if let Some(f) = self.fade {
-                if f + m >= HOP {
+                if f + m >= FADE {
                     self.cur = 1 - self.cur;
                     self.fade = None;
                 } else {
@@ -525,12 +532,13 @@ impl SpectralDynamics {
             for (p, z) in self.power.iter_mut().zip(&self.a_out) {
                 *p = z.norm_sqr();
             }
+            // Grid bin j sums analysis bins 2j-2 ..= 2j+2: the whole main lobe of a sinusoid
+            // anywhere within a bin of 2j.
             let p = &self.power;
-            self.energy[0] = self.energy[0].max(p[0] + p[1]);
-            for k in 1..BINS - 1 {
-                self.energy[k] = self.energy[k].max(p[k - 1] + p[k] + p[k + 1]);
+            for (j, e) in self.energy.iter_mut().enumerate() {
+                let (lo, hi) = ((2 * j).saturating_sub(2), (2 * j + 2).min(FFT_BINS - 1));
+                *e = e.max(p[lo..=hi].iter().sum());
             }
-            self.energy[BINS - 1] = self.energy[BINS - 1].max(p[BINS - 2] + p[BINS - 1]);
         }
         for k in 0..BINS {
             self.level_db[k] = power_db(self.energy[k] * norm);
@@ -613,20 +621,15 @@ impl SpectralDynamics {
     /// false (and builds nothing) when no gain moved by more than [`RESYNTH_DB`].
     fn synthesise(&mut self) -> bool {
         let half = SYN_N / 2;
-        let step = (BINS - 1) / half;
-        let mut moved = false;
-        for j in 0..=half {
-            let g = self.gain_db[j * step];
-            if (g - self.synth_db[j]).abs() > RESYNTH_DB {
-                moved = true;
-            }
-        }
+        let moved = self
+            .gain_db
+            .iter()
+            .zip(&self.synth_db)
+            .any(|(g, s)| (g - s).abs() > RESYNTH_DB);
         if !moved {
             return false;
         }
-        for j in 0..=half {
-            self.synth_db[j] = self.gain_db[j * step];
-        }
+        self.synth_db.copy_from_slice(&self.gain_db);
         // Real cepstrum of the log magnitude (natural log).
         let ln = std::f32::consts::LN_10 / 20.0;
         for (z, g) in self.s_spec.iter_mut().zip(&self.synth_db) {
