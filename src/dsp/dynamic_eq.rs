@@ -12,7 +12,7 @@
 //! static gain plus that change. Coefficients are recomputed every [`UPDATE`] samples only
 //! while the gain, frequency or Q moves.
 
-use super::biquad::{Coeffs, State};
+use super::biquad::{Coeffs, StereoState};
 use super::smoother::Smoother;
 
 /// Number of bands.
@@ -126,13 +126,13 @@ struct Band {
     gain: Smoother,
     /// Detector filter and state per channel.
     detector: Coeffs,
-    det_state: [State; 2],
+    det_state: StereoState,
     /// Mean square of the detector output.
     ms: f32,
     /// Smoothed dynamic gain change, dB.
     dyn_db: f32,
     filter: Coeffs,
-    state: [State; 2],
+    state: StereoState,
     /// The parameters the coefficients were last computed for `(freq, q, gain_db)`.
     computed: (f32, f32, f32),
 }
@@ -157,11 +157,11 @@ impl DynamicEq {
             q: Smoother::new(s.q, 20.0, rate),
             gain: Smoother::new(s.gain_db, 20.0, rate),
             detector: Coeffs::IDENTITY,
-            det_state: [State::default(); 2],
+            det_state: StereoState::default(),
             ms: 0.0,
             dyn_db: 0.0,
             filter: Coeffs::IDENTITY,
-            state: [State::default(); 2],
+            state: StereoState::default(),
             computed: (f32::NAN, f32::NAN, f32::NAN),
         };
         let mut eq = Self {
@@ -193,8 +193,8 @@ impl DynamicEq {
                 let t = s.target();
                 s.reset(t);
             }
-            b.det_state = [State::default(); 2];
-            b.state = [State::default(); 2];
+            b.det_state = StereoState::default();
+            b.state = StereoState::default();
             b.ms = 0.0;
             b.dyn_db = 0.0;
             b.computed = (f32::NAN, f32::NAN, f32::NAN);
@@ -287,9 +287,8 @@ impl DynamicEq {
                 let (xl, xr) = (self.side[0][i] as f64, self.side[1][i] as f64);
                 for &k in &dynamic[..n_dynamic] {
                     let b = &mut self.bands[k];
-                    let dl = b.det_state[0].tick(&b.detector, xl) as f32;
-                    let dr = b.det_state[1].tick(&b.detector, xr) as f32;
-                    let p = (dl * dl).max(dr * dr);
+                    let [dl, dr] = b.det_state.tick(&b.detector, [xl, xr]);
+                    let p = (dl * dl).max(dr * dr) as f32;
                     b.ms += self.ms_coef * (p - b.ms);
                 }
             }
@@ -330,20 +329,18 @@ impl DynamicEq {
             // sample n+1 in the CPU's pipeline.
             let [c0, c1] = channels;
             for (x0, x1) in c0[pos..pos + m].iter_mut().zip(c1[pos..pos + m].iter_mut()) {
-                let (mut l, mut r) = (*x0 as f64, *x1 as f64);
+                let mut y = [*x0 as f64, *x1 as f64];
                 for &k in &active[..n_active] {
                     let b = &mut self.bands[k];
-                    l = b.state[0].tick(&b.filter, l);
-                    r = b.state[1].tick(&b.filter, r);
+                    y = b.state.tick(&b.filter, y);
                 }
-                *x0 = l as f32;
-                *x1 = r as f32;
+                *x0 = y[0] as f32;
+                *x1 = y[1] as f32;
             }
             for &k in &active[..n_active] {
                 let b = &mut self.bands[k];
-                for st in b.state.iter_mut().chain(b.det_state.iter_mut()) {
-                    st.sanitize();
-                }
+                b.state.sanitize();
+                b.det_state.sanitize();
                 if !b.ms.is_finite() {
                     b.ms = 0.0;
                 }

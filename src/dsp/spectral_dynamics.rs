@@ -985,3 +985,88 @@ mod tests {
         assert!(y.iter().all(|v| v.is_finite()));
     }
 }
+#[cfg(test)]
+mod profile {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn profile_parts() {
+        let mut sd = SpectralDynamics::new(
+            48_000.0,
+            &SpectralSettings {
+                enabled: true,
+                ..Default::default()
+            },
+        );
+        let mut rng = crate::dsp::rng::Rng::new(1);
+        for c in 0..2 {
+            for v in sd.ring[c].iter_mut() {
+                *v = 0.3 * rng.bipolar() as f32;
+            }
+        }
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            sd.analyse();
+        }
+        println!("analyse {:.1} us", t.elapsed().as_secs_f64() * 1e3);
+        let t = std::time::Instant::now();
+        for i in 0..1000 {
+            sd.gain_db[4] = (i % 7) as f32;
+            sd.synthesise();
+        }
+        println!("synthesise {:.1} us", t.elapsed().as_secs_f64() * 1e3);
+        let t = std::time::Instant::now();
+        let mut acc = 0.0f32;
+        for i in 0..1000 {
+            for z in sd.s_spec.iter_mut() {
+                *z = Complex::new(-0.01 * i as f32, 0.3).exp();
+                acc += z.re;
+            }
+        }
+        println!("513 exp {:.1} us {acc}", t.elapsed().as_secs_f64() * 1e3);
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            let _ =
+                sd.s_fwd
+                    .process_with_scratch(&mut sd.s_time, &mut sd.s_spec, &mut sd.s_scratch);
+        }
+        println!("fft1024 {:.2} us", t.elapsed().as_secs_f64() * 1e3);
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            let _ = sd
+                .p_fwd
+                .process_with_scratch(&mut sd.p_buf, &mut sd.p_spec, &mut sd.p_scratch);
+        }
+        println!("fft128 {:.3} us", t.elapsed().as_secs_f64() * 1e3);
+        let x: Vec<f32> = (0..64).map(|_| rng.bipolar() as f32).collect();
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            sd.fade = Some(0);
+            sd.block_pos = 1;
+            let (mut l, mut r) = (x.clone(), x.clone());
+            sd.process(&mut [&mut l[..63], &mut r[..63]]);
+        }
+        println!(
+            "per-sample part of a block (2 filters) {:.2} us",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            sd.fade = None;
+            sd.block_pos = 1;
+            let (mut l, mut r) = (x.clone(), x.clone());
+            sd.process(&mut [&mut l[..63], &mut r[..63]]);
+        }
+        println!(
+            "per-sample part of a block (1 filter) {:.2} us",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            sd.fade = None;
+            sd.block_start();
+            sd.block_end();
+        }
+        println!("block (1 filter) {:.2} us", t.elapsed().as_secs_f64() * 1e3);
+    }
+}
