@@ -978,3 +978,123 @@ fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
     assert!(tail < 1e-4, "ends on the edited IR: {tail}");
     assert!((p.value(&mut inst, "Pre-delay") - 0.24).abs() < 1e-6);
 }
+
+#[test]
+fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
+    use fluxforge::dsp::dynamic_eq::{BandKind, DynamicMode};
+    use fluxforge::dsp::spectral_dynamics::SpectralMode;
+    // (state values by parameter id, the same settings for the engine reference)
+    let b = |v: f32| serde_json::json!({ "bool": v > 0.5 });
+    let cases: Vec<(&str, Vec<(&str, serde_json::Value)>, Settings)> = {
+        let mut static_bell = Settings::default();
+        static_bell.eq[2].enabled = true;
+        static_bell.eq[2].gain_db = 6.0;
+        let mut dyn_band = static_bell;
+        dyn_band.eq[2].dynamic = DynamicMode::Down;
+        dyn_band.eq[2].threshold_db = -30.0;
+        let mut cut = Settings::default();
+        cut.eq[0].enabled = true;
+        cut.eq[0].kind = BandKind::LowCut;
+        let mut down = Settings::default();
+        down.spectral.enabled = true;
+        down.spectral.threshold_db = -30.0;
+        let mut up = down;
+        up.spectral.mode = SpectralMode::Up;
+        vec![
+            (
+                "static bell",
+                vec![("eq_on_3", b(1.0)), ("eq_gain_3", f(6.0))],
+                static_bell,
+            ),
+            (
+                "dynamic band",
+                vec![
+                    ("eq_on_3", b(1.0)),
+                    ("eq_gain_3", f(6.0)),
+                    ("eq_dyn_3", serde_json::json!({ "i32": 1 })),
+                    ("eq_thresh_3", f(-30.0)),
+                ],
+                dyn_band,
+            ),
+            (
+                "low cut",
+                vec![
+                    ("eq_on_1", b(1.0)),
+                    ("eq_type_1", serde_json::json!({ "i32": 3 })),
+                ],
+                cut,
+            ),
+            (
+                "spectral down",
+                vec![("spec_on", b(1.0)), ("spec_thresh", f(-30.0))],
+                down,
+            ),
+            (
+                "spectral up",
+                vec![
+                    ("spec_on", b(1.0)),
+                    ("spec_thresh", f(-30.0)),
+                    ("spec_mode", serde_json::json!({ "i32": 1 })),
+                ],
+                up,
+            ),
+        ]
+    };
+    let len = 48_000;
+    let sine: Vec<f32> = (0..len)
+        .map(|n| (0.3 * (std::f64::consts::TAU * 997.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let t0 = 30_000;
+    for (name, values, mut settings) in cases {
+        settings.mix = 0.0; // dry: the EQ and dynamics alone
+        let mut values = values;
+        values.push(("mix", f(0.0)));
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in &values {
+            assert!(state["params"].get(*id).is_some(), "{name}: param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let latency = inst
+            .plugin_handle()
+            .get_extension::<PluginLatency>()
+            .unwrap()
+            .get(&mut inst.plugin_handle());
+        assert_eq!(latency, 0, "{name}: reported latency");
+        let mut proc = proc.start_processing().unwrap();
+        let mut with = sine.clone();
+        with[t0] += 0.5;
+        let plain = run(&mut proc, &[sine.clone(), sine.clone()], &mut || 256, &[]);
+        inst.deactivate(proc.stop_processing());
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(8);
+        let hit = run(
+            &mut proc,
+            &[with.clone(), with.clone()],
+            &mut || rng.range(1, 256),
+            &[],
+        );
+        inst.deactivate(proc.stop_processing());
+        // The plugin is the engine (whatever the host's block sizes).
+        let want = reference(48_000.0, &[with.clone(), with], settings, &[]);
+        assert!(
+            max_diff(&hit, &want) < 1e-5,
+            "{name}: {}",
+            max_diff(&hit, &want)
+        );
+        // Measured: the impulse's effect starts at its own sample, not later, not earlier.
+        let d: Vec<f32> = hit[0].iter().zip(&plain[0]).map(|(a, b)| a - b).collect();
+        assert!(
+            d[..t0].iter().all(|v| v.abs() < 1e-6),
+            "{name}: nothing before the impulse"
+        );
+        assert!(
+            d[t0].abs() > 0.2,
+            "{name}: the impulse comes out at once ({})",
+            d[t0]
+        );
+    }
+}

@@ -299,31 +299,37 @@ impl DynamicEq {
                     b.q.next();
                     b.gain.next();
                 }
-                let s = b.settings;
-                if !dynamic[..n_dynamic].contains(&k) {
-                    b.dyn_db = 0.0;
-                    continue;
+            }
+            // Gain computers and smoothing once per whole sub-block, on a fixed grid of
+            // UPDATE samples (so host call sizes cannot change the result; the detector's 5 ms
+            // mean square is smooth at this scale). The one-poles use the coefficient of
+            // UPDATE samples, so the time constants are exact.
+            if self.countdown == m {
+                let steps = UPDATE as f32;
+                for &k in &active[..n_active] {
+                    let b = &mut self.bands[k];
+                    if !dynamic[..n_dynamic].contains(&k) {
+                        b.dyn_db = 0.0;
+                        continue;
+                    }
+                    let s = b.settings;
+                    let (att, rel) = (
+                        1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
+                        1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
+                    );
+                    let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
+                    let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
+                    let target = match s.dynamic {
+                        DynamicMode::Down => -over.min(s.range_db.max(0.0)),
+                        _ => over.min(s.range_db.max(0.0)),
+                    };
+                    let c = if target.abs() > b.dyn_db.abs() {
+                        att
+                    } else {
+                        rel
+                    };
+                    b.dyn_db += c * (target - b.dyn_db);
                 }
-                // Gain computer and smoothing once per sub-block (the detector's 5 ms mean
-                // square is smooth at this scale); the one-poles use the coefficient of the
-                // whole sub-block, so the time constants are exact.
-                let steps = m as f32;
-                let (att, rel) = (
-                    1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
-                    1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
-                );
-                let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
-                let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
-                let target = match s.dynamic {
-                    DynamicMode::Down => -over.min(s.range_db.max(0.0)),
-                    _ => over.min(s.range_db.max(0.0)),
-                };
-                let k = if target.abs() > b.dyn_db.abs() {
-                    att
-                } else {
-                    rel
-                };
-                b.dyn_db += k * (target - b.dyn_db);
             }
             // The bands in series, sample by sample: band k at sample n overlaps band k-1 at
             // sample n+1 in the CPU's pipeline.
@@ -523,6 +529,67 @@ mod tests {
         let release = t63(off, 0.0, full) as f32 * per;
         assert!((attack / 50.0 - 1.0).abs() < 0.2, "attack {attack} ms");
         assert!((release / 200.0 - 1.0).abs() < 0.2, "release {release} ms");
+    }
+
+    #[test]
+    fn automation_and_dynamic_gain_changes_do_not_click() {
+        // A 1 kHz sine; every 1024 samples the band's gain (+-12 dB), frequency and Q jump
+        // (stepped host automation), and the dynamic part works hard. The output stays a
+        // slowly modulated sine: no step larger than a sine of the output's peak can make
+        // (2 pi f / fs * peak), plus 10 %. Without the bands' 20 ms glides this fails.
+        let f = 1000.0;
+        let x = sine(f, 0.3, 96_000);
+        let mut s = BandSettings {
+            enabled: true,
+            dynamic: DynamicMode::Down,
+            threshold_db: -30.0,
+            attack_ms: 1.0,
+            release_ms: 20.0,
+            ..BandSettings::default_for(2)
+        };
+        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let (mut l, mut r) = (x.clone(), x.clone());
+        for (k, (a, b)) in l.chunks_mut(64).zip(r.chunks_mut(64)).enumerate() {
+            let up = (k / 16) % 2 == 0;
+            s.gain_db = if up { 12.0 } else { -12.0 };
+            s.freq_hz = if up { 700.0 } else { 1400.0 };
+            s.q = if up { 0.7 } else { 3.0 };
+            eq.set_settings(&bands(s));
+            eq.process(&mut [a, b]);
+        }
+        let peak = l.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let jump = l
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
+        let bound = 1.1 * std::f32::consts::TAU * f as f32 / RATE * peak;
+        assert!(jump <= bound, "jump {jump} vs {bound}");
+    }
+
+    #[test]
+    fn output_does_not_depend_on_call_sizes() {
+        let s = BandSettings {
+            enabled: true,
+            dynamic: DynamicMode::Down,
+            threshold_db: -30.0,
+            gain_db: 4.0,
+            ..BandSettings::default_for(2)
+        };
+        let mut b = bands(s);
+        b[4].enabled = true;
+        b[4].dynamic = DynamicMode::Up;
+        b[4].threshold_db = -40.0;
+        let x: Vec<f32> = sine(1500.0, 0.4, 20_000)
+            .iter()
+            .zip(sine(9000.0, 0.2, 20_000))
+            .enumerate()
+            .map(|(n, (p, q))| (p + q) * if (n / 3000) % 2 == 0 { 1.0 } else { 0.05 })
+            .collect();
+        let mut eq = DynamicEq::new(RATE, 256, &b);
+        let a = run(&mut eq, &x, &[256]);
+        let mut eq = DynamicEq::new(RATE, 256, &b);
+        let c = run(&mut eq, &x, &[1, 7, 250, 16, 33]);
+        assert_eq!(a, c);
     }
 
     #[test]
