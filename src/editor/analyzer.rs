@@ -93,7 +93,7 @@ impl Analyzer {
         rate: f32,
     ) {
         let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(940.0, 250.0), egui::Sense::hover());
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(1010.0, 250.0), egui::Sense::hover());
         let p = ui.painter_at(rect);
         p.rect_filled(rect, 3.0, egui::Color32::from_gray(20));
         // Grid: decades and the 0 dB line of the EQ scale.
@@ -255,7 +255,7 @@ impl Analyzer {
                         set(setter, &b.enabled, on);
                     }
                     ui.label("Type");
-                    ui.add(ParamSlider::for_param(&b.kind, setter).with_width(130.0));
+                    ui.add(ParamSlider::for_param(&b.kind, setter).with_width(110.0));
                     ui.end_row();
                     for pair in [
                         [&b.freq, &b.gain],
@@ -265,12 +265,12 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            ui.add(ParamSlider::for_param(q, setter).with_width(130.0));
+                            ui.add(ParamSlider::for_param(q, setter).with_width(110.0));
                         }
                         ui.end_row();
                     }
                     ui.label("Dynamics");
-                    ui.add(ParamSlider::for_param(&b.dynamics, setter).with_width(130.0));
+                    ui.add(ParamSlider::for_param(&b.dynamics, setter).with_width(110.0));
                     ui.end_row();
                 });
             ui.separator();
@@ -284,7 +284,7 @@ impl Analyzer {
                         set(setter, &params.spec_on, on);
                     }
                     ui.label("Mode");
-                    ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(130.0));
+                    ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(110.0));
                     ui.end_row();
                     for pair in [
                         [&params.spec_threshold, &params.spec_tilt],
@@ -294,7 +294,7 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            ui.add(ParamSlider::for_param(q, setter).with_width(130.0));
+                            ui.add(ParamSlider::for_param(q, setter).with_width(110.0));
                         }
                         ui.end_row();
                     }

@@ -21,7 +21,7 @@ use analyzer::Analyzer;
 use meter::{MeterBallistics, FLOOR_DB};
 
 /// Default editor size, logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (980, 600);
+pub const EDITOR_SIZE: (u32, u32) = (1040, 560);
 
 /// File extensions offered by the folder list (the loader itself goes by content).
 const IR_EXTENSIONS: [&str; 6] = ["wav", "wave", "aif", "aiff", "aifc", "flac"];
@@ -75,7 +75,9 @@ impl EditorApp {
             loader,
             spectrum,
             analyzer: Analyzer::default(),
-            dynamics_page: false,
+            // `FLUXFORGE_EDITOR_PAGE=dynamics` opens on the EQ & Dynamics page (used by
+            // scripts/screenshot.sh).
+            dynamics_page: std::env::var("FLUXFORGE_EDITOR_PAGE").is_ok_and(|p| p == "dynamics"),
             spawn,
             gui: None,
             ballistics: Default::default(),
@@ -182,7 +184,7 @@ impl NiceEguiApp for EditorApp {
         }
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                ui.set_width(330.0);
+                ui.set_width(300.0);
                 egui::Grid::new("params")
                     .num_columns(2)
                     .spacing([10.0, 8.0])
@@ -195,7 +197,7 @@ impl NiceEguiApp for EditorApp {
                             ("Output", &params.output_gain),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(220.0));
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
                             ui.end_row();
                         }
                         ui.label("Bypass");
@@ -203,7 +205,7 @@ impl NiceEguiApp for EditorApp {
                         ui.end_row();
                         ui.label(egui::RichText::new("Character").strong());
                         ui.add(
-                            ParamSlider::for_param(&params.character, &setter).with_width(220.0),
+                            ParamSlider::for_param(&params.character, &setter).with_width(190.0),
                         );
                         ui.end_row();
                         for (label, p) in [
@@ -212,7 +214,7 @@ impl NiceEguiApp for EditorApp {
                             ("Drive Mix", &params.drive_mix),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(220.0));
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
                             ui.end_row();
                         }
                         for (label, p) in [
@@ -227,7 +229,7 @@ impl NiceEguiApp for EditorApp {
             });
             ui.separator();
             ui.vertical(|ui| {
-                ui.set_width(480.0);
+                ui.set_width(540.0);
                 self.ir_panel(ui, &setter);
             });
             ui.add_space(12.0);
@@ -368,7 +370,7 @@ trait SliderParam {
 
 impl SliderParam for nice_plug::prelude::FloatParam {
     fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        ui.add(ParamSlider::for_param(self, setter).with_width(150.0));
+        ui.add(ParamSlider::for_param(self, setter).with_width(120.0));
     }
 }
 
@@ -386,7 +388,7 @@ fn set_enum<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
 /// The edited IR's envelope, with the pre-delay shaded and the kept part of the source shown
 /// as a bar underneath.
 fn waveform(ui: &mut egui::Ui, st: &IrStatus) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(470.0, 110.0), egui::Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(530.0, 110.0), egui::Sense::hover());
     let p = ui.painter();
     p.rect_filled(rect, 3.0, egui::Color32::from_gray(24));
     if st.overview.is_empty() {
