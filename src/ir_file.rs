@@ -102,8 +102,17 @@ impl std::error::Error for IrError {}
 
 /// Reads and validates a WAV impulse response from a file.
 pub fn load_wav(path: &Path) -> Result<IrData, IrError> {
+    let (bytes, name) = read_file(path)?;
+    decode_wav(&bytes, &name)
+}
+
+/// A file's bytes (refused above [`MAX_FILE_BYTES`] before reading) and its stem as a name.
+fn read_file(path: &Path) -> Result<(Vec<u8>, String), IrError> {
     let meta =
         std::fs::metadata(path).map_err(|e| IrError::Io(format!("{}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(IrError::Io(format!("{} is a folder", path.display())));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(IrError::TooLong(
             meta.len() as f64 / (4.0 * 4.0 * 192_000.0),
@@ -113,7 +122,7 @@ pub fn load_wav(path: &Path) -> Result<IrData, IrError> {
     let name = path
         .file_stem()
         .map_or_else(|| "IR".to_string(), |s| s.to_string_lossy().into_owned());
-    decode_wav(&bytes, &name)
+    Ok((bytes, name))
 }
 
 /// Decodes and validates WAV bytes (a file's contents, or a copy embedded in a state).
@@ -206,20 +215,7 @@ fn check_layout(channels: u32, rate: u32, frames: u64) -> Result<(), IrError> {
 /// Reads and validates an impulse response in any supported format (WAV, AIFF/AIFC, FLAC),
 /// chosen by the file's leading bytes, not its extension.
 pub fn load_ir(path: &Path) -> Result<IrData, IrError> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| IrError::Io(format!("{}: {e}", path.display())))?;
-    if meta.is_dir() {
-        return Err(IrError::Io(format!("{} is a folder", path.display())));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(IrError::TooLong(
-            meta.len() as f64 / (4.0 * 4.0 * 192_000.0),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| IrError::Io(format!("{}: {e}", path.display())))?;
-    let name = path
-        .file_stem()
-        .map_or_else(|| "IR".to_string(), |s| s.to_string_lossy().into_owned());
+    let (bytes, name) = read_file(path)?;
     decode_any(&bytes, &name)
 }
 

@@ -363,36 +363,20 @@ impl DynamicEq {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::test_util;
 
     const RATE: f32 = 48_000.0;
 
     fn sine(f: f64, amp: f64, len: usize) -> Vec<f32> {
-        (0..len)
-            .map(|n| (amp * (std::f64::consts::TAU * f * n as f64 / RATE as f64).sin()) as f32)
-            .collect()
+        test_util::sine(f, amp, len, 0, RATE)
     }
 
     fn run(eq: &mut DynamicEq, x: &[f32], calls: &[usize]) -> Vec<f32> {
-        let (mut l, mut r) = (x.to_vec(), x.to_vec());
-        let (mut pos, mut k) = (0, 0);
-        while pos < x.len() {
-            let n = calls[k % calls.len()].min(x.len() - pos);
-            eq.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
-            pos += n;
-            k += 1;
-        }
-        l
+        test_util::run_stereo(|ch| eq.process(ch), x, calls)
     }
 
-    /// Amplitude of frequency `f` in `y` (single-bin DFT over whole periods).
     fn amp(y: &[f32], f: f64) -> f64 {
-        let (mut re, mut im) = (0.0, 0.0);
-        for (n, v) in y.iter().enumerate() {
-            let ph = std::f64::consts::TAU * f * n as f64 / RATE as f64;
-            re += *v as f64 * ph.cos();
-            im += *v as f64 * ph.sin();
-        }
-        2.0 * re.hypot(im) / y.len() as f64
+        test_util::amplitude(y, f, RATE)
     }
 
     fn bands(first: BandSettings) -> [BandSettings; BANDS] {

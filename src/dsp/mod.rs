@@ -15,3 +15,5 @@ pub mod simd;
 pub mod smoother;
 pub mod spectral_dynamics;
 pub mod split_fft;
+#[cfg(test)]
+mod test_util;

@@ -703,35 +703,20 @@ impl SpectralDynamics {
 mod tests {
     use super::*;
     use crate::dsp::rng::Rng;
+    use crate::dsp::test_util;
 
     const RATE: f32 = 48_000.0;
 
     fn sine(f: f64, amp: f64, len: usize, start: usize) -> Vec<f32> {
-        (start..start + len)
-            .map(|n| (amp * (std::f64::consts::TAU * f * n as f64 / RATE as f64).sin()) as f32)
-            .collect()
+        test_util::sine(f, amp, len, start, RATE)
     }
 
     fn run(sd: &mut SpectralDynamics, x: &[f32], calls: &[usize]) -> Vec<f32> {
-        let (mut l, mut r) = (x.to_vec(), x.to_vec());
-        let (mut pos, mut k) = (0, 0);
-        while pos < x.len() {
-            let n = calls[k % calls.len()].min(x.len() - pos);
-            sd.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
-            pos += n;
-            k += 1;
-        }
-        l
+        test_util::run_stereo(|ch| sd.process(ch), x, calls)
     }
 
     fn amp(y: &[f32], f: f64) -> f64 {
-        let (mut re, mut im) = (0.0, 0.0);
-        for (n, v) in y.iter().enumerate() {
-            let ph = std::f64::consts::TAU * f * n as f64 / RATE as f64;
-            re += *v as f64 * ph.cos();
-            im += *v as f64 * ph.sin();
-        }
-        2.0 * re.hypot(im) / y.len() as f64
+        test_util::amplitude(y, f, RATE)
     }
 
     fn on(mode: SpectralMode) -> SpectralSettings {
