@@ -1098,3 +1098,35 @@ fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
         );
     }
 }
+
+#[test]
+fn a_state_from_before_the_ir_existed_loads_with_the_default() {
+    // Strip what this version added (the IR field, the edit and EQ parameters) from a state.
+    let mut inst = new_instance(load_entry());
+    let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    state["fields"].as_object_mut().unwrap().remove("ir");
+    state["params"].as_object_mut().unwrap().retain(|id, _| {
+        !(id.starts_with("ir_")
+            || id.starts_with("eq_")
+            || id.starts_with("spec_")
+            || id.starts_with("wet_"))
+    });
+    state["params"]["mix"] = f(0.6);
+    let mut inst = new_instance(load_entry());
+    assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+    let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let input = noise(30_000, 17);
+    let out = run(&mut proc, &input, &mut || 512, &[]);
+    inst.deactivate(proc.stop_processing());
+    let want = reference(
+        48_000.0,
+        &input,
+        Settings {
+            mix: 0.6,
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+}
