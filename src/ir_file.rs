@@ -1,4 +1,4 @@
-//! Impulse-response files: decoding and validating WAV data, energy normalisation and
+//! Impulse-response files: decoding and validating IR files, energy normalisation and
 //! resampling to the session rate. Everything here allocates and may take milliseconds: it
 //! runs off the audio thread (background task, renderer, tests), never in `process()`.
 //!
@@ -6,8 +6,8 @@
 //! 2 (stereo) or 4 (true stereo: LL, LR, RL, RR) channels; at most [`MAX_IR_SECONDS`].
 //! Anything else is refused with an [`IrError`] whose message says what is wrong; nothing is
 //! guessed. AIFF/AIFC (read here, about a hundred lines) and FLAC (the pure-Rust `claxon`
-//! decoder, adding about 60 KB to the plugin) are read too; [`load_ir`] recognises the format by
-//! the file's first bytes, so a misnamed file still loads and a foreign one gets a message.
+//! decoder, no native code) are read too; [`load_ir`] recognises the format by the file's
+//! first bytes, so a misnamed file still loads and a foreign one gets a message.
 
 use std::fmt;
 use std::path::Path;
