@@ -284,8 +284,13 @@ impl Plugin for FluxForge {
 }
 
 /// Reduces the spectral analysis to the editor's log-spaced display points: the loudest bin
-/// and the largest gain change within each point's band. No allocation.
-fn publish_spectrum(feed: &SpectrumFeed, sd: &dsp::spectral_dynamics::SpectralDynamics, rate: f32) {
+/// and the largest gain change within each point's band, and publishes them. No allocation
+/// (runs in `process()` while the editor's analyzer is open).
+pub fn publish_spectrum(
+    feed: &SpectrumFeed,
+    sd: &dsp::spectral_dynamics::SpectralDynamics,
+    rate: f32,
+) {
     let (level, gain) = sd.analysis();
     let bin_hz = rate / dsp::spectral_dynamics::WINDOW as f32;
     let last = level.len() - 1;

@@ -193,6 +193,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
         &s,
     );
     e.set_analyzer(true);
+    let feed = fluxforge::shared::SpectrumFeed::default();
     let mut rng = Rng::new(11);
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
@@ -215,10 +216,18 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
                 r[i] = v;
             }
             e.process(&mut [&mut l[..n], &mut r[..n]]);
+            // What the plugin does for an open editor after each block.
+            fluxforge::publish_spectrum(&feed, e.spectral(), 48_000.0);
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
         e.set_analyzer(false);
         e.reset();
     });
     assert_eq!(total, 0, "allocator calls on the audio path");
+    let frame = feed.latest().expect("analyzer frames were published");
+    assert!(frame
+        .level_db
+        .iter()
+        .chain(&frame.gain_db)
+        .all(|v| v.is_finite()));
 }
