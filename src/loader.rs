@@ -408,3 +408,71 @@ pub fn prepare(source: &Source, rate: f32, auto_gain: bool) -> Vec<Vec<f32>> {
     }
     ir.channels
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_wav(path: &std::path::Path, frames: usize) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 24,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..frames * 2 {
+            let v = (-(i as f64) / 3000.0).exp() * if i % 3 == 0 { 0.7 } else { -0.4 };
+            w.write_sample((v * 8_388_607.0) as i32).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn loading_a_file_stores_it_and_asks_for_it_a_bad_one_reports_and_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("fluxforge-loader-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("Hall A.wav");
+        write_wav(&good, 9000);
+        let params = FluxForgeParams::default();
+        let loader = Loader::default();
+        let epoch = params.ir.epoch();
+        loader.run(Task::Load(good.clone()), &params);
+        let st = loader.status().unwrap();
+        assert!(st.error.is_none() && st.select_file, "{:?}", st.error);
+        assert!(params.ir.epoch() > epoch, "the state field changed");
+        let stored = params.ir.get().expect("stored in the state");
+        assert_eq!(stored.name, "Hall A");
+        assert_eq!(stored.path, good.to_string_lossy());
+        assert_eq!(stored.decode().unwrap(), ir_file::load_ir(&good).unwrap());
+        loader.clear_select_file();
+
+        // A truncated file and a missing one: an error line, nothing else changes.
+        let bad = dir.join("broken.wav");
+        let bytes = std::fs::read(&good).unwrap();
+        std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+        for path in [bad, dir.join("missing.wav")] {
+            let epoch = params.ir.epoch();
+            loader.run(Task::Load(path.clone()), &params);
+            let st = loader.status().unwrap();
+            let e = st.error.expect("an error is shown");
+            assert!(e.contains(&*path.to_string_lossy()), "{e}");
+            assert!(!st.select_file);
+            assert_eq!(params.ir.epoch(), epoch, "the state is untouched");
+            assert_eq!(params.ir.get().unwrap().name, "Hall A");
+        }
+
+        // Rendering without a target (inactive plugin) does nothing; with one, the status
+        // describes what plays.
+        loader.run(Task::Render, &params);
+        assert!(loader.kernel_in.is_empty());
+        let plan = crate::plan_for_rate(48_000.0);
+        loader.set_target(48_000.0, plan);
+        loader.run(Task::Render, &params);
+        assert!(!loader.kernel_in.is_empty(), "a kernel was handed over");
+        let st = loader.status().unwrap();
+        assert_eq!(st.name, "Medium Room"); // Room is still a factory room
+        assert_eq!(st.overview.len(), OVERVIEW_COLUMNS);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
