@@ -557,6 +557,35 @@ fn room_is_recalled_at_activation() {
     inst.deactivate(proc.stop_processing());
 }
 
+/// Plays `input` in calls of 480 samples, delivering `events` at the start of the call that
+/// begins at sample `at`, and sleeping 4 ms per call for 300 calls from there so that the
+/// background loader works in real time, as it would in a host.
+fn play_paced(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[Vec<f32>; 2],
+    at: usize,
+    events: &[(ClapId, f64)],
+) -> [Vec<f32>; 2] {
+    let len = input[0].len();
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    for (i, start) in (0..len).step_by(480).enumerate() {
+        let end = (start + 480).min(len);
+        let chunk = [input[0][start..end].to_vec(), input[1][start..end].to_vec()];
+        let ev: Vec<(usize, ClapId, f64)> = if start == at {
+            events.iter().map(|&(id, v)| (0, id, v)).collect()
+        } else {
+            vec![]
+        };
+        let y = run(proc, &chunk, &mut || 480, &ev);
+        out[0][start..end].copy_from_slice(&y[0]);
+        out[1][start..end].copy_from_slice(&y[1]);
+        if start >= at && i < at / 480 + 300 {
+            std::thread::sleep(std::time::Duration::from_millis(4));
+        }
+    }
+    out
+}
+
 fn max_jump(y: &[f32]) -> f32 {
     y.windows(2)
         .map(|w| (w[1] - w[0]).abs())
@@ -576,25 +605,12 @@ fn changing_the_room_while_playing_crossfades_to_it() {
         .collect();
     let input = [sine.clone(), sine];
     let room = p.id("Room");
-    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
-    // Process in calls of 480 samples, giving the background loader real time to work.
-    for (i, start) in (0..len).step_by(480).enumerate() {
-        let chunk = [
-            input[0][start..start + 480].to_vec(),
-            input[1][start..start + 480].to_vec(),
-        ];
-        let events: Vec<(usize, ClapId, f64)> = if start == 48_000 {
-            vec![(0, room, Room::LargeHall.index() as f64)]
-        } else {
-            vec![]
-        };
-        let y = run(&mut proc, &chunk, &mut || 480, &events);
-        out[0][start..start + 480].copy_from_slice(&y[0]);
-        out[1][start..start + 480].copy_from_slice(&y[1]);
-        if start >= 48_000 && i < 300 {
-            std::thread::sleep(std::time::Duration::from_millis(4));
-        }
-    }
+    let out = play_paced(
+        &mut proc,
+        &input,
+        48_000,
+        &[(room, Room::LargeHall.index() as f64)],
+    );
     let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
     let after = reference_in(Room::LargeHall, 48_000.0, &input, Settings::default(), &[]);
     let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
@@ -821,68 +837,41 @@ fn zero_latency_with_every_ir_and_edit() {
     let mono = StoredIr::encode(&test_ir(1, 96_000, 0.4, 1), "mono.wav");
     let stereo = StoredIr::encode(&test_ir(2, 44_100, 0.4, 2), "stereo.wav");
     let tstereo = StoredIr::encode(&test_ir(4, 48_000, 0.4, 3), "ts.wav");
-    let cases: Vec<(&StoredIr, &str, f32, bool)> = vec![
-        (&mono, "", 0.0, false),
-        (&stereo, "", 0.0, false),
-        (&tstereo, "", 0.0, false),
-        (&stereo, "ir_predelay", 20.0, false),
-        (&stereo, "ir_trim", 2.0, false),
-        (&stereo, "ir_length", 30.0, false),
-        (&stereo, "ir_reverse", 0.0, true),
-        (&tstereo, "ir_stretch", 170.0, false),
-        (&stereo, "ir_decay", 40.0, false),
-        (&stereo, "ir_lowcut", 300.0, false),
-        (&mono, "ir_highcut", 3000.0, false),
-        (&stereo, "ir_autogain", 0.0, true),
+    // (file, parameter id, plain value): the edits come from the renderer's preset format,
+    // which is keyed by the same ids, so the reference and the state name the same thing.
+    use serde_json::json;
+    let cases: Vec<(&StoredIr, &str, serde_json::Value)> = vec![
+        (&mono, "", json!(null)),
+        (&stereo, "", json!(null)),
+        (&tstereo, "", json!(null)),
+        (&stereo, "ir_predelay", json!(20.0)),
+        (&stereo, "ir_trim", json!(2.0)),
+        (&stereo, "ir_length", json!(30.0)),
+        (&stereo, "ir_reverse", json!(true)),
+        (&tstereo, "ir_stretch", json!(170.0)),
+        (&stereo, "ir_decay", json!(40.0)),
+        (&stereo, "ir_lowcut", json!(300.0)),
+        (&mono, "ir_highcut", json!(3000.0)),
+        (&stereo, "ir_autogain", json!(false)),
     ];
     let mut delta = [vec![0.0f32; 30_000], vec![0.0f32; 30_000]];
     delta[0][0] = 1.0;
     delta[1][0] = 1.0;
-    for (stored, id, value, flag) in cases {
-        let mut edits = IrEdits::default();
-        let json = match id {
-            "ir_predelay" => {
-                edits.predelay_ms = value;
-                f(value)
-            }
-            "ir_trim" => {
-                edits.trim_ms = value;
-                f(value)
-            }
-            "ir_length" => {
-                edits.length_pct = value;
-                f(value)
-            }
-            "ir_stretch" => {
-                edits.stretch_pct = value;
-                f(value)
-            }
-            "ir_decay" => {
-                edits.decay_pct = value;
-                f(value)
-            }
-            "ir_lowcut" => {
-                edits.low_cut_hz = value;
-                f(value)
-            }
-            "ir_highcut" => {
-                edits.high_cut_hz = value;
-                f(value)
-            }
-            "ir_reverse" => {
-                edits.reverse = flag;
-                serde_json::json!({ "bool": flag })
-            }
-            "ir_autogain" => {
-                edits.auto_gain = !flag;
-                serde_json::json!({ "bool": !flag })
-            }
-            _ => serde_json::Value::Null,
-        };
+    for (stored, id, plain) in cases {
         let mut values = vec![("mix", f(1.0))];
+        let mut preset = serde_json::Map::new();
         if !id.is_empty() {
-            values.push((id, json));
+            let tagged = if plain.is_boolean() {
+                json!({ "bool": plain })
+            } else {
+                json!({ "f32": plain })
+            };
+            values.push((id, tagged));
+            preset.insert(id.to_string(), plain);
         }
+        let edits = serde_json::from_value::<fluxforge::preset::Preset>(preset.into())
+            .unwrap()
+            .edits();
         let state = state_with_ir(stored, &values);
         let mut inst = new_instance(load_entry());
         assert!(load_state(&mut inst, &state));
@@ -944,24 +933,7 @@ fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
     let input = [sine.clone(), sine];
     // Pre-delay 0 -> 120 ms at 1 s (a normalized value).
     let pd = p.id("Pre-delay");
-    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
-    for (i, start) in (0..len).step_by(480).enumerate() {
-        let chunk = [
-            input[0][start..start + 480].to_vec(),
-            input[1][start..start + 480].to_vec(),
-        ];
-        let events: Vec<(usize, ClapId, f64)> = if start == 48_000 {
-            vec![(0, pd, 120.0 / 500.0)]
-        } else {
-            vec![]
-        };
-        let y = run(&mut proc, &chunk, &mut || 480, &events);
-        out[0][start..start + 480].copy_from_slice(&y[0]);
-        out[1][start..start + 480].copy_from_slice(&y[1]);
-        if start >= 48_000 && i < 300 {
-            std::thread::sleep(std::time::Duration::from_millis(4));
-        }
-    }
+    let out = play_paced(&mut proc, &input, 48_000, &[(pd, 120.0 / 500.0)]);
     let edits = IrEdits {
         predelay_ms: 120.0,
         ..Default::default()
