@@ -21,21 +21,35 @@ impl Coeffs {
     };
 
     fn norm(b: [f64; 3], a0: f64, a1: f64, a2: f64) -> Self {
+        let inv = 1.0 / a0;
         Self {
-            b: [b[0] / a0, b[1] / a0, b[2] / a0],
-            a: [a1 / a0, a2 / a0],
+            b: [b[0] * inv, b[1] * inv, b[2] * inv],
+            a: [a1 * inv, a2 * inv],
         }
     }
 
-    fn w(f_hz: f64, rate: f64) -> (f64, f64) {
+    /// `(cos w, sin w)` of the normalised angular frequency `w = 2 pi f / rate` (kept inside
+    /// (0, pi)). Every design below is a function of it, so a caller that only changes gains
+    /// computes it once: the `*_at` forms take it.
+    pub fn angle(f_hz: f64, rate: f64) -> (f64, f64) {
         let w = 2.0 * PI * (f_hz / rate).clamp(1e-6, 0.499);
         (w.cos(), w.sin())
     }
 
+    /// `10^(gain_db / 40)`, the RBJ `A`.
+    #[inline]
+    fn amp(gain_db: f64) -> f64 {
+        (gain_db * (std::f64::consts::LN_10 / 40.0)).exp()
+    }
+
     /// Peaking bell: `gain_db` at `f_hz`, bandwidth from `q`.
     pub fn bell(f_hz: f64, q: f64, gain_db: f64, rate: f64) -> Self {
-        let a = 10f64.powf(gain_db / 40.0);
-        let (c, s) = Self::w(f_hz, rate);
+        Self::bell_at(Self::angle(f_hz, rate), q, gain_db)
+    }
+
+    /// [`Self::bell`] for a precomputed [`Self::angle`].
+    pub fn bell_at((c, s): (f64, f64), q: f64, gain_db: f64) -> Self {
+        let a = Self::amp(gain_db);
         let alpha = s / (2.0 * q);
         Self::norm(
             [1.0 + alpha * a, -2.0 * c, 1.0 - alpha * a],
@@ -47,8 +61,12 @@ impl Coeffs {
 
     /// Low shelf: `gain_db` below `f_hz` (the midpoint of the slope), slope from `q`.
     pub fn low_shelf(f_hz: f64, q: f64, gain_db: f64, rate: f64) -> Self {
-        let a = 10f64.powf(gain_db / 40.0);
-        let (c, s) = Self::w(f_hz, rate);
+        Self::low_shelf_at(Self::angle(f_hz, rate), q, gain_db)
+    }
+
+    /// [`Self::low_shelf`] for a precomputed [`Self::angle`].
+    pub fn low_shelf_at((c, s): (f64, f64), q: f64, gain_db: f64) -> Self {
+        let a = Self::amp(gain_db);
         let k = 2.0 * a.sqrt() * s / (2.0 * q);
         Self::norm(
             [
@@ -64,8 +82,12 @@ impl Coeffs {
 
     /// High shelf: `gain_db` above `f_hz`.
     pub fn high_shelf(f_hz: f64, q: f64, gain_db: f64, rate: f64) -> Self {
-        let a = 10f64.powf(gain_db / 40.0);
-        let (c, s) = Self::w(f_hz, rate);
+        Self::high_shelf_at(Self::angle(f_hz, rate), q, gain_db)
+    }
+
+    /// [`Self::high_shelf`] for a precomputed [`Self::angle`].
+    pub fn high_shelf_at((c, s): (f64, f64), q: f64, gain_db: f64) -> Self {
+        let a = Self::amp(gain_db);
         let k = 2.0 * a.sqrt() * s / (2.0 * q);
         Self::norm(
             [
@@ -81,7 +103,11 @@ impl Coeffs {
 
     /// High-pass (low cut), 12 dB/octave; `q = 1/sqrt(2)` is Butterworth.
     pub fn high_pass(f_hz: f64, q: f64, rate: f64) -> Self {
-        let (c, s) = Self::w(f_hz, rate);
+        Self::high_pass_at(Self::angle(f_hz, rate), q)
+    }
+
+    /// [`Self::high_pass`] for a precomputed [`Self::angle`].
+    pub fn high_pass_at((c, s): (f64, f64), q: f64) -> Self {
         let alpha = s / (2.0 * q);
         Self::norm(
             [(1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0],
@@ -93,7 +119,11 @@ impl Coeffs {
 
     /// Low-pass (high cut), 12 dB/octave.
     pub fn low_pass(f_hz: f64, q: f64, rate: f64) -> Self {
-        let (c, s) = Self::w(f_hz, rate);
+        Self::low_pass_at(Self::angle(f_hz, rate), q)
+    }
+
+    /// [`Self::low_pass`] for a precomputed [`Self::angle`].
+    pub fn low_pass_at((c, s): (f64, f64), q: f64) -> Self {
         let alpha = s / (2.0 * q);
         Self::norm(
             [(1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0],
@@ -105,7 +135,11 @@ impl Coeffs {
 
     /// Band-pass with 0 dB peak gain at `f_hz` (the detectors' filter).
     pub fn band_pass(f_hz: f64, q: f64, rate: f64) -> Self {
-        let (c, s) = Self::w(f_hz, rate);
+        Self::band_pass_at(Self::angle(f_hz, rate), q)
+    }
+
+    /// [`Self::band_pass`] for a precomputed [`Self::angle`].
+    pub fn band_pass_at((c, s): (f64, f64), q: f64) -> Self {
         let alpha = s / (2.0 * q);
         Self::norm([alpha, 0.0, -alpha], 1.0 + alpha, -2.0 * c, 1.0 - alpha)
     }

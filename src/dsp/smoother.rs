@@ -55,6 +55,22 @@ impl Smoother {
         self.current
     }
 
+    /// Advances `n` samples at once: the value is that of the ramp's position, not of `n`
+    /// accumulated steps, so skipping in any split lands on the same value.
+    #[inline]
+    pub fn skip(&mut self, n: usize) {
+        if self.remaining > 0 {
+            self.remaining = self
+                .remaining
+                .saturating_sub(n.min(u32::MAX as usize) as u32);
+            self.current = if self.remaining == 0 {
+                self.target
+            } else {
+                self.target - self.step * self.remaining as f32
+            };
+        }
+    }
+
     /// Whether a ramp is in progress.
     pub fn is_smoothing(&self) -> bool {
         self.remaining > 0
@@ -89,5 +105,32 @@ mod tests {
         assert_eq!(v[9], 1.0);
         assert_eq!(v[11], 1.0);
         assert!(!s.is_smoothing());
+    }
+
+    #[test]
+    fn skipping_follows_the_ramp_in_any_split() {
+        let mut stepped = Smoother::new(0.0, 10.0, 1000.0);
+        stepped.set_target(3.0);
+        let values: Vec<f32> = (0..12).map(|_| stepped.next()).collect();
+        for split in [
+            &[1usize, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1][..],
+            &[3, 4, 5],
+            &[12],
+            &[7, 5],
+        ] {
+            let mut s = Smoother::new(0.0, 10.0, 1000.0);
+            s.set_target(3.0);
+            let mut at = 0;
+            for &n in split {
+                s.skip(n);
+                at += n;
+                assert!(
+                    (s.current() - values[at - 1]).abs() < 1e-5,
+                    "{split:?} at {at}"
+                );
+            }
+            assert_eq!(s.current(), 3.0);
+            assert!(!s.is_smoothing());
+        }
     }
 }

@@ -66,6 +66,8 @@ const PARTS: usize = FIR_LEN / BLOCK - 1;
 const PBINS: usize = BLOCK + 1;
 /// Resynthesis threshold, dB.
 pub const RESYNTH_DB: f32 = 0.01;
+/// Rows of the band-maximum table: bands up to `2^TABLE_ROWS - 1` bins (all of [`BINS`]).
+const TABLE_ROWS: usize = 10;
 /// Upward processing leaves bins below this level alone, dBFS.
 pub const UP_FLOOR_DB: f32 = -90.0;
 
@@ -187,12 +189,19 @@ pub struct SpectralDynamics {
     octaves: Vec<f32>,
     /// Scratch: per-bin power of one channel.
     power: Vec<f32>,
-    /// Resolution band edges per bin, for `span_oct` octaves.
-    span_lo: Vec<usize>,
-    span_hi: Vec<usize>,
+    /// Resolution band edges per bin (inclusive) and the inverse of the band's width, for
+    /// `span_oct` octaves.
+    span_lo: Vec<u32>,
+    span_hi: Vec<u32>,
+    span_inv: Vec<f64>,
     span_oct: f32,
-    /// Sliding-maximum deque (bin indices).
-    deque: Vec<usize>,
+    /// Sparse table of band maxima, `[row * BINS + bin]`: row `r` holds the maximum level
+    /// over bins `bin..bin + 2^r`; `rows` rows beyond the levels are in use.
+    table: Vec<f32>,
+    rows: usize,
+    /// Where in `table` the two halves of each bin's band maximum are.
+    max_a: Vec<u32>,
+    max_b: Vec<u32>,
     gain_db: Vec<f32>,
     // Synthesis.
     s_inv: Arc<dyn ComplexToReal<f32>>,
@@ -265,10 +274,14 @@ impl SpectralDynamics {
             target_db: vec![0.0; BINS],
             spread_db: vec![0.0; BINS],
             prefix: vec![0.0; BINS + 1],
-            deque: vec![0; BINS],
             power: vec![0.0; FFT_BINS],
             span_lo: vec![0; BINS],
             span_hi: vec![0; BINS],
+            span_inv: vec![1.0; BINS],
+            table: vec![0.0; TABLE_ROWS * BINS],
+            rows: 0,
+            max_a: vec![0; BINS],
+            max_b: vec![0; BINS],
             span_oct: f32::NAN,
             octaves: (0..BINS)
                 .map(|k| ((k.max(1) as f32 * DEC as f32 * rate / WINDOW as f32) / 1000.0).log2())
@@ -512,8 +525,25 @@ impl SpectralDynamics {
         }
     }
 
-    /// Levels, gain computer, frequency and time smoothing.
+    /// Levels, gain computer, frequency and time smoothing (with AVX2 + FMA where the CPU has
+    /// them: the per-bin passes below are written as branch-free loops that vectorise).
     fn analyse(&mut self) {
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
+            SimdLevel::Avx2Fma => unsafe { self.analyse_avx2() },
+            _ => self.analyse_impl(),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn analyse_avx2(&mut self) {
+        self.analyse_impl()
+    }
+
+    #[inline(always)]
+    fn analyse_impl(&mut self) {
         let s = self.settings;
         self.analyses += 1;
         // A sine of amplitude A has total one-sided energy A^2 N (3N/8) / 4 under Hann.
@@ -533,94 +563,148 @@ impl SpectralDynamics {
                 &mut self.a_scratch,
             );
             for (p, z) in self.power.iter_mut().zip(&self.a_out) {
-                *p = z.norm_sqr();
+                *p = z.re * z.re + z.im * z.im;
             }
             // Grid bin j sums the analysis bins within DEC of its own: (nearly) the whole main
             // lobe of a sinusoid anywhere within half a grid bin.
             let p = &self.power;
-            for (j, e) in self.energy.iter_mut().enumerate() {
+            let edge = |j: usize| -> f32 {
                 let (lo, hi) = (
                     (DEC * j).saturating_sub(DEC),
                     (DEC * j + DEC).min(FFT_BINS - 1),
                 );
-                *e = e.max(p[lo..=hi].iter().sum());
+                p[lo..=hi].iter().sum()
+            };
+            let (first, last) = (edge(0), edge(BINS - 1));
+            let e = &mut self.energy;
+            e[0] = e[0].max(first);
+            e[BINS - 1] = e[BINS - 1].max(last);
+            for (j, e) in e[1..BINS - 1].iter_mut().enumerate() {
+                let lo = DEC * j; // DEC * (j + 1) - DEC
+                let sum: f32 = p[lo..lo + 2 * DEC + 1].iter().sum();
+                *e = e.max(sum);
             }
         }
-        for k in 0..BINS {
-            self.level_db[k] = power_db(self.energy[k] * norm);
+        for (l, e) in self.level_db.iter_mut().zip(&self.energy) {
+            *l = power_db(e * norm);
         }
         // Resolution: the loudest level within +-w/2 octaves decides the gain there (so a
         // compressed peak keeps its depth and a component's skirts get its gain), and the
-        // gains are then averaged over the same band. Both run in O(1) per bin: the band's
-        // edges only move up with k, so a monotonic deque gives the sliding maximum.
+        // gains are then averaged over the same band. The maximum comes from a sparse table
+        // (row r holds maxima over 2^r bins; any band is the union of two overlapping rows'
+        // entries), the average from prefix sums: O(1) per bin, no data-dependent branches.
         let w = s.resolution_oct.clamp(0.0, 2.0);
         if w != self.span_oct {
-            // Band edges of every bin, recomputed only when the resolution changes.
-            let f = 2f32.powf(w / 2.0);
-            for k in 0..BINS {
-                self.span_lo[k] = ((k as f32 / f).floor() as usize).min(k.saturating_sub(1));
-                self.span_hi[k] = (((k as f32 * f).ceil() as usize).max(k + 1)).min(BINS - 1);
-            }
-            self.span_oct = w;
+            self.set_spans(w);
         }
-        let (span_lo, span_hi) = (&self.span_lo, &self.span_hi);
-        let span = |k: usize| (span_lo[k], span_hi[k]);
-        if w > 0.0 {
-            let (mut head, mut tail, mut next) = (0usize, 0usize, 0usize);
-            for k in 0..BINS {
-                let (lo, hi) = span(k);
-                while next <= hi {
-                    while tail > head && self.level_db[self.deque[tail - 1]] <= self.level_db[next]
-                    {
-                        tail -= 1;
-                    }
-                    self.deque[tail] = next;
-                    tail += 1;
-                    next += 1;
-                }
-                while self.deque[head] < lo {
-                    head += 1;
-                }
-                self.spread_db[k] = self.level_db[self.deque[head]];
-            }
-        } else {
-            self.spread_db.copy_from_slice(&self.level_db);
-        }
+        self.band_maxima(w);
         let range = s.range_db.max(0.0);
-        for k in 0..BINS {
-            let level = self.spread_db[k];
-            let t = s.threshold_db + s.tilt_db * self.octaves[k];
-            self.target_db[k] = match s.mode {
-                SpectralMode::Down => compress_db(level, t, s.ratio, s.knee_db).max(-range),
-                SpectralMode::Up => {
-                    // Mirror of the downward curve: the amount below the threshold.
-                    let g = -compress_db(2.0 * t - level, t, s.ratio, s.knee_db);
-                    let gate = ((level - UP_FLOOR_DB) / 12.0).clamp(0.0, 1.0);
-                    g.min(range) * gate
+        let targets = self
+            .target_db
+            .iter_mut()
+            .zip(&self.spread_db)
+            .zip(&self.octaves);
+        match s.mode {
+            SpectralMode::Down => {
+                for ((g, &level), &oct) in targets {
+                    let t = s.threshold_db + s.tilt_db * oct;
+                    *g = compress_db(level, t, s.ratio, s.knee_db).max(-range);
                 }
-            };
+            }
+            SpectralMode::Up => {
+                for ((g, &level), &oct) in targets {
+                    // Mirror of the downward curve: the amount below the threshold.
+                    let t = s.threshold_db + s.tilt_db * oct;
+                    let up = -compress_db(2.0 * t - level, t, s.ratio, s.knee_db);
+                    let gate = ((level - UP_FLOOR_DB) / 12.0).max(0.0).min(1.0);
+                    *g = up.min(range) * gate;
+                }
+            }
         }
         if w > 0.0 {
+            // Prefix sums four at a time: the running total waits on one add per four bins.
+            let mut total = 0.0f64;
             self.prefix[0] = 0.0;
-            for k in 0..BINS {
+            for (p, t) in self.prefix[1..]
+                .chunks_exact_mut(4)
+                .zip(self.target_db.chunks_exact(4))
+            {
+                let a0 = t[0] as f64;
+                let a1 = a0 + t[1] as f64;
+                let a2 = a1 + t[2] as f64;
+                let a3 = a2 + t[3] as f64;
+                p[0] = total + a0;
+                p[1] = total + a1;
+                p[2] = total + a2;
+                p[3] = total + a3;
+                total += a3;
+            }
+            for k in BINS / 4 * 4..BINS {
                 self.prefix[k + 1] = self.prefix[k] + self.target_db[k] as f64;
             }
             for k in 0..BINS {
-                let (lo, hi) = span(k);
+                let (lo, hi) = (self.span_lo[k] as usize, self.span_hi[k] as usize);
                 self.target_db[k] =
-                    ((self.prefix[hi + 1] - self.prefix[lo]) / (hi + 1 - lo) as f64) as f32;
+                    ((self.prefix[hi + 1] - self.prefix[lo]) * self.span_inv[k]) as f32;
             }
         }
         let hop_s = HOP as f32 / self.rate;
         let att = 1.0 - (-hop_s / (s.attack_ms.max(0.1) * 1e-3)).exp();
         let rel = 1.0 - (-hop_s / (s.release_ms.max(1.0) * 1e-3)).exp();
-        for (g, t) in self.gain_db.iter_mut().zip(&self.target_db) {
+        for (g, &t) in self.gain_db.iter_mut().zip(&self.target_db) {
             let k = if t.abs() > g.abs() { att } else { rel };
-            *g += k * (t - *g);
-            if !g.is_finite() {
-                *g = 0.0;
+            let v = *g + k * (t - *g);
+            *g = if v.is_finite() { v } else { 0.0 };
+        }
+    }
+
+    /// `spread_db[k]`: the largest `level_db` within bin `k`'s band (spans set for `w`).
+    #[inline(always)]
+    fn band_maxima(&mut self, w: f32) {
+        let rows = if w > 0.0 { self.rows } else { 0 };
+        self.table[..BINS].copy_from_slice(&self.level_db);
+        for r in 1..=rows {
+            let half = 1 << (r - 1);
+            let (prev, this) = self.table[(r - 1) * BINS..(r + 1) * BINS].split_at_mut(BINS);
+            let n = BINS + 1 - (1 << r);
+            for ((t, a), b) in this[..n]
+                .iter_mut()
+                .zip(&prev[..n])
+                .zip(&prev[half..half + n])
+            {
+                *t = a.max(*b);
             }
         }
+        if rows > 0 {
+            for (k, sp) in self.spread_db.iter_mut().enumerate() {
+                let (a, b) = (self.max_a[k] as usize, self.max_b[k] as usize);
+                *sp = self.table[a].max(self.table[b]);
+            }
+        } else {
+            self.spread_db.copy_from_slice(&self.level_db);
+        }
+    }
+
+    /// Band edges of every bin for a resolution of `w` octaves, and where the sparse table
+    /// holds each band's maximum. Runs only when the resolution changes.
+    fn set_spans(&mut self, w: f32) {
+        let f = 2f32.powf(w / 2.0);
+        let mut rows = 0;
+        for k in 0..BINS {
+            let lo = ((k as f32 / f).floor() as usize).min(k.saturating_sub(1));
+            let hi = (((k as f32 * f).ceil() as usize).max(k + 1)).min(BINS - 1);
+            self.span_lo[k] = lo as u32;
+            self.span_hi[k] = hi as u32;
+            self.span_inv[k] = 1.0 / (hi + 1 - lo) as f64;
+            // The largest power of two within the band: rows r covers [lo, lo + 2^r) and
+            // [hi + 1 - 2^r, hi], which together cover exactly [lo, hi].
+            let r = (usize::BITS - 1 - (hi + 1 - lo).leading_zeros()) as usize;
+            rows = rows.max(r);
+            self.max_a[k] = (r * BINS + lo) as u32;
+            self.max_b[k] = (r * BINS + hi + 1 - (1 << r)) as u32;
+        }
+        self.rows = rows;
+        self.span_oct = w;
     }
 
     /// Builds the minimum-phase FIR for the current gains into the idle filter slot. Returns
@@ -736,6 +820,35 @@ mod tests {
             attack_ms: 20.0,
             release_ms: 100.0,
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn band_maxima_equal_a_naive_search() {
+        let mut sd = SpectralDynamics::new(RATE, &SpectralSettings::default());
+        let mut rng = Rng::new(11);
+        for w in [0.0, 0.01, 1.0 / 12.0, 1.0 / 6.0, 0.5, 1.0, 2.0] {
+            sd.set_spans(w);
+            for v in sd.level_db.iter_mut() {
+                *v = (rng.bipolar() * 60.0 - 40.0) as f32;
+            }
+            sd.band_maxima(w);
+            for k in 0..BINS {
+                let want = if w > 0.0 {
+                    let (lo, hi) = (sd.span_lo[k] as usize, sd.span_hi[k] as usize);
+                    assert!(
+                        lo < k.max(1) && hi > k.min(BINS - 2),
+                        "band of bin {k} at {w} oct"
+                    );
+                    sd.level_db[lo..=hi]
+                        .iter()
+                        .copied()
+                        .fold(f32::MIN, f32::max)
+                } else {
+                    sd.level_db[k]
+                };
+                assert_eq!(sd.spread_db[k], want, "bin {k} at {w} octaves");
+            }
         }
     }
 
