@@ -55,9 +55,9 @@ fn main() {
     let pplan = fluxforge::plan_for_rate(RATE);
     let pk = Kernel::new(&pplan, &[&ir[0], &ir[1]], 2, 2);
     let mut pconv = Convolver::new(pplan, 2, 2, Some(Box::new(pk)));
-    let mut eq = DynamicEq::new(RATE, 64, &bands);
+    let mut eq = DynamicEq::new(RATE, &bands);
     let mut sd = SpectralDynamics::new(RATE, &spectral);
-    let mut eq2 = DynamicEq::new(RATE, 64, &bands);
+    let mut eq2 = DynamicEq::new(RATE, &bands);
     let mut sd2 = SpectralDynamics::new(RATE, &spectral);
     let mut out = [vec![0.0f32; 64], vec![0.0f32; 64]];
     // Stages are timed in turn within each round (the machine's load drifts; interleaving

@@ -111,7 +111,7 @@ impl Engine {
         settings: &Settings,
     ) -> Self {
         let mut e = Self {
-            eq: DynamicEq::new(sample_rate, CHUNK, &settings.eq),
+            eq: DynamicEq::new(sample_rate, &settings.eq),
             spectral: SpectralDynamics::new(sample_rate, &settings.spectral),
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
             convolver: Convolver::new(plan, CHANNELS, CHANNELS, kernel),

@@ -3,8 +3,8 @@
 //! section applied directly to the audio.
 //!
 //! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's
-//! frequency and Q, stereo-linked by the larger channel), takes a 5 ms mean square and reads it
-//! as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB),
+//! frequency and Q), takes a 5 ms mean square per channel, links the channels by the larger
+//! and reads it as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB),
 //! once per [`UPDATE`]-sample sub-block. The gain computer (threshold, ratio, 6 dB soft knee; D. Giannoulis, M. Massberg, J. D. Reiss,
 //! "Digital Dynamic Range Compressor Design", JAES 60(6), 2012) gives a gain change in dB,
 //! limited to the range, which is smoothed with separate attack and release time constants (a
@@ -13,6 +13,7 @@
 //! while the gain, frequency or Q moves.
 
 use super::biquad::{Coeffs, StereoState};
+use super::simd::SimdLevel;
 use super::smoother::Smoother;
 
 /// Number of bands.
@@ -124,11 +125,8 @@ struct Band {
     freq: Smoother,
     q: Smoother,
     gain: Smoother,
-    /// Detector filter and state per channel.
+    /// Detector filter (its state lives in [`Detectors`]).
     detector: Coeffs,
-    det_state: StereoState,
-    /// Mean square of the detector output.
-    ms: f32,
     /// Smoothed dynamic gain change, dB.
     dyn_db: f32,
     filter: Coeffs,
@@ -139,28 +137,114 @@ struct Band {
     angle: (f64, f64),
 }
 
+/// Lanes of the detectors: band `k`, channel `c` is lane `2 k + c`.
+const LANES: usize = 2 * BANDS;
+
+/// The detectors of all bands side by side, one lane per band and channel (structure of
+/// arrays), so one sample of all ten band-pass filters and mean squares is a handful of
+/// vector instructions and the ten recursions overlap instead of waiting on each other.
+/// Band-pass sections have `b1 = 0` and `b2 = -b0`, so three coefficients per lane.
+#[derive(Clone, Copy, Debug, Default)]
+struct Detectors {
+    b0: [f64; LANES],
+    a1: [f64; LANES],
+    a2: [f64; LANES],
+    s1: [f64; LANES],
+    s2: [f64; LANES],
+    /// Mean square of each lane's output.
+    ms: [f64; LANES],
+}
+
+impl Detectors {
+    /// Runs every lane over `m` samples of the two channels.
+    #[inline(always)]
+    fn run(&mut self, ms_coef: f64, x0: &[f32], x1: &[f32]) {
+        let mut d = *self;
+        for (&l, &r) in x0.iter().zip(x1) {
+            let x: [f64; LANES] = std::array::from_fn(|j| (if j % 2 == 0 { l } else { r }) as f64);
+            for j in 0..LANES {
+                let y = d.b0[j] * x[j] + d.s1[j];
+                d.s1[j] = d.s2[j] - d.a1[j] * y;
+                d.s2[j] = -d.b0[j] * x[j] - d.a2[j] * y;
+                d.ms[j] += ms_coef * (y * y - d.ms[j]);
+            }
+        }
+        *self = d;
+    }
+
+    /// Makes band `k`'s lanes use `c` (a band-pass), or stops them (`None`).
+    fn set(&mut self, k: usize, c: Option<&Coeffs>) {
+        for j in 2 * k..2 * k + 2 {
+            match c {
+                Some(c) => {
+                    self.b0[j] = c.b[0];
+                    self.a1[j] = c.a[0];
+                    self.a2[j] = c.a[1];
+                }
+                None => {
+                    self.b0[j] = 0.0;
+                    self.a1[j] = 0.0;
+                    self.a2[j] = 0.0;
+                    self.s1[j] = 0.0;
+                    self.s2[j] = 0.0;
+                    self.ms[j] = 0.0;
+                }
+            }
+        }
+    }
+
+    /// Flushes non-finite and sub-`f32`-range state (as [`StereoState::sanitize`]).
+    fn sanitize(&mut self) {
+        for v in self.s1.iter_mut().chain(&mut self.s2).chain(&mut self.ms) {
+            if !v.is_finite() || v.abs() < 1e-30 {
+                *v = 0.0;
+            }
+        }
+    }
+}
+
+/// `N` stereo sections in series over two channels in place. The states are copied into
+/// locals and the band loop is unrolled, so they stay in registers for the whole run.
+#[inline(always)]
+fn run_series<const N: usize>(
+    coeffs: &[Coeffs; BANDS],
+    states: &mut [StereoState; BANDS],
+    c0: &mut [f32],
+    c1: &mut [f32],
+) {
+    let c: [Coeffs; N] = std::array::from_fn(|k| coeffs[k]);
+    let mut st: [StereoState; N] = std::array::from_fn(|k| states[k]);
+    for (x0, x1) in c0.iter_mut().zip(c1.iter_mut()) {
+        let mut y = [*x0 as f64, *x1 as f64];
+        for k in 0..N {
+            y = st[k].tick(&c[k], y);
+        }
+        *x0 = y[0] as f32;
+        *x1 = y[1] as f32;
+    }
+    states[..N].copy_from_slice(&st);
+}
+
 /// The dynamic EQ for two channels.
 pub struct DynamicEq {
     rate: f32,
     bands: [Band; BANDS],
+    detectors: Detectors,
     /// Samples until the next coefficient check.
     countdown: usize,
-    ms_coef: f32,
-    /// Scratch: the EQ's input (the detectors' side chain), `[channel][max_block]`.
-    side: [Vec<f32>; 2],
+    ms_coef: f64,
+    simd: SimdLevel,
 }
 
 impl DynamicEq {
-    /// An EQ at `rate` Hz for calls of at most `max_block` samples. Allocates.
-    pub fn new(rate: f32, max_block: usize, settings: &[BandSettings; BANDS]) -> Self {
+    /// An EQ at `rate` Hz. Does not allocate; calls may have any length.
+    pub fn new(rate: f32, settings: &[BandSettings; BANDS]) -> Self {
         let band = |s: &BandSettings| Band {
             settings: *s,
             freq: Smoother::new(s.freq_hz, 20.0, rate),
             q: Smoother::new(s.q, 20.0, rate),
             gain: Smoother::new(s.gain_db, 20.0, rate),
             detector: Coeffs::IDENTITY,
-            det_state: StereoState::default(),
-            ms: 0.0,
             dyn_db: 0.0,
             filter: Coeffs::IDENTITY,
             state: StereoState::default(),
@@ -170,9 +254,10 @@ impl DynamicEq {
         let mut eq = Self {
             rate,
             bands: std::array::from_fn(|i| band(&settings[i])),
+            detectors: Detectors::default(),
             countdown: 0,
-            ms_coef: 1.0 - (-1.0 / (DETECTOR_MS * 1e-3 * rate)).exp(),
-            side: [vec![0.0; max_block], vec![0.0; max_block]],
+            ms_coef: 1.0 - (-1.0 / (DETECTOR_MS as f64 * 1e-3 * rate as f64)).exp(),
+            simd: SimdLevel::detect(),
         };
         eq.set_settings(settings);
         eq.reset();
@@ -196,13 +281,12 @@ impl DynamicEq {
                 let t = s.target();
                 s.reset(t);
             }
-            b.det_state = StereoState::default();
             b.state = StereoState::default();
-            b.ms = 0.0;
             b.dyn_db = 0.0;
             b.computed = (f32::NAN, f32::NAN, f32::NAN);
             Self::update(b, self.rate, true);
         }
+        self.detectors = Detectors::default();
         self.countdown = 0;
     }
 
@@ -248,19 +332,32 @@ impl DynamicEq {
         };
     }
 
-    /// Processes two channels in place (any length up to `max_block`). No allocation.
+    /// Processes two channels in place, any length. No allocation.
     ///
     /// # Panics
-    /// If the channels differ in length or exceed `max_block`.
+    /// If the channels differ in length.
     pub fn process(&mut self, channels: &mut [&mut [f32]; 2]) {
-        let n = channels[0].len();
-        assert!(channels[1].len() == n && n <= self.side[0].len());
+        assert_eq!(channels[0].len(), channels[1].len());
         if self.bands.iter().all(|b| !b.settings.enabled) {
             return;
         }
-        for c in 0..2 {
-            self.side[c][..n].copy_from_slice(channels[c]);
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
+            SimdLevel::Avx2Fma => unsafe { self.process_avx2(channels) },
+            _ => self.process_impl(channels),
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn process_avx2(&mut self, channels: &mut [&mut [f32]; 2]) {
+        self.process_impl(channels)
+    }
+
+    #[inline(always)]
+    fn process_impl(&mut self, channels: &mut [&mut [f32]; 2]) {
+        let n = channels[0].len();
         let rate = self.rate;
         let mut pos = 0;
         while pos < n {
@@ -271,37 +368,29 @@ impl DynamicEq {
                 self.countdown = UPDATE;
             }
             let m = self.countdown.min(n - pos);
-            // Which bands run, and which of them are dynamic (fixed arrays: no allocation).
-            let (mut active, mut n_active) = ([0usize; BANDS], 0);
-            let (mut dynamic, mut n_dynamic) = ([0usize; BANDS], 0);
-            for (k, b) in self.bands.iter().enumerate() {
-                if b.settings.enabled {
-                    active[n_active] = k;
-                    n_active += 1;
-                    if b.settings.dynamic != DynamicMode::Off
-                        && matches!(
-                            b.settings.kind,
-                            BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
-                        )
-                    {
-                        dynamic[n_dynamic] = k;
-                        n_dynamic += 1;
+            let is_dynamic = |b: &Band| {
+                b.settings.enabled
+                    && b.settings.dynamic != DynamicMode::Off
+                    && matches!(
+                        b.settings.kind,
+                        BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
+                    )
+            };
+            // The detectors read this sub-block before the bands change it.
+            if self.bands.iter().any(is_dynamic) {
+                for (k, b) in self.bands.iter().enumerate() {
+                    let running = self.detectors.b0[2 * k] != 0.0;
+                    if is_dynamic(b) {
+                        self.detectors.set(k, Some(&b.detector));
+                    } else if running {
+                        self.detectors.set(k, None);
                     }
                 }
+                let [c0, c1] = &*channels;
+                self.detectors
+                    .run(self.ms_coef, &c0[pos..pos + m], &c1[pos..pos + m]);
             }
-            // Detectors of every dynamic band in one pass: independent recursions, so they
-            // pipeline instead of waiting on each other.
-            for i in pos..pos + m {
-                let (xl, xr) = (self.side[0][i] as f64, self.side[1][i] as f64);
-                for &k in &dynamic[..n_dynamic] {
-                    let b = &mut self.bands[k];
-                    let [dl, dr] = b.det_state.tick(&b.detector, [xl, xr]);
-                    let p = (dl * dl).max(dr * dr) as f32;
-                    b.ms += self.ms_coef * (p - b.ms);
-                }
-            }
-            for &k in &active[..n_active] {
-                let b = &mut self.bands[k];
+            for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
                 b.freq.skip(m);
                 b.q.skip(m);
                 b.gain.skip(m);
@@ -312,9 +401,8 @@ impl DynamicEq {
             // UPDATE samples, so the time constants are exact.
             if self.countdown == m {
                 let steps = UPDATE as f32;
-                for &k in &active[..n_active] {
-                    let b = &mut self.bands[k];
-                    if !dynamic[..n_dynamic].contains(&k) {
+                for (k, b) in self.bands.iter_mut().enumerate() {
+                    if !is_dynamic(b) {
                         b.dyn_db = 0.0;
                         continue;
                     }
@@ -323,7 +411,9 @@ impl DynamicEq {
                         1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
                         1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
                     );
-                    let level_db = 10.0 * (2.0 * b.ms + 1e-20).log10();
+                    // Stereo link: the louder channel.
+                    let ms = self.detectors.ms[2 * k].max(self.detectors.ms[2 * k + 1]);
+                    let level_db = 10.0 * (2.0 * ms as f32 + 1e-20).log10();
                     let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
                     let target = match s.dynamic {
                         DynamicMode::Down => -over.min(s.range_db.max(0.0)),
@@ -335,31 +425,38 @@ impl DynamicEq {
                         rel
                     };
                     b.dyn_db += c * (target - b.dyn_db);
+                    if !b.dyn_db.is_finite() {
+                        b.dyn_db = 0.0;
+                    }
                 }
             }
-            // The bands in series, sample by sample: band k at sample n overlaps band k-1 at
-            // sample n+1 in the CPU's pipeline.
+            // The enabled bands in series.
+            let (mut coeffs, mut states, mut active) = (
+                [Coeffs::IDENTITY; BANDS],
+                [StereoState::default(); BANDS],
+                0,
+            );
+            for b in self.bands.iter().filter(|b| b.settings.enabled) {
+                coeffs[active] = b.filter;
+                states[active] = b.state;
+                active += 1;
+            }
             let [c0, c1] = channels;
-            for (x0, x1) in c0[pos..pos + m].iter_mut().zip(c1[pos..pos + m].iter_mut()) {
-                let mut y = [*x0 as f64, *x1 as f64];
-                for &k in &active[..n_active] {
-                    let b = &mut self.bands[k];
-                    y = b.state.tick(&b.filter, y);
-                }
-                *x0 = y[0] as f32;
-                *x1 = y[1] as f32;
+            let (x0, x1) = (&mut c0[pos..pos + m], &mut c1[pos..pos + m]);
+            match active {
+                1 => run_series::<1>(&coeffs, &mut states, x0, x1),
+                2 => run_series::<2>(&coeffs, &mut states, x0, x1),
+                3 => run_series::<3>(&coeffs, &mut states, x0, x1),
+                4 => run_series::<4>(&coeffs, &mut states, x0, x1),
+                _ => run_series::<BANDS>(&coeffs, &mut states, x0, x1),
             }
-            for &k in &active[..n_active] {
-                let b = &mut self.bands[k];
+            let mut i = 0;
+            for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
+                b.state = states[i];
                 b.state.sanitize();
-                b.det_state.sanitize();
-                if !b.ms.is_finite() {
-                    b.ms = 0.0;
-                }
-                if !b.dyn_db.is_finite() {
-                    b.dyn_db = 0.0;
-                }
+                i += 1;
             }
+            self.detectors.sanitize();
             pos += m;
             self.countdown -= m;
         }
@@ -439,7 +536,7 @@ mod tests {
                 q,
                 ..BandSettings::default_for(0)
             };
-            let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+            let mut eq = DynamicEq::new(RATE, &bands(s));
             let want = match kind {
                 BandKind::Bell => Coeffs::bell(f0 as f64, q as f64, g as f64, 48e3),
                 BandKind::LowShelf => Coeffs::low_shelf(f0 as f64, q as f64, g as f64, 48e3),
@@ -479,7 +576,7 @@ mod tests {
             range_db: 24.0,
             ..BandSettings::default_for(0)
         };
-        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let mut eq = DynamicEq::new(RATE, &bands(s));
         let a = 10f64.powf(-6.0 / 20.0);
         let low = 10f64.powf(-30.0 / 20.0);
         let len = 96_000;
@@ -500,10 +597,49 @@ mod tests {
             range_db: 6.0,
             ..s
         };
-        let mut eq = DynamicEq::new(RATE, 256, &bands(up));
+        let mut eq = DynamicEq::new(RATE, &bands(up));
         let y = run(&mut eq, &x, &[64]);
         let g = 20.0 * (amp(&y[len - 48_000..], 1000.0) / a).log10();
         assert!((g - 6.0).abs() < 0.5, "upward, limited to +6 dB: {g}");
+    }
+
+    #[test]
+    fn either_channel_drives_the_linked_gain_of_any_band() {
+        // A loud 1 kHz tone in one channel only, a quiet probe in the other: each band's
+        // detector hears the loud side, and both sides get the same -10.5 dB.
+        let (loud, quiet) = (10f64.powf(-6.0 / 20.0), 10f64.powf(-40.0 / 20.0));
+        let len = 96_000;
+        for band in 0..BANDS {
+            for loud_side in 0..2 {
+                let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+                b[band] = BandSettings {
+                    enabled: true,
+                    kind: BandKind::Bell,
+                    freq_hz: 1000.0,
+                    q: 2.0,
+                    dynamic: DynamicMode::Down,
+                    threshold_db: -20.0,
+                    ratio: 4.0,
+                    range_db: 24.0,
+                    ..BandSettings::default_for(band)
+                };
+                let mut eq = DynamicEq::new(RATE, &b);
+                let mut x = [sine(1000.0, quiet, len), sine(1000.0, quiet, len)];
+                x[loud_side] = sine(1000.0, loud, len);
+                let [x0, x1] = &mut x;
+                for (l, r) in x0.chunks_mut(64).zip(x1.chunks_mut(64)) {
+                    eq.process(&mut [l, r]);
+                }
+                for c in 0..2 {
+                    let a = if c == loud_side { loud } else { quiet };
+                    let g = 20.0 * (amp(&x[c][len - 48_000..], 1000.0) / a).log10();
+                    assert!(
+                        (g + 10.5).abs() < 1.0,
+                        "band {band}, loud side {loud_side}, channel {c}: {g} dB"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -521,7 +657,7 @@ mod tests {
             range_db: 12.0,
             ..BandSettings::default_for(0)
         };
-        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let mut eq = DynamicEq::new(RATE, &bands(s));
         // Quiet, then loud for 1 s, then quiet: trace the band's gain change.
         let mut trace = Vec::new();
         for (amp, secs) in [(0.001, 0.5), (0.5, 1.0), (0.001, 1.5)] {
@@ -566,7 +702,7 @@ mod tests {
             release_ms: 20.0,
             ..BandSettings::default_for(2)
         };
-        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let mut eq = DynamicEq::new(RATE, &bands(s));
         let (mut l, mut r) = (x.clone(), x.clone());
         for (k, (a, b)) in l.chunks_mut(64).zip(r.chunks_mut(64)).enumerate() {
             let up = (k / 16) % 2 == 0;
@@ -604,9 +740,9 @@ mod tests {
             .enumerate()
             .map(|(n, (p, q))| (p + q) * if (n / 3000) % 2 == 0 { 1.0 } else { 0.05 })
             .collect();
-        let mut eq = DynamicEq::new(RATE, 256, &b);
+        let mut eq = DynamicEq::new(RATE, &b);
         let a = run(&mut eq, &x, &[256]);
-        let mut eq = DynamicEq::new(RATE, 256, &b);
+        let mut eq = DynamicEq::new(RATE, &b);
         let c = run(&mut eq, &x, &[1, 7, 250, 16, 33]);
         assert_eq!(a, c);
     }
@@ -618,7 +754,7 @@ mod tests {
             dynamic: DynamicMode::Down,
             ..BandSettings::default_for(2)
         };
-        let mut eq = DynamicEq::new(RATE, 256, &bands(s));
+        let mut eq = DynamicEq::new(RATE, &bands(s));
         let mut x = sine(1000.0, 0.5, 256);
         x[10] = f32::NAN;
         x[11] = f32::INFINITY;

@@ -396,14 +396,9 @@ impl SpectralDynamics {
             for (c, ch) in channels.iter_mut().enumerate() {
                 let x = &ch[i..i + m];
                 self.frame[c][BLOCK + bp..BLOCK + bp + m].copy_from_slice(x);
-                for v in x {
-                    self.ring[c][(self.ring_pos) % WINDOW] = *v;
-                    self.ring_pos = (self.ring_pos + 1) % WINDOW;
-                }
-                // Keep the ring position per channel in step: rewind for the next channel.
-                if c == 0 {
-                    self.ring_pos = (self.ring_pos + WINDOW - m) % WINDOW;
-                }
+                let first = (WINDOW - self.ring_pos).min(m);
+                self.ring[c][self.ring_pos..self.ring_pos + first].copy_from_slice(&x[..first]);
+                self.ring[c][..m - first].copy_from_slice(&x[first..]);
                 let hist = &self.frame[c][1 + bp..BLOCK + bp + m];
                 let fc = &self.filters[self.cur];
                 let out = &mut self.tmp[0][..m];
@@ -422,6 +417,7 @@ impl SpectralDynamics {
                     ch[i..i + m].copy_from_slice(&self.tmp[0][..m]);
                 }
             }
+            self.ring_pos = (self.ring_pos + m) % WINDOW;
             self.block_pos += m;
             self.time += m as u64;
             if let Some(f) = self.fade {
