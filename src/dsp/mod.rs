@@ -6,6 +6,7 @@ pub mod chain;
 pub mod convolver;
 pub mod denormal;
 pub mod dynamic_eq;
+pub mod fast_math;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;
