@@ -13,6 +13,7 @@
 //! while the gain, frequency or Q moves.
 
 use super::biquad::{Coeffs, StereoState};
+use super::fast_math::power_db;
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
 
@@ -135,6 +136,8 @@ struct Band {
     computed: (f32, f32, f32),
     /// [`Coeffs::angle`] of `computed.0`.
     angle: (f64, f64),
+    /// One-pole coefficients of the attack and release per [`UPDATE`] samples.
+    att_rel: (f32, f32),
 }
 
 /// Lanes of the detectors: band `k`, channel `c` is lane `2 k + c`.
@@ -250,6 +253,7 @@ impl DynamicEq {
             state: StereoState::default(),
             computed: (f32::NAN, f32::NAN, f32::NAN),
             angle: (1.0, 0.0),
+            att_rel: (1.0, 1.0),
         };
         let mut eq = Self {
             rate,
@@ -266,8 +270,14 @@ impl DynamicEq {
 
     /// New targets; frequency, Q and gain glide over 20 ms.
     pub fn set_settings(&mut self, settings: &[BandSettings; BANDS]) {
+        let per_update = UPDATE as f32 / self.rate;
+        let one_pole = |ms: f32| 1.0 - (-per_update / (ms * 1e-3)).exp();
         for (b, s) in self.bands.iter_mut().zip(settings) {
             b.settings = *s;
+            b.att_rel = (
+                one_pole(s.attack_ms.max(0.1)),
+                one_pole(s.release_ms.max(1.0)),
+            );
             b.freq.set_target(s.freq_hz.clamp(10.0, 0.45 * self.rate));
             b.q.set_target(s.q.clamp(0.1, 40.0));
             b.gain.set_target(s.gain_db.clamp(-48.0, 48.0));
@@ -400,20 +410,16 @@ impl DynamicEq {
             // mean square is smooth at this scale). The one-poles use the coefficient of
             // UPDATE samples, so the time constants are exact.
             if self.countdown == m {
-                let steps = UPDATE as f32;
                 for (k, b) in self.bands.iter_mut().enumerate() {
                     if !is_dynamic(b) {
                         b.dyn_db = 0.0;
                         continue;
                     }
                     let s = b.settings;
-                    let (att, rel) = (
-                        1.0 - (-steps / (s.attack_ms.max(0.1) * 1e-3 * rate)).exp(),
-                        1.0 - (-steps / (s.release_ms.max(1.0) * 1e-3 * rate)).exp(),
-                    );
+                    let (att, rel) = b.att_rel;
                     // Stereo link: the louder channel.
                     let ms = self.detectors.ms[2 * k].max(self.detectors.ms[2 * k + 1]);
-                    let level_db = 10.0 * (2.0 * ms as f32 + 1e-20).log10();
+                    let level_db = power_db(2.0 * ms as f32);
                     let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
                     let target = match s.dynamic {
                         DynamicMode::Down => -over.min(s.range_db.max(0.0)),

@@ -1,4 +1,4 @@
-//! Branch-free `f32` exponential and sine/cosine for loops that must vectorise (the libm calls
+//! Branch-free `f32` exponential, sine/cosine and decibels for loops that must vectorise (the libm calls
 //! are scalar and opaque to the compiler). Range reduction after W. J. Cody and W. Waite,
 //! "Software Manual for the Elementary Functions" (1980), with the minimax polynomials of
 //! S. L. Moshier's Cephes `expf`, `sinf` and `cosf`. Relative error a few ulp over the ranges
@@ -51,9 +51,32 @@ pub fn sin_cos(x: f32) -> (f32, f32) {
     )
 }
 
+/// `10 log10(p)` for a power `p` (floored at -300 dB), from the exponent and a cubic in the
+/// mantissa: within 0.01 dB, several times faster than `log10`.
+#[inline(always)]
+pub fn power_db(p: f32) -> f32 {
+    let p = p.max(1e-30);
+    let bits = p.to_bits();
+    let exp = ((bits >> 23) & 0xff) as i32 - 127;
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
+                                                                // log2(m) on [1, 2): least-squares cubic, |error| < 1.4e-3 (0.004 dB).
+    let l = -2.133_816_5 + (3.010_730_3 + (-1.029_492_8 + 0.153_913_53 * m) * m) * m;
+    (exp as f32 + l) * (10.0 * std::f32::consts::LOG10_2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_power_db_is_within_a_hundredth_of_a_db() {
+        let mut p = 1e-12f32;
+        while p < 1e6 {
+            let err = (power_db(p) - 10.0 * p.log10()).abs();
+            assert!(err < 0.01, "{p}: {err}");
+            p *= 1.0137;
+        }
+    }
 
     #[test]
     fn exp_matches_the_standard_library() {

@@ -41,7 +41,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
 use super::dynamic_eq::compress_db;
-use super::fast_math;
+use super::fast_math::{self, power_db};
 use super::simd::{self, SimdLevel};
 
 /// Analysis window, samples.
@@ -122,19 +122,6 @@ impl Default for SpectralSettings {
             resolution_oct: 1.0 / 6.0,
         }
     }
-}
-
-/// `10 log10(p)` for a power `p` (floored at -300 dB), from the exponent and a cubic in the
-/// mantissa: within 0.01 dB, several times faster than `log10`.
-#[inline]
-pub fn power_db(p: f32) -> f32 {
-    let p = p.max(1e-30);
-    let bits = p.to_bits();
-    let exp = ((bits >> 23) & 0xff) as i32 - 127;
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000); // in [1, 2)
-                                                                // log2(m) on [1, 2): least-squares cubic, |error| < 1.4e-3 (0.004 dB).
-    let l = -2.133_816_5 + (3.010_730_3 + (-1.029_492_8 + 0.153_913_53 * m) * m) * m;
-    (exp as f32 + l) * (10.0 * std::f32::consts::LOG10_2)
 }
 
 /// One FIR in partitioned form.
@@ -582,8 +569,9 @@ impl SpectralDynamics {
         let z = &self.a_buf;
         p0[0] = z[0].re * z[0].re;
         p1[0] = z[0].im * z[0].im;
-        for (k, (a, b)) in p0.iter_mut().zip(p1.iter_mut()).enumerate().skip(1) {
-            let (u, v) = (z[k], z[WINDOW - k]);
+        let half = WINDOW / 2;
+        let mirrored = z[1..=half].iter().zip(z[half..].iter().rev());
+        for ((a, b), (u, v)) in p0[1..].iter_mut().zip(p1[1..].iter_mut()).zip(mirrored) {
             let (lr, li) = (u.re + v.re, u.im - v.im);
             let (rr, ri) = (u.im + v.im, u.re - v.re);
             *a = 0.25 * (lr * lr + li * li);
@@ -604,9 +592,11 @@ impl SpectralDynamics {
             e[j] = band(p0, j).max(band(p1, j));
         }
         if DEC == 1 {
-            let sum3 = |p: &[f32], k: usize| p[k] + p[k + 1] + p[k + 2];
-            for (k, e) in e[1..BINS - 1].iter_mut().enumerate() {
-                *e = sum3(p0, k).max(sum3(p1, k));
+            let n = BINS - 2;
+            let (a0, a1, a2) = (&p0[..n], &p0[1..n + 1], &p0[2..n + 2]);
+            let (b0, b1, b2) = (&p1[..n], &p1[1..n + 1], &p1[2..n + 2]);
+            for (k, e) in e[1..n + 1].iter_mut().enumerate() {
+                *e = (a0[k] + a1[k] + a2[k]).max(b0[k] + b1[k] + b2[k]);
             }
         } else {
             for (j, e) in e.iter_mut().enumerate().take(BINS - 1).skip(1) {
@@ -907,16 +897,6 @@ mod tests {
                 };
                 assert_eq!(sd.spread_db[k], want, "bin {k} at {w} octaves");
             }
-        }
-    }
-
-    #[test]
-    fn fast_power_db_is_within_a_hundredth_of_a_db() {
-        let mut p = 1e-12f32;
-        while p < 1e6 {
-            let err = (power_db(p) - 10.0 * p.log10()).abs();
-            assert!(err < 0.01, "{p}: {err}");
-            p *= 1.0137;
         }
     }
 
