@@ -2,7 +2,8 @@
 # Runs the whole FluxForge test suite:
 #   1. the plugin built in debug with nice-plug's assert_process_allocs, under the CLAP host
 #      test (any allocation in process() aborts it);
-#   2. unit, DSP and real-time tests, and the CLAP host tests on the release bundle;
+#   2. unit, DSP and real-time tests, and the CLAP host tests on the release bundle; the DSP
+#      unit tests again on the baseline (non-AVX2) kernels;
 #   3. the release VST3 under pedalboard, checked against the offline renderer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,9 @@ cargo build --release --bin fluxforge-render
 
 echo "== Rust tests"
 cargo test --workspace
+
+echo "== DSP unit tests on the baseline kernels (the path of CPUs without AVX2/FMA)"
+FLUXFORGE_SIMD=baseline cargo test --lib -- dsp::
 
 echo "== VST3 host tests (pedalboard)"
 .venv/bin/python -m pytest -q tests/vst3_host.py

@@ -14,8 +14,13 @@ pub enum SimdLevel {
 }
 
 impl SimdLevel {
-    /// Detects the best level supported by this CPU.
+    /// Detects the best level supported by this CPU. The environment variable
+    /// `FLUXFORGE_SIMD=baseline` forces the baseline kernels (to test and time the path older
+    /// CPUs take). Called at construction, never on the audio thread.
     pub fn detect() -> Self {
+        if std::env::var_os("FLUXFORGE_SIMD").is_some_and(|v| v == "baseline") {
+            return SimdLevel::Baseline;
+        }
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2")
@@ -28,9 +33,21 @@ impl SimdLevel {
     }
 }
 
+/// `a * b + c`: one fused instruction where the kernel is compiled with FMA (`FUSED`), a
+/// multiply and an add otherwise. (`f32::mul_add` without the FMA feature is a libm call that
+/// emulates the single rounding in software: about 60 times slower in these loops.)
+#[inline(always)]
+fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
 /// Complex multiply-accumulate on split re/im arrays: `acc += x * h` element-wise.
 #[inline(always)]
-fn cmac_impl(
+fn cmac_impl<const FUSED: bool>(
     acc_re: &mut [f32],
     acc_im: &mut [f32],
     x_re: &[f32],
@@ -48,8 +65,8 @@ fn cmac_impl(
     );
     for i in 0..n {
         let (xr, xi, hr, hi) = (x_re[i], x_im[i], h_re[i], h_im[i]);
-        acc_re[i] = xr.mul_add(hr, (-xi).mul_add(hi, acc_re[i]));
-        acc_im[i] = xr.mul_add(hi, xi.mul_add(hr, acc_im[i]));
+        acc_re[i] = madd::<FUSED>(xr, hr, madd::<FUSED>(-xi, hi, acc_re[i]));
+        acc_im[i] = madd::<FUSED>(xr, hi, madd::<FUSED>(xi, hr, acc_im[i]));
     }
 }
 
@@ -57,7 +74,7 @@ fn cmac_impl(
 /// over output samples for each tap, so the inner loop is a contiguous multiply-add that
 /// vectorises across outputs, with no per-sample reduction.
 #[inline(always)]
-fn fir_impl(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
+fn fir_impl<const FUSED: bool>(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
     const B: usize = 32;
     let n = out.len();
     assert!(hist.len() + 1 >= n + taps_rev.len());
@@ -71,7 +88,7 @@ fn fir_impl(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
                 .try_into()
                 .expect("B samples");
             for k in 0..B {
-                acc[k] = t.mul_add(x[k], acc[k]);
+                acc[k] = madd::<FUSED>(t, x[k], acc[k]);
             }
         }
         out[start..start + B].copy_from_slice(&acc);
@@ -80,7 +97,7 @@ fn fir_impl(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
     for (j, &t) in taps_rev.iter().enumerate() {
         let x = &hist[start + j..j + n];
         for (y, v) in out[start..].iter_mut().zip(x) {
-            *y = t.mul_add(*v, *y);
+            *y = madd::<FUSED>(t, *v, *y);
         }
     }
 }
@@ -88,7 +105,7 @@ fn fir_impl(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn fir_avx2(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
-    fir_impl(taps_rev, hist, out)
+    fir_impl::<true>(taps_rev, hist, out)
 }
 
 /// `out[n] += sum_j taps_rev[j] * hist[n + j]` for every `n` in `out`.
@@ -101,7 +118,7 @@ pub fn fir(level: SimdLevel, taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
         SimdLevel::Avx2Fma => unsafe { fir_avx2(taps_rev, hist, out) },
-        _ => fir_impl(taps_rev, hist, out),
+        _ => fir_impl::<false>(taps_rev, hist, out),
     }
 }
 
@@ -115,7 +132,7 @@ unsafe fn cmac_avx2(
     h_re: &[f32],
     h_im: &[f32],
 ) {
-    cmac_impl(acc_re, acc_im, x_re, x_im, h_re, h_im)
+    cmac_impl::<true>(acc_re, acc_im, x_re, x_im, h_re, h_im)
 }
 
 /// `acc += x * h` on split complex arrays.
@@ -136,7 +153,7 @@ pub fn cmac(
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
         SimdLevel::Avx2Fma => unsafe { cmac_avx2(acc_re, acc_im, x_re, x_im, h_re, h_im) },
-        _ => cmac_impl(acc_re, acc_im, x_re, x_im, h_re, h_im),
+        _ => cmac_impl::<false>(acc_re, acc_im, x_re, x_im, h_re, h_im),
     }
 }
 
