@@ -565,11 +565,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn dynamic_bell_follows_the_static_curve_selectively() {
-        // 1 kHz at -6 dBFS, threshold -20, ratio 4: the band's gain settles at
-        // -(14)(1 - 1/4) = -10.5 dB; a 100 Hz tone is left alone.
-        let s = BandSettings {
+    /// Band `i` as a 1 kHz bell (Q 2) compressing above -20 dB at 4:1 (range 24 dB).
+    fn compressing_bell(i: usize) -> BandSettings {
+        BandSettings {
             enabled: true,
             kind: BandKind::Bell,
             freq_hz: 1000.0,
@@ -580,8 +578,15 @@ mod tests {
             attack_ms: 5.0,
             release_ms: 100.0,
             range_db: 24.0,
-            ..BandSettings::default_for(0)
-        };
+            ..BandSettings::default_for(i)
+        }
+    }
+
+    #[test]
+    fn dynamic_bell_follows_the_static_curve_selectively() {
+        // 1 kHz at -6 dBFS, threshold -20, ratio 4: the band's gain settles at
+        // -(14)(1 - 1/4) = -10.5 dB; a 100 Hz tone is left alone.
+        let s = compressing_bell(0);
         let mut eq = DynamicEq::new(RATE, &bands(s));
         let a = 10f64.powf(-6.0 / 20.0);
         let low = 10f64.powf(-30.0 / 20.0);
@@ -618,17 +623,7 @@ mod tests {
         for band in 0..BANDS {
             for loud_side in 0..2 {
                 let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
-                b[band] = BandSettings {
-                    enabled: true,
-                    kind: BandKind::Bell,
-                    freq_hz: 1000.0,
-                    q: 2.0,
-                    dynamic: DynamicMode::Down,
-                    threshold_db: -20.0,
-                    ratio: 4.0,
-                    range_db: 24.0,
-                    ..BandSettings::default_for(band)
-                };
+                b[band] = compressing_bell(band);
                 let mut eq = DynamicEq::new(RATE, &b);
                 let mut x = [sine(1000.0, quiet, len), sine(1000.0, quiet, len)];
                 x[loud_side] = sine(1000.0, loud, len);
