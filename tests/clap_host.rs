@@ -592,40 +592,48 @@ fn max_jump(y: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-#[test]
-fn changing_the_room_while_playing_crossfades_to_it() {
-    let entry = load_entry();
-    let mut inst = new_instance(entry);
-    let p = Params::get(&mut inst);
+/// Plays a 0.5-amplitude 440 Hz sine for 4 s at 48 kHz, paced as a host would, while the
+/// parameter named `param` moves to the normalised `value` at 1 s. Returns the (deactivated)
+/// instance, the input and the output.
+fn sine_with_a_change_at_one_second(
+    param: &str,
+    value: f64,
+) -> (PluginInstance<TestHost>, [Vec<f32>; 2], [Vec<f32>; 2]) {
+    let mut inst = new_instance(load_entry());
+    let id = Params::get(&mut inst).id(param);
     let proc = inst.activate(|_, _| (), config(48_000.0, 480)).unwrap();
     let mut proc = proc.start_processing().unwrap();
-    let len = 4 * 48_000;
-    let sine: Vec<f32> = (0..len)
+    let sine: Vec<f32> = (0..4 * 48_000)
         .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
         .collect();
     let input = [sine.clone(), sine];
-    let room = p.id("Room");
-    let out = play_paced(
-        &mut proc,
-        &input,
-        48_000,
-        &[(room, Room::LargeHall.index() as f64)],
-    );
-    let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
-    let after = reference_in(Room::LargeHall, 48_000.0, &input, Settings::default(), &[]);
+    let out = play_paced(&mut proc, &input, 48_000, &[(id, value)]);
+    inst.deactivate(proc.stop_processing());
+    (inst, input, out)
+}
+
+/// A change while playing crossfades from `before` to `after`: no sample-to-sample jump
+/// beyond 1.5x the steady signal's, and the last second exactly `after`, its tail included.
+fn assert_crossfades(out: &[Vec<f32>; 2], before: &[Vec<f32>; 2], after: &[Vec<f32>; 2]) {
     let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
     let jump = max_jump(&out[0]);
-    assert!(jump <= 1.5 * steady, "swap jump {jump} vs steady {steady}");
+    assert!(jump <= 1.5 * steady, "jump {jump} vs steady {steady}");
+    let tail = (3 * 48_000..out[0].len())
+        .map(|n| (out[0][n] - after[0][n]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(tail < 1e-4, "does not end on the new sound: {tail}");
+}
+
+#[test]
+fn changing_the_room_while_playing_crossfades_to_it() {
+    let (_, input, out) = sine_with_a_change_at_one_second("Room", Room::LargeHall.index() as f64);
+    let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
+    let after = reference_in(Room::LargeHall, 48_000.0, &input, Settings::default(), &[]);
     let head = (0..48_000)
         .map(|n| (out[0][n] - before[0][n]).abs())
         .fold(0.0f32, f32::max);
     assert!(head < 1e-5, "unchanged before the switch: {head}");
-    // The last second is exactly the new room, its tail included.
-    let tail = (3 * 48_000..len)
-        .map(|n| (out[0][n] - after[0][n]).abs())
-        .fold(0.0f32, f32::max);
-    assert!(tail < 1e-4, "ends on the Large Hall: {tail}");
-    inst.deactivate(proc.stop_processing());
+    assert_crossfades(&out, &before, &after);
 }
 
 /// The plugin's state as JSON (nice-plug's CLAP stream is a little-endian u64 length, then
@@ -921,19 +929,8 @@ fn zero_latency_with_every_ir_and_edit() {
 
 #[test]
 fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
-    let entry = load_entry();
-    let mut inst = new_instance(entry);
-    let p = Params::get(&mut inst);
-    let proc = inst.activate(|_, _| (), config(48_000.0, 480)).unwrap();
-    let mut proc = proc.start_processing().unwrap();
-    let len = 4 * 48_000;
-    let sine: Vec<f32> = (0..len)
-        .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
-        .collect();
-    let input = [sine.clone(), sine];
     // Pre-delay 0 -> 120 ms at 1 s (a normalized value).
-    let pd = p.id("Pre-delay");
-    let out = play_paced(&mut proc, &input, 48_000, &[(pd, 120.0 / 500.0)]);
+    let (mut inst, input, out) = sine_with_a_change_at_one_second("Pre-delay", 120.0 / 500.0);
     let edits = IrEdits {
         predelay_ms: 120.0,
         ..Default::default()
@@ -941,13 +938,8 @@ fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
     let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
     let ir = fluxforge::render_ir(&Source::Factory(Room::MediumRoom), 48_000.0, &edits);
     let after = reference_ir(&ir.channels, 48_000.0, &input, Settings::default(), &[]);
-    let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
-    let jump = max_jump(&out[0]);
-    assert!(jump <= 1.5 * steady, "edit jump {jump} vs steady {steady}");
-    let tail = (3 * 48_000..len)
-        .map(|n| (out[0][n] - after[0][n]).abs())
-        .fold(0.0f32, f32::max);
-    assert!(tail < 1e-4, "ends on the edited IR: {tail}");
+    assert_crossfades(&out, &before, &after);
+    let p = Params::get(&mut inst);
     assert!((p.value(&mut inst, "Pre-delay") - 0.24).abs() < 1e-6);
 }
 
