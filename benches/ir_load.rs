@@ -18,22 +18,13 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("fluxforge-ir-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ir.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44_100,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&path, spec).unwrap();
     let mut rng = Rng::new(1);
     let n = 4 * 44_100;
-    for i in 0..n {
-        for _ in 0..2 {
-            let v = rng.bipolar() * (-6.9 * i as f64 / n as f64).exp() * 0.5;
-            w.write_sample((v * 8_388_607.0) as i32).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    let samples = (0..2 * n).map(|i| {
+        let v = rng.bipolar() * (-6.9 * (i / 2) as f64 / n as f64).exp() * 0.5;
+        v as f32
+    });
+    ir_file::write_wav_file(&path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
     let plan = fluxforge::plan_for_rate(48_000.0);
     let edits = IrEdits {
         predelay_ms: 20.0,

@@ -364,6 +364,77 @@ pub fn decode_aiff(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
     finish(name, rate_u, n_ch, interleaved)
 }
 
+/// How [`write_wav`] stores samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WavEncoding {
+    /// Integers of this many bits (8 to 32): `round(v * 2^(bits-1))`, clamped to the range.
+    Int(u16),
+    /// 32-bit floats, as they are.
+    Float,
+}
+
+/// The `bits`-bit integer code of `v` (full scale 1.0): `round(v * 2^(bits-1))`, clamped to
+/// the format's range.
+pub fn quantize(v: f32, bits: u16) -> i32 {
+    let full = (1u64 << (bits - 1)) as f64;
+    (v as f64 * full).round().clamp(-full, full - 1.0) as i32
+}
+
+/// Writes interleaved samples of `channels` channels at `rate` Hz as a WAV stream (the
+/// renderer's output, and test and benchmark inputs).
+pub fn write_wav<W: std::io::Write + std::io::Seek>(
+    out: W,
+    channels: u16,
+    rate: u32,
+    encoding: WavEncoding,
+    interleaved: impl IntoIterator<Item = f32>,
+) -> Result<(), hound::Error> {
+    let (bits_per_sample, sample_format) = match encoding {
+        WavEncoding::Int(bits) => (bits, hound::SampleFormat::Int),
+        WavEncoding::Float => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample,
+        sample_format,
+    };
+    let mut w = hound::WavWriter::new(out, spec)?;
+    match encoding {
+        WavEncoding::Float => {
+            for v in interleaved {
+                w.write_sample(v)?;
+            }
+        }
+        WavEncoding::Int(bits) => {
+            for v in interleaved {
+                w.write_sample(quantize(v, bits))?;
+            }
+        }
+    }
+    w.finalize()
+}
+
+/// [`write_wav`] to a file; the error names the file.
+pub fn write_wav_file(
+    path: &Path,
+    channels: u16,
+    rate: u32,
+    encoding: WavEncoding,
+    interleaved: impl IntoIterator<Item = f32>,
+) -> Result<(), String> {
+    let err = |e: &dyn fmt::Display| format!("cannot write {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    write_wav(
+        std::io::BufWriter::new(file),
+        channels,
+        rate,
+        encoding,
+        interleaved,
+    )
+    .map_err(|e| err(&e))
+}
+
 /// Scales the IR to unit mean energy per output path, so that IRs of different lengths and
 /// layouts sound equally loud for broadband input (auto-gain). For true stereo the two paths
 /// into each output are summed before measuring.
@@ -453,30 +524,14 @@ mod tests {
         frames: usize,
         f: impl Fn(usize) -> f32,
     ) -> Vec<u8> {
-        let spec = hound::WavSpec {
-            channels,
-            sample_rate: rate,
-            bits_per_sample: bits,
-            sample_format: if float {
-                hound::SampleFormat::Float
-            } else {
-                hound::SampleFormat::Int
-            },
+        let encoding = if float {
+            WavEncoding::Float
+        } else {
+            WavEncoding::Int(bits)
         };
         let mut buf = std::io::Cursor::new(Vec::new());
-        {
-            let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
-            for i in 0..frames * channels as usize {
-                let v = f(i);
-                if float {
-                    w.write_sample(v).unwrap();
-                } else {
-                    w.write_sample((v * ((1i64 << (bits - 1)) - 1) as f32) as i32)
-                        .unwrap();
-                }
-            }
-            w.finalize().unwrap();
-        }
+        let samples = (0..frames * channels as usize).map(f);
+        write_wav(&mut buf, channels, rate, encoding, samples).unwrap();
         buf.into_inner()
     }
 
@@ -677,7 +732,7 @@ mod tests {
             let mut b = if float {
                 v.to_be_bytes().to_vec()
             } else {
-                let q = (v * ((1i64 << (bits - 1)) - 1) as f32) as i32;
+                let q = quantize(v, bits);
                 q.to_be_bytes()[4 - width..].to_vec()
             };
             if little {
@@ -769,7 +824,7 @@ mod tests {
             for c in 0..ch as usize {
                 fr.push(0x02); // VERBATIM, no wasted bits
                 for i in start..start + len {
-                    let q = (f(i * ch as usize + c) * 32767.0) as i16;
+                    let q = quantize(f(i * ch as usize + c), 16) as i16;
                     fr.extend(q.to_be_bytes());
                 }
             }

@@ -414,18 +414,9 @@ mod tests {
     use super::*;
 
     fn write_wav(path: &std::path::Path, frames: usize) {
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: 44_100,
-            bits_per_sample: 24,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..frames * 2 {
-            let v = (-(i as f64) / 3000.0).exp() * if i % 3 == 0 { 0.7 } else { -0.4 };
-            w.write_sample((v * 8_388_607.0) as i32).unwrap();
-        }
-        w.finalize().unwrap();
+        let samples = (0..frames * 2)
+            .map(|i| ((-(i as f64) / 3000.0).exp() * if i % 3 == 0 { 0.7 } else { -0.4 }) as f32);
+        ir_file::write_wav_file(path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fluxforge::ir_file::{write_wav_file, WavEncoding};
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
 }
@@ -15,27 +17,13 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn write(path: &Path, channels: u16, bits: u16, float: bool, frames: usize) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: 44_100,
-        bits_per_sample: bits,
-        sample_format: if float {
-            hound::SampleFormat::Float
-        } else {
-            hound::SampleFormat::Int
-        },
+    let encoding = if float {
+        WavEncoding::Float
+    } else {
+        WavEncoding::Int(bits)
     };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..frames * channels as usize {
-        let v = ((i as f64 * 0.05).sin() * 0.5) as f32;
-        if float {
-            w.write_sample(v).unwrap();
-        } else {
-            w.write_sample((v * ((1i64 << (bits - 1)) - 1) as f32) as i32)
-                .unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    let samples = (0..frames * channels as usize).map(|i| ((i as f64 * 0.05).sin() * 0.5) as f32);
+    write_wav_file(path, channels, 44_100, encoding, samples).unwrap();
 }
 
 fn fails_with(args: &[&str], needle: &str) {
@@ -134,17 +122,7 @@ fn renders_with_a_factory_ir_and_refuses_bad_ones() {
         4410 + (7.5f64 * 44_100.0).ceil() as usize
     );
     let silent = tmp("silent_ir.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&silent, spec).unwrap();
-    for _ in 0..100 {
-        w.write_sample(0i32).unwrap();
-    }
-    w.finalize().unwrap();
+    write_wav_file(&silent, 1, 48_000, WavEncoding::Int(16), [0.0; 100]).unwrap();
     fails_with(
         &[
             src.to_str().unwrap(),
@@ -204,17 +182,7 @@ fn preset_round_trip_gives_the_same_render() {
 
 /// Writes a mono 32-bit float WAV at 48 kHz.
 fn write_f32(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for v in samples {
-        w.write_sample(*v).unwrap();
-    }
-    w.finalize().unwrap();
+    write_wav_file(path, 1, 48_000, WavEncoding::Float, samples.iter().copied()).unwrap();
 }
 
 #[test]

@@ -237,36 +237,19 @@ fn read_wav(path: &std::path::Path) -> Result<Audio, String> {
     Ok(Audio { channels, spec })
 }
 
+/// Writes a stereo WAV in the input's encoding.
 fn write_wav(
     path: &std::path::Path,
     spec: hound::WavSpec,
     l: &[f32],
     r: &[f32],
 ) -> Result<(), String> {
-    let spec = hound::WavSpec {
-        channels: 2,
-        ..spec
+    let encoding = match spec.sample_format {
+        hound::SampleFormat::Float => ir_file::WavEncoding::Float,
+        hound::SampleFormat::Int => ir_file::WavEncoding::Int(spec.bits_per_sample),
     };
-    let err = |e: hound::Error| format!("cannot write {}: {e}", path.display());
-    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
-    match spec.sample_format {
-        hound::SampleFormat::Float => {
-            for (a, b) in l.iter().zip(r) {
-                w.write_sample(*a).map_err(err)?;
-                w.write_sample(*b).map_err(err)?;
-            }
-        }
-        hound::SampleFormat::Int => {
-            let max = ((1u64 << (spec.bits_per_sample - 1)) - 1) as f64;
-            for (a, b) in l.iter().zip(r) {
-                for v in [a, b] {
-                    let q = (*v as f64 * (max + 1.0)).round().clamp(-max - 1.0, max) as i32;
-                    w.write_sample(q).map_err(err)?;
-                }
-            }
-        }
-    }
-    w.finalize().map_err(err)
+    let frames = l.iter().zip(r).flat_map(|(a, b)| [*a, *b]);
+    ir_file::write_wav_file(path, 2, spec.sample_rate, encoding, frames)
 }
 
 /// A dry phrase: Karplus-Strong plucks (Karplus & Strong, CMJ 7(2), 1983) on a minor
