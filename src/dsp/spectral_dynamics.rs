@@ -5,7 +5,8 @@
 //! *measures*; the gains are applied by a time-varying minimum-phase FIR in the time domain:
 //!
 //! 1. **Analysis** (side path): every [`HOP`] samples, a [`WINDOW`]-point Hann-windowed FFT of
-//!    each input channel (a 21 ms window at 48 kHz; 2048 points measured 10 % dearer for the
+//!    each input channel (both in one complex FFT, separated by conjugate symmetry; a 21 ms
+//!    window at 48 kHz; 2048 points measured 10 % dearer for the
 //!    whole stage with the same gain grid). Gains live on a grid of [`BINS`] bins (46.9 Hz
 //!    apart at 48 kHz, the synthesis grid); a bin's level is the energy of it and its
 //!    neighbours (nearly all of a sinusoid's main lobe wherever it falls), scaled so that a
@@ -28,7 +29,9 @@
 //!    frequency-domain delay line depends only on the input, so a new filter is exact from its
 //!    first sample; successive filters are crossfaded over the first [`FADE`] samples of the
 //!    hop (a linear interpolation between two exact outputs, never a switch); for the rest of
-//!    the hop only the new filter runs.
+//!    the hop only the new filter runs. The two channels share the partitions' complex FFTs
+//!    (left real, right imaginary): the filter is real, so the product with the packed
+//!    spectrum is the packed output.
 //!
 //! A new FIR is synthesised only when some bin's gain moved by more than [`RESYNTH_DB`]; with
 //! every gain at 0 dB the filter is exactly the identity, so below threshold (or with range
