@@ -14,7 +14,7 @@ echo "== allocation-checked debug bundle"
 cargo xtask bundle fluxforge --features assert_process_allocs
 mkdir -p target/alloc-check
 cp target/bundled/FluxForge.clap target/alloc-check/FluxForge.clap
-FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test --test clap_host
+FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test --test clap_host --test clap_recall
 
 echo "== release bundles and renderer"
 cargo xtask bundle fluxforge --release

@@ -153,6 +153,21 @@ impl IrField {
         self.epoch.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Replaces the stored IR and advances the epoch only if the epoch is still `epoch`
+    /// (checked under the write lock, so a concurrent state load cannot slip in between).
+    /// Returns whether it did.
+    pub fn put_if_epoch(&self, value: Option<StoredIr>, epoch: u64) -> bool {
+        let Ok(mut s) = self.stored.write() else {
+            return false;
+        };
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return false;
+        }
+        *s = value;
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
     /// Counts changes; lock-free, for the audio thread.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)

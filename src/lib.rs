@@ -45,23 +45,34 @@ pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
 /// embedded in the binary so the plugin sounds with no file on disk.
 pub const DEFAULT_IR_WAV: &[u8] = include_bytes!("../impulses/Medium Room.wav");
 
-/// A factory room's IR at `sample_rate` (stereo). The default room is the embedded WAV
-/// (resampled when the session is not at 48 kHz); the others are rendered by the generator
-/// that made the files in `impulses/`, directly at the session rate. [`Room::File`] is not a
-/// factory room: it gives the default. Allocates; takes milliseconds.
+/// Rate at which the factory rooms are generated (and the embedded one stored), Hz.
+pub const FACTORY_RATE_HZ: u32 = 48_000;
+
+/// A factory room's IR at `sample_rate` (stereo). The default room is the embedded WAV; the
+/// others are rendered by the generator that made the files in `impulses/`, at
+/// [`FACTORY_RATE_HZ`]. Both reach the session rate through [`ir_file::to_session_rate`], so a
+/// room is the same filter, equally loud and long, at every rate (the generator's noise
+/// would otherwise fill whatever band the rate offers). [`Room::File`] is not a factory room:
+/// it gives the default. Allocates; takes milliseconds.
 pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
-    if matches!(room, Room::MediumRoom | Room::File) {
-        let ir = ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid");
-        let ir = ir_file::resample(&ir, sample_rate.round() as u32);
-        let mut ch = ir.channels.into_iter();
-        return [ch.next().unwrap_or_default(), ch.next().unwrap_or_default()];
-    }
-    let rooms = dsp::ir_gen::factory_rooms();
-    let spec = rooms
-        .iter()
-        .find(|r| r.name == room.name())
-        .unwrap_or(&rooms[Room::MediumRoom.index()]);
-    dsp::ir_gen::render(spec, sample_rate as f64)
+    let ir = if matches!(room, Room::MediumRoom | Room::File) {
+        ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid")
+    } else {
+        let rooms = dsp::ir_gen::factory_rooms();
+        let spec = rooms
+            .iter()
+            .find(|r| r.name == room.name())
+            .unwrap_or(&rooms[Room::MediumRoom.index()]);
+        let [l, r] = dsp::ir_gen::render(spec, FACTORY_RATE_HZ as f64);
+        ir_file::IrData {
+            name: room.name().to_string(),
+            sample_rate: FACTORY_RATE_HZ,
+            channels: vec![l, r],
+        }
+    };
+    let ir = ir_file::to_session_rate(&ir, sample_rate.round() as u32);
+    let mut ch = ir.channels.into_iter();
+    [ch.next().unwrap_or_default(), ch.next().unwrap_or_default()]
 }
 
 /// The IR loaded when nothing else is: the factory "Medium Room" at `sample_rate`.
@@ -197,9 +208,9 @@ impl Plugin for FluxForge {
             .build(&self.params, rate, &plan)
             .unwrap_or_else(|| {
                 let [l, r] = default_ir(rate);
-                Box::new(Kernel::new(&plan, &[&l, &r], 2, 2))
+                Kernel::new(&plan, &[&l, &r], 2, 2)
             });
-        let mut engine = Engine::new(rate, plan, Some(kernel), &self.params.settings());
+        let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &self.params.settings());
         engine.convolver_mut().set_crossfade(
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,
             CrossfadeShape::EqualPower,
@@ -239,18 +250,8 @@ impl Plugin for FluxForge {
                 context.execute_background(Task::Render);
             }
         }
-        // Kernel hand-over: only when the return slot is free, so nothing is dropped here.
-        let load = &*self.loader;
-        if load.kernel_out.is_empty() {
-            if let Some(old) = engine.convolver_mut().take_retired() {
-                let _none = load.kernel_out.put(old);
-            } else if engine.convolver().ready_for_kernel() {
-                if let Some(k) = load.kernel_in.take() {
-                    if let Err(k) = engine.convolver_mut().offer_kernel(k) {
-                        let _none = load.kernel_out.put(k);
-                    }
-                }
-            }
+        if self.loader.hand_over(engine.convolver_mut()) {
+            context.execute_background(Task::Collect);
         }
         engine.set_settings(&self.params.settings());
         let channels = buffer.as_slice();

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::dsp::convolver::{Kernel, PartitionPlan};
+use crate::dsp::convolver::{Convolver, Kernel, PartitionPlan};
 use crate::dsp::ir_edit::{self, EditedIr, IrEdits};
 use crate::ir_file::{self, IrData};
 use crate::ir_state::StoredIr;
@@ -31,8 +31,26 @@ use crate::shared::Mailbox;
 pub enum Task {
     /// Render the IR the parameters describe and hand its kernel over.
     Render,
-    /// Decode this file; on success store it in the session and select it.
-    Load(PathBuf),
+    /// Decode this file; on success store it in the session and select it, unless the
+    /// session's IR changed since `epoch` (a state loaded meanwhile wins over the file).
+    Load {
+        /// The file.
+        path: PathBuf,
+        /// [`IrField::epoch`](crate::ir_state::IrField::epoch) when the load was asked for.
+        epoch: u64,
+    },
+    /// Free the kernels the audio thread has returned (every task does this first).
+    Collect,
+}
+
+impl Task {
+    /// A file load as asked for now.
+    pub fn load(path: PathBuf, params: &FluxForgeParams) -> Self {
+        Task::Load {
+            path,
+            epoch: params.ir.epoch(),
+        }
+    }
 }
 
 /// Columns of the editor's waveform overview.
@@ -96,13 +114,19 @@ struct Cache {
 pub struct Loader {
     /// Sample rate and plan of the active engine (kernels must be built for exactly this).
     target: RwLock<Option<(f32, PartitionPlan)>>,
-    /// Generation of the render inputs the audio thread last asked for.
+    /// The render generation: advanced by every render request of the audio thread and by
+    /// [`Loader::set_target`]. A render reads it before it reads the parameters and tags its
+    /// kernel with it ([`Kernel::tag`]); the audio thread accepts only a kernel whose tag is
+    /// the current generation, so a result that a later request (a parameter change, a state
+    /// load, a re-activation) made stale is never heard, whatever order these came in.
     wanted: AtomicU64,
     /// A render task is queued and not started yet.
     queued: AtomicBool,
+    /// A collect task is queued and not started yet.
+    collecting: AtomicBool,
     /// Kernels built in the background, to the audio thread.
     pub kernel_in: Mailbox<Kernel>,
-    /// Kernels the audio thread is done with, to be dropped off it.
+    /// Kernels the audio thread is done with (retired or stale), to be dropped off it.
     pub kernel_out: Mailbox<Kernel>,
     /// For the editor.
     status: Mutex<IrStatus>,
@@ -146,6 +170,29 @@ impl Loader {
         !self.queued.swap(true, Ordering::AcqRel)
     }
 
+    /// Audio thread: the kernel hand-over of one processing call. Returns a retired kernel,
+    /// or a received one that is stale or does not fit, to the background through
+    /// [`Loader::kernel_out`], and offers a current one to `conv`. Returns true when a
+    /// [`Task::Collect`] must be sent so the returned kernel is freed (none is queued yet):
+    /// the return slot is then emptied within milliseconds, so it never holds up the intake
+    /// of the next kernel for longer. Lock-free, no allocation, nothing dropped here.
+    pub fn hand_over(&self, conv: &mut Convolver) -> bool {
+        if self.kernel_out.is_empty() {
+            if let Some(old) = conv.take_retired() {
+                let _none = self.kernel_out.put(old);
+            } else if conv.ready_for_kernel() {
+                if let Some(k) = self.kernel_in.take() {
+                    if k.tag() != self.wanted.load(Ordering::Acquire) {
+                        let _none = self.kernel_out.put(k);
+                    } else if let Err(k) = conv.offer_kernel(k) {
+                        let _none = self.kernel_out.put(k);
+                    }
+                }
+            }
+        }
+        !self.kernel_out.is_empty() && !self.collecting.swap(true, Ordering::AcqRel)
+    }
+
     /// A copy of the status for the editor (`None` if the background holds the lock).
     pub fn status(&self) -> Option<IrStatus> {
         self.status.try_lock().ok().map(|s| s.clone())
@@ -169,9 +216,13 @@ impl Loader {
     /// Runs a background task.
     pub fn run(&self, task: Task, params: &FluxForgeParams) {
         // Kernels the audio thread retired are freed here, never on the audio thread.
+        if matches!(task, Task::Collect) {
+            self.collecting.store(false, Ordering::Release);
+        }
         drop(self.kernel_out.take());
         match task {
-            Task::Load(path) => self.load_file(&path, params),
+            Task::Collect => {}
+            Task::Load { path, epoch } => self.load_file(&path, epoch, params),
             Task::Render => {
                 self.queued.store(false, Ordering::Release);
                 let generation = self.wanted.load(Ordering::Acquire);
@@ -179,9 +230,10 @@ impl Loader {
                     return;
                 };
                 if let Some(kernel) = self.build(params, rate, &plan) {
-                    // Inputs changed meanwhile: a newer render is queued; drop this one.
+                    // Inputs changed meanwhile: a newer render is queued; drop this one. (The
+                    // tag makes the audio thread refuse it too if it changes after this check.)
                     if self.wanted.load(Ordering::Acquire) == generation {
-                        drop(self.kernel_in.put(kernel));
+                        drop(self.kernel_in.put(Box::new(kernel.with_tag(generation))));
                     }
                 }
             }
@@ -189,15 +241,23 @@ impl Loader {
     }
 
     /// Decodes a file; on success stores it (samples embedded) and asks the editor to select
-    /// it. On failure the error is shown and logged and nothing else changes.
-    fn load_file(&self, path: &std::path::Path, params: &FluxForgeParams) {
+    /// it. On failure the error is shown and logged and nothing else changes. If the session's
+    /// IR changed since `epoch` (a state was loaded while the file decoded), the file is not
+    /// stored: the later state wins.
+    fn load_file(&self, path: &std::path::Path, epoch: u64, params: &FluxForgeParams) {
         let t0 = Instant::now();
         match ir_file::load_ir(path) {
             Err(e) => self.set_error(format!("Could not load {}: {e}", path.display())),
             Ok(ir) => {
                 let stored = StoredIr::encode(&ir, &path.to_string_lossy());
                 let ir = Arc::new(ir);
-                params.ir.put(Some(stored.clone()));
+                if !params.ir.put_if_epoch(Some(stored.clone()), epoch) {
+                    nice_plug::nice_log!(
+                        "Not storing {}: the session's IR changed while it loaded",
+                        path.display()
+                    );
+                    return;
+                }
                 if let Ok(mut c) = self.cache.lock() {
                     c.decoded = Some((params.ir.epoch(), ir.clone(), stored.path.clone()));
                     c.last_good = Some((stored, ir));
@@ -224,7 +284,7 @@ impl Loader {
         params: &FluxForgeParams,
         rate: f32,
         plan: &PartitionPlan,
-    ) -> Option<Box<Kernel>> {
+    ) -> Option<Kernel> {
         let t0 = Instant::now();
         let edits = params.ir_edits();
         let room = params.room.value();
@@ -245,7 +305,7 @@ impl Loader {
         let prepared = self.prepared(key, &info, rate, edits.auto_gain);
         let edited = ir_edit::apply(&prepared, rate, &edits, plan.capacity);
         let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-        let kernel = Box::new(Kernel::new(plan, &slices, 2, 2));
+        let kernel = Kernel::new(plan, &slices, 2, 2);
         self.report(&info, &edited, rate, t0);
         Some(kernel)
     }
@@ -401,7 +461,7 @@ pub fn prepare(source: &Source, rate: f32, auto_gain: bool) -> Vec<Vec<f32>> {
                 channels: vec![l, r],
             }
         }
-        Source::File(ir, _) => ir_file::resample(ir, rate_hz),
+        Source::File(ir, _) => ir_file::to_session_rate(ir, rate_hz),
     };
     if auto_gain {
         ir_file::normalize_energy(&mut ir);
@@ -428,7 +488,7 @@ mod tests {
         let params = FluxForgeParams::default();
         let loader = Loader::default();
         let epoch = params.ir.epoch();
-        loader.run(Task::Load(good.clone()), &params);
+        loader.run(Task::load(good.clone(), &params), &params);
         let st = loader.status().unwrap();
         assert!(st.error.is_none() && st.select_file, "{:?}", st.error);
         assert!(params.ir.epoch() > epoch, "the state field changed");
@@ -444,7 +504,7 @@ mod tests {
         std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
         for path in [bad, dir.join("missing.wav")] {
             let epoch = params.ir.epoch();
-            loader.run(Task::Load(path.clone()), &params);
+            loader.run(Task::load(path.clone(), &params), &params);
             let st = loader.status().unwrap();
             let e = st.error.expect("an error is shown");
             assert!(e.contains(&*path.to_string_lossy()), "{e}");

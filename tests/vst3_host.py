@@ -150,3 +150,94 @@ def test_character_modes_match_the_offline_renderer(plugin, mode, index):
     assert np.abs(y - ref).max() < 1e-4
     clean = render(x, "--mix", "0.2")
     assert np.abs(y - clean).max() > 0.05, "the character stage changes the sound"
+
+
+# --- Session recall while an IR render is pending -------------------------------------------
+
+BLOCK = 512
+ROOMS = ["small-room", "medium-room", "chamber", "plate", "large-hall", "cathedral"]
+
+
+def room_raw(name):
+    # The Room choice: six factory rooms, then Loaded File (seven steps, 0..1).
+    return ROOMS.index(name) / 6.0
+
+
+class Paced:
+    """Plays one long noise input block by block, as a host does in real time (sleeping a
+    little per block so the background loader works), recording where each event happened."""
+
+    def __init__(self, plugin, seconds):
+        self.plugin = plugin
+        self.x = noise(int(seconds * RATE), 21)
+        self.y = np.zeros_like(self.x)
+        self.pos = 0
+        self.marks = []
+
+    def play(self, blocks, mark=None):
+        import time
+
+        if mark is not None:
+            self.marks.append((self.pos, mark))
+        for _ in range(blocks):
+            a, b = self.pos, self.pos + BLOCK
+            self.y[:, a:b] = self.plugin.process(
+                self.x[:, a:b], RATE, buffer_size=BLOCK, reset=(a == 0)
+            )
+            self.pos = b
+            time.sleep(0.003)
+
+    def set(self, **raw):
+        # VST3 delivers parameter changes inside the next process call.
+        for name, value in raw.items():
+            self.plugin.parameters[name].raw_value = value
+
+    def assert_settled(self, start, end, want, what):
+        """The last 0.5 s of [start, end) equals the renderer's output for the target."""
+        tail = slice(end - RATE // 2, end)
+        err = np.abs(self.y[:, tail] - want[:, tail]).max()
+        assert err < 1e-4, f"{what}: does not play the selected IR (max diff {err})"
+
+
+PHASE = 3 * RATE // BLOCK  # blocks per settling phase (3 s of audio; the last 0.5 s is checked)
+
+
+@pytest.mark.parametrize("delay", [1, 2, 10, 50, 200])
+def test_a_state_loaded_while_a_room_renders_plays_its_own_room(delay):
+    default_state = pedalboard.load_plugin(VST3).raw_state
+    p = pedalboard.load_plugin(VST3)
+    s = Paced(p, 20 + (delay + 4 * PHASE) * BLOCK / RATE)
+    s.play(20)
+    s.set(room=room_raw("cathedral"))
+    s.play(delay)
+    p.raw_state = default_state
+    s.play(PHASE, mark="medium-room")
+    for room in ["plate", "small-room", "large-hall"]:
+        s.set(room=room_raw(room))
+        s.play(PHASE, mark=room)
+    n = s.pos
+    for i, (start, room) in enumerate(s.marks):
+        end = s.marks[i + 1][0] if i + 1 < len(s.marks) else n
+        want = render(s.x[:, :n], "--room", room)
+        s.assert_settled(start, end, want, f"delay {delay}, then {room}")
+
+
+@pytest.mark.parametrize("delay", [2, 50])
+def test_a_state_loaded_while_an_edit_renders_plays_its_own_edits(delay):
+    default_state = pedalboard.load_plugin(VST3).raw_state
+    p = pedalboard.load_plugin(VST3)
+    name = next(k for k in p.parameters if k.startswith("pre_delay"))
+    s = Paced(p, 20 + (delay + 4 * PHASE) * BLOCK / RATE)
+    s.play(20)
+    s.set(**{name: 120 / 500})
+    s.play(delay)
+    p.raw_state = default_state
+    s.play(PHASE, mark=0)
+    for ms in [40, 200, 10]:
+        s.set(**{name: ms / 500})
+        s.play(PHASE, mark=ms)
+    n = s.pos
+    for i, (start, ms) in enumerate(s.marks):
+        end = s.marks[i + 1][0] if i + 1 < len(s.marks) else n
+        want = render(s.x[:, :n], "--predelay", str(ms))
+        s.assert_settled(start, end, want, f"delay {delay}, then pre-delay {ms} ms")

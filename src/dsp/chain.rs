@@ -23,6 +23,12 @@ pub const CHANNELS: usize = 2;
 /// Internal sub-block: the chain works in slices of at most this many samples.
 const CHUNK: usize = 256;
 
+/// Largest input sample magnitude the chain accepts: +60 dBFS. A sample beyond it (or
+/// non-finite) cannot come from any real signal, only from a corrupt buffer upstream, and is
+/// treated as silence, so it cannot fill the reverb tail with +600 dBFS for seconds. Hot
+/// signals below it (+24 dBFS floats and far beyond) pass untouched and bit-exactly.
+pub const MAX_INPUT_LEVEL: f32 = 1000.0;
+
 /// Smoothing time of gains and mix, milliseconds.
 pub const SMOOTH_MS: f32 = 20.0;
 /// Bypass crossfade time, milliseconds.
@@ -193,8 +199,9 @@ impl Engine {
         self.spectral.set_analyzer(on);
     }
 
-    /// Processes two channels in place. Any length; non-finite input samples are treated as
-    /// silence so they cannot reach (and poison) the reverb's state. Returns block peaks.
+    /// Processes two channels in place. Any length; non-finite input samples and samples
+    /// beyond [`MAX_INPUT_LEVEL`] are treated as silence so they cannot reach (and poison or
+    /// blast) the reverb's state. Returns block peaks.
     ///
     /// # Panics
     /// If there are not exactly [`CHANNELS`] channels of equal length.
@@ -209,7 +216,8 @@ impl Engine {
             let n = CHUNK.min(len - pos);
             for c in 0..CHANNELS {
                 for (r, x) in self.raw[c][..n].iter_mut().zip(&channels[c][pos..pos + n]) {
-                    *r = if x.is_finite() { *x } else { 0.0 };
+                    // `!(a <= b)` is also true for NaN.
+                    *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
                     peaks.input[c] = peaks.input[c].max(r.abs());
                 }
             }
@@ -367,6 +375,46 @@ mod tests {
         // A 20 ms linear ramp from 0.5 to 0.5*0.063 moves at most 0.47/960 per sample.
         assert!(max_step < 0.47 / 960.0 * 1.01, "step {max_step}");
         assert!((l[4799] - 0.5 * db_to_gain(-24.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_absurd_burst_is_silence_and_hot_signals_pass_bit_exactly() {
+        // One corrupt buffer of 1e30 samples inside a signal: the output stays at the level
+        // of the real signal, with the reverb fully wet.
+        let mut rng = crate::dsp::rng::Rng::new(5);
+        let mut x: Vec<f32> = (0..48_000).map(|_| 0.5 * rng.bipolar() as f32).collect();
+        for v in &mut x[10_000..10_512] {
+            *v = 1e30;
+        }
+        x[20_000] = -3e5;
+        let wet = Settings {
+            mix: 1.0,
+            ..Default::default()
+        };
+        let y = run(&mut engine(&wet, &ir()), &x, &[64, 333]);
+        let mut clean = x.clone();
+        clean[10_000..10_512].fill(0.0);
+        clean[20_000] = 0.0;
+        let want = run(&mut engine(&wet, &ir()), &clean, &[512]);
+        assert!(y.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5));
+        assert!(y.iter().all(|v| v.abs() < 100.0));
+
+        // +24 dBFS noise and the bound itself pass the dry path bit-exactly.
+        let mut hot: Vec<f32> = (0..20_000).map(|_| 15.85 * rng.bipolar() as f32).collect();
+        hot[100] = MAX_INPUT_LEVEL;
+        hot[200] = -MAX_INPUT_LEVEL;
+        let dry = Settings {
+            mix: 0.0,
+            ..Default::default()
+        };
+        let y = run(&mut engine(&dry, &ir()), &hot, &[64, 1000]);
+        assert_eq!(y, hot, "hot input is untouched");
+        let bypassed = Settings {
+            bypass: true,
+            ..Default::default()
+        };
+        let y = run(&mut engine(&bypassed, &ir()), &hot, &[64]);
+        assert_eq!(y, hot, "bypass passes hot input");
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl EditorApp {
 
     fn load(&self, path: PathBuf) {
         if let Some(spawn) = &self.spawn {
-            spawn(Task::Load(path));
+            spawn(Task::load(path, &self.params));
         }
     }
 

@@ -13,6 +13,27 @@ use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
 use crate::ir_state::IrField;
 
+pub mod text;
+use text::Unit;
+
+/// A float parameter whose text (with its unit) follows `unit`, snapped to `step` if any.
+fn float(
+    name: impl Into<String>,
+    default: f32,
+    range: FloatRange,
+    unit: Unit,
+    step: Option<f32>,
+) -> FloatParam {
+    let p = FloatParam::new(name, default, range)
+        .with_unit(unit.suffix())
+        .with_value_to_string(unit.formatter())
+        .with_string_to_value(unit.parser());
+    match step {
+        Some(s) => p.with_step_size(s),
+        None => p,
+    }
+}
+
 /// The character mode as a host enum (its order is saved in sessions: append only).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Character {
@@ -125,7 +146,7 @@ pub fn low_cut_range_hz() -> FloatRange {
     FloatRange::Skewed {
         min: LOW_CUT_OFF_HZ,
         max: 1000.0,
-        factor: FloatRange::skew_factor(-1.0),
+        factor: FloatRange::skew_factor(-0.75),
     }
 }
 
@@ -189,12 +210,13 @@ pub enum SpectralDirection {
     Up,
 }
 
-/// EQ frequency range, Hz (shared with the editor).
+/// EQ frequency range, Hz (shared with the editor). The skew (0.3) keeps the bottom shown
+/// value ("20.00 Hz") within 1 % of a knob's travel and puts 1 kHz at 40 %.
 pub fn eq_freq_range() -> FloatRange {
     FloatRange::Skewed {
         min: 20.0,
         max: 20_000.0,
-        factor: FloatRange::skew_factor(-2.0),
+        factor: 0.3,
     }
 }
 
@@ -206,13 +228,45 @@ pub fn eq_gain_range() -> FloatRange {
     }
 }
 
+/// A time range in ms. The skew gives the shortest shown value at most 2 % of a knob's
+/// travel (a steeper one spent 5 % on it).
 fn ms_range(min: f32, max: f32) -> FloatRange {
     FloatRange::Skewed {
         min,
         max,
-        factor: FloatRange::skew_factor(-1.5),
+        factor: FloatRange::skew_factor(-1.0),
     }
 }
+
+/// Filter Q range (shared with the editor).
+pub fn q_range() -> FloatRange {
+    FloatRange::Skewed {
+        min: 0.1,
+        max: 18.0,
+        factor: FloatRange::skew_factor(-1.0),
+    }
+}
+
+/// Pre-delay range, ms.
+pub fn predelay_range_ms() -> FloatRange {
+    LIN(0.0, 500.0)
+}
+
+/// 0..1.
+fn unit_range() -> FloatRange {
+    LIN(0.0, 1.0)
+}
+
+#[allow(non_snake_case)]
+const fn LIN(min: f32, max: f32) -> FloatRange {
+    FloatRange::Linear { min, max }
+}
+
+const DB: Unit = Unit::Db { decimals: 1 };
+const MS0: Unit = Unit::Ms { decimals: 0 };
+const MS1: Unit = Unit::Ms { decimals: 1 };
+const PCT0: Unit = Unit::Percent { decimals: 0 };
+const PCT_OF_FRACTION: Unit = Unit::Fraction { decimals: 1 };
 
 /// One dynamic EQ band's parameters (IDs get the band number appended: `eq_freq_1`).
 #[derive(Params)]
@@ -267,50 +321,57 @@ impl BandParams {
         Self {
             enabled: BoolParam::new(name("On"), d.enabled),
             kind: EnumParam::new(name("Type"), kind),
-            freq: FloatParam::new(name("Freq"), d.freq_hz, eq_freq_range())
-                .with_unit(" Hz")
-                .with_step_size(0.1),
-            gain: FloatParam::new(name("Gain"), d.gain_db, eq_gain_range())
-                .with_unit(" dB")
-                .with_step_size(0.1),
-            q: FloatParam::new(
-                name("Q"),
-                d.q,
-                FloatRange::Skewed {
-                    min: 0.1,
-                    max: 18.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_step_size(0.01),
+            freq: float(
+                name("Freq"),
+                d.freq_hz,
+                eq_freq_range(),
+                Unit::Hz { off: None },
+                None,
+            ),
+            gain: float(name("Gain"), d.gain_db, eq_gain_range(), DB, Some(0.1)),
+            q: float(name("Q"), d.q, q_range(), Unit::Q, Some(0.01)),
             dynamics: EnumParam::new(name("Dynamics"), BandDynamics::Off),
-            threshold: FloatParam::new(
+            threshold: float(
                 name("Threshold"),
                 d.threshold_db,
                 FloatRange::Linear {
                     min: -60.0,
                     max: 0.0,
                 },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
-            ratio: FloatParam::new(name("Ratio"), d.ratio, ratio_range()).with_step_size(0.1),
-            attack: FloatParam::new(name("Attack"), d.attack_ms, ms_range(0.5, 200.0))
-                .with_unit(" ms")
-                .with_step_size(0.1),
-            release: FloatParam::new(name("Release"), d.release_ms, ms_range(5.0, 2000.0))
-                .with_unit(" ms")
-                .with_step_size(1.0),
-            range: FloatParam::new(
+                DB,
+                Some(0.1),
+            ),
+            ratio: float(
+                name("Ratio"),
+                d.ratio,
+                ratio_range(),
+                Unit::Ratio,
+                Some(0.01),
+            ),
+            attack: float(
+                name("Attack"),
+                d.attack_ms,
+                ms_range(0.5, 200.0),
+                MS1,
+                Some(0.1),
+            ),
+            release: float(
+                name("Release"),
+                d.release_ms,
+                ms_range(5.0, 2000.0),
+                MS0,
+                Some(1.0),
+            ),
+            range: float(
                 name("Range"),
                 d.range_db,
                 FloatRange::Linear {
                     min: 0.0,
                     max: 24.0,
                 },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
+                DB,
+                Some(0.1),
+            ),
         }
     }
 
@@ -336,11 +397,12 @@ impl BandParams {
     }
 }
 
+/// Ratio range (a skew that leaves 1:1 at most 2 % of the travel).
 fn ratio_range() -> FloatRange {
     FloatRange::Skewed {
         min: 1.0,
         max: 20.0,
-        factor: FloatRange::skew_factor(-1.5),
+        factor: FloatRange::skew_factor(-1.0),
     }
 }
 
@@ -460,176 +522,133 @@ impl Default for FluxForgeParams {
         let e = IrEdits::default();
         let sd = SpectralSettings::default();
         Self {
-            input_gain: FloatParam::new("Input", d.input_gain_db, gain_range_db())
-                .with_unit(" dB")
-                .with_step_size(0.1),
-            output_gain: FloatParam::new("Output", d.output_gain_db, gain_range_db())
-                .with_unit(" dB")
-                .with_step_size(0.1),
-            mix: FloatParam::new("Mix", d.mix, FloatRange::Linear { min: 0.0, max: 1.0 })
-                .with_unit("%")
-                .with_value_to_string(formatters::v2s_f32_percentage(1))
-                .with_string_to_value(formatters::s2v_f32_percentage()),
+            input_gain: float("Input", d.input_gain_db, gain_range_db(), DB, Some(0.1)),
+            output_gain: float("Output", d.output_gain_db, gain_range_db(), DB, Some(0.1)),
+            mix: float("Mix", d.mix, unit_range(), PCT_OF_FRACTION, None),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             room: EnumParam::new("Room", Room::MediumRoom),
             character: EnumParam::new("Character", Character::Clean),
-            drive: FloatParam::new("Drive", d.character.drive_db, drive_range_db())
-                .with_unit(" dB")
-                .with_step_size(0.1),
-            sat_trim: FloatParam::new("Drive Trim", d.character.trim_db, gain_range_db())
-                .with_unit(" dB")
-                .with_step_size(0.1),
+            drive: float(
+                "Drive",
+                d.character.drive_db,
+                drive_range_db(),
+                DB,
+                Some(0.1),
+            ),
+            sat_trim: float(
+                "Drive Trim",
+                d.character.trim_db,
+                gain_range_db(),
+                DB,
+                Some(0.1),
+            ),
             auto_gain: BoolParam::new("Auto Gain", d.character.auto_gain),
-            drive_mix: FloatParam::new(
+            drive_mix: float(
                 "Drive Mix",
                 d.character.mix,
-                FloatRange::Linear { min: 0.0, max: 1.0 },
-            )
-            .with_unit("%")
-            .with_value_to_string(formatters::v2s_f32_percentage(1))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
+                unit_range(),
+                PCT_OF_FRACTION,
+                None,
+            ),
             oversample: BoolParam::new("Oversample", d.character.oversample),
-            predelay: FloatParam::new(
+            predelay: float(
                 "Pre-delay",
                 e.predelay_ms,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: 500.0,
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0),
-            trim: FloatParam::new(
-                "Start Trim",
-                e.trim_ms,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: 1000.0,
-                },
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0),
-            length: FloatParam::new(
+                predelay_range_ms(),
+                MS0,
+                Some(1.0),
+            ),
+            trim: float("Start Trim", e.trim_ms, LIN(0.0, 1000.0), MS0, Some(1.0)),
+            length: float(
                 "Length",
                 e.length_pct,
-                FloatRange::Linear {
-                    min: 1.0,
-                    max: 100.0,
-                },
-            )
-            .with_unit(" %")
-            .with_step_size(0.5),
+                LIN(1.0, 100.0),
+                Unit::Percent { decimals: 1 },
+                Some(0.5),
+            ),
             reverse: BoolParam::new("Reverse", e.reverse),
-            stretch: FloatParam::new("Stretch", e.stretch_pct, stretch_range_pct())
-                .with_unit(" %")
-                .with_step_size(1.0),
-            decay: FloatParam::new(
-                "Decay",
-                e.decay_pct,
-                FloatRange::Linear {
-                    min: 25.0,
-                    max: 200.0,
+            stretch: float(
+                "Stretch",
+                e.stretch_pct,
+                stretch_range_pct(),
+                PCT0,
+                Some(1.0),
+            ),
+            decay: float("Decay", e.decay_pct, LIN(25.0, 200.0), PCT0, Some(1.0)),
+            low_cut: float(
+                "Low Cut",
+                e.low_cut_hz,
+                low_cut_range_hz(),
+                Unit::Hz {
+                    off: Some(LOW_CUT_OFF_HZ),
                 },
-            )
-            .with_unit(" %")
-            .with_step_size(1.0),
-            low_cut: FloatParam::new("Low Cut", e.low_cut_hz, low_cut_range_hz())
-                .with_unit(" Hz")
-                .with_step_size(1.0)
-                .with_value_to_string(Arc::new(|v| {
-                    if v <= LOW_CUT_OFF_HZ {
-                        "Off".into()
-                    } else {
-                        format!("{v:.0}")
-                    }
-                })),
-            high_cut: FloatParam::new("High Cut", e.high_cut_hz, high_cut_range_hz())
-                .with_unit(" Hz")
-                .with_step_size(10.0)
-                .with_value_to_string(Arc::new(|v| {
-                    if v >= HIGH_CUT_OFF_HZ {
-                        "Off".into()
-                    } else {
-                        format!("{v:.0}")
-                    }
-                })),
+                Some(1.0),
+            ),
+            high_cut: float(
+                "High Cut",
+                e.high_cut_hz,
+                high_cut_range_hz(),
+                Unit::Hz {
+                    off: Some(HIGH_CUT_OFF_HZ),
+                },
+                Some(10.0),
+            ),
             ir_auto_gain: BoolParam::new("IR Auto Gain", e.auto_gain),
-            width: FloatParam::new("Width", d.width, FloatRange::Linear { min: 0.0, max: 2.0 })
-                .with_unit("%")
-                .with_value_to_string(formatters::v2s_f32_percentage(0))
-                .with_string_to_value(formatters::s2v_f32_percentage()),
-            wet_level: FloatParam::new(
-                "Wet Level",
-                d.wet_level_db,
-                FloatRange::Linear {
-                    min: -36.0,
-                    max: 12.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
+            width: float(
+                "Width",
+                d.width,
+                LIN(0.0, 2.0),
+                Unit::Fraction { decimals: 0 },
+                None,
+            ),
+            wet_level: float("Wet Level", d.wet_level_db, LIN(-36.0, 12.0), DB, Some(0.1)),
             bands: std::array::from_fn(BandParams::new),
             spec_on: BoolParam::new("Spectral On", sd.enabled),
             spec_mode: EnumParam::new("Spectral Mode", SpectralDirection::Down),
-            spec_threshold: FloatParam::new(
+            spec_threshold: float(
                 "Spectral Threshold",
                 sd.threshold_db,
-                FloatRange::Linear {
-                    min: -80.0,
-                    max: 0.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
-            spec_tilt: FloatParam::new(
+                LIN(-80.0, 0.0),
+                DB,
+                Some(0.1),
+            ),
+            spec_tilt: float(
                 "Spectral Tilt",
                 sd.tilt_db,
-                FloatRange::Linear {
-                    min: -6.0,
-                    max: 6.0,
-                },
-            )
-            .with_unit(" dB/oct")
-            .with_step_size(0.1),
-            spec_ratio: FloatParam::new("Spectral Ratio", sd.ratio, ratio_range())
-                .with_step_size(0.1),
-            spec_knee: FloatParam::new(
-                "Spectral Knee",
-                sd.knee_db,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: 24.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
-            spec_range: FloatParam::new(
-                "Spectral Range",
-                sd.range_db,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: 24.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.1),
-            spec_attack: FloatParam::new("Spectral Attack", sd.attack_ms, ms_range(1.0, 500.0))
-                .with_unit(" ms")
-                .with_step_size(0.1),
-            spec_release: FloatParam::new(
+                LIN(-6.0, 6.0),
+                Unit::DbPerOct { decimals: 1 },
+                Some(0.1),
+            ),
+            spec_ratio: float(
+                "Spectral Ratio",
+                sd.ratio,
+                ratio_range(),
+                Unit::Ratio,
+                Some(0.01),
+            ),
+            spec_knee: float("Spectral Knee", sd.knee_db, LIN(0.0, 24.0), DB, Some(0.1)),
+            spec_range: float("Spectral Range", sd.range_db, LIN(0.0, 24.0), DB, Some(0.1)),
+            spec_attack: float(
+                "Spectral Attack",
+                sd.attack_ms,
+                ms_range(1.0, 500.0),
+                MS1,
+                Some(0.1),
+            ),
+            spec_release: float(
                 "Spectral Release",
                 sd.release_ms,
                 ms_range(10.0, 3000.0),
-            )
-            .with_unit(" ms")
-            .with_step_size(1.0),
-            spec_resolution: FloatParam::new(
+                MS0,
+                Some(1.0),
+            ),
+            spec_resolution: float(
                 "Spectral Resolution",
                 sd.resolution_oct,
-                FloatRange::Linear { min: 0.0, max: 1.0 },
-            )
-            .with_unit(" oct")
-            .with_step_size(0.01),
+                unit_range(),
+                Unit::Octaves,
+                Some(0.01),
+            ),
             ir: IrField::default(),
         }
     }
@@ -692,3 +711,98 @@ impl FluxForgeParams {
 
 /// Shared handle type.
 pub type SharedParams = Arc<FluxForgeParams>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every parameter as (id, pointer), from the plugin's own parameter map.
+    fn all(params: &FluxForgeParams) -> Vec<(String, ParamPtr)> {
+        params
+            .param_map()
+            .into_iter()
+            .map(|(id, ptr, _)| (id, ptr))
+            .collect()
+    }
+
+    /// The value one unit of the last shown digit stands for in `text` ("1.52 kHz" -> 10).
+    fn shown_resolution(text: &str) -> f32 {
+        let digits: String = text
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let decimals = digits.split('.').nth(1).map_or(0, str::len);
+        let scale = if text.contains("kHz") { 1000.0 } else { 1.0 };
+        let pct = if text.ends_with('%') { 0.01 } else { 1.0 };
+        10f32.powi(-(decimals as i32)) * scale * pct
+    }
+
+    #[test]
+    fn every_parameter_reads_back_from_its_own_text_with_its_unit() {
+        let params = FluxForgeParams::default();
+        let list = all(&params);
+        assert!(list.len() >= 87, "{} parameters", list.len());
+        for (id, p) in &list {
+            // SAFETY: `params` outlives every pointer taken from it.
+            unsafe {
+                let float = matches!(p, ParamPtr::FloatParam(_));
+                for i in 0..=400 {
+                    let n0 = i as f32 / 400.0;
+                    let t1 = p.normalized_value_to_string(n0, true);
+                    let n1 = p
+                        .string_to_normalized_value(&t1)
+                        .unwrap_or_else(|| panic!("{id}: {t1:?} does not parse"));
+                    let t2 = p.normalized_value_to_string(n1, true);
+                    assert_eq!(t1, t2, "{id}: text changes on a round trip");
+                    if float {
+                        let (v0, v1) = (p.preview_plain(n0), p.preview_plain(n1));
+                        if v1 == 0.0 {
+                            assert!(!t1.starts_with('-'), "{id}: a signed zero {t1:?}");
+                        }
+                        // Within one shown step (a stepped value shown finer reads back exactly).
+                        let tol = shown_resolution(&t1) * 1.001 + v0.abs() * 1e-6;
+                        assert!((v1 - v0).abs() <= tol, "{id}: {v0} -> {t1:?} -> {v1}");
+                        assert!(
+                            t1 == "Off"
+                                || t1
+                                    .chars()
+                                    .any(|c| c.is_ascii_alphabetic() || c == '%' || c == ':'),
+                            "{id}: {t1:?} shows no unit"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_shown_value_spans_more_than_two_percent_of_a_knob() {
+        let params = FluxForgeParams::default();
+        for (id, p) in all(&params) {
+            if !matches!(p, ParamPtr::FloatParam(_)) {
+                continue; // choices and switches are steps by nature
+            }
+            const N: usize = 20_000;
+            let mut run = 0;
+            let mut longest = (0, String::new());
+            let mut last = String::new();
+            for i in 0..=N {
+                // SAFETY: as above.
+                let t = unsafe { p.normalized_value_to_string(i as f32 / N as f32, true) };
+                run = if t == last { run + 1 } else { 1 };
+                if run > longest.0 {
+                    longest = (run, t.clone());
+                }
+                last = t;
+            }
+            let share = longest.0 as f32 / N as f32;
+            assert!(
+                share <= 0.02,
+                "{id}: {:?} spans {:.1} % of the travel",
+                longest.1,
+                share * 100.0
+            );
+        }
+    }
+}

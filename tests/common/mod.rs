@@ -1,0 +1,381 @@
+//! The host harness shared by the CLAP host tests: loading the bundle with clack-host as a
+//! DAW does, processing with events, parameters by name, state save/load, and the crate's own
+//! engine as the reference every output is compared with.
+#![allow(dead_code, unused_imports)]
+
+pub use std::ffi::CStr;
+pub use std::path::PathBuf;
+
+pub use clack_extensions::latency::PluginLatency;
+pub use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+pub use clack_extensions::state::PluginState;
+pub use clack_host::events::event_types::ParamValueEvent;
+pub use clack_host::events::io::EventBuffer;
+pub use clack_host::events::Pckn;
+pub use clack_host::prelude::*;
+pub use clack_host::utils::ClapId;
+
+pub use fluxforge::dsp::chain::{Engine, Settings};
+pub use fluxforge::dsp::convolver::Kernel;
+pub use fluxforge::dsp::ir_edit::IrEdits;
+pub use fluxforge::dsp::rng::Rng;
+pub use fluxforge::ir_file::IrData;
+pub use fluxforge::ir_state::StoredIr;
+pub use fluxforge::loader::Source;
+pub use fluxforge::params::Room;
+pub use std::sync::Arc;
+
+pub struct Shared;
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+pub struct TestHost;
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// The bundle under test: `$FLUXFORGE_CLAP` if set (the test script points it at a debug build
+/// with nice-plug's `assert_process_allocs`, which aborts on any allocation in `process()`),
+/// otherwise the release bundle.
+pub fn bundle_path() -> PathBuf {
+    let p = std::env::var_os("FLUXFORGE_CLAP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/FluxForge.clap")
+        });
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask bundle fluxforge --release` first",
+        p.display()
+    );
+    p
+}
+
+/// The entry is loaded once per process and never unloaded: unloading a plugin library while
+/// another test's instance (or the framework's helper threads) still runs is what a DAW never
+/// does either.
+pub fn load_entry() -> &'static PluginEntry {
+    static ENTRY: std::sync::OnceLock<PluginEntry> = std::sync::OnceLock::new();
+    // SAFETY: loading our own plugin library, which runs no code at load beyond the CLAP entry.
+    ENTRY.get_or_init(|| unsafe { PluginEntry::load(bundle_path()).expect("CLAP entry loads") })
+}
+
+pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
+    let info = HostInfo::new(
+        "FluxForge test host",
+        "FluxForge",
+        "https://fluxforge.audio",
+        "1.0",
+    )
+    .unwrap();
+    PluginInstance::<TestHost>::new(
+        |_| Shared,
+        |_| (),
+        entry,
+        c"audio.fluxforge.fluxforge",
+        &info,
+    )
+    .expect("instantiates")
+}
+
+/// Parameter ids and ranges by name.
+pub struct Params {
+    pub ext: PluginParams,
+    pub ids: Vec<(String, ClapId)>,
+}
+
+impl Params {
+    pub fn get(inst: &mut PluginInstance<TestHost>) -> Self {
+        let handle = inst.plugin_handle();
+        let ext = handle
+            .get_extension::<PluginParams>()
+            .expect("params extension");
+        let mut ids = Vec::new();
+        let mut buf = ParamInfoBuffer::new();
+        for i in 0..ext.count(&handle) {
+            let info = ext.get_info(&handle, i, &mut buf).expect("param info");
+            let name = String::from_utf8_lossy(info.name).to_string();
+            ids.push((name, info.id));
+        }
+        Self { ext, ids }
+    }
+    pub fn id(&self, name: &str) -> ClapId {
+        self.ids
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("param {name}"))
+            .1
+    }
+    pub fn value(&self, inst: &mut PluginInstance<TestHost>, name: &str) -> f64 {
+        self.ext
+            .get_value(&inst.plugin_handle(), self.id(name))
+            .unwrap()
+    }
+}
+
+/// Normalized (0..1) value of a gain in dB over the -24..24 dB range.
+pub fn gain_norm(db: f32) -> f64 {
+    ((db + 24.0) / 48.0) as f64
+}
+
+pub fn event(time: u32, id: ClapId, value: f64) -> ParamValueEvent {
+    ParamValueEvent::new(time, id, Pckn::match_all(), value)
+}
+
+/// Processes stereo `input` in calls of the given sizes (cycled), delivering each event in
+/// the call that contains its absolute sample time.
+pub fn run(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[Vec<f32>; 2],
+    sizes: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+) -> [Vec<f32>; 2] {
+    let len = input[0].len();
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    let mut in_ports = AudioPorts::with_capacity(2, 1);
+    let mut out_ports = AudioPorts::with_capacity(2, 1);
+    let mut pos = 0;
+    while pos < len {
+        let n = sizes().clamp(1, len - pos);
+        let mut ev = EventBuffer::new();
+        for &(t, id, v) in events {
+            if t >= pos && t < pos + n {
+                ev.push(&event((t - pos) as u32, id, v));
+            }
+        }
+        let mut in_l = input[0][pos..pos + n].to_vec();
+        let mut in_r = input[1][pos..pos + n].to_vec();
+        let (ol, or) = out.split_at_mut(1);
+        let inputs = in_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                [
+                    InputChannel::variable(&mut in_l[..]),
+                    InputChannel::variable(&mut in_r[..]),
+                ]
+                .into_iter(),
+            ),
+        }]);
+        let mut outputs = out_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                [&mut ol[0][pos..pos + n], &mut or[0][pos..pos + n]].into_iter(),
+            ),
+        }]);
+        let mut out_events = EventBuffer::new();
+        proc.process(
+            &inputs,
+            &mut outputs,
+            &InputEvents::from_buffer(&ev),
+            &mut OutputEvents::from_buffer(&mut out_events),
+            None,
+            None,
+        )
+        .expect("process");
+        pos += n;
+    }
+    out
+}
+
+/// The engine run directly: the reference the plugin must match. `changes` are settings that
+/// take effect at absolute sample times.
+pub fn reference(
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    initial: Settings,
+    changes: &[(usize, Settings)],
+) -> [Vec<f32>; 2] {
+    reference_in(Room::MediumRoom, rate, input, initial, changes)
+}
+
+/// [`reference`] with a given factory room (default edits).
+pub fn reference_in(
+    room: Room,
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    initial: Settings,
+    changes: &[(usize, Settings)],
+) -> [Vec<f32>; 2] {
+    let ir = fluxforge::render_ir(&Source::Factory(room), rate, &IrEdits::default());
+    reference_ir(&ir.channels, rate, input, initial, changes)
+}
+
+/// [`reference`] with a given (edited) IR.
+pub fn reference_ir(
+    ir: &[Vec<f32>],
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    initial: Settings,
+    changes: &[(usize, Settings)],
+) -> [Vec<f32>; 2] {
+    let plan = fluxforge::plan_for_rate(rate);
+    let refs: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
+    let k = Kernel::new(&plan, &refs, 2, 2);
+    let mut e = Engine::new(rate, plan, Some(Box::new(k)), &initial);
+    let mut out = input.clone();
+    let (a, b) = out.split_at_mut(1);
+    let mut pos = 0;
+    let mut cuts: Vec<usize> = changes.iter().map(|c| c.0).collect();
+    cuts.push(input[0].len());
+    for (i, &cut) in cuts.iter().enumerate() {
+        if cut > pos {
+            e.process(&mut [&mut a[0][pos..cut], &mut b[0][pos..cut]]);
+            pos = cut;
+        }
+        if let Some((_, s)) = changes.get(i) {
+            e.set_settings(s);
+        }
+    }
+    out
+}
+
+pub fn noise(len: usize, seed: u64) -> [Vec<f32>; 2] {
+    let mut rng = Rng::new(seed);
+    let mut f = || (0..len).map(|_| 0.25 * rng.bipolar() as f32).collect();
+    [f(), f()]
+}
+
+pub fn max_diff(a: &[Vec<f32>; 2], b: &[Vec<f32>; 2]) -> f32 {
+    a.iter()
+        .zip(b)
+        .flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f32::max)
+}
+
+pub fn config(rate: f64, max: u32) -> PluginAudioConfiguration {
+    PluginAudioConfiguration {
+        sample_rate: rate,
+        min_frames_count: 1,
+        max_frames_count: max,
+    }
+}
+
+/// Plays `input` in calls of 480 samples, delivering `events` at the start of the call that
+/// begins at sample `at`, and sleeping 4 ms per call for 300 calls from there so that the
+/// background loader works in real time, as it would in a host.
+pub fn play_paced(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[Vec<f32>; 2],
+    at: usize,
+    events: &[(ClapId, f64)],
+) -> [Vec<f32>; 2] {
+    let len = input[0].len();
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    for (i, start) in (0..len).step_by(480).enumerate() {
+        let end = (start + 480).min(len);
+        let chunk = [input[0][start..end].to_vec(), input[1][start..end].to_vec()];
+        let ev: Vec<(usize, ClapId, f64)> = if start == at {
+            events.iter().map(|&(id, v)| (0, id, v)).collect()
+        } else {
+            vec![]
+        };
+        let y = run(proc, &chunk, &mut || 480, &ev);
+        out[0][start..end].copy_from_slice(&y[0]);
+        out[1][start..end].copy_from_slice(&y[1]);
+        if start >= at && i < at / 480 + 300 {
+            std::thread::sleep(std::time::Duration::from_millis(4));
+        }
+    }
+    out
+}
+
+pub fn max_jump(y: &[f32]) -> f32 {
+    y.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Plays a 0.5-amplitude 440 Hz sine for 4 s at 48 kHz, paced as a host would, while the
+/// parameter named `param` moves to the normalised `value` at 1 s. Returns the (deactivated)
+/// instance, the input and the output.
+pub fn sine_with_a_change_at_one_second(
+    param: &str,
+    value: f64,
+) -> (PluginInstance<TestHost>, [Vec<f32>; 2], [Vec<f32>; 2]) {
+    let mut inst = new_instance(load_entry());
+    let id = Params::get(&mut inst).id(param);
+    let proc = inst.activate(|_, _| (), config(48_000.0, 480)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let sine: Vec<f32> = (0..4 * 48_000)
+        .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let input = [sine.clone(), sine];
+    let out = play_paced(&mut proc, &input, 48_000, &[(id, value)]);
+    inst.deactivate(proc.stop_processing());
+    (inst, input, out)
+}
+
+/// A change while playing crossfades from `before` to `after`: no sample-to-sample jump
+/// beyond 1.5x the steady signal's, and the last second exactly `after`, its tail included.
+pub fn assert_crossfades(out: &[Vec<f32>; 2], before: &[Vec<f32>; 2], after: &[Vec<f32>; 2]) {
+    let steady = max_jump(&before[0][24_000..]).max(max_jump(&after[0][24_000..]));
+    let jump = max_jump(&out[0]);
+    assert!(jump <= 1.5 * steady, "jump {jump} vs steady {steady}");
+    let tail = (3 * 48_000..out[0].len())
+        .map(|n| (out[0][n] - after[0][n]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(tail < 1e-4, "does not end on the new sound: {tail}");
+}
+
+/// The plugin's state as JSON (nice-plug's CLAP stream is a little-endian u64 length, then
+/// the JSON).
+pub fn save_state(inst: &mut PluginInstance<TestHost>) -> Vec<u8> {
+    let ext = inst.plugin_handle().get_extension::<PluginState>().unwrap();
+    let mut saved = Vec::new();
+    ext.save(&inst.plugin_handle(), &mut saved).expect("saves");
+    let len = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
+    assert_eq!(len, saved.len() - 8);
+    saved.split_off(8)
+}
+
+/// Loads a JSON state (see [`save_state`]).
+pub fn load_state(inst: &mut PluginInstance<TestHost>, json: &[u8]) -> bool {
+    let ext = inst.plugin_handle().get_extension::<PluginState>().unwrap();
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    ext.load(&inst.plugin_handle(), &mut &bytes[..]).is_ok()
+}
+
+/// A decaying-noise IR file as decoded: `channels` channels at `rate`, `seconds` long.
+pub fn test_ir(channels: usize, rate: u32, seconds: f64, seed: u64) -> IrData {
+    let mut rng = Rng::new(seed);
+    let n = (seconds * rate as f64) as usize;
+    IrData {
+        name: "Test IR".into(),
+        sample_rate: rate,
+        channels: (0..channels)
+            .map(|c| {
+                (0..n)
+                    .map(|i| {
+                        let d = if i == 3 * c { 0.9 } else { 0.0 };
+                        d + (0.3 * rng.bipolar() * (-(i as f64) / (0.25 * rate as f64)).exp())
+                            as f32
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// A saved state of a fresh instance with the file IR embedded, `Room` = Loaded File and the
+/// given plain parameter values (`{"f32": v}` / `{"bool": b}` by parameter id).
+pub fn state_with_ir(stored: &StoredIr, values: &[(&str, serde_json::Value)]) -> Vec<u8> {
+    let mut inst = new_instance(load_entry());
+    let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    state["params"]["room"] = serde_json::json!({ "i32": Room::File.index() });
+    for (id, v) in values {
+        assert!(state["params"].get(*id).is_some(), "param id {id}");
+        state["params"][*id] = v.clone();
+    }
+    state["fields"]["ir"] =
+        serde_json::Value::String(serde_json::to_string(&Some(stored)).unwrap());
+    serde_json::to_vec(&state).unwrap()
+}
+
+pub fn f(v: f32) -> serde_json::Value {
+    serde_json::json!({ "f32": v })
+}
