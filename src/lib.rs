@@ -14,12 +14,14 @@ use nice_plug_egui::{
 
 pub mod dsp;
 pub mod editor;
+pub mod host;
 pub mod ir_file;
 pub mod ir_state;
 pub mod loader;
 pub mod params;
 pub mod preset;
 pub mod shared;
+pub mod state_repair;
 
 use dsp::chain::Engine;
 use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};
@@ -341,6 +343,3 @@ impl Vst3Plugin for FluxForge {
         Vst3SubCategory::Stereo,
     ];
 }
-
-nice_export_clap!(FluxForge);
-nice_export_vst3!(FluxForge);

@@ -241,3 +241,95 @@ def test_a_state_loaded_while_an_edit_renders_plays_its_own_edits(delay):
         end = s.marks[i + 1][0] if i + 1 < len(s.marks) else n
         want = render(s.x[:, :n], "--predelay", str(ms))
         s.assert_settled(start, end, want, f"delay {delay}, then pre-delay {ms} ms")
+
+
+# --- Damaged states -----------------------------------------------------------------------
+# pedalboard hands the VST3 state over in JUCE's container: "VC2!", the XML's length (u32 LE),
+# the XML, a NUL; the plugin's own JSON is the <IComponent> element in JUCE's base64 (the byte
+# count, ".", then 6-bit groups of the bit stream, least significant first, over its alphabet).
+JUCE_B64 = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
+
+
+def component_json(state):
+    import re
+
+    text = re.search(rb"<IComponent>([^<]*)</IComponent>", state).group(1).decode()
+    size, data = text.split(".", 1)
+    bits = sum(JUCE_B64.index(c) << (6 * i) for i, c in enumerate(data))
+    return (bits & ((1 << (8 * int(size))) - 1)).to_bytes(int(size), "little")
+
+
+def with_component_json(state, js):
+    import re
+
+    bits = int.from_bytes(js, "little")
+    n = (len(js) * 8 + 5) // 6
+    text = f"{len(js)}." + "".join(JUCE_B64[(bits >> (6 * i)) & 63] for i in range(n))
+    xml = state[8:].rstrip(b"\x00")
+    xml = re.sub(rb"<IComponent>[^<]*</IComponent>", f"<IComponent>{text}</IComponent>".encode(), xml)
+    return b"VC2!" + struct.pack("<I", len(xml)) + xml + b"\x00"
+
+
+def stored_ir(seconds, seed):
+    """A decaying-noise stereo IR encoded as the plugin embeds it (f32 LE, byte planes, raw
+    DEFLATE, base64)."""
+    import base64
+    import zlib
+
+    n = int(seconds * RATE)
+    rng = np.random.default_rng(seed)
+    env = np.exp(-np.arange(n) / (0.08 * RATE))
+    ch = [(0.3 * rng.uniform(-1, 1, n) * env).astype("<f4") for _ in range(2)]
+    flat = np.concatenate(ch).tobytes()
+    planes = b"".join(flat[p::4] for p in range(4))
+    z = zlib.compressobj(1, zlib.DEFLATED, -15)
+    packed = z.compress(planes) + z.flush()
+    return {
+        "format": 1, "name": "Test IR", "path": "test.wav", "sample_rate": RATE,
+        "channels": 2, "frames": n, "data": base64.b64encode(packed).decode(),
+    }
+
+
+def session_json():
+    """A session's JSON: the test IR embedded and selected, mix and output gain moved."""
+    import json
+
+    js = json.loads(component_json(pedalboard.load_plugin(VST3).raw_state))
+    js["params"]["room"] = {"i32": len(ROOMS)}
+    js["params"]["mix"] = {"f32": 0.62}
+    js["params"]["out_gain"] = {"f32": -4.5}
+    js["fields"]["ir"] = json.dumps(stored_ir(0.3, 8), separators=(",", ":"))
+    return js
+
+
+def settled_output(state):
+    p = pedalboard.load_plugin(VST3)
+    p.raw_state = state
+    s = Paced(p, 2.0)
+    s.play(int(2.0 * RATE) // BLOCK)
+    return p, s.y[:, s.pos - RATE // 2 : s.pos]
+
+
+def test_a_damaged_state_keeps_its_intact_values_and_ir():
+    import json
+
+    base = pedalboard.load_plugin(VST3).raw_state
+    js = session_json()
+    good = json.dumps(js, separators=(",", ":")).encode()
+    p_ref, want = settled_output(with_component_json(base, good))
+    _, default_out = settled_output(base)
+    assert np.abs(want - default_out).max() > 1e-2, "the session must sound different"
+    # One damaged byte in the first parameter's entry (bypass, at its default), and a later
+    # version's extra keys and a value type this version does not know.
+    i = good.index(b'"bypass":') + len(b'"bypass":')
+    damaged = good[:i] + b"}" + good[i + 1 :]
+    later = dict(js, ab={"slot": "B"})
+    later["params"] = dict(js["params"], eq_band9_gain={"f32": 1.0}, eq_freq_1={"f64": 300.0})
+    for what, body in [
+        ("damaged byte", damaged),
+        ("later version", json.dumps(later, separators=(",", ":")).encode()),
+    ]:
+        p, got = settled_output(with_component_json(base, body))
+        assert abs(p.parameters["mix"].raw_value - p_ref.parameters["mix"].raw_value) < 1e-6, what
+        err = np.abs(got - want).max()
+        assert err < 1e-5, f"{what}: the recovered session does not play as saved ({err})"

@@ -173,6 +173,15 @@ impl NiceEguiApp for EditorApp {
             ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
             ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
         });
+        if let Some(report) = params.state_report.get() {
+            // What the last session load could not read (see `state_repair`).
+            ui.horizontal(|ui| {
+                ui.colored_label(egui::Color32::from_rgb(240, 90, 80), report);
+                if ui.small_button("Dismiss").clicked() {
+                    params.state_report.dismiss();
+                }
+            });
+        }
         ui.separator();
         if self.dynamics_page {
             // The audio thread analyses only while this beats.

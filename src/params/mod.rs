@@ -12,6 +12,7 @@ use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
 use crate::ir_state::IrField;
+use crate::state_repair::StateReport;
 
 pub mod text;
 use text::Unit;
@@ -514,6 +515,9 @@ pub struct FluxForgeParams {
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
     pub ir: IrField,
+    /// What the last state load could not read (never saved; see [`crate::state_repair`]).
+    #[persist = "state-report"]
+    pub state_report: StateReport,
 }
 
 impl Default for FluxForgeParams {
@@ -650,6 +654,7 @@ impl Default for FluxForgeParams {
                 Some(0.01),
             ),
             ir: IrField::default(),
+            state_report: StateReport::default(),
         }
     }
 }

@@ -1,0 +1,315 @@
+//! The CLAP entry point: the framework's plugin factory and wrapper, with the plugin object
+//! put behind a thin front ([`Front`]) whose state extension repairs what it loads.
+//!
+//! The front is a `clap_plugin` that shares the wrapper's `plugin_data` (so every extension
+//! the wrapper hands out works when the host calls it with the front's pointer) and forwards
+//! each call to the wrapper's own functions. Only `get_extension("clap.state")` differs: it
+//! returns [`STATE`], whose `load` reads the whole stream, passes the JSON through
+//! [`super::repair_state`] and gives the wrapper the result as an in-memory stream. The
+//! forwarding adds one indirect call to `process()`, nothing else on the audio thread.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::{Arc, OnceLock};
+
+use clap_sys::entry::clap_plugin_entry;
+use clap_sys::ext::state::{clap_plugin_state, CLAP_EXT_STATE};
+use clap_sys::factory::plugin_factory::{clap_plugin_factory, CLAP_PLUGIN_FACTORY_ID};
+use clap_sys::host::clap_host;
+use clap_sys::plugin::{clap_plugin, clap_plugin_descriptor};
+use clap_sys::process::{clap_process, clap_process_status, CLAP_PROCESS_ERROR};
+use clap_sys::stream::{clap_istream, clap_ostream};
+use clap_sys::version::CLAP_VERSION;
+use nice_plug::wrapper::clap::{PluginDescriptor, Wrapper};
+use nice_plug::wrapper::setup_logger;
+
+use super::{repair_state, MAX_STATE_BYTES};
+use crate::FluxForge;
+
+/// The front the host sees. `plugin` must stay the first field: the host's pointer to it is
+/// the pointer to the whole front.
+#[repr(C)]
+struct Front {
+    plugin: clap_plugin,
+    inner: *const clap_plugin,
+}
+
+/// The front of a host pointer, and the wrapper's plugin object behind it.
+unsafe fn inner(plugin: *const clap_plugin) -> Option<&'static clap_plugin> {
+    if plugin.is_null() {
+        return None;
+    }
+    unsafe { (*(plugin as *const Front)).inner.as_ref() }
+}
+
+unsafe extern "C" fn init(p: *const clap_plugin) -> bool {
+    unsafe { inner(p).and_then(|i| i.init.map(|f| f(i))).unwrap_or(false) }
+}
+
+unsafe extern "C" fn destroy(p: *const clap_plugin) {
+    unsafe {
+        if let Some(i) = inner(p) {
+            if let Some(f) = i.destroy {
+                f(i);
+            }
+            drop(Box::from_raw(p as *mut Front));
+        }
+    }
+}
+
+unsafe extern "C" fn activate(p: *const clap_plugin, rate: f64, min: u32, max: u32) -> bool {
+    unsafe {
+        inner(p)
+            .and_then(|i| i.activate.map(|f| f(i, rate, min, max)))
+            .unwrap_or(false)
+    }
+}
+
+unsafe extern "C" fn deactivate(p: *const clap_plugin) {
+    unsafe {
+        if let Some(f) = inner(p).and_then(|i| i.deactivate.map(|f| (f, i))) {
+            (f.0)(f.1);
+        }
+    }
+}
+
+unsafe extern "C" fn start_processing(p: *const clap_plugin) -> bool {
+    unsafe {
+        inner(p)
+            .and_then(|i| i.start_processing.map(|f| f(i)))
+            .unwrap_or(false)
+    }
+}
+
+unsafe extern "C" fn stop_processing(p: *const clap_plugin) {
+    unsafe {
+        if let Some(f) = inner(p).and_then(|i| i.stop_processing.map(|f| (f, i))) {
+            (f.0)(f.1);
+        }
+    }
+}
+
+unsafe extern "C" fn reset(p: *const clap_plugin) {
+    unsafe {
+        if let Some(f) = inner(p).and_then(|i| i.reset.map(|f| (f, i))) {
+            (f.0)(f.1);
+        }
+    }
+}
+
+unsafe extern "C" fn process(
+    p: *const clap_plugin,
+    data: *const clap_process,
+) -> clap_process_status {
+    unsafe {
+        inner(p)
+            .and_then(|i| i.process.map(|f| f(i, data)))
+            .unwrap_or(CLAP_PROCESS_ERROR)
+    }
+}
+
+unsafe extern "C" fn get_extension(p: *const clap_plugin, id: *const c_char) -> *const c_void {
+    unsafe {
+        if !id.is_null() && CStr::from_ptr(id) == CLAP_EXT_STATE {
+            return &STATE as *const clap_plugin_state as *const c_void;
+        }
+        inner(p)
+            .and_then(|i| i.get_extension.map(|f| f(i, id)))
+            .unwrap_or(std::ptr::null())
+    }
+}
+
+unsafe extern "C" fn on_main_thread(p: *const clap_plugin) {
+    unsafe {
+        if let Some(f) = inner(p).and_then(|i| i.on_main_thread.map(|f| (f, i))) {
+            (f.0)(f.1);
+        }
+    }
+}
+
+/// The state extension of the front.
+static STATE: clap_plugin_state = clap_plugin_state {
+    save: Some(state_save),
+    load: Some(state_load),
+};
+
+/// The wrapper's own state extension.
+unsafe fn inner_state(i: &clap_plugin) -> Option<&'static clap_plugin_state> {
+    let f = i.get_extension?;
+    unsafe { (f(i, CLAP_EXT_STATE.as_ptr()) as *const clap_plugin_state).as_ref() }
+}
+
+unsafe extern "C" fn state_save(p: *const clap_plugin, stream: *const clap_ostream) -> bool {
+    unsafe {
+        inner(p)
+            .and_then(|i| Some((inner_state(i)?.save?, i)))
+            .is_some_and(|(save, i)| save(i, stream))
+    }
+}
+
+/// Reads the whole state (the framework's layout: the JSON length as 8 little-endian bytes,
+/// then the JSON), repairs the JSON and loads the result. Returns false, after the report has
+/// reached the editor, when nothing at all could be read.
+unsafe extern "C" fn state_load(p: *const clap_plugin, stream: *const clap_istream) -> bool {
+    unsafe {
+        let Some(i) = inner(p) else { return false };
+        let Some(load) = inner_state(i).and_then(|s| s.load) else {
+            return false;
+        };
+        let Some(bytes) = stream.as_ref().and_then(read_all) else {
+            nice_plug::nice_error!("Could not read the state stream");
+            return false;
+        };
+        let body = bytes.get(8..).unwrap_or(&[]);
+        let declared = bytes
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
+            .unwrap_or(0);
+        let json = if declared <= body.len() {
+            &body[..declared]
+        } else {
+            body
+        };
+        let (repaired, usable) = repair_state(json);
+        let mut framed = (repaired.len() as u64).to_le_bytes().to_vec();
+        framed.extend_from_slice(&repaired);
+        let mut cursor = Cursor {
+            data: &framed,
+            at: 0,
+        };
+        let memory = clap_istream {
+            ctx: &mut cursor as *mut Cursor as *mut c_void,
+            read: Some(cursor_read),
+        };
+        load(i, &memory) && usable
+    }
+}
+
+/// Everything the stream holds, up to [`MAX_STATE_BYTES`] (`None` on a read error).
+fn read_all(stream: &clap_istream) -> Option<Vec<u8>> {
+    let read = stream.read?;
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = unsafe {
+            read(
+                stream,
+                chunk.as_mut_ptr() as *mut c_void,
+                chunk.len() as u64,
+            )
+        };
+        match n {
+            0 => return Some(out),
+            n if n < 0 => return None,
+            n => out.extend_from_slice(&chunk[..(n as usize).min(chunk.len())]),
+        }
+        if out.len() > MAX_STATE_BYTES {
+            return None;
+        }
+    }
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+unsafe extern "C" fn cursor_read(
+    stream: *const clap_istream,
+    buffer: *mut c_void,
+    size: u64,
+) -> i64 {
+    unsafe {
+        let Some(c) = stream
+            .as_ref()
+            .and_then(|s| (s.ctx as *mut Cursor).as_mut())
+        else {
+            return -1;
+        };
+        let n = (c.data.len() - c.at).min(size as usize);
+        std::ptr::copy_nonoverlapping(c.data.as_ptr().add(c.at), buffer as *mut u8, n);
+        c.at += n;
+        n as i64
+    }
+}
+
+fn descriptor() -> &'static PluginDescriptor {
+    static DESCRIPTOR: OnceLock<PluginDescriptor> = OnceLock::new();
+    DESCRIPTOR.get_or_init(PluginDescriptor::for_plugin::<FluxForge>)
+}
+
+unsafe extern "C" fn get_plugin_count(_factory: *const clap_plugin_factory) -> u32 {
+    1
+}
+
+unsafe extern "C" fn get_plugin_descriptor(
+    _factory: *const clap_plugin_factory,
+    index: u32,
+) -> *const clap_plugin_descriptor {
+    if index == 0 {
+        descriptor().clap_plugin_descriptor()
+    } else {
+        std::ptr::null()
+    }
+}
+
+unsafe extern "C" fn create_plugin(
+    _factory: *const clap_plugin_factory,
+    host: *const clap_host,
+    plugin_id: *const c_char,
+) -> *const clap_plugin {
+    if plugin_id.is_null() || unsafe { CStr::from_ptr(plugin_id) } != descriptor().clap_id() {
+        return std::ptr::null();
+    }
+    // The wrapper's reference is released by its own `destroy`, which the front calls.
+    let wrapper = Arc::into_raw(Wrapper::<FluxForge>::new(host));
+    let inner = unsafe { (*wrapper).clap_plugin.as_ptr() as *const clap_plugin };
+    let front = Box::new(Front {
+        plugin: clap_plugin {
+            desc: unsafe { (*inner).desc },
+            plugin_data: unsafe { (*inner).plugin_data },
+            init: Some(init),
+            destroy: Some(destroy),
+            activate: Some(activate),
+            deactivate: Some(deactivate),
+            start_processing: Some(start_processing),
+            stop_processing: Some(stop_processing),
+            reset: Some(reset),
+            process: Some(process),
+            get_extension: Some(get_extension),
+            on_main_thread: Some(on_main_thread),
+        },
+        inner,
+    });
+    Box::into_raw(front) as *const clap_plugin
+}
+
+static FACTORY: clap_plugin_factory = clap_plugin_factory {
+    get_plugin_count: Some(get_plugin_count),
+    get_plugin_descriptor: Some(get_plugin_descriptor),
+    create_plugin: Some(create_plugin),
+};
+
+extern "C" fn entry_init(_plugin_path: *const c_char) -> bool {
+    setup_logger::<FluxForge>();
+    true
+}
+
+extern "C" fn entry_deinit() {}
+
+extern "C" fn get_factory(factory_id: *const c_char) -> *const c_void {
+    if !factory_id.is_null() && unsafe { CStr::from_ptr(factory_id) } == CLAP_PLUGIN_FACTORY_ID {
+        &FACTORY as *const clap_plugin_factory as *const c_void
+    } else {
+        std::ptr::null()
+    }
+}
+
+/// The CLAP plugin's entry point.
+#[unsafe(no_mangle)]
+#[used]
+pub static clap_entry: clap_plugin_entry = clap_plugin_entry {
+    clap_version: CLAP_VERSION,
+    init: Some(entry_init),
+    deinit: Some(entry_deinit),
+    get_factory: Some(get_factory),
+};

@@ -1,0 +1,445 @@
+//! Reading a plugin state that comes back damaged, and telling the user what was lost.
+//!
+//! A host session stores the plugin state as JSON (`version`, `params` keyed by parameter ID,
+//! `fields` keyed by persisted-field name; the embedded IR is the `ir` field). The framework
+//! reads it all-or-nothing: one malformed value, a truncated file or a field of a type it does
+//! not know throws the whole state away. The host entry points ([`crate::host`]) pass every
+//! state through [`prepare`] first:
+//!
+//! - a state that reads strictly is passed on as it is (with an empty report);
+//! - otherwise every known parameter and field is looked up by its key wherever it is, and
+//!   taken only if its value is complete and well-formed and followed by a delimiter. One damaged
+//!   byte costs at most the entries it touches; a cut costs what follows it. Parameters that are
+//!   not recovered keep their current values;
+//! - what was dropped is written to the log and handed to the editor through the
+//!   [`REPORT_FIELD`] field ([`StateReport`]), so the user sees it.
+//!
+//! Unknown keys (a state from a later version) are ignored, never fatal. Out-of-range values
+//! are clamped by the parameters themselves.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use nice_plug::params::persist::PersistentField;
+use nice_plug::plugin::ParamValue;
+use nice_plug::prelude::{Params, PluginState};
+use serde::de::DeserializeOwned;
+
+/// The persisted field through which a load reports what it dropped ([`StateReport`]).
+pub const REPORT_FIELD: &str = "state-report";
+
+/// Parameter IDs and persisted-field names the plugin knows: what a damaged state is searched
+/// for.
+#[derive(Clone, Debug, Default)]
+pub struct Schema {
+    /// Parameter IDs.
+    pub params: Vec<String>,
+    /// Persisted-field names, [`REPORT_FIELD`] excluded.
+    pub fields: Vec<String>,
+}
+
+impl Schema {
+    /// The schema of a parameter object.
+    pub fn of(params: &dyn Params) -> Self {
+        Self {
+            params: params
+                .param_map()
+                .into_iter()
+                .map(|(id, _, _)| id)
+                .collect(),
+            fields: params
+                .serialize_fields()
+                .into_keys()
+                .filter(|k| k != REPORT_FIELD)
+                .collect(),
+        }
+    }
+}
+
+/// A state as read, with a report of what could not be read (`None`: nothing was lost).
+#[derive(Debug)]
+pub struct Salvage {
+    /// What will be loaded.
+    pub state: PluginState,
+    /// What was dropped, for the user.
+    pub report: Option<String>,
+    /// Whether anything at all was read.
+    pub usable: bool,
+}
+
+/// Reads `bytes` strictly if they allow it, else recovers every entry of `schema` that is
+/// intact.
+pub fn read(bytes: &[u8], schema: &Schema) -> Salvage {
+    if let Ok(state) = serde_json::from_slice::<PluginState>(bytes) {
+        return Salvage {
+            state,
+            report: None,
+            usable: true,
+        };
+    }
+    let keys = key_positions(bytes);
+    let find = |key: &str| keys.get(key.as_bytes()).map(Vec::as_slice).unwrap_or(&[]);
+    let version = value_at::<String>(bytes, find("version")).unwrap_or_default();
+    let mut params = BTreeMap::new();
+    let mut lost = Vec::new();
+    for id in &schema.params {
+        match value_at::<ParamValue>(bytes, find(id)) {
+            Some(v) => {
+                params.insert(id.clone(), v);
+            }
+            None => lost.push(id.as_str()),
+        }
+    }
+    let mut fields = BTreeMap::new();
+    let mut lost_fields = Vec::new();
+    for key in &schema.fields {
+        // A field's value is itself JSON; a damaged one would be refused by its reader anyway.
+        let v = value_at::<String>(bytes, find(key))
+            .filter(|s| serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok());
+        match v {
+            Some(v) => {
+                fields.insert(key.clone(), v);
+            }
+            None => lost_fields.push(key.as_str()),
+        }
+    }
+    let report = describe(schema, &lost, &lost_fields);
+    Salvage {
+        usable: !(params.is_empty() && fields.is_empty()),
+        state: PluginState {
+            version,
+            params,
+            fields,
+        },
+        report: Some(report),
+    }
+}
+
+/// The bytes to hand to the framework for `bytes` (the report stored in them as
+/// [`REPORT_FIELD`], empty when nothing was lost, so the editor's line always describes the
+/// latest load), with the report and whether anything was read.
+pub fn prepare(bytes: &[u8], schema: &Schema) -> (Vec<u8>, Salvage) {
+    let mut salvage = read(bytes, schema);
+    let text = salvage.report.clone().unwrap_or_default();
+    salvage.state.fields.insert(
+        REPORT_FIELD.to_string(),
+        serde_json::to_string(&text).unwrap_or_default(),
+    );
+    let out = serde_json::to_vec(&salvage.state).unwrap_or_else(|_| bytes.to_vec());
+    (out, salvage)
+}
+
+fn describe(schema: &Schema, lost: &[&str], lost_fields: &[&str]) -> String {
+    const SHOWN: usize = 6;
+    let total = schema.params.len();
+    if lost.len() == total && lost_fields.len() == schema.fields.len() {
+        return "The saved state could not be read; nothing was loaded and the current settings \
+                are kept."
+            .to_string();
+    }
+    let mut s = format!(
+        "The saved state was damaged: {} of {total} parameters recovered",
+        total - lost.len()
+    );
+    if !lost.is_empty() {
+        let shown: Vec<&str> = lost.iter().take(SHOWN).copied().collect();
+        s += &format!(
+            "; {} kept their current values ({}{})",
+            lost.len(),
+            shown.join(", "),
+            if lost.len() > SHOWN { ", ..." } else { "" }
+        );
+    }
+    for f in lost_fields {
+        s += &if *f == "ir" {
+            "; the embedded IR could not be read".to_string()
+        } else {
+            format!("; the \"{f}\" data could not be read")
+        };
+    }
+    s + "."
+}
+
+/// Where each quoted key followed by `:` starts its value, for every key in `bytes`. One pass;
+/// every pair of consecutive quotes is tried, so a stray quote only shifts one pair. A key's
+/// closing quote must not be escaped (keys inside string values that hold JSON themselves are
+/// skipped); its opening one may be, so a damaged delimiter before a key does not cost the key.
+fn key_positions(bytes: &[u8]) -> HashMap<&[u8], Vec<usize>> {
+    let quotes: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'"').collect();
+    let mut keys: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for w in quotes.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if bytes[b - 1] == b'\\' {
+            continue;
+        }
+        let mut c = b + 1;
+        while c < bytes.len() && bytes[c].is_ascii_whitespace() {
+            c += 1;
+        }
+        if bytes.get(c) == Some(&b':') {
+            keys.entry(&bytes[a + 1..b]).or_default().push(c + 1);
+        }
+    }
+    keys
+}
+
+/// The first value of type `T` at one of `starts` that is complete and followed by `,` or `}`.
+fn value_at<T: DeserializeOwned>(bytes: &[u8], starts: &[usize]) -> Option<T> {
+    starts.iter().find_map(|&start| {
+        let rest = &bytes[start..];
+        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+        let value = stream.next()?.ok()?;
+        let tail = &rest[stream.byte_offset()..];
+        let next = tail.iter().find(|b| !b.is_ascii_whitespace())?;
+        matches!(next, b',' | b'}').then_some(value)
+    })
+}
+
+/// The persisted field that carries a load's report to the editor. It is never saved (a report
+/// belongs to the load that made it), so it always serialises as an empty string.
+#[derive(Debug, Default)]
+pub struct StateReport {
+    text: Mutex<String>,
+    serial: AtomicU64,
+}
+
+impl StateReport {
+    /// What the last state load dropped, if anything.
+    pub fn get(&self) -> Option<String> {
+        let t = self.text.lock().ok()?;
+        (!t.is_empty()).then(|| t.clone())
+    }
+
+    /// The user has read the report.
+    pub fn dismiss(&self) {
+        if let Ok(mut t) = self.text.lock() {
+            t.clear();
+        }
+    }
+
+    /// Counts loads that carried a report field.
+    pub fn serial(&self) -> u64 {
+        self.serial.load(Ordering::Acquire)
+    }
+}
+
+impl<'a> PersistentField<'a, String> for StateReport {
+    fn set(&self, new_value: String) {
+        if let Ok(mut t) = self.text.lock() {
+            *t = new_value;
+        }
+        self.serial.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&String) -> R,
+    {
+        f(&String::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::rng::Rng;
+
+    /// A state shaped like the framework's: every parameter kind, and a JSON-in-a-string field
+    /// holding escaped quotes and a long base64 run.
+    fn sample() -> (PluginState, Schema) {
+        let mut params = BTreeMap::new();
+        let mut ids = Vec::new();
+        for i in 0..60 {
+            let id = format!("p{i}_{}", ["gain", "freq", "mode", "on"][i % 4]);
+            let v = match i % 4 {
+                0 | 1 => ParamValue::F32(i as f32 * 0.37 - 3.0),
+                2 => ParamValue::String(format!("Variant{i}")),
+                _ => ParamValue::Bool(i % 8 == 3),
+            };
+            params.insert(id.clone(), v);
+            ids.push(id);
+        }
+        let mut rng = Rng::new(3);
+        let data: String = (0..3000)
+            .map(|_| {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    [rng.range(0, 63)] as char
+            })
+            .collect();
+        let ir = serde_json::to_string(&serde_json::json!({
+            "format": 1, "name": "Hall \"B\"", "path": "C:\\irs\\hall.wav", "data": data
+        }))
+        .unwrap();
+        let mut fields = BTreeMap::new();
+        fields.insert("ir".to_string(), ir);
+        fields.insert("editor-state".to_string(), "{\"open\":false}".to_string());
+        let state = PluginState {
+            version: "1.0.0".into(),
+            params,
+            fields: fields.clone(),
+        };
+        let schema = Schema {
+            params: ids,
+            fields: fields.into_keys().collect(),
+        };
+        (state, schema)
+    }
+
+    /// Byte span of each entry, key quote to its delimiter inclusive.
+    fn spans(json: &[u8], state: &PluginState) -> Vec<(String, bool, usize, usize)> {
+        let mut out = Vec::new();
+        let text = std::str::from_utf8(json).unwrap();
+        let mut add = |key: &str, value: String, param: bool| {
+            let needle = format!("\"{key}\":{value}");
+            let at = text.find(&needle).expect("entry is in the text");
+            out.push((key.to_string(), param, at, at + needle.len() + 1));
+        };
+        for (k, v) in &state.params {
+            add(k, serde_json::to_string(v).unwrap(), true);
+        }
+        for (k, v) in &state.fields {
+            add(k, serde_json::to_string(v).unwrap(), false);
+        }
+        out
+    }
+
+    fn same(a: &ParamValue, b: &ParamValue) -> bool {
+        serde_json::to_string(a).unwrap() == serde_json::to_string(b).unwrap()
+    }
+
+    /// Every entry not touched by `damaged` is recovered exactly.
+    fn check(
+        original: &PluginState,
+        schema: &Schema,
+        bytes: &[u8],
+        damaged: impl Fn(usize, usize) -> bool,
+    ) {
+        let got = read(bytes, schema);
+        let json = serde_json::to_vec(original).unwrap();
+        for (key, param, a, b) in spans(&json, original) {
+            let intact = !damaged(a, b);
+            if param {
+                match got.state.params.get(&key) {
+                    Some(v) if intact => assert!(same(v, &original.params[&key]), "{key}"),
+                    Some(_) => {}
+                    None => assert!(!intact, "intact parameter {key} lost"),
+                }
+            } else if intact {
+                assert_eq!(
+                    got.state.fields.get(&key),
+                    original.fields.get(&key),
+                    "{key}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_intact_state_passes_unchanged_with_an_empty_report() {
+        let (state, schema) = sample();
+        let json = serde_json::to_vec(&state).unwrap();
+        let s = read(&json, &schema);
+        assert!(s.report.is_none());
+        assert_eq!(s.state.params.len(), state.params.len());
+        let (bytes, salvage) = prepare(&json, &schema);
+        assert!(salvage.report.is_none() && salvage.usable);
+        let back: PluginState = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.fields[REPORT_FIELD], "\"\"");
+        assert_eq!(back.fields["ir"], state.fields["ir"]);
+    }
+
+    #[test]
+    fn truncation_at_any_offset_keeps_every_entry_before_the_cut() {
+        let (state, schema) = sample();
+        let json = serde_json::to_vec(&state).unwrap();
+        for cut in (0..json.len())
+            .step_by(7)
+            .chain(json.len() - 40..json.len())
+        {
+            check(&state, &schema, &json[..cut], |_, b| b > cut);
+            let (bytes, salvage) = prepare(&json[..cut], &schema);
+            assert!(salvage.report.is_some(), "cut at {cut} not reported");
+            serde_json::from_slice::<PluginState>(&bytes).expect("prepared state reads strictly");
+        }
+    }
+
+    #[test]
+    fn a_damaged_byte_costs_only_the_entry_it_touches() {
+        let (state, schema) = sample();
+        let json = serde_json::to_vec(&state).unwrap();
+        let mut rng = Rng::new(11);
+        for at in (0..json.len()).step_by(5) {
+            for bad in [b'"', b'{', b'}', b',', b':', b'\\', 0xff, b'x', b'7'] {
+                if json[at] == bad {
+                    continue;
+                }
+                let mut b = json.clone();
+                b[at] = bad;
+                check(&state, &schema, &b, |s, e| (s..e).contains(&at));
+            }
+            // And a random byte.
+            let mut b = json.clone();
+            b[at] = rng.range(0, 255) as u8;
+            check(&state, &schema, &b, |s, e| (s..e).contains(&at));
+        }
+    }
+
+    #[test]
+    fn a_later_version_with_new_keys_and_types_loads_what_it_knows() {
+        let (state, schema) = sample();
+        let mut v: serde_json::Value = serde_json::to_value(&state).unwrap();
+        v["params"]["p0_gain"] = serde_json::json!({ "f64": 1.5 });
+        v["params"]["new_param"] = serde_json::json!({ "f32": 2.0 });
+        v["fields"]["new_field"] = serde_json::json!("{}");
+        v["preset"] = serde_json::json!({ "name": "x" });
+        let bytes = serde_json::to_vec(&v).unwrap();
+        let got = read(&bytes, &schema);
+        assert_eq!(got.state.params.len(), state.params.len() - 1);
+        assert!(!got.state.params.contains_key("p0_gain"));
+        assert_eq!(got.state.fields["ir"], state.fields["ir"]);
+        let r = got.report.unwrap();
+        assert!(r.contains("59 of 60") && r.contains("p0_gain"), "{r}");
+        // Purely additive: strict read, nothing reported.
+        v["params"]["p0_gain"] = serde_json::json!({ "f32": 1.5 });
+        let got = read(&serde_json::to_vec(&v).unwrap(), &schema);
+        assert!(got.report.is_none());
+    }
+
+    #[test]
+    fn the_report_names_what_was_lost() {
+        let (_, schema) = sample();
+        let garbage = read(b"garbage", &schema);
+        assert!(!garbage.usable);
+        let r = garbage.report.unwrap();
+        assert!(r.contains("could not be read; nothing was loaded"), "{r}");
+        let r = read(br#"{"params":{"p1_freq":{"f32":2.0},"#, &schema)
+            .report
+            .unwrap();
+        assert!(r.contains("1 of 60") && r.contains("embedded IR"), "{r}");
+    }
+
+    #[test]
+    fn the_report_field_is_never_saved_but_reaches_the_editor() {
+        let f = StateReport::default();
+        f.set("lost".into());
+        assert_eq!(f.get().as_deref(), Some("lost"));
+        assert_eq!(f.map(|s| s.clone()), "");
+        f.dismiss();
+        assert_eq!(f.get(), None);
+        f.set("again".into());
+        f.set(String::new());
+        assert_eq!(f.get(), None);
+        assert_eq!(f.serial(), 3);
+    }
+
+    #[test]
+    fn the_plugin_schema_knows_its_parameters_and_the_ir_and_saves_the_report_field() {
+        let params = crate::params::FluxForgeParams::default();
+        let schema = Schema::of(&params);
+        assert_eq!(schema.params.len(), params.param_map().len());
+        assert!(schema.fields.iter().any(|f| f == "ir"));
+        assert!(!schema.fields.iter().any(|f| f == REPORT_FIELD));
+        assert_eq!(params.serialize_fields()[REPORT_FIELD], "\"\"");
+    }
+}
