@@ -57,20 +57,17 @@ pub const FACTORY_RATE_HZ: u32 = 48_000;
 /// would otherwise fill whatever band the rate offers). [`Room::File`] is not a factory room:
 /// it gives the default. Allocates; takes milliseconds.
 pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
-    let ir = if matches!(room, Room::MediumRoom | Room::File) {
-        ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid")
-    } else {
-        let rooms = dsp::ir_gen::factory_rooms();
-        let spec = rooms
-            .iter()
-            .find(|r| r.name == room.name())
-            .unwrap_or(&rooms[Room::MediumRoom.index()]);
-        let [l, r] = dsp::ir_gen::render(spec, FACTORY_RATE_HZ as f64);
+    let spec = room.factory_spec().filter(|_| room != Room::MediumRoom);
+    let ir = if let Some(spec) = spec {
+        let [l, r] = dsp::ir_gen::render(&spec, FACTORY_RATE_HZ as f64);
         ir_file::IrData {
             name: room.name().to_string(),
             sample_rate: FACTORY_RATE_HZ,
             channels: vec![l, r],
         }
+    } else {
+        // The default room (and Loaded File without a file) is the embedded WAV.
+        ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid")
     };
     let ir = ir_file::to_session_rate(&ir, sample_rate.round() as u32);
     let mut ch = ir.channels.into_iter();

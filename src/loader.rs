@@ -25,6 +25,7 @@ use crate::ir_file::{self, IrData};
 use crate::ir_state::StoredIr;
 use crate::params::{FluxForgeParams, Room};
 use crate::shared::Mailbox;
+use nice_plug::prelude::Enum;
 
 /// Work for the background executor.
 #[derive(Debug)]
@@ -145,7 +146,7 @@ impl RenderKey {
     /// The render inputs the parameters describe now. Lock-free.
     pub fn of(params: &FluxForgeParams) -> Self {
         Self {
-            room: params.room.value().index(),
+            room: params.room.value().to_index(),
             epoch: params.ir.epoch(),
             edits: params.ir_edits(),
         }
@@ -294,13 +295,13 @@ impl Loader {
                     (SourceKey::File(params.ir.epoch()), Source::File(ir, path))
                 }
                 Ok(None) => (
-                    SourceKey::Room(Room::MediumRoom.index()),
+                    SourceKey::Room(Room::MediumRoom.to_index()),
                     Source::Factory(Room::MediumRoom),
                 ),
                 Err(()) => return None,
             }
         } else {
-            (SourceKey::Room(room.index()), Source::Factory(room))
+            (SourceKey::Room(room.to_index()), Source::Factory(room))
         };
         let prepared = self.prepared(key, &info, rate, edits.auto_gain);
         let edited = ir_edit::apply(&prepared, rate, &edits, plan.capacity);
@@ -380,10 +381,7 @@ impl Loader {
     fn report(&self, source: &Source, edited: &EditedIr, rate: f32, t0: Instant) {
         let (name, origin, channels, source_rate, source_len) = match source {
             Source::Factory(room) => {
-                let len = crate::dsp::ir_gen::factory_rooms()
-                    .iter()
-                    .find(|r| r.name == room.name())
-                    .map_or(0.0, |r| r.length_s as f32);
+                let len = room.factory_spec().map_or(0.0, |r| r.length_s as f32);
                 (
                     room.name().to_string(),
                     "factory".to_string(),

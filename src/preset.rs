@@ -1,171 +1,130 @@
-//! Presets for the offline renderer: a JSON object keyed by parameter ID (the same IDs the
-//! host sees), with plain values in the user's units. Unknown keys are rejected so a typo
-//! does not silently fall back to a default.
+//! Presets and parameter values by ID: one format for the plugin and the renderer.
+//!
+//! Every parameter is reached through the plugin's own parameter objects
+//! ([`FluxForgeParams`]), so ranges, steps, units, enum spellings and value text exist once,
+//! in `crate::params`. A preset file is JSON:
+//!
+//! ```json
+//! { "format": "fluxforge-preset", "version": 1,
+//!   "name": "Vocal Plate", "author": "", "category": "Vocals", "notes": "",
+//!   "params": { "mix": 0.22, "room": "Plate", "sat_mode": "Warm", "eq_on_1": true, ... },
+//!   "ir": { ...the embedded IR, as in the plugin state... } }
+//! ```
+//!
+//! Values are plain (in the units `--list-params` shows), enums by variant name, switches as
+//! booleans; the text the plugin displays ("30 %", "2.5 kHz", "-6 dB") is accepted too.
+//! Unknown keys and out-of-range values are reported, not fatal (out-of-range values are
+//! clamped). `ir` is present when the preset carries its own IR (`room` = "Loaded File").
+//! A file with no `format` key is read as the renderer's earlier flat preset (parameter IDs
+//! at the top level).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use nice_plug::params::InternalParamMut;
+use nice_plug::prelude::{Param, ParamPtr, Params};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::dsp::chain::Settings;
-use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
-use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
+use crate::ir_state::StoredIr;
+use crate::params::FluxForgeParams;
 
-/// The renderer's preset file.
+/// The `format` of a preset file.
+pub const FORMAT: &str = "fluxforge-preset";
+/// The version this code writes.
+pub const VERSION: u32 = 1;
+
+/// A preset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct Preset {
-    /// Input gain, dB (`in_gain`).
-    pub in_gain: f32,
-    /// Output gain, dB (`out_gain`).
-    pub out_gain: f32,
-    /// Mix 0..1 (`mix`).
-    pub mix: f32,
-    /// Bypass (`bypass`).
-    pub bypass: bool,
-    /// Character mode (`sat_mode`): "clean", "subtle", "warm" or "tape".
-    pub sat_mode: String,
-    /// Drive, dB (`sat_drive`).
-    pub sat_drive: f32,
-    /// Saturator trim, dB (`sat_trim`).
-    pub sat_trim: f32,
-    /// Automatic gain compensation (`sat_auto`).
-    pub sat_auto: bool,
-    /// Saturator mix 0..1 (`sat_mix`).
-    pub sat_mix: f32,
-    /// 2x oversampling (`sat_os`).
-    pub sat_os: bool,
-    /// Wet width 0..2 (`wet_width`).
-    pub wet_width: f32,
-    /// Wet level, dB (`wet_level`).
-    pub wet_level: f32,
-    /// IR pre-delay, ms (`ir_predelay`).
-    pub ir_predelay: f32,
-    /// IR start trim, ms (`ir_trim`).
-    pub ir_trim: f32,
-    /// IR length, percent (`ir_length`).
-    pub ir_length: f32,
-    /// IR reversed (`ir_reverse`).
-    pub ir_reverse: bool,
-    /// IR stretch, percent (`ir_stretch`).
-    pub ir_stretch: f32,
-    /// IR decay, percent (`ir_decay`).
-    pub ir_decay: f32,
-    /// IR low cut, Hz (`ir_lowcut`).
-    pub ir_lowcut: f32,
-    /// IR high cut, Hz (`ir_highcut`).
-    pub ir_highcut: f32,
-    /// IR energy normalisation (`ir_autogain`).
-    pub ir_autogain: bool,
-}
-
-/// Parses a character mode name (case-insensitive).
-pub fn parse_mode(s: &str) -> Option<CharacterMode> {
-    match s.to_ascii_lowercase().as_str() {
-        "clean" => Some(CharacterMode::Clean),
-        "subtle" => Some(CharacterMode::Subtle),
-        "warm" => Some(CharacterMode::Warm),
-        "tape" => Some(CharacterMode::Tape),
-        _ => None,
-    }
-}
-
-/// The name [`parse_mode`] reads back.
-pub fn mode_name(m: CharacterMode) -> &'static str {
-    match m {
-        CharacterMode::Clean => "clean",
-        CharacterMode::Subtle => "subtle",
-        CharacterMode::Warm => "warm",
-        CharacterMode::Tape => "tape",
-    }
-}
-
-impl Default for Preset {
-    fn default() -> Self {
-        Self::from_settings(&Settings::default(), &IrEdits::default())
-    }
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Format version ([`VERSION`]).
+    pub version: u32,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Who made it.
+    #[serde(default)]
+    pub author: String,
+    /// Browser category ("Vocals", "Drums", "Spaces", ...).
+    #[serde(default)]
+    pub category: String,
+    /// What it is for.
+    #[serde(default)]
+    pub notes: String,
+    /// Plain values by parameter ID.
+    pub params: BTreeMap<String, Value>,
+    /// The preset's own IR, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ir: Option<StoredIr>,
 }
 
 impl Preset {
-    /// The preset for these settings and IR edits.
-    pub fn from_settings(s: &Settings, e: &IrEdits) -> Self {
-        let c = &s.character;
+    /// Every parameter's current value.
+    pub fn capture(params: &FluxForgeParams) -> Self {
+        let values = params
+            .param_map()
+            .into_iter()
+            .map(|(id, ptr, _)| (id, unsafe { plain_json(ptr) }))
+            .collect();
         Self {
-            in_gain: s.input_gain_db,
-            out_gain: s.output_gain_db,
-            mix: s.mix,
-            bypass: s.bypass,
-            sat_mode: mode_name(c.mode).to_string(),
-            sat_drive: c.drive_db,
-            sat_trim: c.trim_db,
-            sat_auto: c.auto_gain,
-            sat_mix: c.mix,
-            sat_os: c.oversample,
-            wet_width: s.width,
-            wet_level: s.wet_level_db,
-            ir_predelay: e.predelay_ms,
-            ir_trim: e.trim_ms,
-            ir_length: e.length_pct,
-            ir_reverse: e.reverse,
-            ir_stretch: e.stretch_pct,
-            ir_decay: e.decay_pct,
-            ir_lowcut: e.low_cut_hz,
-            ir_highcut: e.high_cut_hz,
-            ir_autogain: e.auto_gain,
+            params: values,
+            ..Self::empty()
         }
     }
 
-    /// The IR edits this preset describes, clamped to the parameter ranges.
-    pub fn edits(&self) -> IrEdits {
-        let d = IrEdits::default();
-        let finite = |v: f32, d: f32| if v.is_finite() { v } else { d };
-        IrEdits {
-            predelay_ms: finite(self.ir_predelay, d.predelay_ms).clamp(0.0, 500.0),
-            trim_ms: finite(self.ir_trim, d.trim_ms).clamp(0.0, 1000.0),
-            length_pct: finite(self.ir_length, d.length_pct).clamp(1.0, 100.0),
-            reverse: self.ir_reverse,
-            stretch_pct: finite(self.ir_stretch, d.stretch_pct).clamp(50.0, 200.0),
-            decay_pct: finite(self.ir_decay, d.decay_pct).clamp(25.0, 200.0),
-            low_cut_hz: finite(self.ir_lowcut, d.low_cut_hz).clamp(LOW_CUT_OFF_HZ, 1000.0),
-            high_cut_hz: finite(self.ir_highcut, d.high_cut_hz).clamp(1000.0, HIGH_CUT_OFF_HZ),
-            auto_gain: self.ir_autogain,
+    /// A preset that sets nothing.
+    pub fn empty() -> Self {
+        Self {
+            format: FORMAT.into(),
+            version: VERSION,
+            name: String::new(),
+            author: String::new(),
+            category: String::new(),
+            notes: String::new(),
+            params: BTreeMap::new(),
+            ir: None,
         }
     }
 
-    /// The settings this preset describes, clamped to the parameter ranges. An unknown mode
-    /// name is an error.
-    pub fn settings(&self) -> Result<Settings, String> {
-        let finite = |v: f32, d: f32| if v.is_finite() { v } else { d };
-        let mode = parse_mode(&self.sat_mode).ok_or_else(|| {
-            format!(
-                "unknown character mode {:?} (clean, subtle, warm, tape)",
-                self.sat_mode
-            )
-        })?;
-        let d = SaturatorSettings::default();
-        Ok(Settings {
-            input_gain_db: finite(self.in_gain, 0.0).clamp(-24.0, 24.0),
-            output_gain_db: finite(self.out_gain, 0.0).clamp(-24.0, 24.0),
-            mix: finite(self.mix, 0.3).clamp(0.0, 1.0),
-            bypass: self.bypass,
-            width: finite(self.wet_width, 1.0).clamp(0.0, 2.0),
-            wet_level_db: finite(self.wet_level, 0.0).clamp(-36.0, 12.0),
-            character: SaturatorSettings {
-                mode,
-                drive_db: finite(self.sat_drive, d.drive_db).clamp(0.0, 36.0),
-                trim_db: finite(self.sat_trim, d.trim_db).clamp(-24.0, 24.0),
-                auto_gain: self.sat_auto,
-                mix: finite(self.sat_mix, d.mix).clamp(0.0, 1.0),
-                oversample: self.sat_os,
-            },
-            ..Settings::default()
-        })
+    /// Sets every parameter the preset names; returns what was unknown or clamped.
+    pub fn apply(&self, params: &FluxForgeParams) -> Vec<String> {
+        let mut notes = Vec::new();
+        for (id, v) in &self.params {
+            match set(params, id, v) {
+                Ok(None) => {}
+                Ok(Some(note)) => notes.push(note),
+                Err(e) => notes.push(e),
+            }
+        }
+        notes
+    }
+
+    /// Reads preset text (the current format or the renderer's earlier flat one).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Value::Object(map) = v else {
+            return Err("not a JSON object".into());
+        };
+        match map.get("format") {
+            None => Ok(Self {
+                params: map.into_iter().collect(),
+                ..Self::empty()
+            }),
+            // A later version's extra keys are ignored; its parameters are read as known.
+            Some(Value::String(f)) if f == FORMAT => {
+                serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+            }
+            Some(other) => Err(format!("not a FluxForge preset (format {other})")),
+        }
     }
 
     /// Reads a preset file, with a one-line error naming the file.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read preset {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("invalid preset {}: {e}", path.display()))
+        Self::parse(&text).map_err(|e| format!("invalid preset {}: {e}", path.display()))
     }
 
     /// Writes the preset as pretty JSON.
@@ -176,26 +135,220 @@ impl Preset {
     }
 }
 
+/// A parameter's current plain value as preset JSON.
+unsafe fn plain_json(ptr: ParamPtr) -> Value {
+    unsafe {
+        match ptr {
+            ParamPtr::FloatParam(p) => Value::from((*p).unmodulated_plain_value() as f64),
+            ParamPtr::IntParam(p) => Value::from((*p).unmodulated_plain_value()),
+            ParamPtr::BoolParam(p) => Value::Bool((*p).unmodulated_plain_value()),
+            ParamPtr::EnumParam(_) => Value::String(
+                ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), false),
+            ),
+        }
+    }
+}
+
+/// Folds a name for matching: lower case, no spaces, dashes or underscores.
+fn fold(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The variant names of an enum or stepped parameter, by normalized value.
+unsafe fn choices(ptr: ParamPtr) -> Vec<(f32, String)> {
+    let steps = unsafe { ptr.step_count() }.unwrap_or(1).max(1);
+    (0..=steps)
+        .map(|k| {
+            let n = k as f32 / steps as f32;
+            (n, unsafe { ptr.normalized_value_to_string(n, false) })
+        })
+        .collect()
+}
+
+/// Sets parameter `id` from a preset or command-line value: a plain number, the text the
+/// plugin shows, an enum variant's name (or index), or a switch's `true`/`false`/`on`/`off`.
+/// Returns a note if the value was clamped; an error for an unknown ID or an unusable value.
+pub fn set(params: &FluxForgeParams, id: &str, value: &Value) -> Result<Option<String>, String> {
+    let map = params.param_map();
+    let Some((_, ptr, _)) = map.iter().find(|(i, _, _)| i == id) else {
+        return Err(format!(
+            "unknown parameter {id:?} (did you mean {:?}? see --list-params)",
+            closest(map.iter().map(|(i, _, _)| i.as_str()), id)
+        ));
+    };
+    let ptr = *ptr;
+    let bad = || format!("{id}: cannot use {value} (see --list-params)");
+    let normalized = unsafe {
+        match (ptr, value) {
+            (ParamPtr::BoolParam(_), Value::Bool(b)) => f32::from(*b),
+            (ParamPtr::BoolParam(_), Value::String(s)) => match fold(s).as_str() {
+                "on" | "true" | "yes" | "1" => 1.0,
+                "off" | "false" | "no" | "0" => 0.0,
+                _ => return Err(bad()),
+            },
+            (ParamPtr::BoolParam(_), Value::Number(n)) => f32::from(n.as_f64() != Some(0.0)),
+            (ParamPtr::EnumParam(_), Value::String(s)) => choices(ptr)
+                .into_iter()
+                .find(|(_, name)| fold(name) == fold(s))
+                .map(|(n, _)| n)
+                .ok_or_else(|| {
+                    let names: Vec<String> = choices(ptr).into_iter().map(|c| c.1).collect();
+                    format!("{id}: unknown choice {s:?} ({})", names.join(", "))
+                })?,
+            (ParamPtr::EnumParam(_), Value::Number(n)) => {
+                let plain = n.as_f64().filter(|v| v.fract() == 0.0).ok_or_else(bad)?;
+                ptr.preview_normalized(plain as f32)
+            }
+            (ParamPtr::FloatParam(_) | ParamPtr::IntParam(_), _) => {
+                let plain = match value {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse::<f64>().ok(),
+                    _ => None,
+                };
+                match plain {
+                    Some(v) if v.is_finite() => {
+                        // Exactly the plain value (as a state load sets it), clamped to the
+                        // range: a preset written from these values reads back bit-exactly.
+                        let lo = ptr.preview_plain(0.0) as f64;
+                        let hi = ptr.preview_plain(1.0) as f64;
+                        let c = v.clamp(lo, hi);
+                        match ptr {
+                            ParamPtr::FloatParam(p) => (*p)._internal_set_plain_value(c as f32),
+                            ParamPtr::IntParam(p) => {
+                                (*p)._internal_set_plain_value(c.round() as i32)
+                            }
+                            _ => unreachable!(),
+                        };
+                        let tol = 1e-6 * (1.0 + v.abs());
+                        return Ok((v < lo - tol || v > hi + tol)
+                            .then(|| format!("{id}: {v} is out of range, clamped to {c}")));
+                    }
+                    Some(_) => return Err(bad()),
+                    None => match value {
+                        Value::String(s) => ptr.string_to_normalized_value(s).ok_or_else(bad)?,
+                        _ => return Err(bad()),
+                    },
+                }
+            }
+            _ => return Err(bad()),
+        }
+    };
+    unsafe { ptr._internal_set_normalized_value(normalized) };
+    Ok(None)
+}
+
+/// The candidate closest to `id` (edit distance).
+pub fn closest<'a>(candidates: impl Iterator<Item = &'a str>, id: &str) -> &'a str {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    candidates.min_by_key(|c| distance(c, id)).unwrap_or("")
+}
+
+/// The parameter table, one line per parameter: ID, name, range as plain values (what a
+/// number given to `--set` or in a preset means), the same range as the plugin shows it, and
+/// the default (plain, then as shown). Choices and switches list their names.
+pub fn table(params: &FluxForgeParams) -> String {
+    let mut out = format!(
+        "{:<15} {:<22} {:<16} {:<30} {}\n",
+        "ID", "NAME", "PLAIN RANGE", "SHOWN AS", "DEFAULT"
+    );
+    for (id, ptr, _) in params.param_map() {
+        let line = unsafe {
+            let text = |n: f32| ptr.normalized_value_to_string(n, true);
+            let d = ptr.default_normalized_value();
+            match ptr {
+                ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => format!(
+                    "{:<16} {:<30} {} ({})",
+                    format!("{} .. {}", ptr.preview_plain(0.0), ptr.preview_plain(1.0)),
+                    format!("{} .. {}", text(0.0), text(1.0)),
+                    ptr.default_plain_value(),
+                    text(d)
+                ),
+                ParamPtr::BoolParam(_) | ParamPtr::EnumParam(_) => {
+                    let names: Vec<String> = choices(ptr).into_iter().map(|c| c.1).collect();
+                    format!("{:<47} {}", names.join(", "), text(d))
+                }
+            }
+        };
+        out += &format!("{id:<15} {:<22} {line}\n", unsafe { ptr.name() });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_and_rejects_typos() {
-        let p = Preset {
-            in_gain: -3.0,
-            out_gain: 2.5,
-            mix: 0.75,
-            bypass: true,
-            sat_mode: "warm".into(),
-            ..Default::default()
-        };
+    fn capture_and_apply_round_trip_every_parameter() {
+        let a = FluxForgeParams::default();
+        for (k, (id, ptr, _)) in a.param_map().into_iter().enumerate() {
+            let n = ((k as f32 * 0.618) % 1.0 * 0.8 + 0.1).clamp(0.0, 1.0);
+            unsafe { ptr._internal_set_normalized_value(n) };
+            let _ = id;
+        }
+        let p = Preset::capture(&a);
         let text = serde_json::to_string(&p).unwrap();
-        assert_eq!(serde_json::from_str::<Preset>(&text).unwrap(), p);
-        assert!(serde_json::from_str::<Preset>(r#"{"mixx": 0.5}"#).is_err());
-        let partial: Preset = serde_json::from_str(r#"{"mix": 2.0}"#).unwrap();
-        assert_eq!(partial.settings().unwrap().mix, 1.0);
-        let bad: Preset = serde_json::from_str(r#"{"sat_mode": "fuzzy"}"#).unwrap();
-        assert!(bad.settings().is_err());
+        let b = FluxForgeParams::default();
+        assert!(Preset::parse(&text).unwrap().apply(&b).is_empty());
+        assert_eq!(Preset::capture(&b), p);
+        assert_eq!(p.params.len(), a.param_map().len());
+    }
+
+    #[test]
+    fn unknown_keys_and_out_of_range_values_are_reported_not_fatal() {
+        let p = Preset::parse(r#"{"mixx": 0.5, "in_gain": 99, "sat_mode": "warm", "mix": 0.25}"#)
+            .unwrap();
+        let params = FluxForgeParams::default();
+        let notes = p.apply(&params);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("did you mean \"mix\"")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("in_gain: 99 is out of range, clamped to 24")),
+            "{notes:?}"
+        );
+        assert_eq!(params.mix.value(), 0.25);
+        assert_eq!(params.input_gain.value(), 24.0);
+        assert_eq!(
+            params.settings().character.mode,
+            crate::dsp::saturator::CharacterMode::Warm
+        );
+    }
+
+    #[test]
+    fn values_are_read_as_plain_numbers_display_text_choices_and_switches() {
+        let params = FluxForgeParams::default();
+        let s = |id: &str, v: &str| set(&params, id, &Value::String(v.into())).unwrap();
+        s("eq_freq_1", "2.5 kHz");
+        assert!((params.bands[0].freq.value() - 2500.0).abs() < 1.0);
+        s("eq_freq_1", "440");
+        assert!((params.bands[0].freq.value() - 440.0).abs() < 0.5);
+        s("room", "large-hall");
+        assert_eq!(params.room.value(), crate::params::Room::LargeHall);
+        s("sat_os", "on");
+        assert!(params.oversample.value());
+        assert!(set(&params, "sat_os", &Value::String("maybe".into())).is_err());
+        let e = set(&params, "rom", &Value::from(1)).unwrap_err();
+        assert!(e.contains("did you mean \"room\""), "{e}");
     }
 }

@@ -292,7 +292,7 @@ fn room_is_recalled_at_activation() {
     let mut inst = new_instance(entry);
     let p = Params::get(&mut inst);
     let mut ev = EventBuffer::new();
-    ev.push(&event(0, p.id("Room"), Room::Cathedral.index() as f64)); // stepped: by index
+    ev.push(&event(0, p.id("Room"), Room::Cathedral.to_index() as f64)); // stepped: by index
     let mut out_ev = EventBuffer::new();
     p.ext.flush(
         &mut inst.inactive_plugin_handle().unwrap(),
@@ -310,7 +310,8 @@ fn room_is_recalled_at_activation() {
 
 #[test]
 fn changing_the_room_while_playing_crossfades_to_it() {
-    let (_, input, out) = sine_with_a_change_at_one_second("Room", Room::LargeHall.index() as f64);
+    let (_, input, out) =
+        sine_with_a_change_at_one_second("Room", Room::LargeHall.to_index() as f64);
     let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
     let after = reference_in(Room::LargeHall, 48_000.0, &input, Settings::default(), &[]);
     let head = (0..48_000)
@@ -424,7 +425,7 @@ fn a_damaged_or_absurd_embedded_ir_keeps_the_previous_sound() {
         let mut inst = new_instance(load_entry());
         let p = Params::get(&mut inst);
         let mut ev = EventBuffer::new();
-        ev.push(&event(0, p.id("Room"), Room::Cathedral.index() as f64));
+        ev.push(&event(0, p.id("Room"), Room::Cathedral.to_index() as f64));
         p.ext.flush(
             &mut inst.inactive_plugin_handle().unwrap(),
             &InputEvents::from_buffer(&ev),
@@ -470,8 +471,8 @@ fn zero_latency_with_every_ir_and_edit() {
     let mono = StoredIr::encode(&test_ir(1, 96_000, 0.4, 1), "mono.wav");
     let stereo = StoredIr::encode(&test_ir(2, 44_100, 0.4, 2), "stereo.wav");
     let tstereo = StoredIr::encode(&test_ir(4, 48_000, 0.4, 3), "ts.wav");
-    // (file, parameter id, plain value): the edits come from the renderer's preset format,
-    // which is keyed by the same ids, so the reference and the state name the same thing.
+    // (file, parameter id, plain value): the edits come from the parameters set by the same
+    // ids (as presets and the renderer do), so the reference and the state name the same thing.
     use serde_json::json;
     let cases: Vec<(&StoredIr, &str, serde_json::Value)> = vec![
         (&mono, "", json!(null)),
@@ -492,7 +493,7 @@ fn zero_latency_with_every_ir_and_edit() {
     delta[1][0] = 1.0;
     for (stored, id, plain) in cases {
         let mut values = vec![("mix", f(1.0))];
-        let mut preset = serde_json::Map::new();
+        let params = fluxforge::params::FluxForgeParams::default();
         if !id.is_empty() {
             let tagged = if plain.is_boolean() {
                 json!({ "bool": plain })
@@ -500,11 +501,9 @@ fn zero_latency_with_every_ir_and_edit() {
                 json!({ "f32": plain })
             };
             values.push((id, tagged));
-            preset.insert(id.to_string(), plain);
+            fluxforge::preset::set(&params, id, &plain).unwrap();
         }
-        let edits = serde_json::from_value::<fluxforge::preset::Preset>(preset.into())
-            .unwrap()
-            .edits();
+        let edits = params.ir_edits();
         let state = state_with_ir(stored, &values);
         let mut inst = new_instance(load_entry());
         assert!(load_state(&mut inst, &state));

@@ -193,7 +193,7 @@ fn default_state() -> Vec<u8> {
 }
 
 fn room_value(room: Room) -> f64 {
-    room.index() as f64
+    room.to_index() as f64
 }
 
 fn predelay_value(ms: f32) -> f64 {
@@ -286,7 +286,7 @@ fn a_state_loaded_twice_or_beside_automation_or_while_inactive_lands() {
     let plate = {
         let mut inst = new_instance(load_entry());
         let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
-        state["params"]["room"] = serde_json::json!({ "i32": Room::Plate.index() });
+        state["params"]["room"] = serde_json::json!({ "i32": Room::Plate.to_index() });
         serde_json::to_vec(&state).unwrap()
     };
 

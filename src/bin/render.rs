@@ -8,13 +8,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use fluxforge::dsp::chain::{Engine, Settings};
+use fluxforge::dsp::chain::Engine;
 use fluxforge::dsp::convolver::Kernel;
-use fluxforge::dsp::ir_edit::IrEdits;
 use fluxforge::ir_file;
+use fluxforge::ir_state::StoredIr;
 use fluxforge::loader::Source;
-use fluxforge::params::Room;
-use fluxforge::preset::Preset;
+use fluxforge::params::{FluxForgeParams, Room};
+use fluxforge::preset::{self, Preset};
+use fluxforge::state_repair::{self, Schema};
+use nice_plug::plugin::ParamValue;
+use serde_json::Value;
 use std::sync::Arc;
 
 const HELP: &str = "\
@@ -46,10 +49,17 @@ IR EDITS (as the plugin's parameters, applied in this order):
     --no-ir-auto-gain   Keep the IR's own level (no energy normalisation)
     --width FRACTION    Reverb stereo width (mid/side), 0..2           [default: 1]
     --wet-level DB      Reverb level, -36..12 dB                     [default: 0]
+EVERY PARAMETER:
+    --set ID=VALUE      Set any parameter by its ID (repeatable): a plain value in the units
+                        --list-params shows, the text the plugin displays (\"30 %\", \"2.5 kHz\"),
+                        a choice's name, or on/off. The flags above and below are aliases.
+    --list-params       Print every parameter: ID, name, range, default; and exit
+    --preset FILE       Load a preset (the plugin's format; every parameter by ID). Flags
+                        given after it override its values.
+    --state FILE        Load a plugin state saved by a host (JSON, as CLAP/VST3 state): its
+                        parameters and embedded IR, so a bounce plays what the session plays
+    --save-preset FILE  Write every parameter's final value (and a loaded IR) as a preset.
 OTHER OPTIONS:
-    --preset FILE       Load settings from a preset file (JSON, as written by --save-preset).
-                        Flags given after it override its values.
-    --save-preset FILE  Write the final settings to FILE as a preset.
     --in-gain DB        Input gain in dB, -24..24            [default: 0]
     --out-gain DB       Output gain in dB, -24..24           [default: 0]
     --mix FRACTION      Reverb dry/wet mix, 0..1             [default: 0.3]
@@ -77,23 +87,102 @@ EXIT STATUS:
 struct Args {
     input: PathBuf,
     ir: Option<PathBuf>,
-    room: Room,
     output: PathBuf,
-    settings: Settings,
-    edits: IrEdits,
+    params: FluxForgeParams,
+    stored_ir: Option<StoredIr>,
     save_preset: Option<PathBuf>,
     tail_s: Option<f64>,
     block: usize,
     quiet: bool,
 }
 
+/// The friendly flags: each sets one parameter, from its argument or (switches) a fixed value.
+const ALIASES: &[(&str, &str, Option<&str>)] = &[
+    ("--in-gain", "in_gain", None),
+    ("--out-gain", "out_gain", None),
+    ("--mix", "mix", None),
+    ("--bypass", "bypass", Some("on")),
+    ("--room", "room", None),
+    ("--stretch", "ir_stretch", None),
+    ("--reverse", "ir_reverse", Some("on")),
+    ("--trim", "ir_trim", None),
+    ("--length", "ir_length", None),
+    ("--decay", "ir_decay", None),
+    ("--low-cut", "ir_lowcut", None),
+    ("--high-cut", "ir_highcut", None),
+    ("--predelay", "ir_predelay", None),
+    ("--no-ir-auto-gain", "ir_autogain", Some("off")),
+    ("--width", "wet_width", None),
+    ("--wet-level", "wet_level", None),
+    ("--mode", "sat_mode", None),
+    ("--drive", "sat_drive", None),
+    ("--drive-trim", "sat_trim", None),
+    ("--drive-mix", "sat_mix", None),
+    ("--no-auto-gain", "sat_auto", Some("off")),
+    ("--oversample", "sat_os", Some("on")),
+];
+
+/// Sets a parameter from a command-line value; clamping is reported on stderr.
+fn set_param(params: &FluxForgeParams, flag: &str, id: &str, value: &str) -> Result<(), String> {
+    match preset::set(params, id, &Value::String(value.to_string())) {
+        Ok(Some(note)) => {
+            eprintln!("fluxforge-render: {note}");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(format!("{flag}: {e}")),
+    }
+}
+
+/// Loads a host's plugin state (raw JSON, or CLAP's length-prefixed JSON) into `params`;
+/// returns its embedded IR. A damaged state loads what is intact, with a warning.
+fn load_state(
+    path: &std::path::Path,
+    params: &FluxForgeParams,
+) -> Result<Option<StoredIr>, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read state {}: {e}", path.display()))?;
+    let json = match bytes.get(..8) {
+        Some(len)
+            if u64::from_le_bytes(len.try_into().unwrap_or_default()) as usize
+                == bytes.len() - 8 =>
+        {
+            &bytes[8..]
+        }
+        _ => &bytes[..],
+    };
+    let salvage = state_repair::read(json, &Schema::of(params));
+    if !salvage.usable {
+        return Err(format!("{} is not a FluxForge state", path.display()));
+    }
+    if let Some(r) = &salvage.report {
+        eprintln!("fluxforge-render: {}: {r}", path.display());
+    }
+    for (id, v) in &salvage.state.params {
+        let value = match v {
+            ParamValue::F32(x) => Value::from(*x as f64),
+            ParamValue::I32(x) => Value::from(*x),
+            ParamValue::Bool(b) => Value::Bool(*b),
+            ParamValue::String(s) => Value::String(s.clone()),
+        };
+        if let Err(e) = preset::set(params, id, &value) {
+            eprintln!("fluxforge-render: {}: {e}", path.display());
+        }
+    }
+    Ok(salvage
+        .state
+        .fields
+        .get("ir")
+        .and_then(|f| serde_json::from_str::<Option<StoredIr>>(f).ok())
+        .flatten())
+}
+
 fn parse_args() -> Result<Option<Args>, String> {
     let mut positional = Vec::new();
-    let mut settings = Settings::default();
-    let mut edits = IrEdits::default();
+    let params = FluxForgeParams::default();
+    let mut stored_ir = None;
     let mut save_preset = None;
     let mut ir = None;
-    let mut room = Room::MediumRoom;
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
@@ -106,56 +195,45 @@ fn parse_args() -> Result<Option<Args>, String> {
             .ok_or_else(|| format!("{flag}: not a number: {v}"))
     };
     while let Some(a) = it.next() {
+        if let Some((_, id, fixed)) = ALIASES.iter().find(|(flag, _, _)| *flag == a) {
+            let value = match fixed {
+                Some(v) => v.to_string(),
+                None => it.next().ok_or_else(|| format!("{a} needs a value"))?,
+            };
+            set_param(&params, &a, id, &value)?;
+            continue;
+        }
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
+            "--list-params" => {
+                print!("{}", preset::table(&params));
+                std::process::exit(0);
+            }
+            "--set" => {
+                let kv = it.next().ok_or("--set needs ID=VALUE")?;
+                let (id, value) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("--set {kv}: expected ID=VALUE"))?;
+                set_param(&params, "--set", id.trim(), value.trim())?;
+            }
             "--preset" => {
                 let p = it.next().ok_or("--preset needs a file")?;
                 let preset = Preset::load(std::path::Path::new(&p))?;
-                settings = preset.settings()?;
-                edits = preset.edits();
+                for note in preset.apply(&params) {
+                    eprintln!("fluxforge-render: {p}: {note}");
+                }
+                stored_ir = preset.ir.clone();
+            }
+            "--state" => {
+                let p = it.next().ok_or("--state needs a file")?;
+                stored_ir = load_state(std::path::Path::new(&p), &params)?;
             }
             "--save-preset" => {
                 save_preset = Some(PathBuf::from(
                     it.next().ok_or("--save-preset needs a file")?,
                 ))
             }
-            "--in-gain" => settings.input_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
-            "--out-gain" => settings.output_gain_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32,
-            "--mix" => settings.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
-            "--bypass" => settings.bypass = true,
             "--ir" => ir = Some(PathBuf::from(it.next().ok_or("--ir needs a file")?)),
-            "--room" => {
-                let name = it.next().ok_or("--room needs a name")?;
-                let want = name.to_ascii_lowercase().replace(['-', '_'], " ");
-                room = (0..)
-                    .map_while(Room::from_index)
-                    .find(|r| *r != Room::File && r.name().to_ascii_lowercase() == want)
-                    .ok_or_else(|| format!("--room: unknown room {name} (see --help)"))?;
-            }
-            "--stretch" => edits.stretch_pct = num(&a, it.next())?.clamp(50.0, 200.0) as f32,
-            "--reverse" => edits.reverse = true,
-            "--trim" => edits.trim_ms = num(&a, it.next())?.clamp(0.0, 1000.0) as f32,
-            "--length" => edits.length_pct = num(&a, it.next())?.clamp(1.0, 100.0) as f32,
-            "--decay" => edits.decay_pct = num(&a, it.next())?.clamp(25.0, 200.0) as f32,
-            "--low-cut" => edits.low_cut_hz = num(&a, it.next())?.clamp(20.0, 1000.0) as f32,
-            "--high-cut" => edits.high_cut_hz = num(&a, it.next())?.clamp(1000.0, 20_000.0) as f32,
-            "--predelay" => edits.predelay_ms = num(&a, it.next())?.clamp(0.0, 500.0) as f32,
-            "--no-ir-auto-gain" => edits.auto_gain = false,
-            "--width" => settings.width = num(&a, it.next())?.clamp(0.0, 2.0) as f32,
-            "--wet-level" => settings.wet_level_db = num(&a, it.next())?.clamp(-36.0, 12.0) as f32,
-            "--mode" => {
-                let m = it.next().ok_or("--mode needs a value")?;
-                settings.character.mode = fluxforge::preset::parse_mode(&m).ok_or_else(|| {
-                    format!("--mode: unknown mode {m} (clean, subtle, warm, tape)")
-                })?;
-            }
-            "--drive" => settings.character.drive_db = num(&a, it.next())?.clamp(0.0, 36.0) as f32,
-            "--drive-trim" => {
-                settings.character.trim_db = num(&a, it.next())?.clamp(-24.0, 24.0) as f32
-            }
-            "--drive-mix" => settings.character.mix = num(&a, it.next())?.clamp(0.0, 1.0) as f32,
-            "--no-auto-gain" => settings.character.auto_gain = false,
-            "--oversample" => settings.character.oversample = true,
             "--tail" => tail_s = Some(num(&a, it.next())?.clamp(0.0, 600.0)),
             "--block" => {
                 let b = num(&a, it.next())?;
@@ -184,9 +262,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         input,
         output,
         ir,
-        room,
-        settings,
-        edits,
+        params,
+        stored_ir,
         save_preset,
         tail_s,
         block,
@@ -299,20 +376,32 @@ fn run(args: Args) -> Result<(), String> {
     let audio = read_wav(&args.input)?;
     let rate = audio.spec.sample_rate as f32;
     // The plugin's own pipeline and plan, so a render equals the plugin's output.
-    let source = match &args.ir {
-        None => Source::Factory(args.room),
-        Some(path) => {
+    // A file given with --ir, else the IR a preset or state carries when its room is the
+    // loaded file, else the factory room.
+    let room = args.params.room.value();
+    let mut stored = args.stored_ir.clone();
+    let source = match (&args.ir, &stored) {
+        (Some(path), _) => {
             let ir = ir_file::load_ir(path)
                 .map_err(|e| format!("impulse response {}: {e}", path.display()))?;
+            stored = Some(StoredIr::encode(&ir, &path.display().to_string()));
             Source::File(Arc::new(ir), path.display().to_string())
         }
+        (None, Some(s)) if room == Room::File => {
+            let ir = s
+                .decode()
+                .map_err(|e| format!("embedded impulse response: {e}"))?;
+            Source::File(Arc::new(ir), s.path.clone())
+        }
+        _ => Source::Factory(room),
     };
-    let edited = fluxforge::render_ir(&source, rate, &args.edits);
+    let settings = args.params.settings();
+    let edited = fluxforge::render_ir(&source, rate, &args.params.ir_edits());
     let plan = fluxforge::plan_for_rate(rate);
     let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
     let kernel = Kernel::new(&plan, &refs, 2, 2);
     let ir_len = refs[0].len();
-    let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &args.settings);
+    let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &settings);
 
     let frames = audio.channels[0].len();
     let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);
@@ -343,7 +432,15 @@ fn run(args: Args) -> Result<(), String> {
     }
     write_wav(&args.output, audio.spec, &l, &r)?;
     if let Some(p) = &args.save_preset {
-        Preset::from_settings(&args.settings, &args.edits).save(p)?;
+        let mut preset = Preset::capture(&args.params);
+        if args.ir.is_some() {
+            // A file given with --ir: the preset carries it and selects it.
+            preset
+                .params
+                .insert("room".into(), Value::String(Room::File.name().into()));
+        }
+        preset.ir = stored.filter(|_| args.ir.is_some() || room == Room::File);
+        preset.save(p)?;
     }
     if !args.quiet {
         let secs = total as f64 / rate as f64;

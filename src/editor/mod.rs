@@ -302,10 +302,7 @@ impl EditorApp {
             egui::ComboBox::from_id_salt("factory")
                 .selected_text("Factory impulses")
                 .show_ui(ui, |ui| {
-                    for i in 0.. {
-                        let Some(room) = Room::from_index(i) else {
-                            break;
-                        };
+                    for room in Room::all() {
                         if room == Room::File {
                             continue;
                         }

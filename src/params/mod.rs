@@ -35,27 +35,85 @@ fn float(
     }
 }
 
-/// The character mode as a host enum (its order is saved in sessions: append only).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Character {
-    /// Bit-exact pass-through.
-    Clean,
-    /// Transformer-style, odd harmonics.
-    Subtle,
-    /// Tube-style, even and odd harmonics.
-    Warm,
-    /// Tape-style soft knee with high-frequency softening.
-    Tape,
+/// A host enum that mirrors a DSP enum, written once: the variants in saved order (append
+/// only), their display names, and both conversions. Variant names are the DSP enum's.
+macro_rules! host_enum {
+    ($(#[$m:meta])* $name:ident <=> $dsp:ident {
+        $($(#[$vm:meta])* $v:ident = $label:literal),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vm])* #[name = $label] $v),+
+        }
+
+        impl From<$name> for $dsp {
+            fn from(x: $name) -> Self {
+                match x {
+                    $($name::$v => $dsp::$v),+
+                }
+            }
+        }
+
+        impl From<$dsp> for $name {
+            fn from(x: $dsp) -> Self {
+                match x {
+                    $($dsp::$v => $name::$v),+
+                }
+            }
+        }
+    };
 }
 
-impl From<Character> for CharacterMode {
-    fn from(c: Character) -> Self {
-        match c {
-            Character::Clean => CharacterMode::Clean,
-            Character::Subtle => CharacterMode::Subtle,
-            Character::Warm => CharacterMode::Warm,
-            Character::Tape => CharacterMode::Tape,
-        }
+host_enum! {
+    /// The character mode as a host enum.
+    Character <=> CharacterMode {
+        /// Bit-exact pass-through.
+        Clean = "Clean",
+        /// Transformer-style, odd harmonics.
+        Subtle = "Subtle",
+        /// Tube-style, even and odd harmonics.
+        Warm = "Warm",
+        /// Tape-style soft knee with high-frequency softening.
+        Tape = "Tape",
+    }
+}
+
+host_enum! {
+    /// EQ band shape as a host enum.
+    BandType <=> BandKind {
+        /// Peaking bell.
+        Bell = "Bell",
+        /// Low shelf.
+        LowShelf = "Low Shelf",
+        /// High shelf.
+        HighShelf = "High Shelf",
+        /// 12 dB/oct high-pass.
+        LowCut = "Low Cut",
+        /// 12 dB/oct low-pass.
+        HighCut = "High Cut",
+    }
+}
+
+host_enum! {
+    /// A band's dynamic behaviour as a host enum.
+    BandDynamics <=> DynamicMode {
+        /// Static.
+        Off = "Off",
+        /// Cut when the band is loud.
+        Down = "Down",
+        /// Boost when the band is loud.
+        Up = "Up",
+    }
+}
+
+host_enum! {
+    /// Spectral dynamics direction as a host enum.
+    SpectralDirection <=> SpectralMode {
+        /// Compress what is above the threshold curve.
+        Down = "Down",
+        /// Raise what is below it.
+        Up = "Up",
     }
 }
 
@@ -84,37 +142,25 @@ pub enum Room {
 }
 
 impl Room {
-    /// Display name, as in the factory room list.
+    /// Display name (the `#[name]` above).
     pub fn name(self) -> &'static str {
-        match self {
-            Room::SmallRoom => "Small Room",
-            Room::MediumRoom => "Medium Room",
-            Room::Chamber => "Chamber",
-            Room::Plate => "Plate",
-            Room::LargeHall => "Large Hall",
-            Room::Cathedral => "Cathedral",
-            Room::File => "Loaded File",
+        Self::variants()[self.to_index()]
+    }
+
+    /// Every room, in saved order.
+    pub fn all() -> impl Iterator<Item = Room> {
+        (0..Self::variants().len()).map(Self::from_index)
+    }
+
+    /// The generator's description of this factory room (`None` for [`Room::File`]). The
+    /// factory list and this enum share their order (checked by a test).
+    pub fn factory_spec(self) -> Option<crate::dsp::ir_gen::RoomSpec> {
+        if self == Room::File {
+            return None;
         }
-    }
-
-    /// Index of this room (the enum's order).
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The room with this index, if any.
-    pub fn from_index(i: usize) -> Option<Self> {
-        [
-            Room::SmallRoom,
-            Room::MediumRoom,
-            Room::Chamber,
-            Room::Plate,
-            Room::LargeHall,
-            Room::Cathedral,
-            Room::File,
-        ]
-        .get(i)
-        .copied()
+        crate::dsp::ir_gen::factory_rooms()
+            .into_iter()
+            .nth(self.to_index())
     }
 }
 
@@ -158,57 +204,6 @@ pub fn high_cut_range_hz() -> FloatRange {
         max: HIGH_CUT_OFF_HZ,
         factor: FloatRange::skew_factor(-1.0),
     }
-}
-
-/// EQ band shape as a host enum (order saved in sessions: append only).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BandType {
-    /// Peaking bell.
-    Bell,
-    /// Low shelf.
-    #[name = "Low Shelf"]
-    LowShelf,
-    /// High shelf.
-    #[name = "High Shelf"]
-    HighShelf,
-    /// 12 dB/oct high-pass.
-    #[name = "Low Cut"]
-    LowCut,
-    /// 12 dB/oct low-pass.
-    #[name = "High Cut"]
-    HighCut,
-}
-
-impl From<BandType> for BandKind {
-    fn from(t: BandType) -> Self {
-        match t {
-            BandType::Bell => BandKind::Bell,
-            BandType::LowShelf => BandKind::LowShelf,
-            BandType::HighShelf => BandKind::HighShelf,
-            BandType::LowCut => BandKind::LowCut,
-            BandType::HighCut => BandKind::HighCut,
-        }
-    }
-}
-
-/// A band's dynamic behaviour as a host enum.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BandDynamics {
-    /// Static.
-    Off,
-    /// Cut when the band is loud.
-    Down,
-    /// Boost when the band is loud.
-    Up,
-}
-
-/// Spectral dynamics direction as a host enum.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpectralDirection {
-    /// Compress what is above the threshold curve.
-    Down,
-    /// Raise what is below it.
-    Up,
 }
 
 /// EQ frequency range, Hz (shared with the editor). The skew (0.3) keeps the bottom shown
@@ -311,13 +306,7 @@ impl BandParams {
     /// The parameters of band `i` (0-based), named "Band {i+1} ...".
     pub fn new(i: usize) -> Self {
         let d = BandSettings::default_for(i);
-        let kind = match d.kind {
-            BandKind::LowShelf => BandType::LowShelf,
-            BandKind::HighShelf => BandType::HighShelf,
-            BandKind::LowCut => BandType::LowCut,
-            BandKind::HighCut => BandType::HighCut,
-            BandKind::Bell => BandType::Bell,
-        };
+        let kind = BandType::from(d.kind);
         let name = |s: &str| format!("Band {} {s}", i + 1);
         Self {
             enabled: BoolParam::new(name("On"), d.enabled),
@@ -384,11 +373,7 @@ impl BandParams {
             freq_hz: self.freq.value(),
             gain_db: self.gain.value(),
             q: self.q.value(),
-            dynamic: match self.dynamics.value() {
-                BandDynamics::Off => DynamicMode::Off,
-                BandDynamics::Down => DynamicMode::Down,
-                BandDynamics::Up => DynamicMode::Up,
-            },
+            dynamic: self.dynamics.value().into(),
             threshold_db: self.threshold.value(),
             ratio: self.ratio.value(),
             attack_ms: self.attack.value(),
@@ -672,10 +657,7 @@ impl FluxForgeParams {
             eq: std::array::from_fn(|i| self.bands[i].settings()),
             spectral: SpectralSettings {
                 enabled: self.spec_on.value(),
-                mode: match self.spec_mode.value() {
-                    SpectralDirection::Down => SpectralMode::Down,
-                    SpectralDirection::Up => SpectralMode::Up,
-                },
+                mode: self.spec_mode.value().into(),
                 threshold_db: self.spec_threshold.value(),
                 tilt_db: self.spec_tilt.value(),
                 ratio: self.spec_ratio.value(),
@@ -720,6 +702,35 @@ pub type SharedParams = Arc<FluxForgeParams>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rooms_follow_the_factory_list_and_host_enums_mirror_their_dsp_enums() {
+        let specs = crate::dsp::ir_gen::factory_rooms();
+        let rooms: Vec<Room> = Room::all().filter(|r| *r != Room::File).collect();
+        assert_eq!(rooms.len(), specs.len());
+        for (room, spec) in rooms.iter().zip(&specs) {
+            assert_eq!(room.name(), spec.name);
+            assert_eq!(room.factory_spec().unwrap().name, spec.name);
+        }
+        assert!(Room::File.factory_spec().is_none());
+        for k in [
+            BandKind::Bell,
+            BandKind::LowShelf,
+            BandKind::HighShelf,
+            BandKind::LowCut,
+            BandKind::HighCut,
+        ] {
+            assert_eq!(BandKind::from(BandType::from(k)), k);
+        }
+        for m in [
+            CharacterMode::Clean,
+            CharacterMode::Subtle,
+            CharacterMode::Warm,
+            CharacterMode::Tape,
+        ] {
+            assert_eq!(CharacterMode::from(Character::from(m)), m);
+        }
+    }
 
     /// Every parameter as (id, pointer), from the plugin's own parameter map.
     fn all(params: &FluxForgeParams) -> Vec<(String, ParamPtr)> {

@@ -23,6 +23,7 @@ pub use fluxforge::ir_file::IrData;
 pub use fluxforge::ir_state::StoredIr;
 pub use fluxforge::loader::Source;
 pub use fluxforge::params::Room;
+pub use nice_plug::prelude::Enum;
 pub use std::sync::Arc;
 
 pub struct Shared;
@@ -366,7 +367,7 @@ pub fn test_ir(channels: usize, rate: u32, seconds: f64, seed: u64) -> IrData {
 pub fn state_with_ir(stored: &StoredIr, values: &[(&str, serde_json::Value)]) -> Vec<u8> {
     let mut inst = new_instance(load_entry());
     let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
-    state["params"]["room"] = serde_json::json!({ "i32": Room::File.index() });
+    state["params"]["room"] = serde_json::json!({ "i32": Room::File.to_index() });
     for (id, v) in values {
         assert!(state["params"].get(*id).is_some(), "param id {id}");
         state["params"][*id] = v.clone();
