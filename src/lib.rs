@@ -14,6 +14,7 @@ use nice_plug_egui::{
 
 pub mod dsp;
 pub mod editor;
+pub mod factory_presets;
 pub mod host;
 pub mod ir_file;
 pub mod ir_state;

@@ -88,10 +88,20 @@ impl Preset {
         }
     }
 
-    /// Sets every parameter the preset names; returns what was unknown or clamped.
-    pub fn apply(&self, params: &FluxForgeParams) -> Vec<String> {
+    /// Loads the preset: every parameter it names takes its value, every other one its
+    /// default (a preset is a whole sound), except the IDs in `keep` (mix lock), which keep
+    /// their current values. Returns what was unknown or clamped.
+    pub fn apply_keeping(&self, params: &FluxForgeParams, keep: &[&str]) -> Vec<String> {
         let mut notes = Vec::new();
+        for (id, ptr, _) in params.param_map() {
+            if !keep.contains(&id.as_str()) && !self.params.contains_key(&id) {
+                unsafe { reset(ptr) };
+            }
+        }
         for (id, v) in &self.params {
+            if keep.contains(&id.as_str()) {
+                continue;
+            }
             match set(params, id, v) {
                 Ok(None) => {}
                 Ok(Some(note)) => notes.push(note),
@@ -99,6 +109,44 @@ impl Preset {
             }
         }
         notes
+    }
+
+    /// [`Preset::apply_keeping`] with nothing kept.
+    pub fn apply(&self, params: &FluxForgeParams) -> Vec<String> {
+        self.apply_keeping(params, &[])
+    }
+
+    /// The plugin state this preset loads as (over defaults): every parameter as the plugin
+    /// saves it, and the preset's IR. What a host recalls after the preset was loaded.
+    pub fn to_state(&self) -> nice_plug::prelude::PluginState {
+        use nice_plug::plugin::ParamValue;
+        let params = FluxForgeParams::default();
+        self.apply(&params);
+        let values = params
+            .param_map()
+            .into_iter()
+            .map(|(id, ptr, _)| {
+                let v = unsafe {
+                    match ptr {
+                        ParamPtr::FloatParam(p) => ParamValue::F32((*p).unmodulated_plain_value()),
+                        ParamPtr::IntParam(p) => ParamValue::I32((*p).unmodulated_plain_value()),
+                        ParamPtr::BoolParam(p) => ParamValue::Bool((*p).unmodulated_plain_value()),
+                        ParamPtr::EnumParam(p) => ParamValue::I32((*p).unmodulated_plain_value()),
+                    }
+                };
+                (id, v)
+            })
+            .collect();
+        let mut fields = BTreeMap::new();
+        fields.insert(
+            "ir".to_string(),
+            serde_json::to_string(&self.ir).unwrap_or_else(|_| "null".into()),
+        );
+        nice_plug::prelude::PluginState {
+            version: String::new(),
+            params: values,
+            fields,
+        }
     }
 
     /// Reads preset text (the current format or the renderer's earlier flat one).
@@ -145,6 +193,23 @@ unsafe fn plain_json(ptr: ParamPtr) -> Value {
             ParamPtr::EnumParam(_) => Value::String(
                 ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), false),
             ),
+        }
+    }
+}
+
+/// Sets a parameter to its default (a float or integer exactly to its default plain value).
+unsafe fn reset(ptr: ParamPtr) {
+    unsafe {
+        match ptr {
+            ParamPtr::FloatParam(p) => {
+                (*p)._internal_set_plain_value((*p).default_plain_value());
+            }
+            ParamPtr::IntParam(p) => {
+                (*p)._internal_set_plain_value((*p).default_plain_value());
+            }
+            _ => {
+                ptr._internal_set_normalized_value(ptr.default_normalized_value());
+            }
         }
     }
 }
@@ -308,6 +373,25 @@ mod tests {
         assert!(Preset::parse(&text).unwrap().apply(&b).is_empty());
         assert_eq!(Preset::capture(&b), p);
         assert_eq!(p.params.len(), a.param_map().len());
+    }
+
+    #[test]
+    fn a_preset_is_a_whole_sound_except_what_mix_lock_keeps() {
+        let params = FluxForgeParams::default();
+        for (id, v) in [("sat_drive", "20"), ("mix", "0.9"), ("out_gain", "-6")] {
+            set(&params, id, &Value::String(v.into())).unwrap();
+        }
+        let p = Preset::parse(
+            r#"{"format": "fluxforge-preset", "version": 1, "params": {"mix": 0.2}}"#,
+        )
+        .unwrap();
+        p.apply_keeping(&params, &["mix", "out_gain"]);
+        assert_eq!(params.drive.value(), 6.0, "not named: back to its default");
+        assert_eq!(params.mix.value(), 0.9, "kept");
+        assert_eq!(params.output_gain.value(), -6.0, "kept");
+        p.apply(&params);
+        assert_eq!(params.mix.value(), 0.2);
+        assert_eq!(params.output_gain.value(), 0.0);
     }
 
     #[test]

@@ -34,43 +34,34 @@ mono-in/stereo-out layout. Inputs with more than two channels are rejected.
 OPTIONS:
     --ir FILE           Impulse response (WAV 16/24/32-bit integer or 32-bit float, AIFF/AIFC
                         or FLAC; mono, stereo or 4-channel true stereo; up to 60 s).
-                        Resampled to the input's rate.     [default: factory Medium Room]
-    --room NAME         Factory impulse instead: small-room, medium-room, chamber, plate,
-                        large-hall or cathedral
-IR EDITS (as the plugin's parameters, applied in this order):
-    --stretch PCT       Time scale, 50..200 %                       [default: 100]
-    --reverse           Play the IR backwards
-    --trim MS           Remove MS milliseconds from the start, 0..1000 [default: 0]
-    --length PCT        Keep PCT % of the rest (fade-out at the cut)  [default: 100]
-    --decay PCT         Decay time relative to the IR's own, 25..200 % [default: 100]
-    --low-cut HZ        12 dB/oct high-pass on the IR, 20 (off)..1000 [default: off]
-    --high-cut HZ       12 dB/oct low-pass on the IR, 1000..20000 (off) [default: off]
-    --predelay MS       Silence before the IR, 0..500 ms             [default: 0]
-    --no-ir-auto-gain   Keep the IR's own level (no energy normalisation)
-    --width FRACTION    Reverb stereo width (mid/side), 0..2           [default: 1]
-    --wet-level DB      Reverb level, -36..12 dB                     [default: 0]
+                        Resampled to the input's rate.     [default: the room parameter]
+ALIASES (each sets one parameter; --list-params shows its range, unit and default):
+    --room NAME         room          Factory impulse: small-room, medium-room, chamber,
+                                      plate, large-hall or cathedral
+    --stretch PCT       ir_stretch    --reverse           ir_reverse=on
+    --trim MS           ir_trim       --length PCT        ir_length
+    --decay PCT         ir_decay      --low-cut HZ        ir_lowcut (bottom = off)
+    --high-cut HZ       ir_highcut (top = off)            --predelay MS       ir_predelay
+    --no-ir-auto-gain   ir_autogain=off                   --width FRACTION    wet_width
+    --wet-level DB      wet_level     --in-gain DB        in_gain
+    --out-gain DB       out_gain      --mix FRACTION      mix
+    --bypass            bypass=on     --mode MODE         sat_mode (clean, subtle, warm, tape)
+    --drive DB          sat_drive     --drive-trim DB     sat_trim
+    --drive-mix FRACTION sat_mix      --no-auto-gain      sat_auto=off
+    --oversample        sat_os=on
 EVERY PARAMETER:
     --set ID=VALUE      Set any parameter by its ID (repeatable): a plain value in the units
                         --list-params shows, the text the plugin displays (\"30 %\", \"2.5 kHz\"),
-                        a choice's name, or on/off. The flags above and below are aliases.
+                        a choice's name, or on/off. The aliases above are shorthands.
     --list-params       Print every parameter: ID, name, range, default; and exit
-    --preset FILE       Load a preset (the plugin's format; every parameter by ID). Flags
-                        given after it override its values.
+    --preset FILE|NAME  Load a preset file (the plugin's format) or a factory preset by name
+                        (vocal-plate). Parameters it does not name take their defaults;
+                        flags given after it override its values.
+    --list-presets      Print the factory bank (category, name, what it is for) and exit
     --state FILE        Load a plugin state saved by a host (JSON, as CLAP/VST3 state): its
                         parameters and embedded IR, so a bounce plays what the session plays
     --save-preset FILE  Write every parameter's final value (and a loaded IR) as a preset.
 OTHER OPTIONS:
-    --in-gain DB        Input gain in dB, -24..24            [default: 0]
-    --out-gain DB       Output gain in dB, -24..24           [default: 0]
-    --mix FRACTION      Reverb dry/wet mix, 0..1             [default: 0.3]
-    --bypass            Pass the input through unchanged
-    --mode MODE         Character: clean, subtle, warm or tape     [default: clean]
-    --drive DB          Drive into the character stage, 0..36      [default: 6]
-    --drive-trim DB     Character stage output trim, -24..24       [default: 0]
-    --drive-mix FRACTION
-                        Character stage dry/wet, 0..1              [default: 1]
-    --no-auto-gain      Turn off the character stage's gain compensation
-    --oversample        2x oversampling in the character stage
     --tail SECONDS      Seconds of reverb tail appended after the input
                         [default: the IR's length]
     --block N           Processing block size in samples, 1..=65536 [default: 512]
@@ -205,6 +196,12 @@ fn parse_args() -> Result<Option<Args>, String> {
         }
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
+            "--list-presets" => {
+                for p in fluxforge::factory_presets::bank() {
+                    println!("{:<12} {:<22} {}", p.category, p.name, p.notes);
+                }
+                std::process::exit(0);
+            }
             "--list-params" => {
                 print!("{}", preset::table(&params));
                 std::process::exit(0);
@@ -217,8 +214,14 @@ fn parse_args() -> Result<Option<Args>, String> {
                 set_param(&params, "--set", id.trim(), value.trim())?;
             }
             "--preset" => {
-                let p = it.next().ok_or("--preset needs a file")?;
-                let preset = Preset::load(std::path::Path::new(&p))?;
+                let p = it
+                    .next()
+                    .ok_or("--preset needs a file or a factory preset name")?;
+                let path = std::path::Path::new(&p);
+                let preset = match fluxforge::factory_presets::find(&p) {
+                    Some(f) if !path.exists() => f,
+                    _ => Preset::load(path)?,
+                };
                 for note in preset.apply(&params) {
                     eprintln!("fluxforge-render: {p}: {note}");
                 }
