@@ -23,6 +23,7 @@ pub mod params;
 pub mod preset;
 pub mod shared;
 pub mod state_repair;
+pub mod user_presets;
 
 use dsp::chain::Engine;
 use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};

@@ -34,6 +34,9 @@ pub const FORMAT: &str = "fluxforge-preset";
 /// The version this code writes.
 pub const VERSION: u32 = 1;
 
+/// What mix lock keeps when a preset loads: dry/wet mix and output gain.
+pub const MIX_LOCK_IDS: [&str; 2] = ["mix", "out_gain"];
+
 /// A preset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preset {

@@ -3,7 +3,9 @@
 //! audio thread never takes); loading and rendering run on the background executor.
 
 pub mod analyzer;
+pub mod history;
 pub mod meter;
+pub mod preset_bar;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +59,8 @@ pub struct EditorApp {
     folder: Option<(PathBuf, Vec<PathBuf>)>,
     /// Last status copy (kept while the background holds the lock).
     status: IrStatus,
+    /// Presets, A/B and undo.
+    presets: preset_bar::PresetBar,
 }
 
 impl EditorApp {
@@ -85,6 +89,7 @@ impl EditorApp {
             path_text,
             folder: None,
             status: IrStatus::default(),
+            presets: preset_bar::PresetBar::default(),
         }
     }
 
@@ -173,6 +178,7 @@ impl NiceEguiApp for EditorApp {
             ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
             ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
         });
+        self.presets.ui(ui, &params, &gui);
         if let Some(report) = params.state_report.get() {
             // What the last session load could not read (see `state_repair`).
             ui.horizontal(|ui| {

@@ -2,6 +2,7 @@
 //! automation lose it. Values are plain (dB, fraction); smoothing happens in the engine
 //! ([`crate::dsp::chain`]) so the plugin, the offline renderer and the tests share it.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -319,7 +320,8 @@ impl BandParams {
                 None,
             ),
             gain: float(name("Gain"), d.gain_db, eq_gain_range(), DB, Some(0.1)),
-            q: float(name("Q"), d.q, q_range(), Unit::Q, Some(0.01)),
+            // Continuous: the Butterworth default (0.707) is off any 0.01 grid.
+            q: float(name("Q"), d.q, q_range(), Unit::Q, None),
             dynamics: EnumParam::new(name("Dynamics"), BandDynamics::Off),
             threshold: float(
                 name("Threshold"),
@@ -500,6 +502,9 @@ pub struct FluxForgeParams {
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
     pub ir: IrField,
+    /// Keep mix and output gain when a preset loads (per instance, saved with the session).
+    #[persist = "mix-lock"]
+    pub mix_lock: AtomicBool,
     /// What the last state load could not read (never saved; see [`crate::state_repair`]).
     #[persist = "state-report"]
     pub state_report: StateReport,
@@ -636,9 +641,10 @@ impl Default for FluxForgeParams {
                 sd.resolution_oct,
                 unit_range(),
                 Unit::Octaves,
-                Some(0.01),
+                None,
             ),
             ir: IrField::default(),
+            mix_lock: AtomicBool::new(false),
             state_report: StateReport::default(),
         }
     }
@@ -702,6 +708,22 @@ pub type SharedParams = Arc<FluxForgeParams>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_default_survives_a_trip_through_the_host() {
+        // A host sets values as normalized numbers: a default off its step grid would move by
+        // a step the first time an undo or A/B switch sends it back.
+        let params = FluxForgeParams::default();
+        let mut off = Vec::new();
+        for (id, ptr, _) in params.param_map() {
+            let d = unsafe { ptr.default_plain_value() };
+            let back = unsafe { ptr.preview_plain(ptr.preview_normalized(d)) };
+            if (back - d).abs() > 1e-5 * (1.0 + d.abs()) {
+                off.push(format!("{id}: {d} -> {back}"));
+            }
+        }
+        assert!(off.is_empty(), "defaults off their step grid: {off:?}");
+    }
 
     #[test]
     fn rooms_follow_the_factory_list_and_host_enums_mirror_their_dsp_enums() {

@@ -1,0 +1,308 @@
+//! The preset bar at the top of the editor: the factory bank and the user's presets (browse,
+//! previous/next, save, import, export), mix lock, A/B compare and undo/redo.
+//!
+//! Every change it makes goes through the host's parameter gestures (begin, set, end), so
+//! the plugin's smoothers glide to a loaded preset as they do under automation, and the
+//! host's automation and undo see ordinary parameter changes. A preset with its own IR stores
+//! it in the session; the loader crossfades to it.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::Params;
+
+use super::history::{Compare, History, Slot, Values};
+use crate::params::FluxForgeParams;
+use crate::preset::{Preset, MIX_LOCK_IDS};
+use crate::{factory_presets, user_presets};
+
+/// The parameters' normalized values by ID.
+pub fn values(params: &FluxForgeParams) -> Values {
+    params
+        .param_map()
+        .into_iter()
+        .map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_normalized_value() }))
+        .collect()
+}
+
+/// What loading `preset` sets: normalized values by ID (the kept IDs left out).
+pub fn preset_values(preset: &Preset, keep: &[&str]) -> Values {
+    let scratch = FluxForgeParams::default();
+    preset.apply(&scratch);
+    let mut v = values(&scratch);
+    v.retain(|id, _| !keep.contains(&id.as_str()));
+    v
+}
+
+/// Sends `values` to the host as one gesture per parameter.
+fn send(gui: &GuiContext, params: &FluxForgeParams, values: &Values) {
+    for (id, ptr, _) in params.param_map() {
+        if let Some(n) = values.get(&id) {
+            unsafe {
+                if ptr.unmodulated_normalized_value() != *n {
+                    gui.raw_begin_set_parameter(ptr);
+                    gui.raw_set_parameter_normalized(ptr, *n);
+                    gui.raw_end_set_parameter(ptr);
+                }
+            }
+        }
+    }
+}
+
+/// The preset bar's state (the editor's side only).
+pub struct PresetBar {
+    history: Option<History>,
+    compare: Compare,
+    factory: Vec<Preset>,
+    user: Vec<(PathBuf, Preset)>,
+    /// Index into `factory` then `user` of the preset loaded last.
+    current: Option<usize>,
+    save_name: String,
+    save_category: String,
+    file_text: String,
+    show_files: bool,
+    message: Option<String>,
+}
+
+impl Default for PresetBar {
+    fn default() -> Self {
+        let mut bar = Self {
+            history: None,
+            compare: Compare::default(),
+            factory: factory_presets::bank(),
+            user: Vec::new(),
+            current: None,
+            save_name: String::new(),
+            save_category: "User".into(),
+            file_text: String::new(),
+            show_files: false,
+            message: None,
+        };
+        bar.rescan();
+        bar
+    }
+}
+
+impl PresetBar {
+    fn rescan(&mut self) {
+        if let Some(root) = user_presets::folder() {
+            let (found, errors) = user_presets::list(&root);
+            self.user = found;
+            if let Some(e) = errors.first() {
+                self.message = Some(e.clone());
+            }
+        }
+    }
+
+    /// Preset `i` of the factory bank followed by the user's presets.
+    fn preset(&self, i: usize) -> Option<&Preset> {
+        match i.checked_sub(self.factory.len()) {
+            None => self.factory.get(i),
+            Some(u) => self.user.get(u).map(|(_, p)| p),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.factory.len() + self.user.len()
+    }
+
+    /// Loads preset `i` as one undo step.
+    fn load(&mut self, i: usize, params: &FluxForgeParams, gui: &GuiContext) {
+        let Some(preset) = self.preset(i).cloned() else {
+            return;
+        };
+        let keep: &[&str] = if params.mix_lock.load(Ordering::Relaxed) {
+            &MIX_LOCK_IDS
+        } else {
+            &[]
+        };
+        let before = values(params);
+        let target = preset_values(&preset, keep);
+        if let Some(ir) = &preset.ir {
+            params.ir.put(Some(ir.clone()));
+        }
+        send(gui, params, &target);
+        let mut after = before.clone();
+        after.extend(target);
+        if let Some(h) = &mut self.history {
+            h.record(&before, &after);
+        }
+        self.current = Some(i);
+        self.message = None;
+    }
+
+    /// Draws the bar and acts on it.
+    pub fn ui(&mut self, ui: &mut egui::Ui, params: &FluxForgeParams, gui: &GuiContext) {
+        let now = values(params);
+        let history = self
+            .history
+            .get_or_insert_with(|| History::new(now.clone()));
+        let (interacting, released) = ui.input(|i| {
+            (
+                i.pointer.any_down() || !i.keys_down.is_empty(),
+                i.pointer.any_released(),
+            )
+        });
+        history.observe(&now, interacting, released);
+        let (can_undo, can_redo) = (history.undo_len() > 0, history.redo_len() > 0);
+
+        ui.horizontal(|ui| {
+            let n = self.count();
+            if ui.button("◀").on_hover_text("Previous preset").clicked() && n > 0 {
+                let i = self.current.map_or(n - 1, |c| (c + n - 1) % n);
+                self.load(i, params, gui);
+            }
+            if ui.button("▶").on_hover_text("Next preset").clicked() && n > 0 {
+                let i = self.current.map_or(0, |c| (c + 1) % n);
+                self.load(i, params, gui);
+            }
+            let shown = self
+                .current
+                .and_then(|i| self.preset(i))
+                .map_or("Presets".to_string(), |p| p.name.clone());
+            let mut pick = None;
+            egui::ComboBox::from_id_salt("preset")
+                .width(200.0)
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    let mut last_cat = String::new();
+                    for i in 0..self.count() {
+                        let Some(p) = self.preset(i) else { continue };
+                        let cat = if i < self.factory.len() {
+                            p.category.clone()
+                        } else {
+                            format!("User / {}", p.category)
+                        };
+                        if cat != last_cat {
+                            ui.label(egui::RichText::new(&cat).weak());
+                            last_cat = cat;
+                        }
+                        if ui
+                            .selectable_label(self.current == Some(i), &p.name)
+                            .on_hover_text(&p.notes)
+                            .clicked()
+                        {
+                            pick = Some(i);
+                        }
+                    }
+                });
+            if let Some(i) = pick {
+                self.load(i, params, gui);
+            }
+            ui.separator();
+            let label = match self.compare.active() {
+                Slot::A => "A",
+                Slot::B => "B",
+            };
+            if ui
+                .button(label)
+                .on_hover_text("Switch between settings A and B")
+                .clicked()
+            {
+                let before = values(params);
+                let load = self.compare.switch(&before);
+                send(gui, params, &load);
+                let mut after = before.clone();
+                after.extend(load);
+                if let Some(h) = &mut self.history {
+                    h.record(&before, &after);
+                }
+            }
+            let copy = match self.compare.active() {
+                Slot::A => "A→B",
+                Slot::B => "B→A",
+            };
+            if ui
+                .button(copy)
+                .on_hover_text("Copy these settings to the other slot")
+                .clicked()
+            {
+                self.compare.copy_to_other(&values(params));
+            }
+            ui.separator();
+            if ui
+                .add_enabled(can_undo, egui::Button::new("Undo"))
+                .clicked()
+            {
+                if let Some(v) = self.history.as_mut().and_then(History::undo) {
+                    send(gui, params, &v);
+                }
+            }
+            if ui
+                .add_enabled(can_redo, egui::Button::new("Redo"))
+                .clicked()
+            {
+                if let Some(v) = self.history.as_mut().and_then(History::redo) {
+                    send(gui, params, &v);
+                }
+            }
+            ui.separator();
+            let mut lock = params.mix_lock.load(Ordering::Relaxed);
+            if ui
+                .checkbox(&mut lock, "Mix lock")
+                .on_hover_text("Keep Mix and Output when a preset loads")
+                .changed()
+            {
+                params.mix_lock.store(lock, Ordering::Relaxed);
+            }
+            ui.toggle_value(&mut self.show_files, "Save…");
+        });
+        if self.show_files {
+            self.files_ui(ui, params);
+        }
+        if let Some(m) = &self.message {
+            ui.colored_label(egui::Color32::from_rgb(240, 90, 80), m);
+        }
+    }
+
+    /// Save as a user preset; import and export a single file.
+    fn files_ui(&mut self, ui: &mut egui::Ui, params: &FluxForgeParams) {
+        ui.horizontal(|ui| {
+            ui.label("Name");
+            ui.add(egui::TextEdit::singleline(&mut self.save_name).desired_width(140.0));
+            ui.label("Category");
+            ui.add(egui::TextEdit::singleline(&mut self.save_category).desired_width(90.0));
+            if ui.button("Save preset").clicked() {
+                let mut p = Preset::capture(params);
+                p.name = self.save_name.trim().to_string();
+                p.category = self.save_category.trim().to_string();
+                p.ir = params.ir.get();
+                self.message = match user_presets::folder() {
+                    None => Some("No user data folder (HOME is not set)".into()),
+                    Some(root) if !p.name.is_empty() => match user_presets::save(&root, &p) {
+                        Ok(_) => {
+                            self.rescan();
+                            None
+                        }
+                        Err(e) => Some(e),
+                    },
+                    Some(_) => Some("Give the preset a name".into()),
+                };
+            }
+            ui.separator();
+            ui.label("File");
+            ui.add(egui::TextEdit::singleline(&mut self.file_text).desired_width(200.0));
+            let file = PathBuf::from(self.file_text.trim());
+            if ui.button("Import").clicked() {
+                self.message = match user_presets::folder() {
+                    Some(root) => match user_presets::import(&root, &file) {
+                        Ok(_) => {
+                            self.rescan();
+                            None
+                        }
+                        Err(e) => Some(e),
+                    },
+                    None => Some("No user data folder (HOME is not set)".into()),
+                };
+            }
+            if ui.button("Export").clicked() {
+                let mut p = Preset::capture(params);
+                p.name = self.save_name.trim().to_string();
+                p.category = self.save_category.trim().to_string();
+                p.ir = params.ir.get();
+                self.message = user_presets::export(&p, &file).err();
+            }
+        });
+    }
+}
