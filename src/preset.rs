@@ -349,7 +349,7 @@ pub fn table(params: &FluxForgeParams) -> String {
                 ),
                 ParamPtr::BoolParam(_) | ParamPtr::EnumParam(_) => {
                     let names: Vec<String> = choices(ptr).into_iter().map(|c| c.1).collect();
-                    format!("{:<47} {}", names.join(", "), text(d))
+                    format!("{:<46}  {}", names.join(", "), text(d))
                 }
             }
         };

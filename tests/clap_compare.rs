@@ -33,6 +33,21 @@ fn send(
     run(proc, &silence, &mut || 64, &events);
 }
 
+/// One user edit per `(name, value)`, each seen by `history` as part of an ongoing
+/// interaction (pointer down).
+fn edits(
+    inst: &mut PluginInstance<TestHost>,
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    p: &Params,
+    history: &mut History,
+    changes: &[(&str, f32)],
+) {
+    for (name, v) in changes {
+        send(inst, proc, p, &[(name.to_string(), *v)].into());
+        history.observe(&snapshot(inst, p), true, false);
+    }
+}
+
 #[test]
 fn a_b_and_undo_redo_restore_exact_values_through_parameter_events() {
     let mut inst = new_instance(load_entry());
@@ -44,25 +59,10 @@ fn a_b_and_undo_redo_restore_exact_values_through_parameter_events() {
     let mut compare = Compare::default();
 
     // The user drags Mix (many values, one step) and sets a band's frequency and drive.
-    let edits_a: [(&str, f64); 3] = [("Band 2 Freq", 0.61), ("Drive", 0.43), ("Mix", 0.52)];
-    for k in 0..10 {
-        send(
-            &mut inst,
-            &mut proc,
-            &p,
-            &[("Mix".to_string(), 0.3 + 0.02 * k as f32)].into(),
-        );
-        history.observe(&snapshot(&mut inst, &p), true, false);
-    }
-    for (name, v) in edits_a {
-        send(
-            &mut inst,
-            &mut proc,
-            &p,
-            &[(name.to_string(), v as f32)].into(),
-        );
-        history.observe(&snapshot(&mut inst, &p), true, false);
-    }
+    let drag: Vec<(&str, f32)> = (0..10).map(|k| ("Mix", 0.3 + 0.02 * k as f32)).collect();
+    edits(&mut inst, &mut proc, &p, &mut history, &drag);
+    let more = [("Band 2 Freq", 0.61), ("Drive", 0.43), ("Mix", 0.52)];
+    edits(&mut inst, &mut proc, &p, &mut history, &more);
     let a1 = snapshot(&mut inst, &p);
     assert!(history.observe(&a1, false, true));
     assert_eq!(history.undo_len(), 1, "the whole interaction is one step");
@@ -71,20 +71,13 @@ fn a_b_and_undo_redo_restore_exact_values_through_parameter_events() {
     let load = compare.switch(&a1);
     send(&mut inst, &mut proc, &p, &load);
     history.record(&a1, &snapshot(&mut inst, &p));
-    for (name, v) in [
+    let in_b = [
         ("Mix", 0.9),
         ("Character", 2.0),
         ("Band 4 Gain", 0.8),
         ("Pre-delay", 0.25),
-    ] {
-        send(
-            &mut inst,
-            &mut proc,
-            &p,
-            &[(name.to_string(), v as f32)].into(),
-        );
-        history.observe(&snapshot(&mut inst, &p), true, false);
-    }
+    ];
+    edits(&mut inst, &mut proc, &p, &mut history, &in_b);
     let b = snapshot(&mut inst, &p);
     assert!(history.observe(&b, false, true));
     assert_ne!(a1, b);

@@ -171,7 +171,7 @@ fn character_parameters_reach_the_engine() {
     // by index (`max_value` = 3 here): Warm is 2.
     let events = [
         (0, p.id("Character"), 2.0),
-        (0, p.id("Drive"), 24.0 / 36.0),
+        (0, p.id("Drive"), normalized("sat_drive", 24.0)),
         (0, p.id("Oversample"), 1.0),
     ];
     let out = run(&mut proc, &input, &mut || 512, &events);
@@ -554,7 +554,8 @@ fn zero_latency_with_every_ir_and_edit() {
 #[test]
 fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
     // Pre-delay 0 -> 120 ms at 1 s (a normalized value).
-    let (mut inst, input, out) = sine_with_a_change_at_one_second("Pre-delay", 120.0 / 500.0);
+    let (mut inst, input, out) =
+        sine_with_a_change_at_one_second("Pre-delay", normalized("ir_predelay", 120.0));
     let edits = IrEdits {
         predelay_ms: 120.0,
         ..Default::default()

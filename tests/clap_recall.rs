@@ -197,7 +197,7 @@ fn room_value(room: Room) -> f64 {
 }
 
 fn predelay_value(ms: f32) -> f64 {
-    (ms / 500.0) as f64
+    normalized("ir_predelay", ms)
 }
 
 /// After the state load: three room changes, each of which must play the room selected.

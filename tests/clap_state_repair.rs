@@ -93,17 +93,27 @@ fn check(
     kept
 }
 
+/// The parameter values and the IR field of an instance that loaded `json` cleanly.
+fn clean_load(
+    json: &[u8],
+    names: &BTreeMap<String, String>,
+) -> (BTreeMap<String, f64>, serde_json::Value) {
+    let mut inst = new_instance(load_entry());
+    let p = Params::get(&mut inst);
+    assert!(load_state(&mut inst, json));
+    (values(&mut inst, &p, names), ir_field(&mut inst))
+}
+
 #[test]
 fn truncated_and_corrupted_states_keep_every_intact_value_and_the_ir() {
-    let entry = load_entry();
     let (json, names) = rich_state();
     let spans = spans(&json);
-    let mut reference_inst = new_instance(entry);
-    let p = Params::get(&mut reference_inst);
-    let defaults = values(&mut reference_inst, &p, &names);
-    assert!(load_state(&mut reference_inst, &json));
-    let reference = values(&mut reference_inst, &p, &names);
-    let reference_ir = ir_field(&mut reference_inst);
+    let defaults = {
+        let mut inst = new_instance(load_entry());
+        let p = Params::get(&mut inst);
+        values(&mut inst, &p, &names)
+    };
+    let (reference, reference_ir) = clean_load(&json, &names);
     assert!(reference_ir
         .as_str()
         .is_some_and(|s| s.contains("hall.wav")));
@@ -123,9 +133,12 @@ fn truncated_and_corrupted_states_keep_every_intact_value_and_the_ir() {
         .map(|(_, s)| s.1)
         .max()
         .unwrap();
-    // Cuts inside the parameters and inside the IR.
-    for i in 1..=8 {
-        let cut = params_end * i / 9;
+    // Cuts inside the parameters, then one inside the IR (after every parameter).
+    let ir_cut = ir_start + (json.len() - ir_start) / 2;
+    for (i, cut) in (1..=8)
+        .map(|i| (i, params_end * i / 9))
+        .chain([(9, ir_cut)])
+    {
         let kept = check(
             &json[..cut],
             &reference,
@@ -138,17 +151,10 @@ fn truncated_and_corrupted_states_keep_every_intact_value_and_the_ir() {
             kept * 9 >= (i - 1) * names.len() * 8 / 10,
             "cut at {cut}: kept {kept}"
         );
+        if cut == ir_cut {
+            assert_eq!(kept, names.len());
+        }
     }
-    let cut = ir_start + (json.len() - ir_start) / 2;
-    let kept = check(
-        &json[..cut],
-        &reference,
-        &reference_ir,
-        &names,
-        |id| spans[id].1 <= cut,
-        "cut in the IR",
-    );
-    assert_eq!(kept, names.len());
     // One damaged byte at a time, in the parameters, in the IR's header and in its samples.
     let mut rng = Rng::new(99);
     let mut offsets: Vec<usize> = (0..10).map(|_| rng.range(20, params_end)).collect();
@@ -176,11 +182,7 @@ fn truncated_and_corrupted_states_keep_every_intact_value_and_the_ir() {
 #[test]
 fn a_state_from_a_later_version_loads_what_it_knows() {
     let (json, names) = rich_state();
-    let mut reference_inst = new_instance(load_entry());
-    let p = Params::get(&mut reference_inst);
-    assert!(load_state(&mut reference_inst, &json));
-    let reference = values(&mut reference_inst, &p, &names);
-    let reference_ir = ir_field(&mut reference_inst);
+    let (reference, reference_ir) = clean_load(&json, &names);
 
     let mut later: serde_json::Value = serde_json::from_slice(&json).unwrap();
     later["version"] = serde_json::json!("9.0.0");

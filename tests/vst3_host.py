@@ -20,8 +20,39 @@ RENDER = os.path.join(ROOT, "target", "release", "fluxforge-render")
 RATE = 48000
 
 
+def params_table():
+    """The parameter table as the renderer prints it (`--list-params`): by ID, the plain
+    range (lo, hi) or the list of choices. Ranges and spellings live in the plugin only."""
+    out = subprocess.run([RENDER, "--list-params"], check=True, capture_output=True, text=True)
+    table = {}
+    for line in out.stdout.splitlines()[1:]:
+        pid, rest = line[:15].strip(), line[39:]
+        if ".." in rest.split("  ")[0]:
+            lo, hi = rest.split()[0], rest.split()[2]
+            table[pid] = (float(lo), float(hi))
+        else:
+            table[pid] = [c.strip() for c in rest.split("  ")[0].split(",")]
+    return table
+
+
+TABLE = params_table() if os.path.exists(RENDER) else {}
+
+
+def raw(pid, value):
+    """The normalized value pedalboard sets for `value` of parameter `pid`: a choice by name
+    (case, spaces and dashes ignored), or a plain value of the linear parameters these tests
+    move (gains, drive, pre-delay)."""
+    entry = TABLE[pid]
+    if isinstance(entry, list):
+        fold = lambda s: s.lower().replace(" ", "").replace("-", "")
+        names = [fold(c) for c in entry]
+        return names.index(fold(value)) / (len(names) - 1)
+    lo, hi = entry
+    return (value - lo) / (hi - lo)
+
+
 def gain_raw(db):
-    return (db + 24.0) / 48.0
+    return raw("in_gain", db)
 
 
 @pytest.fixture
@@ -141,10 +172,10 @@ def test_non_finite_input_does_not_poison_output(plugin):
     assert np.isfinite(y).all()
 
 
-@pytest.mark.parametrize("mode,index", [("subtle", 1), ("warm", 2), ("tape", 3)])
-def test_character_modes_match_the_offline_renderer(plugin, mode, index):
+@pytest.mark.parametrize("mode", ["subtle", "warm", "tape"])
+def test_character_modes_match_the_offline_renderer(plugin, mode):
     x = noise(RATE, 5) * 3.0
-    apply(plugin, character=index / 3.0, drive_db=18.0 / 36.0, oversample=1.0, mix=0.2)
+    apply(plugin, character=raw("sat_mode", mode), drive_db=raw("sat_drive", 18.0), oversample=1.0, mix=0.2)
     y = plugin.process(x, RATE, buffer_size=333, reset=True)
     ref = render(x, "--mode", mode, "--drive", "18", "--oversample", "--mix", "0.2")
     assert np.abs(y - ref).max() < 1e-4
@@ -155,12 +186,10 @@ def test_character_modes_match_the_offline_renderer(plugin, mode, index):
 # --- Session recall while an IR render is pending -------------------------------------------
 
 BLOCK = 512
-ROOMS = ["small-room", "medium-room", "chamber", "plate", "large-hall", "cathedral"]
 
 
 def room_raw(name):
-    # The Room choice: six factory rooms, then Loaded File (seven steps, 0..1).
-    return ROOMS.index(name) / 6.0
+    return raw("room", name)
 
 
 class Paced:
@@ -229,12 +258,12 @@ def test_a_state_loaded_while_an_edit_renders_plays_its_own_edits(delay):
     name = next(k for k in p.parameters if k.startswith("pre_delay"))
     s = Paced(p, 20 + (delay + 4 * PHASE) * BLOCK / RATE)
     s.play(20)
-    s.set(**{name: 120 / 500})
+    s.set(**{name: raw("ir_predelay", 120)})
     s.play(delay)
     p.raw_state = default_state
     s.play(PHASE, mark=0)
     for ms in [40, 200, 10]:
-        s.set(**{name: ms / 500})
+        s.set(**{name: raw("ir_predelay", ms)})
         s.play(PHASE, mark=ms)
     n = s.pos
     for i, (start, ms) in enumerate(s.marks):
@@ -295,7 +324,7 @@ def session_json():
     import json
 
     js = json.loads(component_json(pedalboard.load_plugin(VST3).raw_state))
-    js["params"]["room"] = {"i32": len(ROOMS)}
+    js["params"]["room"] = {"i32": TABLE["room"].index("Loaded File")}
     js["params"]["mix"] = {"f32": 0.62}
     js["params"]["out_gain"] = {"f32": -4.5}
     js["fields"]["ir"] = json.dumps(stored_ir(0.3, 8), separators=(",", ":"))

@@ -26,13 +26,14 @@ pub fn values(params: &FluxForgeParams) -> Values {
         .collect()
 }
 
-/// What loading `preset` sets: normalized values by ID (the kept IDs left out).
-pub fn preset_values(preset: &Preset, keep: &[&str]) -> Values {
+/// What loading `preset` sets: normalized values by ID (the kept IDs left out), and what in
+/// it was unknown or clamped.
+pub fn preset_values(preset: &Preset, keep: &[&str]) -> (Values, Vec<String>) {
     let scratch = FluxForgeParams::default();
-    preset.apply(&scratch);
+    let notes = preset.apply(&scratch);
     let mut v = values(&scratch);
     v.retain(|id, _| !keep.contains(&id.as_str()));
-    v
+    (v, notes)
 }
 
 /// Sends `values` to the host as one gesture per parameter.
@@ -118,7 +119,7 @@ impl PresetBar {
             &[]
         };
         let before = values(params);
-        let target = preset_values(&preset, keep);
+        let (target, notes) = preset_values(&preset, keep);
         if let Some(ir) = &preset.ir {
             params.ir.put(Some(ir.clone()));
         }
@@ -129,7 +130,11 @@ impl PresetBar {
             h.record(&before, &after);
         }
         self.current = Some(i);
-        self.message = None;
+        self.message =
+            (!notes.is_empty()).then(|| format!("{}: {}", preset.name, notes.join("; ")));
+        if let Some(m) = &self.message {
+            nice_plug::nice_warn!("{m}");
+        }
     }
 
     /// Draws the bar and acts on it.
@@ -149,11 +154,11 @@ impl PresetBar {
 
         ui.horizontal(|ui| {
             let n = self.count();
-            if ui.button("◀").on_hover_text("Previous preset").clicked() && n > 0 {
+            if ui.button("<").on_hover_text("Previous preset").clicked() && n > 0 {
                 let i = self.current.map_or(n - 1, |c| (c + n - 1) % n);
                 self.load(i, params, gui);
             }
-            if ui.button("▶").on_hover_text("Next preset").clicked() && n > 0 {
+            if ui.button(">").on_hover_text("Next preset").clicked() && n > 0 {
                 let i = self.current.map_or(0, |c| (c + 1) % n);
                 self.load(i, params, gui);
             }
@@ -196,7 +201,7 @@ impl PresetBar {
                 Slot::B => "B",
             };
             if ui
-                .button(label)
+                .button(format!("A/B: {label}"))
                 .on_hover_text("Switch between settings A and B")
                 .clicked()
             {
@@ -210,8 +215,8 @@ impl PresetBar {
                 }
             }
             let copy = match self.compare.active() {
-                Slot::A => "A→B",
-                Slot::B => "B→A",
+                Slot::A => "Copy to B",
+                Slot::B => "Copy to A",
             };
             if ui
                 .button(copy)

@@ -123,6 +123,19 @@ pub fn gain_norm(db: f32) -> f64 {
     ((db + 24.0) / 48.0) as f64
 }
 
+/// The normalized value (what a CLAP host sends for a continuous parameter) of `plain` for
+/// parameter `id`, from the plugin's own parameter objects.
+pub fn normalized(id: &str, plain: f32) -> f64 {
+    use nice_plug::prelude::Params as _;
+    let params = fluxforge::params::FluxForgeParams::default();
+    let (_, ptr, _) = params
+        .param_map()
+        .into_iter()
+        .find(|(i, _, _)| i == id)
+        .unwrap_or_else(|| panic!("parameter {id}"));
+    unsafe { ptr.preview_normalized(plain) as f64 }
+}
+
 pub fn event(time: u32, id: ClapId, value: f64) -> ParamValueEvent {
     ParamValueEvent::new(time, id, Pckn::match_all(), value)
 }
