@@ -3,7 +3,7 @@
 //! runs off the audio thread (background task, renderer, tests), never in `process()`.
 //!
 //! Accepted: RIFF/WAVE with 16/24/32-bit integer or 32-bit float samples; 1 (mono),
-//! 2 (stereo) or 4 (true stereo: LL, LR, RL, RR) channels; at most [`MAX_IR_SECONDS`].
+//! 2 (stereo) or 4 (true stereo: LL, LR, RL, RR) channels; at most [`MAX_FILE_SECONDS`].
 //! Anything else is refused with an [`IrError`] whose message says what is wrong; nothing is
 //! guessed. AIFF/AIFC (read here, about a hundred lines) and FLAC (the pure-Rust `claxon`
 //! decoder, no native code) are read too; [`load_ir`] recognises the format by the file's
@@ -12,10 +12,9 @@
 use std::fmt;
 use std::path::Path;
 
-use rubato::{FftFixedIn, Resampler};
-
-/// Longest accepted IR, seconds.
-pub const MAX_IR_SECONDS: f64 = 60.0;
+/// Longest IR file accepted, seconds (the convolver plays at most
+/// [`crate::IR_CAPACITY_SECONDS`] of it).
+pub const MAX_FILE_SECONDS: f64 = 60.0;
 /// Largest accepted file, bytes (60 s of 4-channel 32-bit audio at 192 kHz, plus headers).
 pub const MAX_FILE_BYTES: u64 = 60 * 192_000 * 4 * 4 + 4096;
 
@@ -59,7 +58,7 @@ pub enum IrError {
     Silent,
     /// NaN or infinite samples.
     NonFinite,
-    /// Longer than [`MAX_IR_SECONDS`].
+    /// Longer than [`MAX_FILE_SECONDS`].
     TooLong(f64),
     /// A channel count other than 1, 2 or 4.
     Channels(u16),
@@ -84,7 +83,7 @@ impl fmt::Display for IrError {
             }
             IrError::TooLong(s) => write!(
                 f,
-                "the impulse response is {s:.1} s long; the limit is {MAX_IR_SECONDS} s"
+                "the impulse response is {s:.1} s long; the limit is {MAX_FILE_SECONDS} s"
             ),
             IrError::Channels(n) => write!(
                 f,
@@ -146,7 +145,7 @@ pub fn decode_wav(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
     }
     let frames = reader.duration() as usize;
     let seconds = frames as f64 / spec.sample_rate as f64;
-    if seconds > MAX_IR_SECONDS {
+    if seconds > MAX_FILE_SECONDS {
         return Err(IrError::TooLong(seconds));
     }
     // The header's length must fit in the data actually present (bounded allocation).
@@ -203,7 +202,7 @@ fn check_layout(channels: u32, rate: u32, frames: u64) -> Result<(), IrError> {
         return Err(IrError::Unsupported(format!("sample rate {rate} Hz")));
     }
     let seconds = frames as f64 / rate as f64;
-    if seconds > MAX_IR_SECONDS {
+    if seconds > MAX_FILE_SECONDS {
         return Err(IrError::TooLong(seconds));
     }
     if frames == 0 {
@@ -512,54 +511,13 @@ pub fn to_session_rate(ir: &IrData, rate: u32) -> IrData {
     out
 }
 
-/// Resamples the IR to `rate` Hz with rubato's synchronous FFT resampler (band-limited,
-/// flat pass band); the output is aligned (the resampler's delay removed) and its length is
+/// The IR at `rate` Hz ([`crate::dsp::resample::resample`]): band-limited, aligned, length
 /// `ceil(len * rate / in_rate)`. Returns the IR unchanged if the rates match.
 pub fn resample(ir: &IrData, rate: u32) -> IrData {
-    if ir.sample_rate == rate || ir.is_empty() {
-        return IrData {
-            sample_rate: rate,
-            ..ir.clone()
-        };
-    }
-    let n_ch = ir.channels.len();
-    let chunk = 1024;
-    let mut rs = FftFixedIn::<f64>::new(ir.sample_rate as usize, rate as usize, chunk, 2, n_ch)
-        .expect("valid rates and chunk size");
-    let want = (ir.len() as u64 * rate as u64).div_ceil(ir.sample_rate as u64) as usize;
-    let delay = rs.output_delay();
-    let input: Vec<Vec<f64>> = ir
-        .channels
-        .iter()
-        .map(|c| c.iter().map(|v| *v as f64).collect())
-        .collect();
-    let mut out: Vec<Vec<f64>> = vec![Vec::with_capacity(want + delay + chunk); n_ch];
-    let mut pos = 0;
-    while out[0].len() < want + delay {
-        let need = rs.input_frames_next();
-        let block: Vec<Vec<f64>> = input
-            .iter()
-            .map(|c| {
-                (pos..pos + need)
-                    .map(|i| c.get(i).copied().unwrap_or(0.0))
-                    .collect()
-            })
-            .collect();
-        let produced = rs
-            .process(&block, None)
-            .expect("sizes from input_frames_next");
-        for (o, p) in out.iter_mut().zip(produced) {
-            o.extend(p);
-        }
-        pos += need;
-    }
     IrData {
         name: ir.name.clone(),
         sample_rate: rate,
-        channels: out
-            .into_iter()
-            .map(|c| c[delay..delay + want].iter().map(|v| *v as f32).collect())
-            .collect(),
+        channels: crate::dsp::resample::resample(&ir.channels, ir.sample_rate, rate),
     }
 }
 

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
-use crate::ir_file::{IrData, IrError, MAX_IR_SECONDS};
+use crate::ir_file::{IrData, IrError, MAX_FILE_SECONDS};
 
 /// Version of the encoding in [`StoredIr::format`].
 pub const FORMAT: u32 = 1;
@@ -66,7 +66,7 @@ impl StoredIr {
     }
 
     /// Decodes and validates the stored samples. Allocation is bounded by the limits of
-    /// [`crate::ir_file`] (at most [`MAX_IR_SECONDS`] of 4 channels at 384 kHz) whatever the
+    /// [`crate::ir_file`] (at most [`MAX_FILE_SECONDS`] of 4 channels at 384 kHz) whatever the
     /// state claims.
     pub fn decode(&self) -> Result<IrData, IrError> {
         let damaged = |m: &str| IrError::Damaged(m.to_string());
@@ -83,7 +83,7 @@ impl StoredIr {
             return Err(damaged(&format!("sample rate {} Hz", self.sample_rate)));
         }
         let seconds = self.frames as f64 / self.sample_rate as f64;
-        if seconds > MAX_IR_SECONDS {
+        if seconds > MAX_FILE_SECONDS {
             return Err(IrError::TooLong(seconds));
         }
         if self.frames == 0 {

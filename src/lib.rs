@@ -33,11 +33,11 @@ use shared::{display_hz, Meters, SpectrumFeed, DISPLAY_POINTS};
 
 /// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
 /// 192 kHz). Sizes the frequency-domain delay lines at activation.
-pub const MAX_IR_SECONDS: f32 = 20.0;
+pub const IR_CAPACITY_SECONDS: f32 = 20.0;
 
 /// IR capacity in samples at `sample_rate`.
 pub fn ir_capacity(sample_rate: f32) -> usize {
-    (MAX_IR_SECONDS * sample_rate.min(96_000.0)) as usize
+    (IR_CAPACITY_SECONDS * sample_rate.min(96_000.0)) as usize
 }
 
 /// The partition plan used at `sample_rate` (true-stereo worst case: 4 paths).

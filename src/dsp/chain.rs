@@ -14,6 +14,7 @@
 use super::convolver::{Convolver, Kernel, PartitionPlan};
 use super::denormal::DenormalGuard;
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
+use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
 use super::smoother::Smoother;
 use super::spectral_dynamics::{SpectralDynamics, SpectralSettings};
@@ -81,12 +82,6 @@ pub struct BlockPeaks {
     pub input: [f32; CHANNELS],
     /// Peak of the output per channel.
     pub output: [f32; CHANNELS],
-}
-
-/// Decibels to linear gain.
-#[inline]
-pub fn db_to_gain(db: f32) -> f32 {
-    10f32.powf(db / 20.0)
 }
 
 /// The whole processing chain for one plugin instance.

@@ -64,6 +64,12 @@ pub fn power_db(p: f32) -> f32 {
     (exp as f32 + l) * (10.0 * std::f32::consts::LOG10_2)
 }
 
+/// Decibels to linear gain.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

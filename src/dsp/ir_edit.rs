@@ -17,7 +17,7 @@
 use std::f64::consts::FRAC_1_SQRT_2;
 
 use super::biquad::{Coeffs, State};
-use crate::ir_file::{resample, IrData};
+use super::resample::resample;
 
 /// Fade-out applied where the length edit or the capacity limit cuts the IR, seconds (at most
 /// half of what is kept).
@@ -100,15 +100,7 @@ pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> Ed
     let mut ch: Vec<Vec<f32>> = if (s - 1.0).abs() > 1e-6 && ir[0].len() > 1 {
         let from = rate.round() as u32;
         let to = (from as f64 * s).round() as u32;
-        resample(
-            &IrData {
-                name: String::new(),
-                sample_rate: from,
-                channels: ir.to_vec(),
-            },
-            to,
-        )
-        .channels
+        resample(ir, from, to)
     } else {
         ir.to_vec()
     };

@@ -10,6 +10,7 @@ pub mod fast_math;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;
+pub mod resample;
 pub mod rng;
 pub mod saturator;
 pub mod simd;

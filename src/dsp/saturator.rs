@@ -21,7 +21,7 @@
 //! from 20 kHz to about 9 kHz as the drive rises. Mode changes crossfade over 20 ms; drive,
 //! trim and mix are smoothed.
 
-use super::chain::db_to_gain;
+use super::fast_math::db_to_gain;
 use super::halfband::{default_coefs, HalfbandPair};
 use super::smoother::Smoother;
 
