@@ -52,7 +52,7 @@ fn main() {
     let plan = PartitionPlan::for_ir(len, 2, 2, 2, &CostModel::default());
     let k = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
     let mut conv = Convolver::new(plan, 2, 2, Some(Box::new(k)));
-    let pplan = fluxforge::plan_for_rate(RATE);
+    let pplan = fluxforge::ir_source::plan_for_rate(RATE);
     let pk = Kernel::new(&pplan, &[&ir[0], &ir[1]], 2, 2);
     let mut pconv = Convolver::new(pplan, 2, 2, Some(Box::new(pk)));
     let mut eq = DynamicEq::new(RATE, &bands);

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use fluxforge::dsp::ir_edit::{self, IrEdits};
 use fluxforge::ir_file;
+use fluxforge::ir_source::{prepare, Source};
 use fluxforge::ir_state::StoredIr;
-use fluxforge::loader::{prepare, Source};
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("fluxforge-ir-bench-{}", std::process::id()));
@@ -25,7 +25,7 @@ fn main() {
         v as f32
     });
     ir_file::write_wav_file(&path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
-    let plan = fluxforge::plan_for_rate(48_000.0);
+    let plan = fluxforge::ir_source::plan_for_rate(48_000.0);
     let edits = IrEdits {
         predelay_ms: 20.0,
         low_cut_hz: 120.0,

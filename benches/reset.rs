@@ -22,7 +22,7 @@ fn main() {
                 .collect()
         })
         .collect();
-    let plan = fluxforge::plan_for_rate(RATE);
+    let plan = fluxforge::ir_source::plan_for_rate(RATE);
     let kernel = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
     let mut settings = Settings {
         mix: 0.5,

@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::Path;
 
 /// Longest IR file accepted, seconds (the convolver plays at most
-/// [`crate::IR_CAPACITY_SECONDS`] of it).
+/// [`crate::ir_source::IR_CAPACITY_SECONDS`] of it).
 pub const MAX_FILE_SECONDS: f64 = 60.0;
 /// Largest accepted file, bytes (60 s of 4-channel 32-bit audio at 192 kHz, plus headers).
 pub const MAX_FILE_BYTES: u64 = 60 * 192_000 * 4 * 4 + 4096;

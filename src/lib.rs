@@ -17,6 +17,7 @@ pub mod editor;
 pub mod factory_presets;
 pub mod host;
 pub mod ir_file;
+pub mod ir_source;
 pub mod ir_state;
 pub mod loader;
 pub mod params;
@@ -26,71 +27,11 @@ pub mod state_repair;
 pub mod user_presets;
 
 use dsp::chain::Engine;
-use dsp::convolver::{CostModel, CrossfadeShape, Kernel, PartitionPlan};
+use dsp::convolver::{CrossfadeShape, Kernel};
+use ir_source::{default_ir, plan_for_rate};
 use loader::{Loader, RenderKey, Task};
-use params::{FluxForgeParams, Room};
+use params::FluxForgeParams;
 use shared::{display_hz, Meters, SpectrumFeed, DISPLAY_POINTS};
-
-/// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
-/// 192 kHz). Sizes the frequency-domain delay lines at activation.
-pub const IR_CAPACITY_SECONDS: f32 = 20.0;
-
-/// IR capacity in samples at `sample_rate`.
-pub fn ir_capacity(sample_rate: f32) -> usize {
-    (IR_CAPACITY_SECONDS * sample_rate.min(96_000.0)) as usize
-}
-
-/// The partition plan used at `sample_rate` (true-stereo worst case: 4 paths).
-pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
-    PartitionPlan::for_ir(ir_capacity(sample_rate), 4, 2, 2, &CostModel::default())
-}
-
-/// The default impulse response, "Medium Room" from `impulses/` (48 kHz, 24-bit stereo),
-/// embedded in the binary so the plugin sounds with no file on disk.
-pub const DEFAULT_IR_WAV: &[u8] = include_bytes!("../impulses/Medium Room.wav");
-
-/// Rate at which the factory rooms are generated (and the embedded one stored), Hz.
-pub const FACTORY_RATE_HZ: u32 = 48_000;
-
-/// A factory room's IR at `sample_rate` (stereo). The default room is the embedded WAV; the
-/// others are rendered by the generator that made the files in `impulses/`, at
-/// [`FACTORY_RATE_HZ`]. Both reach the session rate through [`ir_file::to_session_rate`], so a
-/// room is the same filter, equally loud and long, at every rate (the generator's noise
-/// would otherwise fill whatever band the rate offers). [`Room::File`] is not a factory room:
-/// it gives the default. Allocates; takes milliseconds.
-pub fn room_ir(room: Room, sample_rate: f32) -> [Vec<f32>; 2] {
-    let spec = room.factory_spec().filter(|_| room != Room::MediumRoom);
-    let ir = if let Some(spec) = spec {
-        let [l, r] = dsp::ir_gen::render(&spec, FACTORY_RATE_HZ as f64);
-        ir_file::IrData {
-            name: room.name().to_string(),
-            sample_rate: FACTORY_RATE_HZ,
-            channels: vec![l, r],
-        }
-    } else {
-        // The default room (and Loaded File without a file) is the embedded WAV.
-        ir_file::decode_wav(DEFAULT_IR_WAV, "Medium Room").expect("embedded IR is valid")
-    };
-    let ir = ir_file::to_session_rate(&ir, sample_rate.round() as u32);
-    let mut ch = ir.channels.into_iter();
-    [ch.next().unwrap_or_default(), ch.next().unwrap_or_default()]
-}
-
-/// The IR loaded when nothing else is: the factory "Medium Room" at `sample_rate`.
-pub fn default_ir(sample_rate: f32) -> [Vec<f32>; 2] {
-    room_ir(Room::MediumRoom, sample_rate)
-}
-
-/// The IR the plugin plays for `source` at `rate` Hz with `edits`: exactly what its
-/// background task renders (the offline renderer and the tests use it too). Allocates.
-pub fn render_ir(
-    source: &loader::Source,
-    rate: f32,
-    edits: &dsp::ir_edit::IrEdits,
-) -> dsp::ir_edit::EditedIr {
-    let prepared = loader::prepare(source, rate, edits.auto_gain);
-    dsp::ir_edit::apply(&prepared, rate, edits, ir_capacity(rate))
-}
 
 /// Crossfade time when the IR changes (room, file or edit), seconds.
 pub const ROOM_CROSSFADE_S: f32 = 0.05;

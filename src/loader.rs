@@ -22,6 +22,7 @@ use std::time::Instant;
 use crate::dsp::convolver::{Convolver, Kernel, PartitionPlan};
 use crate::dsp::ir_edit::{self, EditedIr, IrEdits};
 use crate::ir_file::{self, IrData};
+use crate::ir_source::{prepare, Source};
 use crate::ir_state::StoredIr;
 use crate::params::{FluxForgeParams, Room};
 use crate::shared::Mailbox;
@@ -438,35 +439,6 @@ impl Loader {
     }
 }
 
-/// Where an IR comes from.
-pub enum Source {
-    /// A factory room, rendered by the generator at the session rate.
-    Factory(Room),
-    /// A decoded file and its path.
-    File(Arc<IrData>, String),
-}
-
-/// The source's samples at `rate` Hz (resampled if needed), energy-normalised if `auto_gain`.
-/// Allocates; milliseconds.
-pub fn prepare(source: &Source, rate: f32, auto_gain: bool) -> Vec<Vec<f32>> {
-    let rate_hz = rate.round() as u32;
-    let mut ir = match source {
-        Source::Factory(room) => {
-            let [l, r] = crate::room_ir(*room, rate);
-            IrData {
-                name: room.name().to_string(),
-                sample_rate: rate_hz,
-                channels: vec![l, r],
-            }
-        }
-        Source::File(ir, _) => ir_file::to_session_rate(ir, rate_hz),
-    };
-    if auto_gain {
-        ir_file::normalize_energy(&mut ir);
-    }
-    ir.channels
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,7 +487,7 @@ mod tests {
         // describes what plays.
         loader.run(Task::Render, &params);
         assert!(loader.kernel_in.is_empty());
-        let plan = crate::plan_for_rate(48_000.0);
+        let plan = crate::ir_source::plan_for_rate(48_000.0);
         loader.set_target(48_000.0, plan);
         loader.run(Task::Render, &params);
         assert!(!loader.kernel_in.is_empty(), "a kernel was handed over");

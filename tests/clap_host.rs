@@ -361,7 +361,7 @@ fn embedded_ir_and_edits_round_trip_through_the_state_bit_exactly() {
     };
     let mut input = noise(96_000, 41);
     input[0][0] = 1.0;
-    let edited = fluxforge::render_ir(
+    let edited = fluxforge::ir_source::render_ir(
         &Source::File(Arc::new(ir.clone()), String::new()),
         48_000.0,
         &edits,
@@ -517,7 +517,7 @@ fn zero_latency_with_every_ir_and_edit() {
         let mut proc = proc.start_processing().unwrap();
         let out = run(&mut proc, &delta, &mut || 128, &[]);
         inst.deactivate(proc.stop_processing());
-        let ir = fluxforge::render_ir(
+        let ir = fluxforge::ir_source::render_ir(
             &Source::File(Arc::new(stored.decode().unwrap()), String::new()),
             48_000.0,
             &edits,
@@ -561,7 +561,7 @@ fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
         ..Default::default()
     };
     let before = reference_in(Room::MediumRoom, 48_000.0, &input, Settings::default(), &[]);
-    let ir = fluxforge::render_ir(&Source::Factory(Room::MediumRoom), 48_000.0, &edits);
+    let ir = fluxforge::ir_source::render_ir(&Source::Factory(Room::MediumRoom), 48_000.0, &edits);
     let after = reference_ir(&ir.channels, 48_000.0, &input, Settings::default(), &[]);
     assert_crossfades(&out, &before, &after);
     let p = Params::get(&mut inst);

@@ -51,7 +51,7 @@ impl Target {
             ),
             Target::File(ir) => (Source::File(ir.clone(), String::new()), IrEdits::default()),
         };
-        fluxforge::render_ir(&source, RATE, &edits).channels
+        fluxforge::ir_source::render_ir(&source, RATE, &edits).channels
     }
 }
 
@@ -92,7 +92,7 @@ impl Session {
             return i;
         }
         let ir = target.ir();
-        let plan = fluxforge::plan_for_rate(RATE);
+        let plan = fluxforge::ir_source::plan_for_rate(RATE);
         let slices: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
         let kernel = Kernel::new(&plan, &slices, 2, 2);
         let mut e = Engine::new(RATE, plan, Some(Box::new(kernel)), &Settings::default());

@@ -35,15 +35,15 @@ fn committed_wavs_are_the_generators_output() {
 
 #[test]
 fn the_default_ir_is_the_embedded_medium_room() {
-    let embedded = ir_file::decode_wav(fluxforge::DEFAULT_IR_WAV, "x").unwrap();
+    let embedded = ir_file::decode_wav(fluxforge::ir_source::DEFAULT_IR_WAV, "x").unwrap();
     let on_disk =
         ir_file::load_ir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("impulses/Medium Room.wav"))
             .unwrap();
     assert_eq!(embedded.channels, on_disk.channels);
-    let [l, r] = fluxforge::default_ir(48_000.0);
+    let [l, r] = fluxforge::ir_source::default_ir(48_000.0);
     assert_eq!([l, r].to_vec(), embedded.channels);
     // At another rate it is resampled (same duration).
-    let [l, _] = fluxforge::room_ir(Room::MediumRoom, 44_100.0);
+    let [l, _] = fluxforge::ir_source::room_ir(Room::MediumRoom, 44_100.0);
     assert_eq!(
         l.len(),
         (embedded.len() as u64 * 44_100).div_ceil(48_000) as usize

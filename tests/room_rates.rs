@@ -8,7 +8,7 @@ use std::sync::Arc;
 use fluxforge::dsp::ir_edit::IrEdits;
 use fluxforge::dsp::rng::Rng;
 use fluxforge::ir_file::IrData;
-use fluxforge::loader::Source;
+use fluxforge::ir_source::Source;
 use fluxforge::params::Room;
 use realfft::RealFftPlanner;
 
@@ -51,7 +51,7 @@ fn check(name: &str, source: &Source) {
     let mut at48 = None;
     let mut rows = Vec::new();
     for rate in RATES {
-        let ir = fluxforge::render_ir(source, rate, &IrEdits::default()).channels;
+        let ir = fluxforge::ir_source::render_ir(source, rate, &IrEdits::default()).channels;
         let power: f64 = ir.iter().map(|c| audible_power(c, rate)).sum::<f64>() / ir.len() as f64;
         let t = t30(&ir[0], rate);
         rows.push((rate, power, t));
@@ -107,8 +107,8 @@ fn a_loaded_file_is_equally_loud_and_long_at_every_rate() {
             auto_gain: false,
             ..Default::default()
         };
-        let a = fluxforge::render_ir(&source, rate, &edits).channels;
-        let b = fluxforge::render_ir(&source, 48_000.0, &edits).channels;
+        let a = fluxforge::ir_source::render_ir(&source, rate, &edits).channels;
+        let b = fluxforge::ir_source::render_ir(&source, 48_000.0, &edits).channels;
         let db = 10.0 * (audible_power(&a[0], rate) / audible_power(&b[0], 48_000.0)).log10();
         assert!(
             db.abs() <= 0.5,

@@ -11,8 +11,8 @@ use std::time::Instant;
 use fluxforge::dsp::chain::Engine;
 use fluxforge::dsp::convolver::Kernel;
 use fluxforge::ir_file;
+use fluxforge::ir_source::Source;
 use fluxforge::ir_state::StoredIr;
-use fluxforge::loader::Source;
 use fluxforge::params::{FluxForgeParams, Room};
 use fluxforge::preset::{self, Preset};
 use fluxforge::state_repair::{self, Schema};
@@ -399,8 +399,8 @@ fn run(args: Args) -> Result<(), String> {
         _ => Source::Factory(room),
     };
     let settings = args.params.settings();
-    let edited = fluxforge::render_ir(&source, rate, &args.params.ir_edits());
-    let plan = fluxforge::plan_for_rate(rate);
+    let edited = fluxforge::ir_source::render_ir(&source, rate, &args.params.ir_edits());
+    let plan = fluxforge::ir_source::plan_for_rate(rate);
     let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
     let kernel = Kernel::new(&plan, &refs, 2, 2);
     let ir_len = refs[0].len();

@@ -20,8 +20,8 @@ pub use fluxforge::dsp::convolver::Kernel;
 pub use fluxforge::dsp::ir_edit::IrEdits;
 pub use fluxforge::dsp::rng::Rng;
 pub use fluxforge::ir_file::IrData;
+pub use fluxforge::ir_source::Source;
 pub use fluxforge::ir_state::StoredIr;
-pub use fluxforge::loader::Source;
 pub use fluxforge::params::Room;
 pub use nice_plug::prelude::Enum;
 pub use std::sync::Arc;
@@ -214,7 +214,7 @@ pub fn reference_in(
     initial: Settings,
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
-    let ir = fluxforge::render_ir(&Source::Factory(room), rate, &IrEdits::default());
+    let ir = fluxforge::ir_source::render_ir(&Source::Factory(room), rate, &IrEdits::default());
     reference_ir(&ir.channels, rate, input, initial, changes)
 }
 
@@ -226,7 +226,7 @@ pub fn reference_ir(
     initial: Settings,
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
-    let plan = fluxforge::plan_for_rate(rate);
+    let plan = fluxforge::ir_source::plan_for_rate(rate);
     let refs: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
     let k = Kernel::new(&plan, &refs, 2, 2);
     let mut e = Engine::new(rate, plan, Some(Box::new(k)), &initial);
