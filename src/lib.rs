@@ -31,7 +31,7 @@ use dsp::convolver::{CrossfadeShape, Kernel};
 use ir_source::{default_ir, plan_for_rate};
 use loader::{Loader, RenderKey, Task};
 use params::FluxForgeParams;
-use shared::{display_hz, Meters, SpectrumFeed, DISPLAY_POINTS};
+use shared::{Meters, SpectrumFeed};
 
 /// Crossfade time when the IR changes (room, file or edit), seconds.
 pub const ROOM_CROSSFADE_S: f32 = 0.05;
@@ -216,7 +216,7 @@ impl Plugin for FluxForge {
         self.since_beat = self.since_beat.saturating_add(channels[0].len());
         if editor_open && engine.spectral().analyses() != self.last_analysis {
             self.last_analysis = engine.spectral().analyses();
-            publish_spectrum(&self.spectrum, engine.spectral(), self.rate);
+            self.spectrum.publish_analysis(engine.spectral(), self.rate);
         }
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);
@@ -224,37 +224,6 @@ impl Plugin for FluxForge {
         }
         ProcessStatus::Tail(engine.convolver().ir_len() as u32)
     }
-}
-
-/// Reduces the spectral analysis to the editor's log-spaced display points: the loudest bin
-/// and the largest gain change within each point's band, and publishes them. No allocation
-/// (runs in `process()` while the editor's analyzer is open).
-pub fn publish_spectrum(
-    feed: &SpectrumFeed,
-    sd: &dsp::spectral_dynamics::SpectralDynamics,
-    rate: f32,
-) {
-    let (level, gain) = sd.analysis();
-    let bin_hz = rate / dsp::spectral_dynamics::WINDOW as f32;
-    let last = level.len() - 1;
-    let half_step = (display_hz(1) / display_hz(0)).sqrt();
-    feed.publish(|s| {
-        for i in 0..DISPLAY_POINTS {
-            let f = display_hz(i);
-            let lo = ((f / half_step / bin_hz).round() as usize).min(last);
-            let hi = ((f * half_step / bin_hz).round() as usize).clamp(lo, last);
-            let mut l = f32::MIN;
-            let mut g = 0.0f32;
-            for k in lo..=hi {
-                l = l.max(level[k]);
-                if gain[k].abs() > g.abs() {
-                    g = gain[k];
-                }
-            }
-            s.level_db[i] = l;
-            s.gain_db[i] = g;
-        }
-    });
 }
 
 impl ClapPlugin for FluxForge {

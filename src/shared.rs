@@ -233,6 +233,37 @@ impl Default for SpectrumFeed {
 }
 
 impl SpectrumFeed {
+    /// Writer: reduces the spectral dynamics' analysis to the display points (the loudest
+    /// bin and the largest gain change within each point's band) and publishes it. No
+    /// allocation (runs in `process()` while the editor's analyzer is open).
+    pub fn publish_analysis(
+        &self,
+        sd: &crate::dsp::spectral_dynamics::SpectralDynamics,
+        rate: f32,
+    ) {
+        let (level, gain) = sd.analysis();
+        let bin_hz = rate / crate::dsp::spectral_dynamics::WINDOW as f32;
+        let last = level.len() - 1;
+        let half_step = (display_hz(1) / display_hz(0)).sqrt();
+        self.publish(|s| {
+            for i in 0..DISPLAY_POINTS {
+                let f = display_hz(i);
+                let lo = ((f / half_step / bin_hz).round() as usize).min(last);
+                let hi = ((f * half_step / bin_hz).round() as usize).clamp(lo, last);
+                let mut l = f32::MIN;
+                let mut g = 0.0f32;
+                for k in lo..=hi {
+                    l = l.max(level[k]);
+                    if gain[k].abs() > g.abs() {
+                        g = gain[k];
+                    }
+                }
+                s.level_db[i] = l;
+                s.gain_db[i] = g;
+            }
+        });
+    }
+
     /// Writer: fills the back buffer and publishes it. Never blocks, never allocates.
     pub fn publish(&self, fill: impl FnOnce(&mut Spectrum)) {
         let w = self.write.load(Ordering::Relaxed) as usize;

@@ -217,7 +217,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             }
             e.process(&mut [&mut l[..n], &mut r[..n]]);
             // What the plugin does for an open editor after each block.
-            fluxforge::publish_spectrum(&feed, e.spectral(), 48_000.0);
+            feed.publish_analysis(e.spectral(), 48_000.0);
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
         e.set_analyzer(false);
