@@ -52,10 +52,7 @@ impl Engine for Ts {
 
 fn ir(seconds: f64, seed: u64) -> Vec<f32> {
     let n = (seconds * RATE as f64) as usize;
-    let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|i| (rng.bipolar() * (-6.9 * i as f64 / n as f64).exp()) as f32)
-        .collect()
+    Rng::new(seed).decaying_noise(n)
 }
 
 fn ours(plan: PartitionPlan, l: &[f32], r: &[f32]) -> Box<dyn Engine> {

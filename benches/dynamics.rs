@@ -42,13 +42,7 @@ fn main() {
     // The reverb: a 4 s stereo IR, in a plan for 4 s and in the plugin's own plan (20 s
     // capacity, true-stereo layout).
     let len = 4 * RATE as usize;
-    let ir: Vec<Vec<f32>> = (0..2)
-        .map(|_| {
-            (0..len)
-                .map(|i| (rng.bipolar() * (-6.9 * i as f64 / len as f64).exp()) as f32)
-                .collect()
-        })
-        .collect();
+    let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
     let plan = PartitionPlan::for_ir(len, 2, 2, 2, &CostModel::default());
     let k = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
     let mut conv = Convolver::new(plan, 2, 2, Some(Box::new(k)));

@@ -15,13 +15,7 @@ const RATE: f32 = 48_000.0;
 fn main() {
     let mut rng = Rng::new(3);
     let len = 4 * RATE as usize;
-    let ir: Vec<Vec<f32>> = (0..2)
-        .map(|_| {
-            (0..len)
-                .map(|i| (rng.bipolar() * (-6.9 * i as f64 / len as f64).exp()) as f32)
-                .collect()
-        })
-        .collect();
+    let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
     let plan = fluxforge::ir_source::plan_for_rate(RATE);
     let kernel = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
     let mut settings = Settings {

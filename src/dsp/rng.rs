@@ -34,6 +34,14 @@ impl Rng {
         2.0 * self.uniform() - 1.0
     }
 
+    /// `len` samples of noise decaying by 60 dB over its length: a synthetic impulse
+    /// response for tests and benchmarks.
+    pub fn decaying_noise(&mut self, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (self.bipolar() * (-6.9 * i as f64 / len as f64).exp()) as f32)
+            .collect()
+    }
+
     /// Uniform integer in `lo..=hi`.
     pub fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
