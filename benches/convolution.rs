@@ -6,6 +6,7 @@
 //! cargo bench --bench convolution              # everything (about 5 minutes on 2 cores)
 //! cargo bench --bench convolution -- grid      # CPU table only
 //! cargo bench --bench convolution -- spikes    # slowest/median call, 4 s IR, block 64
+//! cargo bench --bench convolution -- idle      # silence after the tail against noise
 //! cargo bench --bench convolution -- extras    # memory, kernel build time, head sizes
 //! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
 //! ```
@@ -50,6 +51,90 @@ impl Engine for Ts {
     }
 }
 
+/// The textbook uniformly partitioned overlap-save engine: partition = host block, one FFT of
+/// 2 x block per call, no direct head (zero latency only because the host hands over a whole
+/// block at once). Calls must be exactly `block` long.
+struct Textbook {
+    block: usize,
+    fwd: std::sync::Arc<dyn realfft::RealToComplex<f32>>,
+    inv: std::sync::Arc<dyn realfft::ComplexToReal<f32>>,
+    /// IR partition spectra per channel, `[part][bin]`, scaled by 1 / (2 block).
+    parts: [Vec<Vec<realfft::num_complex::Complex<f32>>>; 2],
+    /// Input spectra ring per channel, newest at `head`.
+    fdl: [Vec<Vec<realfft::num_complex::Complex<f32>>>; 2],
+    head: usize,
+    window: [Vec<f32>; 2],
+    time_buf: Vec<f32>,
+    acc: Vec<realfft::num_complex::Complex<f32>>,
+    scratch: Vec<realfft::num_complex::Complex<f32>>,
+}
+
+impl Textbook {
+    fn new(block: usize, l: &[f32], r: &[f32]) -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fwd = planner.plan_fft_forward(2 * block);
+        let inv = planner.plan_fft_inverse(2 * block);
+        let count = l.len().div_ceil(block);
+        let scale = 1.0 / (2 * block) as f32;
+        let spectra = |h: &[f32]| -> Vec<Vec<_>> {
+            (0..count)
+                .map(|p| {
+                    let mut t = vec![0.0f32; 2 * block];
+                    let end = ((p + 1) * block).min(h.len());
+                    t[..end - p * block].copy_from_slice(&h[p * block..end]);
+                    let mut spec = fwd.make_output_vec();
+                    fwd.process(&mut t, &mut spec).unwrap();
+                    spec.iter().map(|z| z * scale).collect()
+                })
+                .collect()
+        };
+        let zero = vec![vec![Default::default(); block + 1]; count];
+        Self {
+            block,
+            parts: [spectra(l), spectra(r)],
+            fdl: [zero.clone(), zero],
+            head: 0,
+            window: [vec![0.0; 2 * block], vec![0.0; 2 * block]],
+            time_buf: vec![0.0; 2 * block],
+            acc: vec![Default::default(); block + 1],
+            scratch: fwd.make_scratch_vec(),
+            fwd,
+            inv,
+        }
+    }
+}
+
+impl Engine for Textbook {
+    fn process(&mut self, l: &[f32], r: &[f32], ol: &mut [f32], or: &mut [f32]) {
+        let b = self.block;
+        let count = self.parts[0].len();
+        self.head = (self.head + 1) % count;
+        for (c, (x, y)) in [(l, &mut *ol), (r, &mut *or)].into_iter().enumerate() {
+            let w = &mut self.window[c];
+            w.copy_within(b.., 0);
+            w[b..].copy_from_slice(x);
+            self.time_buf.copy_from_slice(w);
+            let slot = &mut self.fdl[c][self.head];
+            self.fwd
+                .process_with_scratch(&mut self.time_buf, slot, &mut self.scratch)
+                .unwrap();
+            self.acc.fill(Default::default());
+            for (p, h) in self.parts[c].iter().enumerate() {
+                let xs = &self.fdl[c][(self.head + count - p) % count];
+                for ((a, u), v) in self.acc.iter_mut().zip(xs).zip(h) {
+                    *a += u * v;
+                }
+            }
+            self.acc[0].im = 0.0;
+            self.acc[b].im = 0.0;
+            self.inv
+                .process_with_scratch(&mut self.acc, &mut self.time_buf, &mut self.scratch)
+                .unwrap();
+            y.copy_from_slice(&self.time_buf[b..]);
+        }
+    }
+}
+
 fn ir(seconds: f64, seed: u64) -> Vec<f32> {
     let n = (seconds * RATE as f64) as usize;
     Rng::new(seed).decaying_noise(n)
@@ -68,6 +153,9 @@ fn make(name: &str, block: usize, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
             r,
         ),
         "uniform" => ours(PartitionPlan::uniform(block, l.len()), l, r),
+        // The plan the plugin runs (sized for the IR capacity at 48 kHz), whatever the IR.
+        "plugin" => ours(fluxforge::ir_source::plan_for_rate(RATE as f32), l, r),
+        "textbook" => Box::new(Textbook::new(block, l, r)),
         "FFTConvolver" => {
             let mut c: [FFTConvolver<f32>; 2] = Default::default();
             c[0].init(block, l).unwrap();
@@ -112,10 +200,22 @@ fn cpu_per_second(e: &mut dyn Engine, block: usize, seconds: f64, reps: usize) -
 fn grid(quick: bool) {
     let irs = [0.5, 1.0, 2.0, 4.0, 8.0];
     let blocks = [32usize, 64, 128, 256, 512, 1024];
-    let engines = ["fluxforge", "TwoStage", "FFTConvolver", "uniform"];
+    let engines = [
+        "plugin",
+        "fluxforge",
+        "TwoStage",
+        "textbook",
+        "FFTConvolver",
+    ];
     println!("\n## CPU seconds per second of stereo audio at 48 kHz (median of repetitions)\n");
-    println!("| IR s | block | FluxForge | TwoStage | FFTConvolver | uniform (ours) | FF/TwoStage | FF/uniform |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "`plugin`: the plan the plugin runs (sized for its IR capacity); `IR-sized`: the plan"
+    );
+    println!(
+        "chosen for this IR; `textbook`: uniform partitions of the host block, no direct head.\n"
+    );
+    println!("| IR s | block | plugin | IR-sized | TwoStage | textbook | FFTConvolver | plugin / cheaper of TwoStage, textbook | plugin / IR-sized |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &secs in &irs {
         let (l, r) = (ir(secs, 1), ir(secs, 2));
         for &block in &blocks {
@@ -123,22 +223,58 @@ fn grid(quick: bool) {
             for name in engines {
                 let mut e = make(name, block, &l, &r);
                 // The uniform engines are slow for long IRs and small blocks: fewer seconds.
-                let heavy =
-                    matches!(name, "FFTConvolver" | "uniform") && secs * 64.0 / block as f64 >= 4.0;
+                let heavy = matches!(name, "FFTConvolver" | "textbook")
+                    && secs * 64.0 / block as f64 >= 4.0;
                 let (dur, reps) = if quick || heavy { (0.5, 3) } else { (2.0, 5) };
                 row.push(cpu_per_second(e.as_mut(), block, dur, reps));
             }
             println!(
-                "| {secs} | {block} | {:.5} | {:.5} | {:.5} | {:.5} | {:.2}x | {:.2}x |",
+                "| {secs} | {block} | {:.5} | {:.5} | {:.5} | {:.5} | {:.5} | {:.2}x | {:.2}x |",
                 row[0],
                 row[1],
                 row[2],
                 row[3],
-                row[0] / row[1],
-                row[0] / row[3]
+                row[4],
+                row[0] / row[2].min(row[3]),
+                row[0] / row[1]
             );
         }
     }
+}
+
+/// Idle: the plugin's plan on silence once the IR has rung out, against the same engine on
+/// noise (blocks of 64, 4 s stereo IR).
+fn idle() {
+    let (l, r) = (ir(4.0, 1), ir(4.0, 2));
+    let block = 64;
+    println!("\n## Idle: silence after the tail, against noise (plugin plan, 4 s stereo IR, block {block})\n");
+    println!("| input | CPU s per s | share of active |");
+    println!("|---|---:|---:|");
+    let mut e = make("plugin", block, &l, &r);
+    let active = cpu_per_second(e.as_mut(), block, 2.0, 5);
+    // Ring out: the IR's length and a second of silence.
+    let z = vec![0.0f32; block];
+    let (mut ol, mut or) = (vec![0.0f32; block], vec![0.0f32; block]);
+    for _ in 0..5 * RATE / block {
+        e.process(&z, &z, &mut ol, &mut or);
+    }
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..2 * RATE / block {
+                e.process(&z, &z, &mut ol, &mut or);
+                black_box(&ol);
+            }
+            t.elapsed().as_secs_f64() / 2.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let silent = times[2];
+    println!("| noise | {active:.5} | 100 % |");
+    println!(
+        "| silence | {silent:.6} | {:.1} % |",
+        100.0 * silent / active
+    );
 }
 
 /// Per-call times for `calls` calls of `block` samples.
@@ -326,6 +462,9 @@ fn main() {
     }
     if want("spikes") {
         spikes();
+    }
+    if want("idle") {
+        idle();
     }
     if want("grid") {
         grid(quick);

@@ -69,9 +69,11 @@ fn routing(layout: IrLayout, n_in: usize, n_out: usize) -> Vec<Path> {
 }
 
 pub(super) struct StageKernel {
-    /// Partitions containing any of the IR (the rest are skipped).
+    /// Partitions containing any of the IR (the rest are skipped and not stored, so a kernel's
+    /// size follows its IR, not the plan's capacity).
     pub(super) active: usize,
-    /// Spectra, indexed `[ir_channel][partition * bins + bin]`, pre-scaled by `1 / (2N)`.
+    /// Spectra of the active partitions, indexed `[ir_channel][partition * bins + bin]`,
+    /// pre-scaled by `1 / (2N)`.
     pub(super) re: Vec<Vec<f32>>,
     pub(super) im: Vec<Vec<f32>>,
 }
@@ -139,8 +141,8 @@ impl Kernel {
                 let mut re = Vec::with_capacity(ir.len());
                 let mut im = Vec::with_capacity(ir.len());
                 for c in ir {
-                    let mut cre = vec![0.0f32; s.count * bins];
-                    let mut cim = vec![0.0f32; s.count * bins];
+                    let mut cre = vec![0.0f32; active * bins];
+                    let mut cim = vec![0.0f32; active * bins];
                     for p in 0..active {
                         let start = s.offset + p * n;
                         let end = (start + n).min(ir_len);

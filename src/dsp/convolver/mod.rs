@@ -101,6 +101,15 @@ pub struct Convolver {
     simd: SimdLevel,
     /// Samples processed since construction or `reset`.
     time: u64,
+    /// Consecutive zero input samples (every channel) up to `time`; "forever" after
+    /// construction or `reset`, when every delay line is clear. Work whose inputs all lie in
+    /// this run is skipped: its result would be exact zeros.
+    silent: u64,
+    /// Whether silent work is skipped (always, except to compare against the full computation).
+    skip_silence: bool,
+    /// Transform, multiply and FIR steps run since construction (a work counter for tests
+    /// and benchmarks).
+    work: u64,
     /// Input rings `[input][time & in_mask]`.
     in_ring: Vec<Vec<f32>>,
     in_mask: usize,
@@ -156,6 +165,9 @@ impl Convolver {
             n_out,
             simd: SimdLevel::detect(),
             time: 0,
+            silent: u64::MAX,
+            skip_silence: true,
+            work: 0,
             in_ring: vec![vec![0.0; in_len]; n_in],
             in_mask: in_len - 1,
             out_mask: out_len - 1,
@@ -223,6 +235,17 @@ impl Convolver {
         if level == SimdLevel::Baseline || SimdLevel::detect() == level {
             self.simd = level;
         }
+    }
+
+    /// Turns the skipping of silent work off (`false`) or on: the output is the same either
+    /// way; tests and benchmarks compare the two.
+    pub fn set_skip_silence(&mut self, on: bool) {
+        self.skip_silence = on;
+    }
+
+    /// Work steps (transform steps, partition products, head FIRs) run since construction.
+    pub fn work_done(&self) -> u64 {
+        self.work
     }
 
     /// Sets the crossfade used by the next kernel hand-over: length in samples (at least 1).
@@ -330,9 +353,11 @@ impl Convolver {
             s.written_to = 0;
         }
         self.time = 0;
+        self.silent = u64::MAX;
         for st in &mut self.stages {
             st.newest = 0;
             st.filled = 0;
+            st.zero_slots = 0;
             st.job_active = false;
         }
     }
@@ -372,6 +397,21 @@ impl Convolver {
                     ring[(self.time as usize + k) & self.in_mask] = v;
                 }
             }
+            // Trailing zeros of the segment over all inputs extend or restart the silent run.
+            let trailing = (0..self.n_in)
+                .map(|i| {
+                    let x = &inputs[i][pos..pos + seg];
+                    x.iter()
+                        .rposition(|&v| v != 0.0)
+                        .map_or(seg, |p| seg - 1 - p)
+                })
+                .min()
+                .unwrap_or(seg);
+            self.silent = if trailing == seg {
+                self.silent.saturating_add(seg as u64)
+            } else {
+                trailing as u64
+            };
             self.render_segment(phase, seg);
             for (o, out) in outputs.iter_mut().enumerate() {
                 self.mix_segment(o, seg, &mut out[pos..pos + seg]);
@@ -395,6 +435,9 @@ impl Convolver {
             let slot = &mut self.slots[si];
             let Some(k) = slot.kernel.as_ref() else {
                 // A retired slot: zero what its last jobs left ahead, one segment at a time.
+                if slot.written_to <= self.time {
+                    slot.drain_left = 0; // nothing lies ahead: the ring is clean
+                }
                 if slot.drain_left > 0 {
                     for ring in &mut slot.ring {
                         for n in 0..seg {
@@ -405,8 +448,14 @@ impl Convolver {
                 }
                 continue;
             };
+            // The ring is zero outside [time, written_to): past that, nothing to read.
+            let ring_clean = slot.written_to <= self.time;
             for o in 0..self.n_out {
                 let dst = &mut self.seg_out[si * MAX_CHANNELS + o][..seg];
+                if ring_clean {
+                    dst.fill(0.0);
+                    continue;
+                }
                 let ring = &mut slot.ring[o];
                 for (n, y) in dst.iter_mut().enumerate() {
                     let idx = (self.time as usize + n) & self.out_mask;
@@ -414,6 +463,11 @@ impl Convolver {
                     ring[idx] = 0.0;
                 }
             }
+            // The head reads the segment and the D-1 inputs before it: all zeros, no FIR.
+            if self.skip_silence && self.silent >= (seg + d - 1) as u64 {
+                continue;
+            }
+            self.work += 1;
             for p in &k.paths {
                 let dst = &mut self.seg_out[si * MAX_CHANNELS + p.output][..seg];
                 simd::fir(

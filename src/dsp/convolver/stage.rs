@@ -42,6 +42,9 @@ pub(super) struct StageRt {
     /// reset need not zero the FDLs (megabytes for a long IR), and the MACs of partitions the
     /// input has not reached yet are skipped.
     pub(super) filled: usize,
+    /// How many of the newest FDL slots are known to hold zero spectra (stored by skipped
+    /// jobs); at `count` every slot is zero and a skipped job need not even clear one.
+    pub(super) zero_slots: usize,
     /// Accumulators `[kernel_slot * MAX_CHANNELS + output][bin]`.
     pub(super) acc_re: Vec<Vec<f32>>,
     pub(super) acc_im: Vec<Vec<f32>>,
@@ -138,6 +141,7 @@ impl StageRt {
             fdl_im: vec![vec![0.0; s.count * bins]; n_in],
             newest: 0,
             filled: 0,
+            zero_slots: 0,
             acc_re: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
             acc_im: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
             steps,
@@ -163,7 +167,36 @@ impl Convolver {
                 self.advance(k, frac);
             }
             if now % n == 0 {
+                // Partitions the job would multiply: those some participating kernel reaches
+                // and the input has reached.
+                let filled = (self.stages[k].filled + 1).min(self.stages[k].count);
+                let reach = (0..2)
+                    .filter(|&s| gens[s] != 0)
+                    .filter_map(|s| self.slots[s].kernel.as_ref())
+                    .map(|kern| kern.stages[k].active)
+                    .max()
+                    .unwrap_or(0)
+                    .min(filled);
+                // Partition `j` reads the spectrum of the 2N inputs that ended `j` blocks ago.
+                // If all of them (and the new window) are zeros, the job's spectra, products
+                // and output are exact zeros: store a zero spectrum and do no transform.
+                let window = 2 + reach.saturating_sub(1) as u64;
+                if self.skip_silence && self.silent >= window * n {
+                    let st = &mut self.stages[k];
+                    st.newest = (st.newest + 1) % st.count;
+                    st.filled = filled;
+                    if st.zero_slots < st.count {
+                        let b = st.newest * st.bins;
+                        for i in 0..self.n_in {
+                            st.fdl_re[i][b..b + st.bins].fill(0.0);
+                            st.fdl_im[i][b..b + st.bins].fill(0.0);
+                        }
+                        st.zero_slots += 1;
+                    }
+                    continue;
+                }
                 let st = &mut self.stages[k];
+                st.zero_slots = 0;
                 st.job_active = true;
                 st.job_t = now;
                 st.job_done = 0;
@@ -192,6 +225,7 @@ impl Convolver {
             && (frac >= 1.0 || self.stages[k].step_start[self.stages[k].job_done] < frac)
         {
             let step = self.stages[k].job_done;
+            self.work += 1;
             self.run_step(k, step);
             self.stages[k].job_done += 1;
         }

@@ -412,3 +412,78 @@ fn plans_are_contiguous_and_respect_slack() {
         }
     }
 }
+
+/// Silence costs nothing and changes nothing: over bursts separated by silences longer and
+/// shorter than the IR, a kernel hand-over offered during a silence and calls of random
+/// length, the convolver that skips silent work gives bit for bit the output of the full
+/// computation, runs no step at all once the IR has rung out, and resumes on the first
+/// non-zero sample.
+#[test]
+fn silent_input_skips_all_work_and_changes_no_sample() {
+    let len = 20_000;
+    let (a, b) = (test_ir(len, 81), test_ir(len, 82));
+    let plan = PartitionPlan::for_ir(len, 2, 2, 2, &CostModel::default());
+    let kernel = |h: &[f32]| Box::new(Kernel::new(&plan, &[h, h], 2, 2));
+    let total = 200_000;
+    let mut x = vec![vec![0.0f32; total]; 2];
+    let bursts = [
+        (0, 3000),
+        (9_000, 9_400),
+        (70_000, 70_001),
+        (150_000, 151_000),
+    ];
+    for (c, ch) in x.iter_mut().enumerate() {
+        let n = noise(total, 90 + c as u64);
+        for &(s, e) in &bursts {
+            ch[s..e].copy_from_slice(&n[s..e]);
+        }
+    }
+    let mut outs = Vec::new();
+    let mut idle_work = Vec::new();
+    for skip in [false, true] {
+        let mut conv = Convolver::new(plan.clone(), 2, 2, Some(kernel(&a)));
+        conv.set_skip_silence(skip);
+        let mut y = vec![vec![0.0f32; total]; 2];
+        let mut rng = Rng::new(5);
+        let (mut pos, mut pending) = (0, Some(kernel(&b)));
+        let mut work_at = Vec::new();
+        while pos < total {
+            let n = rng.range(1, 300).min(total - pos);
+            // Offered in the silence after the second burst, while its tail still rings.
+            if pos >= 12_000 {
+                if let Some(k) = pending.take() {
+                    assert!(conv.offer_kernel(k).is_ok());
+                }
+            }
+            let [x0, x1] = [&x[0][pos..pos + n], &x[1][pos..pos + n]];
+            let (y0, y1) = y.split_at_mut(1);
+            conv.process(
+                &[x0, x1],
+                &mut [&mut y0[0][pos..pos + n], &mut y1[0][pos..pos + n]],
+            );
+            if let Some(old) = conv.take_retired() {
+                drop(old);
+            }
+            pos += n;
+            work_at.push((pos, conv.work_done()));
+        }
+        // Work done between 100 000 and 140 000: the last input before is at 70 000 and
+        // the plan reaches less than 30 000 samples.
+        let at = |t: usize| work_at.iter().find(|(p, _)| *p >= t).unwrap().1;
+        idle_work.push(at(140_000) - at(100_000));
+        outs.push(y);
+    }
+    assert!(idle_work[0] > 1000, "the full computation works in silence");
+    assert_eq!(idle_work[1], 0, "nothing runs once the tail has rung out");
+    for c in 0..2 {
+        let diff = outs[0][c]
+            .iter()
+            .zip(&outs[1][c])
+            .position(|(p, q)| p.to_bits() != q.to_bits());
+        assert_eq!(diff, None, "channel {c}: first differing sample");
+    }
+    // The output is not trivially silent: every burst rings.
+    for &(s, _) in &bursts {
+        assert!(outs[1][0][s..s + 2000].iter().any(|v| v.abs() > 1e-3));
+    }
+}
