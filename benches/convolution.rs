@@ -135,6 +135,11 @@ impl Engine for Textbook {
     }
 }
 
+fn capacity_plan() -> PartitionPlan {
+    let cap = fluxforge::ir_source::ir_capacity(RATE as f32);
+    PartitionPlan::for_ir(cap, 4, 2, 2, &CostModel::default())
+}
+
 fn ir(seconds: f64, seed: u64) -> Vec<f32> {
     let n = (seconds * RATE as f64) as usize;
     Rng::new(seed).decaying_noise(n)
@@ -142,7 +147,7 @@ fn ir(seconds: f64, seed: u64) -> Vec<f32> {
 
 fn ours(plan: PartitionPlan, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
     let k = Kernel::new(&plan, &[l, r], 2, 2);
-    Box::new(Ours(Convolver::new(plan, 2, 2, Some(Box::new(k)))))
+    Box::new(Ours(Convolver::new(2, 2, Some(Box::new(k)))))
 }
 
 fn make(name: &str, block: usize, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
@@ -153,8 +158,15 @@ fn make(name: &str, block: usize, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
             r,
         ),
         "uniform" => ours(PartitionPlan::uniform(block, l.len()), l, r),
-        // The plan the plugin runs (sized for the IR capacity at 48 kHz), whatever the IR.
-        "plugin" => ours(fluxforge::ir_source::plan_for_rate(RATE as f32), l, r),
+        // The kernel the plugin builds for this IR (its own plan, its own state).
+        "plugin" => Box::new(Ours(Convolver::new(
+            2,
+            2,
+            Some(Box::new(fluxforge::ir_source::kernel_for(&[l, r]))),
+        ))),
+        // What the plugin ran before plans followed the IR: one plan for its 20 s capacity
+        // (true-stereo layout), whatever the IR.
+        "capacity" => ours(capacity_plan(), l, r),
         "textbook" => Box::new(Textbook::new(block, l, r)),
         "FFTConvolver" => {
             let mut c: [FFTConvolver<f32>; 2] = Default::default();
@@ -200,21 +212,14 @@ fn cpu_per_second(e: &mut dyn Engine, block: usize, seconds: f64, reps: usize) -
 fn grid(quick: bool) {
     let irs = [0.5, 1.0, 2.0, 4.0, 8.0];
     let blocks = [32usize, 64, 128, 256, 512, 1024];
-    let engines = [
-        "plugin",
-        "fluxforge",
-        "TwoStage",
-        "textbook",
-        "FFTConvolver",
-    ];
+    let engines = ["plugin", "capacity", "TwoStage", "textbook", "FFTConvolver"];
     println!("\n## CPU seconds per second of stereo audio at 48 kHz (median of repetitions)\n");
+    println!("`plugin`: the kernel the plugin builds (a plan chosen for this IR); `capacity`: the");
     println!(
-        "`plugin`: the plan the plugin runs (sized for its IR capacity); `IR-sized`: the plan"
+        "plan sized for 20 s the plugin ran before; `textbook`: uniform partitions of the host"
     );
-    println!(
-        "chosen for this IR; `textbook`: uniform partitions of the host block, no direct head.\n"
-    );
-    println!("| IR s | block | plugin | IR-sized | TwoStage | textbook | FFTConvolver | plugin / cheaper of TwoStage, textbook | plugin / IR-sized |");
+    println!("block, no direct head.\n");
+    println!("| IR s | block | plugin | capacity | TwoStage | textbook | FFTConvolver | plugin / cheaper of TwoStage, textbook | plugin / capacity |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &secs in &irs {
         let (l, r) = (ir(secs, 1), ir(secs, 2));
@@ -339,38 +344,38 @@ fn spikes() {
 }
 
 fn extras() {
-    let (l, r) = (ir(4.0, 1), ir(4.0, 2));
-    let plan = PartitionPlan::for_ir(l.len(), 2, 2, 2, &CostModel::default());
-    let t = Instant::now();
-    let reps = 10;
-    let mut bytes = 0;
-    for _ in 0..reps {
-        let k = Kernel::new(&plan, &[&l, &r], 2, 2);
-        bytes = k.memory_bytes();
-        black_box(k);
+    println!("\n## Memory: IR spectra and signal state, stereo IR at 48 kHz\n");
+    println!("| IR s | plugin spectra MB | plugin state MB | plugin total MB | capacity plan total MB | kernel build ms |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for secs in [1.0, 4.0, 8.0] {
+        let (l, r) = (ir(secs, 1), ir(secs, 2));
+        let reps = 5;
+        let t = Instant::now();
+        let mut k = None;
+        for _ in 0..reps {
+            k = Some(black_box(fluxforge::ir_source::kernel_for(&[&l, &r])));
+        }
+        let build = t.elapsed().as_secs_f64() / reps as f64;
+        let k = k.unwrap();
+        let cap = Kernel::new(&capacity_plan(), &[&l, &r], 2, 2);
+        println!(
+            "| {secs} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} |",
+            k.spectra_bytes() as f64 / 1e6,
+            k.state_bytes() as f64 / 1e6,
+            k.memory_bytes() as f64 / 1e6,
+            cap.memory_bytes() as f64 / 1e6,
+            build * 1e3
+        );
     }
-    let build = t.elapsed().as_secs_f64() / reps as f64;
-    let conv = Convolver::new(plan.clone(), 2, 2, None);
-    println!("\n## Memory and kernel build (4 s stereo IR, 48 kHz)\n");
+    let (l, r) = (ir(4.0, 1), ir(4.0, 2));
+    let plan = fluxforge::ir_source::plan_for_ir(l.len(), 2);
     println!(
-        "- plan: head {} + stages {:?}",
+        "\n- plan for a 4 s stereo IR: head {} + stages {:?}",
         plan.head_len,
         plan.stages
             .iter()
             .map(|s| (s.block, s.count))
             .collect::<Vec<_>>()
-    );
-    println!(
-        "- kernel (IR spectra): {:.2} MB per second of stereo IR",
-        bytes as f64 / 4.0 / 1e6
-    );
-    println!(
-        "- convolver state (FDLs, rings, scratch): {:.2} MB per second of IR capacity",
-        conv.memory_bytes() as f64 / 4.0 / 1e6
-    );
-    println!(
-        "- kernel build time: {:.2} ms (mean of {reps})",
-        build * 1e3
     );
 
     println!("\n## Head length (direct-form taps = first partition) for a 4 s stereo IR\n");

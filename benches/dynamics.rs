@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use fluxforge::dsp::convolver::{Convolver, CostModel, Kernel, PartitionPlan};
+use fluxforge::dsp::convolver::Convolver;
 use fluxforge::dsp::dynamic_eq::{BandSettings, DynamicEq, DynamicMode, BANDS};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
@@ -39,16 +39,11 @@ fn main() {
         release_ms: 50.0,
         ..Default::default()
     };
-    // The reverb: a 4 s stereo IR, in a plan for 4 s and in the plugin's own plan (20 s
-    // capacity, true-stereo layout).
+    // The reverb: a 4 s stereo IR, as the plugin builds it (a plan for 4 s).
     let len = 4 * RATE as usize;
     let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
-    let plan = PartitionPlan::for_ir(len, 2, 2, 2, &CostModel::default());
-    let k = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
-    let mut conv = Convolver::new(plan, 2, 2, Some(Box::new(k)));
-    let pplan = fluxforge::ir_source::plan_for_rate(RATE);
-    let pk = Kernel::new(&pplan, &[&ir[0], &ir[1]], 2, 2);
-    let mut pconv = Convolver::new(pplan, 2, 2, Some(Box::new(pk)));
+    let k = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]]);
+    let mut conv = Convolver::new(2, 2, Some(Box::new(k)));
     let mut eq = DynamicEq::new(RATE, &bands);
     let mut sd = SpectralDynamics::new(RATE, &spectral);
     let mut eq2 = DynamicEq::new(RATE, &bands);
@@ -56,7 +51,7 @@ fn main() {
     let mut out = [vec![0.0f32; 64], vec![0.0f32; 64]];
     // Stages are timed in turn within each round (the machine's load drifts; interleaving
     // keeps the ratios fair), and each keeps its best round.
-    let mut best = [f64::MAX; 5];
+    let mut best = [f64::MAX; 4];
     for _round in 0..5 {
         for (stage, b) in best.iter_mut().enumerate() {
             let (mut l, mut r) = (x.clone(), x.clone());
@@ -71,8 +66,7 @@ fn main() {
                         eq2.process(&mut [&mut *a, &mut *c]);
                         sd2.process(&mut [a, c]);
                     }
-                    3 => conv.process(&[a, c], &mut [&mut o0[..m], &mut o1[..m]]),
-                    _ => pconv.process(&[a, c], &mut [&mut o0[..m], &mut o1[..m]]),
+                    _ => conv.process(&[a, c], &mut [&mut o0[..m], &mut o1[..m]]),
                 }
             }
             std::hint::black_box((&l, &r, &out));
@@ -100,7 +94,7 @@ fn main() {
     let mut sorted = per_call.clone();
     sorted.sort_by(f64::total_cmp);
     let (median, slowest) = (sorted[calls / 2], sorted[calls - 1]);
-    let [eq_cost, sd_cost, both, rev, prev] = best;
+    let [eq_cost, sd_cost, both, rev] = best;
     println!("# Dynamic EQ and spectral dynamics vs the reverb (cargo bench --bench dynamics)\n");
     println!("CPU seconds per second of stereo audio, 48 kHz, blocks of 64, best of 5:\n");
     println!("| stage | CPU s / s | vs the 4 s reverb |");
@@ -109,8 +103,7 @@ fn main() {
         ("dynamic EQ, 5 dynamic bands", eq_cost),
         ("spectral dynamics (new filter every hop)", sd_cost),
         ("both", both),
-        ("convolution reverb, 4 s stereo IR (plan for 4 s)", rev),
-        ("the same in the plugin's plan (20 s capacity)", prev),
+        ("convolution reverb, 4 s stereo IR", rev),
     ] {
         println!("| {name} | {:.5} | {:.2}x |", c, c / rev);
     }

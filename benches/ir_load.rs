@@ -5,13 +5,12 @@
 
 use std::time::Instant;
 
-use fluxforge::dsp::convolver::Kernel;
 use fluxforge::dsp::rng::Rng;
 use std::sync::Arc;
 
 use fluxforge::dsp::ir_edit::{self, IrEdits};
 use fluxforge::ir_file;
-use fluxforge::ir_source::{prepare, Source};
+use fluxforge::ir_source::{ir_capacity, kernel_for, prepare, Source};
 use fluxforge::ir_state::StoredIr;
 
 fn main() {
@@ -25,7 +24,6 @@ fn main() {
         v as f32
     });
     ir_file::write_wav_file(&path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
-    let plan = fluxforge::ir_source::plan_for_rate(48_000.0);
     let edits = IrEdits {
         predelay_ms: 20.0,
         low_cut_hz: 120.0,
@@ -43,10 +41,10 @@ fn main() {
         let t2 = t.elapsed().as_secs_f64();
         let prepared = prepare(&Source::File(Arc::new(ir), String::new()), 48_000.0, true);
         let t3 = t.elapsed().as_secs_f64();
-        let edited = ir_edit::apply(&prepared, 48_000.0, &edits, plan.capacity);
+        let edited = ir_edit::apply(&prepared, 48_000.0, &edits, ir_capacity(48_000.0));
         let t4 = t.elapsed().as_secs_f64();
         let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-        let k = Kernel::new(&plan, &refs, 2, 2);
+        let k = kernel_for(&refs);
         let t5 = t.elapsed().as_secs_f64();
         std::hint::black_box((k, stored));
         for (a, b) in times

@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use fluxforge::dsp::chain::{Engine, Settings};
-use fluxforge::dsp::convolver::Kernel;
 use fluxforge::dsp::dynamic_eq::DynamicMode;
 use fluxforge::dsp::rng::Rng;
 
@@ -16,8 +15,7 @@ fn main() {
     let mut rng = Rng::new(3);
     let len = 4 * RATE as usize;
     let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
-    let plan = fluxforge::ir_source::plan_for_rate(RATE);
-    let kernel = Kernel::new(&plan, &[&ir[0], &ir[1]], 2, 2);
+    let kernel = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]]);
     let mut settings = Settings {
         mix: 0.5,
         ..Default::default()
@@ -27,7 +25,7 @@ fn main() {
         b.dynamic = DynamicMode::Down;
     }
     settings.spectral.enabled = true;
-    let mut engine = Engine::new(RATE, plan, Some(Box::new(kernel)), &settings);
+    let mut engine = Engine::new(RATE, Some(Box::new(kernel)), &settings);
     let block = 64;
     let mut l = vec![0.0f32; block];
     let mut r = vec![0.0f32; block];

@@ -1,17 +1,17 @@
 //! Where an impulse response comes from and how it reaches the convolver's layout: the
 //! factory rooms (the default one embedded, the others generated at 48 kHz), loaded files,
-//! the conversion to the session rate and the auto-gain, the edits, and the partition plan
-//! the convolver is built with. Used by the background loader, the offline renderer, the
+//! the conversion to the session rate and the auto-gain, the edits, and the kernel (with its
+//! partition plan) the convolver runs. Used by the background loader, the offline renderer, the
 //! tests and the benchmarks, so all of them play the same IR for the same settings.
 
 use std::sync::Arc;
 
-use crate::dsp::convolver::{CostModel, PartitionPlan};
+use crate::dsp::convolver::{CostModel, IrLayout, Kernel, PartitionPlan};
 use crate::ir_file::{self, IrData};
 use crate::params::Room;
 
-/// Longest IR the convolver is laid out for, in seconds (at rates up to 96 kHz; half of it at
-/// 192 kHz). Sizes the frequency-domain delay lines at activation.
+/// Longest IR the plugin plays, in seconds (at rates up to 96 kHz; half of it at 192 kHz).
+/// Longer files and edits are cut to it. The convolver itself is sized for each IR.
 pub const IR_CAPACITY_SECONDS: f32 = 20.0;
 
 /// IR capacity in samples at `sample_rate`.
@@ -19,9 +19,21 @@ pub fn ir_capacity(sample_rate: f32) -> usize {
     (IR_CAPACITY_SECONDS * sample_rate.min(96_000.0)) as usize
 }
 
-/// The partition plan used at `sample_rate` (true-stereo worst case: 4 paths).
-pub fn plan_for_rate(sample_rate: f32) -> PartitionPlan {
-    PartitionPlan::for_ir(ir_capacity(sample_rate), 4, 2, 2, &CostModel::default())
+/// The partition plan for an IR of `len` samples with `channels` channels (1, 2 or 4),
+/// played from two inputs into two outputs: chosen for that IR, so cost and memory follow it.
+pub fn plan_for_ir(len: usize, channels: usize) -> PartitionPlan {
+    let paths = match IrLayout::from_channels(channels) {
+        Some(IrLayout::TrueStereo) => 4,
+        _ => 2,
+    };
+    PartitionPlan::for_ir(len.max(1), paths, 2, 2, &CostModel::default())
+}
+
+/// The kernel for `ir` (1, 2 or 4 equal-length channels), stereo in and out, cut by its own
+/// plan ([`plan_for_ir`]). Allocates and plans FFTs: milliseconds, off the audio thread.
+pub fn kernel_for(ir: &[&[f32]]) -> Kernel {
+    let plan = plan_for_ir(ir[0].len(), ir.len());
+    Kernel::new(&plan, ir, 2, 2)
 }
 
 /// The default impulse response, "Medium Room" from `impulses/` (48 kHz, 24-bit stereo),

@@ -27,8 +27,8 @@ pub mod state_repair;
 pub mod user_presets;
 
 use dsp::chain::Engine;
-use dsp::convolver::{CrossfadeShape, Kernel};
-use ir_source::{default_ir, plan_for_rate};
+use dsp::convolver::CrossfadeShape;
+use ir_source::{default_ir, kernel_for};
 use loader::{Loader, RenderKey, Task};
 use params::FluxForgeParams;
 use shared::{Meters, SpectrumFeed};
@@ -140,19 +140,15 @@ impl Plugin for FluxForge {
         self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
         let rate = config.sample_rate;
         self.rate = rate;
-        let plan = plan_for_rate(rate);
-        // Kernels from a previous activation do not fit this plan: dropped in set_target.
-        self.loader.set_target(rate, plan.clone());
+        // Kernels from a previous activation were built at its rate: dropped in set_target.
+        self.loader.set_target(rate);
         self.requested = Some(RenderKey::of(&self.params));
         // The IR is rendered here, at the session rate (a rate change re-resamples the file).
-        let kernel = self
-            .loader
-            .build(&self.params, rate, &plan)
-            .unwrap_or_else(|| {
-                let [l, r] = default_ir(rate);
-                Kernel::new(&plan, &[&l, &r], 2, 2)
-            });
-        let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &self.params.settings());
+        let kernel = self.loader.build(&self.params, rate).unwrap_or_else(|| {
+            let [l, r] = default_ir(rate);
+            kernel_for(&[&l, &r])
+        });
+        let mut engine = Engine::new(rate, Some(Box::new(kernel)), &self.params.settings());
         engine.convolver_mut().set_crossfade(
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,
             CrossfadeShape::EqualPower,

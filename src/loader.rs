@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::dsp::convolver::{Convolver, Kernel, PartitionPlan};
+use crate::dsp::convolver::{Convolver, Kernel};
 use crate::dsp::ir_edit::{self, EditedIr, IrEdits};
 use crate::ir_file::{self, IrData};
 use crate::ir_source::{prepare, Source};
@@ -114,8 +114,8 @@ struct Cache {
 /// Shared between the plugin, its background task and its editor.
 #[derive(Default)]
 pub struct Loader {
-    /// Sample rate and plan of the active engine (kernels must be built for exactly this).
-    target: RwLock<Option<(f32, PartitionPlan)>>,
+    /// Sample rate of the active engine (kernels must be built for exactly this).
+    target: RwLock<Option<f32>>,
     /// The render generation: advanced by every render request of the audio thread and by
     /// [`Loader::set_target`]. A render reads it before it reads the parameters and tags its
     /// kernel with it ([`Kernel::tag`]); the audio thread accepts only a kernel whose tag is
@@ -155,10 +155,10 @@ impl RenderKey {
 }
 
 impl Loader {
-    /// Sets the rate and plan kernels are built for, and drops kernels built for the old one.
-    pub fn set_target(&self, rate: f32, plan: PartitionPlan) {
+    /// Sets the rate kernels are built for, and drops kernels built for the old one.
+    pub fn set_target(&self, rate: f32) {
         if let Ok(mut t) = self.target.write() {
-            *t = Some((rate, plan));
+            *t = Some(rate);
         }
         self.wanted.fetch_add(1, Ordering::AcqRel);
         drop(self.kernel_in.take());
@@ -228,10 +228,10 @@ impl Loader {
             Task::Render => {
                 self.queued.store(false, Ordering::Release);
                 let generation = self.wanted.load(Ordering::Acquire);
-                let Some((rate, plan)) = self.target.read().ok().and_then(|t| t.clone()) else {
+                let Some(rate) = self.target.read().ok().and_then(|t| *t) else {
                     return;
                 };
-                if let Some(kernel) = self.build(params, rate, &plan) {
+                if let Some(kernel) = self.build(params, rate) {
                     // Inputs changed meanwhile: a newer render is queued; drop this one. (The
                     // tag makes the audio thread refuse it too if it changes after this check.)
                     if self.wanted.load(Ordering::Acquire) == generation {
@@ -281,12 +281,7 @@ impl Loader {
     /// Builds the kernel for the IR the parameters describe, at `rate` for `plan`, and updates
     /// the status. `None` if the stored file cannot be decoded (the error is reported and the
     /// last good file restored into the state). Allocates; milliseconds.
-    pub fn build(
-        &self,
-        params: &FluxForgeParams,
-        rate: f32,
-        plan: &PartitionPlan,
-    ) -> Option<Kernel> {
+    pub fn build(&self, params: &FluxForgeParams, rate: f32) -> Option<Kernel> {
         let t0 = Instant::now();
         let edits = params.ir_edits();
         let room = params.room.value();
@@ -305,9 +300,9 @@ impl Loader {
             (SourceKey::Room(room.to_index()), Source::Factory(room))
         };
         let prepared = self.prepared(key, &info, rate, edits.auto_gain);
-        let edited = ir_edit::apply(&prepared, rate, &edits, plan.capacity);
+        let edited = ir_edit::apply(&prepared, rate, &edits, crate::ir_source::ir_capacity(rate));
         let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-        let kernel = Kernel::new(plan, &slices, 2, 2);
+        let kernel = crate::ir_source::kernel_for(&slices);
         self.report(&info, &edited, rate, t0);
         Some(kernel)
     }
@@ -487,8 +482,7 @@ mod tests {
         // describes what plays.
         loader.run(Task::Render, &params);
         assert!(loader.kernel_in.is_empty());
-        let plan = crate::ir_source::plan_for_rate(48_000.0);
-        loader.set_target(48_000.0, plan);
+        loader.set_target(48_000.0);
         loader.run(Task::Render, &params);
         assert!(!loader.kernel_in.is_empty(), "a kernel was handed over");
         let st = loader.status().unwrap();

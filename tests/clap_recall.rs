@@ -92,10 +92,9 @@ impl Session {
             return i;
         }
         let ir = target.ir();
-        let plan = fluxforge::ir_source::plan_for_rate(RATE);
         let slices: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-        let kernel = Kernel::new(&plan, &slices, 2, 2);
-        let mut e = Engine::new(RATE, plan, Some(Box::new(kernel)), &Settings::default());
+        let kernel = fluxforge::ir_source::kernel_for(&slices);
+        let mut e = Engine::new(RATE, Some(Box::new(kernel)), &Settings::default());
         let mut past = self.history.clone();
         let (a, b) = past.split_at_mut(1);
         for start in (0..a[0].len()).step_by(BLOCK) {

@@ -79,7 +79,7 @@ fn engine_process_kernel_handover_and_reset_do_not_allocate() {
     let [a0, a1] = room(96_000, 1);
     let [b0, b1] = room(96_000, 2);
     let k = Kernel::new(&plan, &[&a0, &a1], 2, 2);
-    let mut e = Engine::new(rate, plan.clone(), Some(Box::new(k)), &Settings::default());
+    let mut e = Engine::new(rate, Some(Box::new(k)), &Settings::default());
     let true_stereo = Kernel::new(&plan, &[&b0, &b1, &a1, &a0], 2, 2);
     let mut pending = Some(Box::new(true_stereo));
 
@@ -142,7 +142,6 @@ fn subnormal_input_does_not_slow_processing() {
     settings.character.oversample = true;
     let mut e = Engine::new(
         48_000.0,
-        plan.clone(),
         Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
         &settings,
     );
@@ -188,7 +187,6 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
     s.spectral.threshold_db = -40.0;
     let mut e = Engine::new(
         48_000.0,
-        plan.clone(),
         Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
         &s,
     );

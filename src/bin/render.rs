@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::Engine;
-use fluxforge::dsp::convolver::Kernel;
 use fluxforge::ir_file;
 use fluxforge::ir_source::Source;
 use fluxforge::ir_state::StoredIr;
@@ -400,11 +399,10 @@ fn run(args: Args) -> Result<(), String> {
     };
     let settings = args.params.settings();
     let edited = fluxforge::ir_source::render_ir(&source, rate, &args.params.ir_edits());
-    let plan = fluxforge::ir_source::plan_for_rate(rate);
     let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-    let kernel = Kernel::new(&plan, &refs, 2, 2);
+    let kernel = fluxforge::ir_source::kernel_for(&refs);
     let ir_len = refs[0].len();
-    let mut engine = Engine::new(rate, plan, Some(Box::new(kernel)), &settings);
+    let mut engine = Engine::new(rate, Some(Box::new(kernel)), &settings);
 
     let frames = audio.channels[0].len();
     let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);

@@ -11,7 +11,7 @@
 //! click-free and the output does not depend on how the host cuts blocks. The chain adds no
 //! latency: the convolver is zero-latency and every other stage is memoryless.
 
-use super::convolver::{Convolver, Kernel, PartitionPlan};
+use super::convolver::{Convolver, Kernel};
 use super::denormal::DenormalGuard;
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
 use super::fast_math::db_to_gain;
@@ -103,19 +103,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A chain at `sample_rate` Hz with a convolver for `plan` and an optional first kernel.
-    /// Allocates everything it will ever need.
-    pub fn new(
-        sample_rate: f32,
-        plan: PartitionPlan,
-        kernel: Option<Box<Kernel>>,
-        settings: &Settings,
-    ) -> Self {
+    /// A chain at `sample_rate` Hz with an optional first kernel. Allocates everything it will
+    /// ever need (kernels bring their own state).
+    pub fn new(sample_rate: f32, kernel: Option<Box<Kernel>>, settings: &Settings) -> Self {
         let mut e = Self {
             eq: DynamicEq::new(sample_rate, &settings.eq),
             spectral: SpectralDynamics::new(sample_rate, &settings.spectral),
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
-            convolver: Convolver::new(plan, CHANNELS, CHANNELS, kernel),
+            convolver: Convolver::new(CHANNELS, CHANNELS, kernel),
             input_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             output_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             mix: Smoother::new(0.0, SMOOTH_MS, sample_rate),
@@ -257,13 +252,13 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::convolver::CostModel;
+    use crate::dsp::convolver::{CostModel, PartitionPlan};
     use crate::dsp::rng::Rng;
 
     fn engine(settings: &Settings, ir: &[f32]) -> Engine {
         let plan = PartitionPlan::for_ir(ir.len(), 2, 2, 2, &CostModel::default());
         let k = Kernel::new(&plan, &[ir], 2, 2);
-        Engine::new(48_000.0, plan, Some(Box::new(k)), settings)
+        Engine::new(48_000.0, Some(Box::new(k)), settings)
     }
 
     fn ir() -> Vec<f32> {

@@ -226,10 +226,9 @@ pub fn reference_ir(
     initial: Settings,
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
-    let plan = fluxforge::ir_source::plan_for_rate(rate);
     let refs: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-    let k = Kernel::new(&plan, &refs, 2, 2);
-    let mut e = Engine::new(rate, plan, Some(Box::new(k)), &initial);
+    let k = fluxforge::ir_source::kernel_for(&refs);
+    let mut e = Engine::new(rate, Some(Box::new(k)), &initial);
     let mut out = input.clone();
     let (a, b) = out.split_at_mut(1);
     let mut pos = 0;

@@ -1,9 +1,13 @@
-//! Kernels: one IR's head taps and partition spectra for one plan, and the routing of its
-//! channels from inputs to outputs.
+//! Kernels: one IR cut by its own plan into head taps and partition spectra, the routing of
+//! its channels from inputs to outputs, and the delay lines that run it (input history,
+//! frequency-domain delay lines, output ring). A kernel is a complete convolution engine for
+//! one IR; the [`Convolver`](super::Convolver) hands over from one to the next.
 
 use realfft::RealFftPlanner;
 
-use super::{PartitionPlan, MAX_CHANNELS};
+use super::simd::{self, SimdLevel};
+use super::stage::StageRt;
+use super::{CostModel, PartitionPlan, CHUNK, MAX_CHANNELS};
 
 /// How the IR's channels map inputs to outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,15 +82,9 @@ pub(super) struct StageKernel {
     pub(super) im: Vec<Vec<f32>>,
 }
 
-/// The precomputed form of one IR for one [`PartitionPlan`]: reversed head taps and
-/// partition spectra. Built off the audio thread; moved into the convolver whole.
-pub struct Kernel {
-    /// An opaque label set by whoever builds the kernel (the loader's render generation), so
-    /// the receiver can tell which request it answers. The convolver does not read it.
-    pub(super) tag: u64,
-    pub(super) plan: PartitionPlan,
-    pub(super) n_in: usize,
-    pub(super) n_out: usize,
+/// What a kernel knows of its IR: routing, head taps and partition spectra (read-only while
+/// it runs).
+pub(super) struct Spectra {
     pub(super) paths: Vec<Path>,
     pub(super) ir_len: usize,
     /// Head taps reversed, `[ir_channel][D]`.
@@ -94,10 +92,55 @@ pub struct Kernel {
     pub(super) stages: Vec<StageKernel>,
 }
 
+/// A kernel's signal state: input history, head history, the stages' jobs and FDLs, and the
+/// output ring. Sized for the kernel's plan and IR.
+pub(super) struct Runtime {
+    pub(super) simd: SimdLevel,
+    /// Whether silent work is skipped (see [`super::Convolver::set_skip_silence`]).
+    pub(super) skip_silence: bool,
+    /// Work steps run (transform steps, partition products, head FIRs).
+    pub(super) work: u64,
+    /// Samples processed since construction or `reset`.
+    pub(super) time: u64,
+    /// Consecutive zero input samples (every channel) up to `time`; "forever" after
+    /// construction or `reset`, when every delay line is clear. Work whose inputs all lie in
+    /// this run is skipped: its result would be exact zeros.
+    pub(super) silent: u64,
+    head_len: usize,
+    /// Input rings `[input][time & in_mask]`: the stages' windows and the history a kernel
+    /// that replaces this one replays. Times before the last reset read as silence.
+    pub(super) in_ring: Vec<Vec<f32>>,
+    pub(super) in_mask: usize,
+    /// Output accumulation ring per output channel, indexed by absolute time & mask.
+    pub(super) out_ring: Vec<Vec<f32>>,
+    pub(super) out_mask: usize,
+    /// Absolute time up to which (exclusive) jobs may have written into `out_ring`. The ring
+    /// is zero outside `[time, written_to)` (samples are zeroed as they are read), so `reset`
+    /// clears only that span and reads past it are skipped.
+    pub(super) written_to: u64,
+    /// Head history `[input][D - 1 + D]`: last `D-1` inputs, then the current segment.
+    hist: Vec<Vec<f32>>,
+    pub(super) stages: Vec<StageRt>,
+}
+
+/// One IR ready to convolve: its [`PartitionPlan`], spectra and signal state. Built off the
+/// audio thread (it allocates and plans FFTs); moved into the convolver whole, and returned by
+/// it to be dropped off the audio thread.
+pub struct Kernel {
+    /// An opaque label set by whoever builds the kernel (the loader's render generation), so
+    /// the receiver can tell which request it answers. The convolver does not read it.
+    tag: u64,
+    plan: PartitionPlan,
+    pub(super) n_in: usize,
+    pub(super) n_out: usize,
+    pub(super) spectra: Spectra,
+    pub(super) rt: Runtime,
+}
+
 impl Kernel {
     /// Builds a kernel for `ir` (one slice per IR channel: 1, 2 or 4, equal lengths, at most
-    /// `plan.capacity` samples) routed from `n_in` inputs to `n_out` outputs. Allocates and
-    /// plans FFTs: call it off the audio thread.
+    /// `plan.capacity` samples) routed from `n_in` inputs to `n_out` outputs, with the delay
+    /// lines that run it. Allocates and plans FFTs: call it off the audio thread.
     ///
     /// # Panics
     /// If the channel count or lengths are invalid or longer than the plan's capacity.
@@ -160,21 +203,30 @@ impl Kernel {
                 StageKernel { active, re, im }
             })
             .collect();
+        let spectra = Spectra {
+            paths: routing(layout, n_in, n_out),
+            ir_len,
+            head_rev,
+            stages,
+        };
         Self {
             tag: 0,
             plan: plan.clone(),
             n_in,
             n_out,
-            paths: routing(layout, n_in, n_out),
-            ir_len,
-            head_rev,
-            stages,
+            rt: Runtime::new(plan, n_in, n_out, ir_len, &mut planner),
+            spectra,
         }
     }
 
     /// IR length in samples.
     pub fn ir_len(&self) -> usize {
-        self.ir_len
+        self.spectra.ir_len
+    }
+
+    /// The plan this kernel runs.
+    pub fn plan(&self) -> &PartitionPlan {
+        &self.plan
     }
 
     /// The kernel labelled with `tag` (see [`Kernel::tag`]).
@@ -188,13 +240,217 @@ impl Kernel {
         self.tag
     }
 
-    /// Approximate heap size in bytes.
-    pub fn memory_bytes(&self) -> usize {
+    /// Approximate heap size of the IR spectra and head taps, in bytes.
+    pub fn spectra_bytes(&self) -> usize {
         let spectra: usize = self
+            .spectra
             .stages
             .iter()
             .map(|s| s.re.iter().map(|v| v.len() * 8).sum::<usize>())
             .sum();
-        spectra + self.head_rev.iter().map(|v| v.len() * 4).sum::<usize>()
+        spectra
+            + self
+                .spectra
+                .head_rev
+                .iter()
+                .map(|v| v.len() * 4)
+                .sum::<usize>()
+    }
+
+    /// Approximate heap size of the signal state (input history, FDLs, accumulators, output
+    /// ring, transform buffers), in bytes.
+    pub fn state_bytes(&self) -> usize {
+        let f = 4;
+        let rt = &self.rt;
+        let rings: usize = rt
+            .in_ring
+            .iter()
+            .chain(&rt.out_ring)
+            .chain(&rt.hist)
+            .map(|v| v.len() * f)
+            .sum();
+        let stages: usize = rt
+            .stages
+            .iter()
+            .map(|s| {
+                let fdl: usize = s.fdl_re.iter().chain(&s.fdl_im).map(|v| v.len() * f).sum();
+                let acc: usize = s.acc_re.iter().chain(&s.acc_im).map(|v| v.len() * f).sum();
+                // One split transform with about 2 * (2N) complex values of buffers.
+                fdl + acc + 2 * (2 * s.n) * 2 * f
+            })
+            .sum();
+        rings + stages
+    }
+
+    /// Approximate heap size in bytes: spectra and state.
+    pub fn memory_bytes(&self) -> usize {
+        self.spectra_bytes() + self.state_bytes()
+    }
+
+    /// Convolves `inputs` into `outputs` (overwritten) if `emit`, else only advances the state
+    /// (a replay of history: `outputs` are left as they are).
+    pub(super) fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], emit: bool) {
+        self.rt.process(&self.spectra, inputs, outputs, emit);
+    }
+}
+
+impl Runtime {
+    fn new(
+        plan: &PartitionPlan,
+        n_in: usize,
+        n_out: usize,
+        ir_len: usize,
+        planner: &mut RealFftPlanner<f32>,
+    ) -> Self {
+        let d = plan.head_len;
+        let nmax = plan.max_block();
+        // The stages' windows, and the IR's length of history for the kernel that replaces
+        // this one (plus the chunks that arrive while it replays).
+        let in_len = (4 * nmax + 2 * d)
+            .max(ir_len + 4 * CHUNK)
+            .next_power_of_two();
+        let reach = plan
+            .stages
+            .iter()
+            .map(|s| s.offset + s.block)
+            .max()
+            .unwrap_or(0);
+        let out_len = (reach + nmax + 2 * d).next_power_of_two();
+        let model = CostModel::default();
+        Self {
+            simd: SimdLevel::detect(),
+            skip_silence: true,
+            work: 0,
+            time: 0,
+            silent: u64::MAX,
+            head_len: d,
+            in_ring: vec![vec![0.0; in_len]; n_in],
+            in_mask: in_len - 1,
+            out_ring: vec![vec![0.0; out_len]; n_out],
+            out_mask: out_len - 1,
+            written_to: 0,
+            hist: vec![vec![0.0; 2 * d]; n_in],
+            stages: plan
+                .stages
+                .iter()
+                .map(|s| StageRt::new(s, n_in, n_out, planner, &model))
+                .collect(),
+        }
+    }
+
+    /// Input samples of history this kernel can hand to its successor.
+    pub(super) fn history_len(&self) -> usize {
+        (self.in_mask + 1 - 2 * CHUNK).min(self.time as usize)
+    }
+
+    /// Copies `dst.len()` input samples of channel `input`, starting `lag` samples before now.
+    pub(super) fn read_history(&self, input: usize, lag: usize, dst: &mut [f32]) {
+        let ring = &self.in_ring[input];
+        let start = self.time as usize + self.in_mask + 1 - lag;
+        for (j, y) in dst.iter_mut().enumerate() {
+            *y = ring[(start + j) & self.in_mask];
+        }
+    }
+
+    /// Clears all signal state. Does not allocate; its cost is bounded by the output span jobs
+    /// wrote ahead (the input ring and FDLs are marked empty instead of being zeroed).
+    pub(super) fn reset(&mut self) {
+        for h in &mut self.hist {
+            h.fill(0.0);
+        }
+        let mask = self.out_mask;
+        let end = self.written_to.max(self.time);
+        let span = ((end - self.time) as usize).min(mask + 1);
+        let start = self.time as usize & mask;
+        for r in &mut self.out_ring {
+            let first = span.min(mask + 1 - start);
+            r[start..start + first].fill(0.0);
+            r[..span - first].fill(0.0);
+        }
+        self.written_to = 0;
+        self.time = 0;
+        self.silent = u64::MAX;
+        for st in &mut self.stages {
+            st.newest = 0;
+            st.filled = 0;
+            st.zero_slots = 0;
+            st.job_active = false;
+        }
+    }
+
+    fn process(&mut self, k: &Spectra, inputs: &[&[f32]], outputs: &mut [&mut [f32]], emit: bool) {
+        let d = self.head_len;
+        let len = inputs[0].len();
+        let mut pos = 0;
+        while pos < len {
+            let phase = (self.time % d as u64) as usize;
+            let seg = (d - phase).min(len - pos);
+            // Input into the rings and the head history.
+            for (i, x) in inputs.iter().enumerate() {
+                let x = &x[pos..pos + seg];
+                self.hist[i][d - 1 + phase..d - 1 + phase + seg].copy_from_slice(x);
+                let ring = &mut self.in_ring[i];
+                for (j, &v) in x.iter().enumerate() {
+                    ring[(self.time as usize + j) & self.in_mask] = v;
+                }
+            }
+            // Trailing zeros of the segment over all inputs extend or restart the silent run.
+            let trailing = inputs
+                .iter()
+                .map(|x| {
+                    let x = &x[pos..pos + seg];
+                    x.iter()
+                        .rposition(|&v| v != 0.0)
+                        .map_or(seg, |p| seg - 1 - p)
+                })
+                .min()
+                .unwrap_or(seg);
+            self.silent = if trailing == seg {
+                self.silent.saturating_add(seg as u64)
+            } else {
+                trailing as u64
+            };
+            // Output: what the stages wrote ahead, plus the head. The ring is zero outside
+            // [time, written_to): past that there is nothing to read.
+            let ring_clean = self.written_to <= self.time;
+            for (o, out) in outputs.iter_mut().enumerate() {
+                let dst = &mut out[pos..pos + seg];
+                if ring_clean {
+                    if emit {
+                        dst.fill(0.0);
+                    }
+                    continue;
+                }
+                let ring = &mut self.out_ring[o];
+                for (j, y) in dst.iter_mut().enumerate() {
+                    let idx = (self.time as usize + j) & self.out_mask;
+                    if emit {
+                        *y = ring[idx];
+                    }
+                    ring[idx] = 0.0;
+                }
+            }
+            // The head reads the segment and the D-1 inputs before it: all zeros, no FIR.
+            let head_silent = self.skip_silence && self.silent >= (seg + d - 1) as u64;
+            if emit && !head_silent {
+                self.work += 1;
+                for p in &k.paths {
+                    simd::fir(
+                        self.simd,
+                        &k.head_rev[p.ir],
+                        &self.hist[p.input][phase..phase + seg + d - 1],
+                        &mut outputs[p.output][pos..pos + seg],
+                    );
+                }
+            }
+            self.time += seg as u64;
+            if phase + seg == d {
+                for h in &mut self.hist {
+                    h.copy_within(d..2 * d - 1, 0);
+                }
+            }
+            self.run_stages(k);
+            pos += seg;
+        }
     }
 }

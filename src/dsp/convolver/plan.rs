@@ -196,13 +196,4 @@ impl PartitionPlan {
             .max()
             .unwrap_or(self.head_len)
     }
-
-    /// Samples after a kernel is offered until its output is exact (worst case over phases).
-    pub fn warmup_bound(&self) -> usize {
-        self.stages
-            .iter()
-            .map(|s| s.offset + s.block)
-            .max()
-            .unwrap_or(0)
-    }
 }

@@ -4,9 +4,10 @@
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
 
+use super::kernel::{Runtime, Spectra};
 use super::simd;
 use super::split_fft::{SplitRealFft, Step};
-use super::{Convolver, CostModel, Stage, MAX_CHANNELS, MAX_LEAF_FFT};
+use super::{CostModel, Stage, MAX_LEAF_FFT};
 
 /// One unit of a stage job.
 #[derive(Clone, Copy, Debug)]
@@ -15,12 +16,12 @@ pub(super) enum JobStep {
     Forward { input: usize, step: Step },
     /// Copy the finished forward spectrum of `input` into the newest FDL slot.
     Store { input: usize },
-    /// Multiply-accumulate partition `part` for every participating kernel.
+    /// Multiply-accumulate partition `part`.
     Mac { part: usize },
-    /// Load the accumulator of kernel slot `slot`, output `out`, for the inverse transform.
-    Load { slot: usize, out: usize },
-    /// An inverse-transform step for kernel slot `slot`, output `out`.
-    Inverse { slot: usize, out: usize, step: Step },
+    /// Load the accumulator of output `out` for the inverse transform.
+    Load { out: usize },
+    /// An inverse-transform step for output `out`.
+    Inverse { out: usize, step: Step },
 }
 
 pub(super) struct StageRt {
@@ -29,9 +30,8 @@ pub(super) struct StageRt {
     pub(super) offset: usize,
     pub(super) count: usize,
     pub(super) immediate: bool,
-    /// The size-2N transform, cut into steps of bounded size: forward and kernel slot 0's
-    /// inverse use `fft[0]`, slot 1's inverse `fft[1]`, so both inverses can interleave.
-    pub(super) fft: [SplitRealFft; 2],
+    /// The size-2N transform, cut into steps of bounded size.
+    pub(super) fft: SplitRealFft,
     /// Input spectra `[input][slot * bins + bin]`.
     pub(super) fdl_re: Vec<Vec<f32>>,
     pub(super) fdl_im: Vec<Vec<f32>>,
@@ -45,23 +45,21 @@ pub(super) struct StageRt {
     /// How many of the newest FDL slots are known to hold zero spectra (stored by skipped
     /// jobs); at `count` every slot is zero and a skipped job need not even clear one.
     pub(super) zero_slots: usize,
-    /// Accumulators `[kernel_slot * MAX_CHANNELS + output][bin]`.
+    /// Accumulators `[output][bin]`.
     pub(super) acc_re: Vec<Vec<f32>>,
     pub(super) acc_im: Vec<Vec<f32>>,
     /// The job's steps in order, and the cost fraction completed before each.
     pub(super) steps: Vec<JobStep>,
     pub(super) step_start: Vec<f32>,
     /// Whether the inverse currently loaded (by the last `Load`) has work to do.
-    pub(super) inverse_live: [bool; 2],
+    pub(super) inverse_live: bool,
     pub(super) job_active: bool,
     pub(super) job_t: u64,
     pub(super) job_done: usize,
-    /// Kernel generation per slot that this job computes for (0 = not participating).
-    pub(super) job_gen: [u64; 2],
 }
 
 impl StageRt {
-    /// The runtime of stage `s` for `n_in` inputs and `n_out` outputs: its transforms, FDLs,
+    /// The runtime of stage `s` for `n_in` inputs and `n_out` outputs: its transform, FDLs,
     /// accumulators and the job's steps weighted by `model`. Allocates.
     pub(super) fn new(
         s: &Stage,
@@ -72,37 +70,27 @@ impl StageRt {
     ) -> Self {
         let n = s.block;
         let bins = n + 1;
-        let fft = [
-            SplitRealFft::new(2 * n, MAX_LEAF_FFT, planner),
-            SplitRealFft::new(2 * n, MAX_LEAF_FFT, planner),
-        ];
-        // The job: forward transforms per input, one MAC per partition, then an inverse
-        // per (kernel slot, output); each weighted by its modelled cost.
+        let fft = SplitRealFft::new(2 * n, MAX_LEAF_FFT, planner);
+        // The job: forward transforms per input, one MAC per partition, then an inverse per
+        // output; each weighted by its modelled cost.
         let mut steps = Vec::new();
         for input in 0..n_in {
             steps.extend(
-                fft[0]
-                    .forward_steps()
+                fft.forward_steps()
                     .iter()
                     .map(|&step| JobStep::Forward { input, step }),
             );
             steps.push(JobStep::Store { input });
         }
         steps.extend((0..s.count).map(|part| JobStep::Mac { part }));
-        // Slot 1's steps follow slot 0's identical ones: during a hand-over each inverse
-        // step costs twice, never more; otherwise slot 1's steps are no-ops.
         for out in 0..n_out {
-            steps.push(JobStep::Load { slot: 0, out });
-            steps.push(JobStep::Load { slot: 1, out });
-            for &step in fft[0].inverse_steps() {
-                steps.push(JobStep::Inverse { slot: 0, out, step });
-                steps.push(JobStep::Inverse { slot: 1, out, step });
+            steps.push(JobStep::Load { out });
+            for &step in fft.inverse_steps() {
+                steps.push(JobStep::Inverse { out, step });
             }
         }
-        let leaf = ((2 * n) >> fft[0].depth()) as f64;
-        // Slot 1 only computes during a hand-over: it adds no schedule time of its own.
+        let leaf = ((2 * n) >> fft.depth()) as f64;
         let cost = |j: &JobStep| match j {
-            JobStep::Load { slot: 1, .. } | JobStep::Inverse { slot: 1, .. } => 0.0,
             JobStep::Forward {
                 step: Step::ForwardLeaf(_),
                 ..
@@ -142,52 +130,43 @@ impl StageRt {
             newest: 0,
             filled: 0,
             zero_slots: 0,
-            acc_re: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
-            acc_im: vec![vec![0.0; bins]; 2 * MAX_CHANNELS],
+            acc_re: vec![vec![0.0; bins]; n_out],
+            acc_im: vec![vec![0.0; bins]; n_out],
             steps,
             step_start,
-            inverse_live: [false; 2],
+            inverse_live: false,
             job_active: false,
             job_t: 0,
             job_done: 0,
-            job_gen: [0; 2],
         }
     }
 }
 
-impl Convolver {
+impl Runtime {
     /// Creates jobs at block boundaries and advances spread jobs.
-    pub(super) fn run_stages(&mut self) {
+    pub(super) fn run_stages(&mut self, k: &Spectra) {
         let now = self.time;
-        let gens = [self.slots[0].generation, self.slots[1].generation];
-        for k in 0..self.stages.len() {
-            let n = self.stages[k].n as u64;
-            if self.stages[k].job_active {
-                let frac = ((now - self.stages[k].job_t) as f64 / n as f64).min(1.0) as f32;
-                self.advance(k, frac);
+        for s in 0..self.stages.len() {
+            let n = self.stages[s].n as u64;
+            if self.stages[s].job_active {
+                let frac = ((now - self.stages[s].job_t) as f64 / n as f64).min(1.0) as f32;
+                self.advance(k, s, frac);
             }
             if now % n == 0 {
-                // Partitions the job would multiply: those some participating kernel reaches
-                // and the input has reached.
-                let filled = (self.stages[k].filled + 1).min(self.stages[k].count);
-                let reach = (0..2)
-                    .filter(|&s| gens[s] != 0)
-                    .filter_map(|s| self.slots[s].kernel.as_ref())
-                    .map(|kern| kern.stages[k].active)
-                    .max()
-                    .unwrap_or(0)
-                    .min(filled);
+                let st = &mut self.stages[s];
+                let filled = (st.filled + 1).min(st.count);
+                // Partitions the job would multiply: those the IR and the input both reach.
+                let reach = k.stages[s].active.min(filled);
                 // Partition `j` reads the spectrum of the 2N inputs that ended `j` blocks ago.
                 // If all of them (and the new window) are zeros, the job's spectra, products
                 // and output are exact zeros: store a zero spectrum and do no transform.
                 let window = 2 + reach.saturating_sub(1) as u64;
+                st.newest = (st.newest + 1) % st.count;
+                st.filled = filled;
                 if self.skip_silence && self.silent >= window * n {
-                    let st = &mut self.stages[k];
-                    st.newest = (st.newest + 1) % st.count;
-                    st.filled = filled;
                     if st.zero_slots < st.count {
                         let b = st.newest * st.bins;
-                        for i in 0..self.n_in {
+                        for i in 0..st.fdl_re.len() {
                             st.fdl_re[i][b..b + st.bins].fill(0.0);
                             st.fdl_im[i][b..b + st.bins].fill(0.0);
                         }
@@ -195,130 +174,110 @@ impl Convolver {
                     }
                     continue;
                 }
-                let st = &mut self.stages[k];
                 st.zero_slots = 0;
                 st.job_active = true;
                 st.job_t = now;
                 st.job_done = 0;
-                st.job_gen = gens;
-                st.newest = (st.newest + 1) % st.count;
-                st.filled = (st.filled + 1).min(st.count);
-                for s in 0..2 {
-                    if gens[s] != 0 {
-                        for o in 0..self.n_out {
-                            st.acc_re[s * MAX_CHANNELS + o].fill(0.0);
-                            st.acc_im[s * MAX_CHANNELS + o].fill(0.0);
-                        }
-                    }
+                for o in 0..st.acc_re.len() {
+                    st.acc_re[o].fill(0.0);
+                    st.acc_im[o].fill(0.0);
                 }
                 if st.immediate {
-                    self.advance(k, 1.0);
+                    self.advance(k, s, 1.0);
                 }
             }
         }
     }
 
-    /// Runs the steps of stage `k`'s job whose cost-weighted start lies before `frac`.
-    fn advance(&mut self, k: usize, frac: f32) {
-        let total = self.stages[k].steps.len();
-        while self.stages[k].job_done < total
-            && (frac >= 1.0 || self.stages[k].step_start[self.stages[k].job_done] < frac)
+    /// Runs the steps of stage `s`'s job whose cost-weighted start lies before `frac`.
+    fn advance(&mut self, k: &Spectra, s: usize, frac: f32) {
+        let total = self.stages[s].steps.len();
+        while self.stages[s].job_done < total
+            && (frac >= 1.0 || self.stages[s].step_start[self.stages[s].job_done] < frac)
         {
-            let step = self.stages[k].job_done;
+            let step = self.stages[s].job_done;
             self.work += 1;
-            self.run_step(k, step);
-            self.stages[k].job_done += 1;
+            self.run_step(k, s, step);
+            self.stages[s].job_done += 1;
         }
-        if self.stages[k].job_done == total {
-            self.stages[k].job_active = false;
+        if self.stages[s].job_done == total {
+            self.stages[s].job_active = false;
         }
     }
 
-    fn run_step(&mut self, k: usize, step: usize) {
+    fn run_step(&mut self, k: &Spectra, s: usize, step: usize) {
         let simd_level = self.simd;
         let in_mask = self.in_mask;
         let out_mask = self.out_mask;
-        let st = &mut self.stages[k];
+        let st = &mut self.stages[s];
         let (n, bins) = (st.n, st.bins);
         match st.steps[step] {
             JobStep::Forward { input, step } => {
-                // The window is the 2N inputs before the job's boundary.
+                // The window is the 2N inputs before the job's boundary; times before the
+                // last reset are silence (the ring is not cleared by `reset`).
                 let ring = &self.in_ring[input];
                 let start = st.job_t as usize + in_mask + 1 - 2 * n;
-                st.fft[0].run(step, |i| ring[(start + i) & in_mask], |_, _| {});
+                let first_valid = (2 * n).saturating_sub(st.job_t as usize);
+                st.fft.run(
+                    step,
+                    |i| {
+                        if i < first_valid {
+                            0.0
+                        } else {
+                            ring[(start + i) & in_mask]
+                        }
+                    },
+                    |_, _| {},
+                );
             }
             JobStep::Store { input } => {
                 let base = st.newest * bins;
                 let re = &mut st.fdl_re[input][base..base + bins];
                 let im = &mut st.fdl_im[input][base..base + bins];
-                for (b, z) in st.fft[0].spectrum().iter().enumerate() {
+                for (b, z) in st.fft.spectrum().iter().enumerate() {
                     re[b] = z.re;
                     im[b] = z.im;
                 }
             }
             JobStep::Mac { part: j } => {
-                if j >= st.filled {
-                    return; // that spectrum is from before the first input: silence
+                let ks = &k.stages[s];
+                if j >= st.filled || j >= ks.active {
+                    return; // silence before the first input, or past the IR's end
                 }
                 let fdl = ((st.newest + st.count - j) % st.count) * bins;
-                for s in 0..2 {
-                    let slot = &self.slots[s];
-                    if st.job_gen[s] == 0 || st.job_gen[s] != slot.generation {
-                        continue;
-                    }
-                    let Some(kern) = slot.kernel.as_ref() else {
-                        continue;
-                    };
-                    let ks = &kern.stages[k];
-                    if j >= ks.active {
-                        continue;
-                    }
-                    let hb = j * bins;
-                    for p in &kern.paths {
-                        let a = s * MAX_CHANNELS + p.output;
-                        simd::cmac(
-                            simd_level,
-                            &mut st.acc_re[a],
-                            &mut st.acc_im[a],
-                            &st.fdl_re[p.input][fdl..fdl + bins],
-                            &st.fdl_im[p.input][fdl..fdl + bins],
-                            &ks.re[p.ir][hb..hb + bins],
-                            &ks.im[p.ir][hb..hb + bins],
-                        );
-                    }
+                let hb = j * bins;
+                for p in &k.paths {
+                    simd::cmac(
+                        simd_level,
+                        &mut st.acc_re[p.output],
+                        &mut st.acc_im[p.output],
+                        &st.fdl_re[p.input][fdl..fdl + bins],
+                        &st.fdl_im[p.input][fdl..fdl + bins],
+                        &ks.re[p.ir][hb..hb + bins],
+                        &ks.im[p.ir][hb..hb + bins],
+                    );
                 }
             }
-            JobStep::Load { slot: s, out: o } => {
-                let slot = &self.slots[s];
-                st.inverse_live[s] = st.job_gen[s] != 0
-                    && st.job_gen[s] == slot.generation
-                    && slot.kernel.as_ref().is_some_and(|kern| {
-                        kern.stages[k].active > 0 && kern.paths.iter().any(|p| p.output == o)
-                    });
-                if st.inverse_live[s] {
+            JobStep::Load { out: o } => {
+                st.inverse_live = k.stages[s].active > 0 && k.paths.iter().any(|p| p.output == o);
+                if st.inverse_live {
                     let end = st.job_t + st.offset as u64;
-                    let slot = &mut self.slots[s];
-                    slot.written_to = slot.written_to.max(end);
-                    let a = s * MAX_CHANNELS + o;
-                    let (re, im) = (&st.acc_re[a], &st.acc_im[a]);
-                    for (b, z) in st.fft[s].spectrum().iter_mut().enumerate() {
+                    self.written_to = self.written_to.max(end);
+                    let (re, im) = (&st.acc_re[o], &st.acc_im[o]);
+                    for (b, z) in st.fft.spectrum().iter_mut().enumerate() {
                         *z = Complex::new(re[b], im[b]);
                     }
                 }
             }
-            JobStep::Inverse {
-                slot: s,
-                out: o,
-                step,
-            } => {
-                if !st.inverse_live[s] {
+            JobStep::Inverse { out: o, step } => {
+                if !st.inverse_live {
                     return;
                 }
                 // Only the last N samples of the 2N inverse are valid (overlap-save); they are
                 // output times [t - N + O, t + O).
                 let dst_t = st.job_t as usize + st.offset - n;
-                let ring = &mut self.slots[s].ring[o];
-                st.fft[s].run(
+                let ring = &mut self.out_ring[o];
+                st.fft.run(
                     step,
                     |_| 0.0,
                     |i, v| {
