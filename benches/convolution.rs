@@ -5,7 +5,7 @@
 //! ```text
 //! cargo bench --bench convolution              # everything (about 5 minutes on 2 cores)
 //! cargo bench --bench convolution -- grid      # CPU table only
-//! cargo bench --bench convolution -- spikes    # slowest/median call, 4 s IR, block 64
+//! cargo bench --bench convolution -- spikes    # slowest/median call, block 64, 1-16 s IRs
 //! cargo bench --bench convolution -- idle      # silence after the tail against noise
 //! cargo bench --bench convolution -- extras    # memory, kernel build time, head sizes
 //! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
@@ -162,7 +162,7 @@ fn make(name: &str, block: usize, l: &[f32], r: &[f32]) -> Box<dyn Engine> {
         "plugin" => Box::new(Ours(Convolver::new(
             2,
             2,
-            Some(Box::new(fluxforge::ir_source::kernel_for(&[l, r]))),
+            Some(Box::new(fluxforge::ir_source::kernel_for(&[l, r], block))),
         ))),
         // What the plugin ran before plans followed the IR: one plan for its 20 s capacity
         // (true-stereo layout), whatever the IR.
@@ -302,16 +302,24 @@ fn call_times(e: &mut dyn Engine, block: usize, calls: usize) -> Vec<f64> {
 }
 
 fn spikes() {
-    let (block, secs, calls) = (64usize, 4.0, 12_000);
-    let (l, r) = (ir(secs, 1), ir(secs, 2));
-    println!("\n## Call-time spikes: 48 kHz, block {block}, {secs} s stereo IR, {calls} calls\n");
+    let (block, calls) = (64usize, 12_000);
+    println!("\n## Call-time spikes: 48 kHz, block {block}, stereo IR, {calls} calls\n");
     println!(
         "Per-call minimum over 5 runs of the same input (an algorithmic spike recurs at the same"
     );
     println!("call every run; a preemption by the OS does not), then slowest / median.\n");
-    println!("| engine | median µs | p99.9 µs | slowest µs | slowest/median | raw slowest/median (1 run) |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for name in ["fluxforge", "TwoStage", "FFTConvolver", "uniform"] {
+    println!("| engine | IR s | median µs | p99.9 µs | slowest µs | slowest/median | raw slowest/median (1 run) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let runs = [
+        ("plugin", 1.0),
+        ("plugin", 4.0),
+        ("plugin", 16.0),
+        ("TwoStage", 4.0),
+        ("FFTConvolver", 4.0),
+        ("textbook", 4.0),
+    ];
+    for (name, secs) in runs {
+        let (l, r) = (ir(secs, 1), ir(secs, 2));
         let mut best: Option<Vec<f64>> = None;
         let mut raw_ratio = 0.0;
         for run in 0..5 {
@@ -333,7 +341,7 @@ fn spikes() {
         let p999 = s[s.len() * 999 / 1000];
         let max = s[s.len() - 1];
         println!(
-            "| {name} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x |",
+            "| {name} | {secs} | {:.2} | {:.2} | {:.2} | {:.2}x | {:.2}x |",
             med * 1e6,
             p999 * 1e6,
             max * 1e6,
@@ -353,7 +361,7 @@ fn extras() {
         let t = Instant::now();
         let mut k = None;
         for _ in 0..reps {
-            k = Some(black_box(fluxforge::ir_source::kernel_for(&[&l, &r])));
+            k = Some(black_box(fluxforge::ir_source::kernel_for(&[&l, &r], 64)));
         }
         let build = t.elapsed().as_secs_f64() / reps as f64;
         let k = k.unwrap();
@@ -368,7 +376,7 @@ fn extras() {
         );
     }
     let (l, r) = (ir(4.0, 1), ir(4.0, 2));
-    let plan = fluxforge::ir_source::plan_for_ir(l.len(), 2);
+    let plan = fluxforge::ir_source::plan_for_ir(l.len(), 2, 64);
     println!(
         "\n- plan for a 4 s stereo IR: head {} + stages {:?}",
         plan.head_len,

@@ -42,7 +42,7 @@ fn main() {
     // The reverb: a 4 s stereo IR, as the plugin builds it (a plan for 4 s).
     let len = 4 * RATE as usize;
     let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
-    let k = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]]);
+    let k = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]], 64);
     let mut conv = Convolver::new(2, 2, Some(Box::new(k)));
     let mut eq = DynamicEq::new(RATE, &bands);
     let mut sd = SpectralDynamics::new(RATE, &spectral);

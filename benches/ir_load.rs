@@ -44,7 +44,7 @@ fn main() {
         let edited = ir_edit::apply(&prepared, 48_000.0, &edits, ir_capacity(48_000.0));
         let t4 = t.elapsed().as_secs_f64();
         let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-        let k = kernel_for(&refs);
+        let k = kernel_for(&refs, 64);
         let t5 = t.elapsed().as_secs_f64();
         std::hint::black_box((k, stored));
         for (a, b) in times

@@ -15,7 +15,7 @@ fn main() {
     let mut rng = Rng::new(3);
     let len = 4 * RATE as usize;
     let ir: Vec<Vec<f32>> = (0..2).map(|_| rng.decaying_noise(len)).collect();
-    let kernel = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]]);
+    let kernel = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]], 64);
     let mut settings = Settings {
         mix: 0.5,
         ..Default::default()

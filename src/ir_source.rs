@@ -20,19 +20,22 @@ pub fn ir_capacity(sample_rate: f32) -> usize {
 }
 
 /// The partition plan for an IR of `len` samples with `channels` channels (1, 2 or 4),
-/// played from two inputs into two outputs: chosen for that IR, so cost and memory follow it.
-pub fn plan_for_ir(len: usize, channels: usize) -> PartitionPlan {
+/// played from two inputs into two outputs by a host that calls with blocks of `block`
+/// samples (its maximum block): chosen for that IR and that block, so cost and memory
+/// follow the IR and the cost per second falls as the block grows. Any call size stays exact.
+pub fn plan_for_ir(len: usize, channels: usize, block: usize) -> PartitionPlan {
     let paths = match IrLayout::from_channels(channels) {
         Some(IrLayout::TrueStereo) => 4,
         _ => 2,
     };
-    PartitionPlan::for_ir(len.max(1), paths, 2, 2, &CostModel::default())
+    PartitionPlan::for_ir_and_call(len.max(1), paths, 2, 2, &CostModel::default(), block)
 }
 
 /// The kernel for `ir` (1, 2 or 4 equal-length channels), stereo in and out, cut by its own
-/// plan ([`plan_for_ir`]). Allocates and plans FFTs: milliseconds, off the audio thread.
-pub fn kernel_for(ir: &[&[f32]]) -> Kernel {
-    let plan = plan_for_ir(ir[0].len(), ir.len());
+/// plan ([`plan_for_ir`]) for host blocks of `block` samples. Allocates and plans FFTs:
+/// milliseconds, off the audio thread.
+pub fn kernel_for(ir: &[&[f32]], block: usize) -> Kernel {
+    let plan = plan_for_ir(ir[0].len(), ir.len(), block);
     Kernel::new(&plan, ir, 2, 2)
 }
 

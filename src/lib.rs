@@ -141,13 +141,17 @@ impl Plugin for FluxForge {
         let rate = config.sample_rate;
         self.rate = rate;
         // Kernels from a previous activation were built at its rate: dropped in set_target.
-        self.loader.set_target(rate);
+        let block = config.max_buffer_size as usize;
+        self.loader.set_target(rate, block);
         self.requested = Some(RenderKey::of(&self.params));
         // The IR is rendered here, at the session rate (a rate change re-resamples the file).
-        let kernel = self.loader.build(&self.params, rate).unwrap_or_else(|| {
-            let [l, r] = default_ir(rate);
-            kernel_for(&[&l, &r])
-        });
+        let kernel = self
+            .loader
+            .build(&self.params, rate, block)
+            .unwrap_or_else(|| {
+                let [l, r] = default_ir(rate);
+                kernel_for(&[&l, &r], block)
+            });
         let mut engine = Engine::new(rate, Some(Box::new(kernel)), &self.params.settings());
         engine.convolver_mut().set_crossfade(
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,

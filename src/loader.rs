@@ -114,8 +114,9 @@ struct Cache {
 /// Shared between the plugin, its background task and its editor.
 #[derive(Default)]
 pub struct Loader {
-    /// Sample rate of the active engine (kernels must be built for exactly this).
-    target: RwLock<Option<f32>>,
+    /// Sample rate of the active engine (kernels must be built for exactly this) and the
+    /// host's largest block (the kernels' plans are chosen for it).
+    target: RwLock<Option<(f32, usize)>>,
     /// The render generation: advanced by every render request of the audio thread and by
     /// [`Loader::set_target`]. A render reads it before it reads the parameters and tags its
     /// kernel with it ([`Kernel::tag`]); the audio thread accepts only a kernel whose tag is
@@ -155,10 +156,11 @@ impl RenderKey {
 }
 
 impl Loader {
-    /// Sets the rate kernels are built for, and drops kernels built for the old one.
-    pub fn set_target(&self, rate: f32) {
+    /// Sets the rate and host block kernels are built for, and drops kernels built for the
+    /// old ones.
+    pub fn set_target(&self, rate: f32, block: usize) {
         if let Ok(mut t) = self.target.write() {
-            *t = Some(rate);
+            *t = Some((rate, block));
         }
         self.wanted.fetch_add(1, Ordering::AcqRel);
         drop(self.kernel_in.take());
@@ -228,10 +230,10 @@ impl Loader {
             Task::Render => {
                 self.queued.store(false, Ordering::Release);
                 let generation = self.wanted.load(Ordering::Acquire);
-                let Some(rate) = self.target.read().ok().and_then(|t| *t) else {
+                let Some((rate, block)) = self.target.read().ok().and_then(|t| *t) else {
                     return;
                 };
-                if let Some(kernel) = self.build(params, rate) {
+                if let Some(kernel) = self.build(params, rate, block) {
                     // Inputs changed meanwhile: a newer render is queued; drop this one. (The
                     // tag makes the audio thread refuse it too if it changes after this check.)
                     if self.wanted.load(Ordering::Acquire) == generation {
@@ -278,10 +280,10 @@ impl Loader {
         }
     }
 
-    /// Builds the kernel for the IR the parameters describe, at `rate` for `plan`, and updates
-    /// the status. `None` if the stored file cannot be decoded (the error is reported and the
+    /// Builds the kernel for the IR the parameters describe, at `rate` for host blocks
+    /// of `block` samples, and updates the status. `None` if the stored file cannot be decoded (the error is reported and the
     /// last good file restored into the state). Allocates; milliseconds.
-    pub fn build(&self, params: &FluxForgeParams, rate: f32) -> Option<Kernel> {
+    pub fn build(&self, params: &FluxForgeParams, rate: f32, block: usize) -> Option<Kernel> {
         let t0 = Instant::now();
         let edits = params.ir_edits();
         let room = params.room.value();
@@ -302,7 +304,7 @@ impl Loader {
         let prepared = self.prepared(key, &info, rate, edits.auto_gain);
         let edited = ir_edit::apply(&prepared, rate, &edits, crate::ir_source::ir_capacity(rate));
         let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-        let kernel = crate::ir_source::kernel_for(&slices);
+        let kernel = crate::ir_source::kernel_for(&slices, block);
         self.report(&info, &edited, rate, t0);
         Some(kernel)
     }
@@ -482,7 +484,7 @@ mod tests {
         // describes what plays.
         loader.run(Task::Render, &params);
         assert!(loader.kernel_in.is_empty());
-        loader.set_target(48_000.0);
+        loader.set_target(48_000.0, 512);
         loader.run(Task::Render, &params);
         assert!(!loader.kernel_in.is_empty(), "a kernel was handed over");
         let st = loader.status().unwrap();

@@ -93,7 +93,7 @@ impl Session {
         }
         let ir = target.ir();
         let slices: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-        let kernel = fluxforge::ir_source::kernel_for(&slices);
+        let kernel = fluxforge::ir_source::kernel_for(&slices, BLOCK);
         let mut e = Engine::new(RATE, Some(Box::new(kernel)), &Settings::default());
         let mut past = self.history.clone();
         let (a, b) = past.split_at_mut(1);

@@ -400,7 +400,7 @@ fn run(args: Args) -> Result<(), String> {
     let settings = args.params.settings();
     let edited = fluxforge::ir_source::render_ir(&source, rate, &args.params.ir_edits());
     let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
-    let kernel = fluxforge::ir_source::kernel_for(&refs);
+    let kernel = fluxforge::ir_source::kernel_for(&refs, args.block);
     let ir_len = refs[0].len();
     let mut engine = Engine::new(rate, Some(Box::new(kernel)), &settings);
 

@@ -21,8 +21,9 @@ use super::spectral_dynamics::{SpectralDynamics, SpectralSettings};
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;
-/// Internal sub-block: the chain works in slices of at most this many samples.
-const CHUNK: usize = 256;
+/// Internal sub-block: the chain works in slices of at most this many samples (as long as
+/// the convolver's largest FFT head, so a host block up to it reaches the convolver whole).
+const CHUNK: usize = super::convolver::MAX_FFT_HEAD;
 
 /// Largest input sample magnitude the chain accepts: +60 dBFS. A sample beyond it (or
 /// non-finite) cannot come from any real signal, only from a corrupt buffer upstream, and is

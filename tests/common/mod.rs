@@ -227,7 +227,7 @@ pub fn reference_ir(
     changes: &[(usize, Settings)],
 ) -> [Vec<f32>; 2] {
     let refs: Vec<&[f32]> = ir.iter().map(Vec::as_slice).collect();
-    let k = fluxforge::ir_source::kernel_for(&refs);
+    let k = fluxforge::ir_source::kernel_for(&refs, 512);
     let mut e = Engine::new(rate, Some(Box::new(k)), &initial);
     let mut out = input.clone();
     let (a, b) = out.split_at_mut(1);

@@ -89,6 +89,10 @@ pub(super) struct Spectra {
     pub(super) ir_len: usize,
     /// Head taps reversed, `[ir_channel][D]`.
     pub(super) head_rev: Vec<Vec<f32>>,
+    /// With an FFT head: the head's spectrum at the first stage's size, `[ir_channel][bin]`,
+    /// pre-scaled by `1 / (2D)`; empty otherwise.
+    pub(super) head_re: Vec<Vec<f32>>,
+    pub(super) head_im: Vec<Vec<f32>>,
     pub(super) stages: Vec<StageKernel>,
 }
 
@@ -203,10 +207,26 @@ impl Kernel {
                 StageKernel { active, re, im }
             })
             .collect();
+        let (mut head_re, mut head_im) = (Vec::new(), Vec::new());
+        if plan.fft_head && !plan.stages.is_empty() {
+            let fft = planner.plan_fft_forward(2 * d);
+            let scale = 1.0 / (2 * d) as f32;
+            for c in ir {
+                let mut buf = fft.make_input_vec();
+                let len = c.len().min(d);
+                buf[..len].copy_from_slice(&c[..len]);
+                let mut spec = fft.make_output_vec();
+                fft.process(&mut buf, &mut spec).expect("sizes match");
+                head_re.push(spec.iter().map(|z| z.re * scale).collect());
+                head_im.push(spec.iter().map(|z| z.im * scale).collect());
+            }
+        }
         let spectra = Spectra {
             paths: routing(layout, n_in, n_out),
             ir_len,
             head_rev,
+            head_re,
+            head_im,
             stages,
         };
         Self {
@@ -248,13 +268,12 @@ impl Kernel {
             .iter()
             .map(|s| s.re.iter().map(|v| v.len() * 8).sum::<usize>())
             .sum();
-        spectra
-            + self
-                .spectra
-                .head_rev
-                .iter()
-                .map(|v| v.len() * 4)
-                .sum::<usize>()
+        let head: usize = (self.spectra.head_rev.iter())
+            .chain(&self.spectra.head_re)
+            .chain(&self.spectra.head_im)
+            .map(|v| v.len() * 4)
+            .sum();
+        spectra + head
     }
 
     /// Approximate heap size of the signal state (input history, FDLs, accumulators, output
@@ -432,7 +451,10 @@ impl Runtime {
             }
             // The head reads the segment and the D-1 inputs before it: all zeros, no FIR.
             let head_silent = self.skip_silence && self.silent >= (seg + d - 1) as u64;
-            if emit && !head_silent {
+            // A whole aligned segment ends on the first stage's boundary: its forward
+            // transform (run there) is the head's too, see `fft_head` below.
+            let fft_head = !k.head_re.is_empty() && phase == 0 && seg == d;
+            if emit && !head_silent && !fft_head {
                 self.work += 1;
                 for p in &k.paths {
                     simd::fir(
@@ -450,7 +472,53 @@ impl Runtime {
                 }
             }
             self.run_stages(k);
+            if emit && !head_silent && fft_head {
+                self.fft_head(k, outputs, pos);
+            }
             pos += seg;
+        }
+    }
+
+    /// Adds the head's contribution to the whole segment that ends now, `outputs[..][pos..pos
+    /// + D]`, by overlap-save at the first stage's size: its job, just run at this boundary,
+    /// stored the spectrum of the last 2D inputs in its newest FDL slot; the product with the
+    /// head's spectrum, transformed back, holds the segment's outputs in its last D samples.
+    fn fft_head(&mut self, k: &Spectra, outputs: &mut [&mut [f32]], pos: usize) {
+        self.work += 1;
+        let d = self.head_len;
+        let st = &mut self.stages[0];
+        let (bins, slot) = (st.bins, st.newest * st.bins);
+        for (o, out) in outputs.iter_mut().enumerate() {
+            st.acc_re[o].fill(0.0);
+            st.acc_im[o].fill(0.0);
+            for p in k.paths.iter().filter(|p| p.output == o) {
+                simd::cmac(
+                    self.simd,
+                    &mut st.acc_re[o],
+                    &mut st.acc_im[o],
+                    &st.fdl_re[p.input][slot..slot + bins],
+                    &st.fdl_im[p.input][slot..slot + bins],
+                    &k.head_re[p.ir],
+                    &k.head_im[p.ir],
+                );
+            }
+            for (b, z) in st.fft.spectrum().iter_mut().enumerate() {
+                z.re = st.acc_re[o][b];
+                z.im = st.acc_im[o][b];
+            }
+            let dst = &mut out[pos..pos + d];
+            for i in 0..st.fft.inverse_steps().len() {
+                let step = st.fft.inverse_steps()[i];
+                st.fft.run(
+                    step,
+                    |_| 0.0,
+                    |i, v| {
+                        if i >= d {
+                            dst[i - d] += v;
+                        }
+                    },
+                );
+            }
         }
     }
 }

@@ -62,7 +62,7 @@ mod tests;
 use super::simd::{self, SimdLevel};
 use super::split_fft;
 pub use kernel::{IrLayout, Kernel, Path};
-pub use plan::{CostModel, PartitionPlan, Stage, MAX_LEAF_FFT, MAX_PARTITION};
+pub use plan::{CostModel, PartitionPlan, Stage, MAX_FFT_HEAD, MAX_LEAF_FFT, MAX_PARTITION};
 
 /// Largest number of input or output channels.
 pub const MAX_CHANNELS: usize = 2;
@@ -70,7 +70,7 @@ pub const MAX_CHANNELS: usize = 2;
 pub const MAX_PATHS: usize = 4;
 
 /// The convolver works in slices of at most this many samples (its scratch size).
-const CHUNK: usize = 256;
+const CHUNK: usize = MAX_FFT_HEAD;
 
 /// History samples a new kernel replays per sample that passes, until it has caught up.
 pub const REPLAY_SPEED: usize = 8;

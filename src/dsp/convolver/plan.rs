@@ -55,10 +55,18 @@ pub struct PartitionPlan {
     pub stages: Vec<Stage>,
     /// IR length covered by the plan, in samples.
     pub capacity: usize,
+    /// Whether a whole, aligned segment computes the head by FFT (sharing the first stage's
+    /// forward transform: one product and one inverse per output) instead of the direct
+    /// FIR. Shorter or unaligned segments always use the FIR, so any call size stays exact
+    /// and zero-latency. Worth it when the host's calls are at least `head_len` long.
+    pub fft_head: bool,
 }
 
 /// Largest partition size considered by [`PartitionPlan::for_ir`].
 pub const MAX_PARTITION: usize = 8192;
+
+/// Largest head considered for an FFT head ([`PartitionPlan::for_ir_and_call`]).
+pub const MAX_FFT_HEAD: usize = 1024;
 
 /// Largest single FFT the convolver runs in one step: bigger transforms are split
 /// ([`SplitRealFft`]) so that no step costs more than a few microseconds.
@@ -111,7 +119,15 @@ impl PartitionPlan {
             head_len,
             stages,
             capacity,
+            fft_head: false,
         }
+    }
+
+    /// The same plan with the head computed by FFT for whole segments (see
+    /// [`PartitionPlan::fft_head`]).
+    pub fn with_fft_head(mut self) -> Self {
+        self.fft_head = true;
+        self
     }
 
     /// A uniformly partitioned plan (partition = `block`), with a direct head of `block` taps
@@ -136,6 +152,74 @@ impl PartitionPlan {
         Self::for_ir_capped(capacity, paths, n_in, n_out, model, MAX_PARTITION)
     }
 
+    /// The cheapest plan for an IR of `capacity` samples when the host calls with blocks of
+    /// `call` samples: besides the direct-form heads of [`for_ir`](Self::for_ir), heads of up
+    /// to `call` (at most [`MAX_FFT_HEAD`]) computed by FFT, so the cost per second falls as the
+    /// host's block grows. Calls of other sizes stay exact. Allocates.
+    pub fn for_ir_and_call(
+        capacity: usize,
+        paths: usize,
+        n_in: usize,
+        n_out: usize,
+        model: &CostModel,
+        call: usize,
+    ) -> Self {
+        let mut best = Self::for_ir(capacity, paths, n_in, n_out, model);
+        let mut best_cost = best.cost_ns_per_sample(paths, n_in, n_out, model);
+        let heads = (5..=MAX_FFT_HEAD.trailing_zeros())
+            .map(|b| 1usize << b)
+            .filter(|&h| h <= call);
+        for head in heads {
+            let plan = Self::cheapest_with_head(
+                capacity,
+                (paths, n_in, n_out),
+                model,
+                head,
+                true,
+                MAX_PARTITION,
+            );
+            let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
+            if cost < best_cost {
+                (best, best_cost) = (plan, cost);
+            }
+        }
+        best
+    }
+
+    /// The cheapest plan whose head (and first stage) is `head` samples, over every increasing
+    /// subset of the larger block sizes up to `max_partition`.
+    fn cheapest_with_head(
+        capacity: usize,
+        (paths, n_in, n_out): (usize, usize, usize),
+        model: &CostModel,
+        head: usize,
+        fft_head: bool,
+        max_partition: usize,
+    ) -> Self {
+        let larger: Vec<usize> = (1..)
+            .map(|s| head << s)
+            .take_while(|&n| n <= max_partition)
+            .collect();
+        let mut best: Option<(f64, PartitionPlan)> = None;
+        for mask in 0u32..(1 << larger.len()) {
+            let mut sizes = vec![head];
+            sizes.extend(
+                larger
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, &n)| n),
+            );
+            let mut plan = Self::with_sizes(head, &sizes, capacity.max(1));
+            plan.fft_head = fft_head;
+            let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, plan));
+            }
+        }
+        best.expect("at least one candidate").1
+    }
+
     /// [`for_ir`](Self::for_ir) with partitions of at most `max_partition` samples.
     pub fn for_ir_capped(
         capacity: usize,
@@ -147,24 +231,17 @@ impl PartitionPlan {
     ) -> Self {
         let mut best: Option<(f64, PartitionPlan)> = None;
         for head in [32usize, 64, 128, 256] {
-            let larger: Vec<usize> = (1..)
-                .map(|s| head << s)
-                .take_while(|&n| n <= max_partition)
-                .collect();
-            for mask in 0u32..(1 << larger.len()) {
-                let mut sizes = vec![head];
-                sizes.extend(
-                    larger
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| mask & (1 << i) != 0)
-                        .map(|(_, &n)| n),
-                );
-                let plan = Self::with_sizes(head, &sizes, capacity.max(1));
-                let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
-                if best.as_ref().is_none_or(|(c, _)| cost < *c) {
-                    best = Some((cost, plan));
-                }
+            let plan = Self::cheapest_with_head(
+                capacity,
+                (paths, n_in, n_out),
+                model,
+                head,
+                false,
+                max_partition,
+            );
+            let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, plan));
             }
         }
         best.expect("at least one candidate").1
@@ -178,7 +255,16 @@ impl PartitionPlan {
         n_out: usize,
         m: &CostModel,
     ) -> f64 {
-        let mut c = m.segment_ns / self.head_len as f64 + (paths * self.head_len) as f64 * m.fir_ns;
+        let d = self.head_len as f64;
+        let head = if self.fft_head && !self.stages.is_empty() {
+            // One product per path and one inverse per output of size 2D, per D samples (the
+            // forward transform is the first stage's).
+            let n2 = 2.0 * d;
+            (n_out as f64 * m.fft_ns * n2 * n2.log2() + (paths as f64) * (d + 1.0) * m.cmac_ns) / d
+        } else {
+            paths as f64 * d * m.fir_ns
+        };
+        let mut c = m.segment_ns / d + head;
         for s in &self.stages {
             let n2 = 2.0 * s.block as f64;
             let fft = m.fft_ns * n2 * n2.log2();

@@ -537,3 +537,48 @@ fn kernels_with_their_own_plans_hand_over_exactly() {
         );
     }
 }
+
+/// A head computed by FFT for whole aligned segments is exact, alone (host blocks of the
+/// head's size) and mixed with the direct FIR (calls of any size); and the cost model picks
+/// longer heads for longer host blocks.
+#[test]
+fn fft_head_is_exact_for_aligned_and_odd_calls() {
+    let h = test_ir(30_000, 101);
+    let x = noise(50_000, 102);
+    let model = CostModel::default();
+    let mut heads = Vec::new();
+    for block in [64usize, 256, 1024] {
+        let plan = PartitionPlan::for_ir_and_call(h.len(), 1, 1, 1, &model, block);
+        heads.push(plan.head_len);
+        assert!(plan.fft_head, "{plan:?}");
+        for (calls, max_call) in [("aligned", block), ("random", 2 * block + 37)] {
+            let k = Kernel::new(&plan, &[&h], 1, 1);
+            let mut conv = Convolver::new(1, 1, Some(Box::new(k)));
+            let y = if calls == "aligned" {
+                let mut y = vec![0.0f32; x.len()];
+                for (xi, yi) in x.chunks(block).zip(y.chunks_mut(block)) {
+                    conv.process(&[xi], &mut [yi]);
+                }
+                y
+            } else {
+                run(&mut conv, std::slice::from_ref(&x), 1, max_call, 103).remove(0)
+            };
+            let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
+            for n in (0..x.len()).step_by(3) {
+                let r = direct_at(&x, &h, n);
+                max_ref = max_ref.max(r.abs());
+                max_err = max_err.max((y[n] as f64 - r).abs());
+            }
+            let rel = max_err / max_ref;
+            // Odd calls run the direct FIR of the whole head; its f32 sums over 1024 taps
+            // round a little more than the transforms (measured 1.2e-6).
+            let bound = if block > 256 && calls == "random" {
+                2e-6
+            } else {
+                1e-6
+            };
+            assert!(rel <= bound, "block {block}, {calls} calls: error {rel:e}");
+        }
+    }
+    assert!(heads.windows(2).all(|w| w[0] < w[1]), "heads {heads:?}");
+}
