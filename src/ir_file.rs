@@ -338,7 +338,7 @@ pub fn decode_aiff(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
     let n_ch = n_ch as usize;
     let total = frames as usize * n_ch;
     if data.len() < total * width {
-        return Err(if cut || data.len() > 0 {
+        return Err(if cut || !data.is_empty() {
             IrError::Truncated
         } else {
             IrError::Empty

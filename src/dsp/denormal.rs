@@ -4,10 +4,12 @@
 //! operation); decaying reverb tails and filter states produce them. While a [`DenormalGuard`]
 //! lives, the SSE control register has FTZ and DAZ set; dropping it restores the caller's mode.
 
-/// Sets FTZ and DAZ on creation and restores the previous mode on drop.
+/// Sets FTZ and DAZ on creation and restores the previous mode on drop. The mode belongs to
+/// the thread that set it, so the guard cannot be sent to another thread (it is `!Send`).
 pub struct DenormalGuard {
     #[cfg(target_arch = "x86_64")]
     saved: u32,
+    _this_thread: std::marker::PhantomData<*const ()>,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -27,10 +29,15 @@ impl DenormalGuard {
                 let new = saved | FTZ_DAZ;
                 std::arch::asm!("ldmxcsr [{}]", in(reg) &new, options(nostack, readonly));
             }
-            Self { saved }
+            Self {
+                saved,
+                _this_thread: std::marker::PhantomData,
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        Self {}
+        Self {
+            _this_thread: std::marker::PhantomData,
+        }
     }
 }
 

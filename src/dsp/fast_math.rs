@@ -34,8 +34,8 @@ pub fn exp(x: f32) -> f32 {
 #[inline(always)]
 pub fn sin_cos(x: f32) -> (f32, f32) {
     const DP1: f32 = 1.570_312_5;
-    const DP2: f32 = 4.837_512_97e-4;
-    const DP3: f32 = 7.549_789_95e-8;
+    const DP2: f32 = 4.837_513e-4;
+    const DP3: f32 = 7.549_79e-8;
     let n = round(x * std::f32::consts::FRAC_2_PI);
     let r = ((x - n * DP1) - n * DP2) - n * DP3;
     let z = r * r;

@@ -445,7 +445,7 @@ impl SpectralDynamics {
             }
             self.ring_pos = (self.ring_pos + 1) % WINDOW;
             self.time += 1;
-            if self.time % HOP as u64 == 0 {
+            if self.time.is_multiple_of(HOP as u64) {
                 self.analyse();
                 self.gain_db.fill(0.0);
             }
@@ -455,7 +455,7 @@ impl SpectralDynamics {
     /// At a block boundary: analysis and synthesis at hop boundaries, then the spectral part
     /// of this block's output for every running filter.
     fn block_start(&mut self) {
-        if self.time % HOP as u64 == 0 && self.fade.is_none() {
+        if self.time.is_multiple_of(HOP as u64) && self.fade.is_none() {
             self.analyse();
             let changed = self.synthesise();
             if changed {

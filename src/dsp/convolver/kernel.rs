@@ -313,6 +313,16 @@ impl Kernel {
     }
 }
 
+/// Writes one zero per memory page of `v` (volatile, so that it is not elided as a store of
+/// what a zeroed allocation already holds), making the OS map every page now.
+fn prefault(v: &mut [f32]) {
+    const PAGE_FLOATS: usize = 1024;
+    for x in v.iter_mut().step_by(PAGE_FLOATS) {
+        // SAFETY: `x` is a valid, aligned, exclusive reference into `v`.
+        unsafe { std::ptr::write_volatile(x, 0.0) };
+    }
+}
+
 impl Runtime {
     fn new(
         plan: &PartitionPlan,
@@ -336,7 +346,7 @@ impl Runtime {
             .unwrap_or(0);
         let out_len = (reach + nmax + 2 * d).next_power_of_two();
         let model = CostModel::default();
-        Self {
+        let mut rt = Self {
             simd: SimdLevel::detect(),
             skip_silence: true,
             work: 0,
@@ -354,7 +364,23 @@ impl Runtime {
                 .iter()
                 .map(|s| StageRt::new(s, n_in, n_out, planner, &model))
                 .collect(),
+        };
+        // Zeroed allocations are mapped lazily: the first write to each page would fault on
+        // the audio thread (tens of microseconds when a long stage first stores a spectrum).
+        // Touch every page here, off it.
+        let stage_bufs = rt.stages.iter_mut().flat_map(|s| {
+            (s.fdl_re.iter_mut())
+                .chain(s.fdl_im.iter_mut())
+                .chain(s.acc_re.iter_mut())
+                .chain(s.acc_im.iter_mut())
+        });
+        for v in (rt.in_ring.iter_mut())
+            .chain(rt.out_ring.iter_mut())
+            .chain(stage_bufs)
+        {
+            prefault(v);
         }
+        rt
     }
 
     /// Input samples of history this kernel can hand to its successor.
@@ -479,8 +505,8 @@ impl Runtime {
         }
     }
 
-    /// Adds the head's contribution to the whole segment that ends now, `outputs[..][pos..pos
-    /// + D]`, by overlap-save at the first stage's size: its job, just run at this boundary,
+    /// Adds the head's contribution to the whole segment that ends now (`D` samples of each
+    /// output from `pos`), by overlap-save at the first stage's size: its job, just run at this boundary,
     /// stored the spectrum of the last 2D inputs in its newest FDL slot; the product with the
     /// head's spectrum, transformed back, holds the segment's outputs in its last D samples.
     fn fft_head(&mut self, k: &Spectra, outputs: &mut [&mut [f32]], pos: usize) {

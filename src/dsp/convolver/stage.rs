@@ -152,7 +152,7 @@ impl Runtime {
                 let frac = ((now - self.stages[s].job_t) as f64 / n as f64).min(1.0) as f32;
                 self.advance(k, s, frac);
             }
-            if now % n == 0 {
+            if now.is_multiple_of(n) {
                 let st = &mut self.stages[s];
                 let filled = (st.filled + 1).min(st.count);
                 // Partitions the job would multiply: those the IR and the input both reach.
