@@ -50,10 +50,10 @@ done
 "$profdata" merge -o "$data/merged.profdata" "$data"
 
 echo "== optimised build"
-RUSTFLAGS="-Cprofile-use=$data/merged.profdata -Cllvm-args=-pgo-warn-mismatch=false" \
+RUSTFLAGS="-Cprofile-use=$data/merged.profdata" \
     cargo build --release --bin fluxforge-render --target-dir target/pgo-use --quiet
 if [[ $bundle == 1 ]]; then
-    RUSTFLAGS="-Cprofile-use=$data/merged.profdata -Cllvm-args=-pgo-warn-mismatch=false" \
+    RUSTFLAGS="-Cprofile-use=$data/merged.profdata" \
         CARGO_TARGET_DIR=target/pgo-use cargo xtask bundle fluxforge --release
 fi
 cargo build --release --bin fluxforge-render --quiet
@@ -63,13 +63,22 @@ pgo=target/pgo-use/release/fluxforge-render
 echo "== measurement (CPU seconds per second of audio; 5 interleaved rounds, median)"
 # A longer input for steadier timing: the demo phrase eight times over (about 40 s).
 audio_s=$(python3 - <<'EOF'
-import wave
-r = wave.open("out/pgo-input.wav")
-frames = r.readframes(r.getnframes())
-w = wave.open("out/pgo-long.wav", "wb")
-w.setparams(r.getparams())
-w.writeframes(frames * 8)
-print(8 * r.getnframes() / r.getframerate())
+import struct
+data = open("out/pgo-input.wav", "rb").read()
+assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+pos, chunks = 12, []
+while pos + 8 <= len(data):
+    cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+    chunks.append((cid, data[pos + 8:pos + 8 + size]))
+    pos += 8 + size + (size & 1)
+fmt = dict(chunks)[b"fmt "]
+rate, block_align = struct.unpack("<I", fmt[4:8])[0], struct.unpack("<H", fmt[12:14])[0]
+out = b"".join(
+    c + struct.pack("<I", len(b)) + b + b"\0" * (len(b) & 1)
+    for c, b in ((c, b * 8 if c == b"data" else b) for c, b in chunks)
+)
+open("out/pgo-long.wav", "wb").write(b"RIFF" + struct.pack("<I", 4 + len(out)) + b"WAVE" + out)
+print(8 * len(dict(chunks)[b"data"]) / block_align / rate)
 EOF
 )
 workloads=(
@@ -82,7 +91,7 @@ workloads=(
 cpu() { # command... -> CPU seconds (user + system) it took
     python3 - "$@" <<'EOF'
 import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(u.ru_utime + u.ru_stime)
 EOF

@@ -164,26 +164,44 @@ impl PartitionPlan {
         model: &CostModel,
         call: usize,
     ) -> Self {
-        let mut best = Self::for_ir(capacity, paths, n_in, n_out, model);
-        let mut best_cost = best.cost_ns_per_sample(paths, n_in, n_out, model);
-        let heads = (5..=MAX_FFT_HEAD.trailing_zeros())
-            .map(|b| 1usize << b)
-            .filter(|&h| h <= call);
-        for head in heads {
+        let fir = [32usize, 64, 128, 256].map(|h| (h, false));
+        let fft = (5..=MAX_FFT_HEAD.trailing_zeros())
+            .map(|b| (1usize << b, true))
+            .filter(|&(h, _)| h <= call);
+        Self::cheapest(
+            fir.into_iter().chain(fft),
+            capacity,
+            (paths, n_in, n_out),
+            model,
+            MAX_PARTITION,
+        )
+    }
+
+    /// The cheapest plan over the given `(head, fft_head)` candidates (see
+    /// [`cheapest_with_head`](Self::cheapest_with_head)).
+    fn cheapest(
+        heads: impl Iterator<Item = (usize, bool)>,
+        capacity: usize,
+        (paths, n_in, n_out): (usize, usize, usize),
+        model: &CostModel,
+        max_partition: usize,
+    ) -> Self {
+        let mut best: Option<(f64, PartitionPlan)> = None;
+        for (head, fft_head) in heads {
             let plan = Self::cheapest_with_head(
                 capacity,
                 (paths, n_in, n_out),
                 model,
                 head,
-                true,
-                MAX_PARTITION,
+                fft_head,
+                max_partition,
             );
             let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
-            if cost < best_cost {
-                (best, best_cost) = (plan, cost);
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, plan));
             }
         }
-        best
+        best.expect("at least one candidate").1
     }
 
     /// The cheapest plan whose head (and first stage) is `head` samples, over every increasing
@@ -229,22 +247,14 @@ impl PartitionPlan {
         model: &CostModel,
         max_partition: usize,
     ) -> Self {
-        let mut best: Option<(f64, PartitionPlan)> = None;
-        for head in [32usize, 64, 128, 256] {
-            let plan = Self::cheapest_with_head(
-                capacity,
-                (paths, n_in, n_out),
-                model,
-                head,
-                false,
-                max_partition,
-            );
-            let cost = plan.cost_ns_per_sample(paths, n_in, n_out, model);
-            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
-                best = Some((cost, plan));
-            }
-        }
-        best.expect("at least one candidate").1
+        let fir = [32usize, 64, 128, 256].map(|h| (h, false));
+        Self::cheapest(
+            fir.into_iter(),
+            capacity,
+            (paths, n_in, n_out),
+            model,
+            max_partition,
+        )
     }
 
     /// Modelled cost in nanoseconds per sample.
