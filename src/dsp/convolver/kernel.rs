@@ -134,6 +134,9 @@ pub struct Kernel {
     /// An opaque label set by whoever builds the kernel (the loader's render generation), so
     /// the receiver can tell which request it answers. The convolver does not read it.
     tag: u64,
+    /// A hash of the IR's samples: a kernel replacing one of the same IR (a new plan for
+    /// other host blocks) crossfades linearly, its output being the same signal.
+    pub(super) ir_hash: u64,
     plan: PartitionPlan,
     pub(super) n_in: usize,
     pub(super) n_out: usize,
@@ -229,8 +232,16 @@ impl Kernel {
             head_im,
             stages,
         };
+        // FNV-1a over the samples' bits and the channel count.
+        let ir_hash = ir
+            .iter()
+            .flat_map(|c| c.iter())
+            .fold(0xcbf2_9ce4_8422_2325u64 ^ ir.len() as u64, |h, v| {
+                (h ^ v.to_bits() as u64).wrapping_mul(0x0100_0000_01b3)
+            });
         Self {
             tag: 0,
+            ir_hash,
             plan: plan.clone(),
             n_in,
             n_out,

@@ -93,6 +93,8 @@ struct Handover {
     lag: usize,
     /// Absolute time at which the crossfade starts (the incoming kernel has caught up).
     start: u64,
+    /// The crossfade's curve: linear when the incoming kernel plays the same IR.
+    shape: CrossfadeShape,
 }
 
 /// A zero-latency multichannel convolver. See the module documentation.
@@ -249,8 +251,21 @@ impl Convolver {
         } else {
             self.time + Self::handover_delay(lag) as u64
         };
+        let same_ir = self.slots[self.active]
+            .as_ref()
+            .is_some_and(|old| old.ir_hash == kernel.ir_hash);
+        let shape = if same_ir {
+            CrossfadeShape::Linear
+        } else {
+            self.fade_shape
+        };
         self.slots[to] = Some(kernel);
-        self.hand = Some(Handover { to, lag, start });
+        self.hand = Some(Handover {
+            to,
+            lag,
+            start,
+            shape,
+        });
         Ok(())
     }
 
@@ -386,7 +401,7 @@ impl Convolver {
             } else {
                 ((t - h.start) as f64 / self.fade_len as f64).min(1.0)
             };
-            let (g_from, g_to) = match self.fade_shape {
+            let (g_from, g_to) = match h.shape {
                 CrossfadeShape::Linear => (1.0 - x, x),
                 CrossfadeShape::EqualPower => {
                     let a = x * std::f64::consts::FRAC_PI_2;
