@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use fluxforge::dsp::convolver::Convolver;
-use fluxforge::dsp::dynamic_eq::{BandSettings, DynamicEq, DynamicMode, BANDS};
+use fluxforge::dsp::dynamic_eq::{BandSettings, DynamicEq, DynamicMode, Placement, BANDS};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
 
@@ -32,6 +32,20 @@ fn main() {
         b.dynamic = DynamicMode::Down;
         b.threshold_db = -30.0;
     }
+    // The same bands, each on its own part of the stereo signal (Stereo, Left, Right, Mid,
+    // Side in turn), so the mid/side conversions happen between bands.
+    let mut placed = bands;
+    let places = [
+        Placement::Stereo,
+        Placement::Mid,
+        Placement::Left,
+        Placement::Side,
+        Placement::Right,
+    ];
+    for (i, b) in placed.iter_mut().enumerate() {
+        b.placement = places[i % places.len()];
+    }
+    let idle: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
     let spectral = SpectralSettings {
         enabled: true,
         threshold_db: -40.0,
@@ -45,13 +59,15 @@ fn main() {
     let k = fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]], 64);
     let mut conv = Convolver::new(2, 2, Some(Box::new(k)));
     let mut eq = DynamicEq::new(RATE, &bands);
+    let mut eq_placed = DynamicEq::new(RATE, &placed);
+    let mut eq_idle = DynamicEq::new(RATE, &idle);
     let mut sd = SpectralDynamics::new(RATE, &spectral);
     let mut eq2 = DynamicEq::new(RATE, &bands);
     let mut sd2 = SpectralDynamics::new(RATE, &spectral);
     let mut out = [vec![0.0f32; 64], vec![0.0f32; 64]];
     // Stages are timed in turn within each round (the machine's load drifts; interleaving
     // keeps the ratios fair), and each keeps its best round.
-    let mut best = [f64::MAX; 4];
+    let mut best = [f64::MAX; 6];
     for _round in 0..5 {
         for (stage, b) in best.iter_mut().enumerate() {
             let (mut l, mut r) = (x.clone(), x.clone());
@@ -61,6 +77,8 @@ fn main() {
                 let [o0, o1] = &mut out;
                 match stage {
                     0 => eq.process(&mut [a, c]),
+                    3 => eq_placed.process(&mut [a, c]),
+                    4 => eq_idle.process(&mut [a, c]),
                     1 => sd.process(&mut [a, c]),
                     2 => {
                         eq2.process(&mut [&mut *a, &mut *c]);
@@ -94,18 +112,23 @@ fn main() {
     let mut sorted = per_call.clone();
     sorted.sort_by(f64::total_cmp);
     let (median, slowest) = (sorted[calls / 2], sorted[calls - 1]);
-    let [eq_cost, sd_cost, both, rev] = best;
+    let [eq_cost, sd_cost, both, placed_cost, idle_cost, rev] = best;
     println!("# Dynamic EQ and spectral dynamics vs the reverb (cargo bench --bench dynamics)\n");
     println!("CPU seconds per second of stereo audio, 48 kHz, blocks of 64, best of 5:\n");
-    println!("| stage | CPU s / s | vs the 4 s reverb |");
-    println!("|---|---:|---:|");
+    println!("| stage | CPU s / s | % of a core | vs the 4 s reverb |");
+    println!("|---|---:|---:|---:|");
+    let all_dynamic = format!("dynamic EQ, {BANDS} dynamic bands (Stereo)");
+    let all_placed = format!("dynamic EQ, {BANDS} dynamic bands on Stereo/Mid/Left/Side/Right");
+    let all_idle = format!("dynamic EQ, {BANDS} bands off");
     for (name, c) in [
-        ("dynamic EQ, 5 dynamic bands", eq_cost),
+        (all_dynamic.as_str(), eq_cost),
+        (all_placed.as_str(), placed_cost),
+        (all_idle.as_str(), idle_cost),
         ("spectral dynamics (new filter every hop)", sd_cost),
         ("both", both),
         ("convolution reverb, 4 s stereo IR", rev),
     ] {
-        println!("| {name} | {:.5} | {:.2}x |", c, c / rev);
+        println!("| {name} | {:.5} | {:.3} % | {:.2}x |", c, c * 100.0, c / rev);
     }
     println!(
         "\nPer call of 64 samples (both stages): median {:.1} us, slowest {:.1} us ({:.1} % of \

@@ -133,6 +133,33 @@ impl Coeffs {
         )
     }
 
+    /// Notch: zero gain at `f_hz`, width from `q` (RBJ).
+    pub fn notch(f_hz: f64, q: f64, rate: f64) -> Self {
+        Self::notch_at(Self::angle(f_hz, rate), q)
+    }
+
+    /// [`Self::notch`] for a precomputed [`Self::angle`].
+    pub fn notch_at((c, s): (f64, f64), q: f64) -> Self {
+        let alpha = s / (2.0 * q);
+        Self::norm([1.0, -2.0 * c, 1.0], 1.0 + alpha, -2.0 * c, 1.0 - alpha)
+    }
+
+    /// Tilt shelf: `-gain_db / 2` far below `f_hz`, `+gain_db / 2` far above, 0 dB at the
+    /// pivot (a high shelf of `gain_db` turned down by half its gain).
+    pub fn tilt_shelf(f_hz: f64, q: f64, gain_db: f64, rate: f64) -> Self {
+        Self::tilt_shelf_at(Self::angle(f_hz, rate), q, gain_db)
+    }
+
+    /// [`Self::tilt_shelf`] for a precomputed [`Self::angle`].
+    pub fn tilt_shelf_at(angle: (f64, f64), q: f64, gain_db: f64) -> Self {
+        let mut h = Self::high_shelf_at(angle, q, gain_db);
+        let k = 1.0 / Self::amp(gain_db);
+        for b in &mut h.b {
+            *b *= k;
+        }
+        h
+    }
+
     /// Band-pass with 0 dB peak gain at `f_hz` (the detectors' filter).
     pub fn band_pass(f_hz: f64, q: f64, rate: f64) -> Self {
         Self::band_pass_at(Self::angle(f_hz, rate), q)
@@ -227,6 +254,63 @@ impl StereoState {
                 *v = 0.0;
             }
         }
+    }
+}
+
+/// Coefficients of a stereo section whose two lanes may differ (a lane that is left alone
+/// runs [`Coeffs::IDENTITY`], which passes it bit-exactly).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairCoeffs {
+    b0: [f64; 2],
+    b1: [f64; 2],
+    b2: [f64; 2],
+    a1: [f64; 2],
+    a2: [f64; 2],
+}
+
+impl PairCoeffs {
+    /// Both lanes identity.
+    pub const IDENTITY: PairCoeffs = PairCoeffs {
+        b0: [1.0; 2],
+        b1: [0.0; 2],
+        b2: [0.0; 2],
+        a1: [0.0; 2],
+        a2: [0.0; 2],
+    };
+
+    /// `c` on the lanes where `lanes` is true, the identity elsewhere.
+    pub fn masked(c: &Coeffs, lanes: [bool; 2]) -> Self {
+        let pick = |k: usize| if lanes[k] { *c } else { Coeffs::IDENTITY };
+        let (l, r) = (pick(0), pick(1));
+        Self {
+            b0: [l.b[0], r.b[0]],
+            b1: [l.b[1], r.b[1]],
+            b2: [l.b[2], r.b[2]],
+            a1: [l.a[0], r.a[0]],
+            a2: [l.a[1], r.a[1]],
+        }
+    }
+
+    /// Runs `x` (pairs of lane samples) in place from `state`.
+    #[inline(always)]
+    pub fn run(&self, state: &mut StereoState, x: &mut [[f64; 2]]) {
+        let mut st = *state;
+        for v in x.iter_mut() {
+            let y = [
+                self.b0[0] * v[0] + st.s1[0],
+                self.b0[1] * v[1] + st.s1[1],
+            ];
+            st.s1 = [
+                self.b1[0] * v[0] - self.a1[0] * y[0] + st.s2[0],
+                self.b1[1] * v[1] - self.a1[1] * y[1] + st.s2[1],
+            ];
+            st.s2 = [
+                self.b2[0] * v[0] - self.a2[0] * y[0],
+                self.b2[1] * v[1] - self.a2[1] * y[1],
+            ];
+            *v = y;
+        }
+        *state = st;
     }
 }
 

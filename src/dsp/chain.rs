@@ -2,10 +2,17 @@
 //! the benchmarks all drive this one type.
 //!
 //! ```text
-//!  in ─┬─ sanitize ─ input gain ─ dynamic EQ ─ spectral dynamics ─ character ─┬─────────────────────────────── dry ──┐
-//!      │                          └─ convolver ─ width (M/S) ─ wet level ─ wet ─┴─ mix ─ output gain ─┐
-//!      └──────────────────────────────────────────── (bypass crossfade) ───────────────┴─ out
+//!  in ─┬─ sanitize ─ input gain ─ [EQ & dynamics] ─ character ─┬──────────────────────────────────────────────── dry ──┐
+//!      │                                 └─ convolver ─ [EQ & dynamics] ─ ducking ─ width (M/S) ─ wet level ─ wet ─┴─ mix ─ output gain ─┐
+//!      └──────────────────────────────────────────────────── (bypass crossfade) ──────────────────────────────────────┴─ out
 //! ```
+//!
+//! The EQ & dynamics section (dynamic EQ, then spectral dynamics) sits in one of the two
+//! places in brackets: on the whole signal before the character stage and the reverb
+//! ([`EqPlacement::Input`]) or on the reverb's return only ([`EqPlacement::Return`]). A change of
+//! place crossfades over [`PLACEMENT_MS`]: both places run during the fade (each with its own
+//! state), weighted by the fade. Ducking turns the wet signal down while the dry signal that
+//! feeds the reverb is loud ([`super::ducker`]).
 //!
 //! Every control is smoothed per sample by a linear ramp ([`Smoother`]), so automation is
 //! click-free and the output does not depend on how the host cuts blocks. The chain adds no
@@ -13,6 +20,7 @@
 
 use super::convolver::{Convolver, Kernel};
 use super::denormal::DenormalGuard;
+use super::ducker::{DuckSettings, Ducker};
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
 use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
@@ -35,6 +43,17 @@ pub const MAX_INPUT_LEVEL: f32 = 1000.0;
 pub const SMOOTH_MS: f32 = 20.0;
 /// Bypass crossfade time, milliseconds.
 pub const BYPASS_MS: f32 = 10.0;
+/// Crossfade time of a change of the EQ & dynamics placement, milliseconds.
+pub const PLACEMENT_MS: f32 = 30.0;
+
+/// Where the EQ & dynamics section sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EqPlacement {
+    /// On the whole signal, before the character stage and the reverb.
+    Input,
+    /// On the reverb's return only (shapes the wet signal; the dry signal is untouched).
+    Return,
+}
 
 /// The chain's controls, in the units the user sees.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,6 +77,10 @@ pub struct Settings {
     pub spectral: SpectralSettings,
     /// The character (saturation) stage.
     pub character: SaturatorSettings,
+    /// Where the EQ & dynamics section sits.
+    pub eq_placement: EqPlacement,
+    /// Ducking of the wet signal by the dry one.
+    pub duck: DuckSettings,
 }
 
 impl Default for Settings {
@@ -72,6 +95,55 @@ impl Default for Settings {
             eq: std::array::from_fn(BandSettings::default_for),
             spectral: SpectralSettings::default(),
             character: SaturatorSettings::default(),
+            eq_placement: EqPlacement::Input,
+            duck: DuckSettings::default(),
+        }
+    }
+}
+
+/// The EQ & dynamics section: dynamic EQ, then spectral dynamics.
+struct Section {
+    eq: DynamicEq,
+    spectral: SpectralDynamics,
+}
+
+impl Section {
+    fn new(rate: f32, s: &Settings) -> Self {
+        Self {
+            eq: DynamicEq::new(rate, &s.eq),
+            spectral: SpectralDynamics::new(rate, &s.spectral),
+        }
+    }
+
+    fn set_settings(&mut self, s: &Settings) {
+        self.eq.set_settings(&s.eq);
+        self.spectral.set_settings(&s.spectral);
+    }
+
+    fn reset(&mut self) {
+        self.eq.reset();
+        self.spectral.reset();
+    }
+
+    fn process(&mut self, x: [&mut [f32]; 2]) {
+        let [a, b] = x;
+        self.eq.process(&mut [&mut *a, &mut *b]);
+        self.spectral.process(&mut [a, b]);
+    }
+
+    /// Runs on `x` weighted by `w` per sample against the unprocessed `x`, with `tmp` as
+    /// scratch (for a placement crossfade).
+    fn process_weighted(&mut self, x: &mut [Vec<f32>; 2], tmp: &mut [Vec<f32>; 2], w: &[f32]) {
+        let n = w.len();
+        for c in 0..2 {
+            tmp[c][..n].copy_from_slice(&x[c][..n]);
+        }
+        let [t0, t1] = tmp;
+        self.process([&mut t0[..n], &mut t1[..n]]);
+        for c in 0..2 {
+            for ((y, t), g) in x[c][..n].iter_mut().zip(&tmp[c][..n]).zip(w) {
+                *y += g * (t - *y);
+            }
         }
     }
 }
@@ -87,8 +159,12 @@ pub struct BlockPeaks {
 
 /// The whole processing chain for one plugin instance.
 pub struct Engine {
-    eq: DynamicEq,
-    spectral: SpectralDynamics,
+    /// The EQ & dynamics section at the input and on the return.
+    at_input: Section,
+    at_return: Section,
+    /// Weight of the input place (1 = input, 0 = return), ramped over [`PLACEMENT_MS`].
+    place: Smoother,
+    ducker: Ducker,
     saturator: Saturator,
     convolver: Convolver,
     input_gain: Smoother,
@@ -97,10 +173,13 @@ pub struct Engine {
     bypass: Smoother,
     width: Smoother,
     wet_gain: Smoother,
-    /// Scratch `[channel][CHUNK]`: the unprocessed input, the gained dry signal, the wet signal.
+    /// Scratch `[channel][CHUNK]`: the unprocessed input, the gained dry signal, the wet
+    /// signal, a copy for crossfades; `[CHUNK]`: the placement fade per sample.
     raw: [Vec<f32>; CHANNELS],
     dry: [Vec<f32>; CHANNELS],
     wet: [Vec<f32>; CHANNELS],
+    tmp: [Vec<f32>; CHANNELS],
+    fade: Vec<f32>,
 }
 
 impl Engine {
@@ -108,8 +187,10 @@ impl Engine {
     /// ever need (kernels bring their own state).
     pub fn new(sample_rate: f32, kernel: Option<Box<Kernel>>, settings: &Settings) -> Self {
         let mut e = Self {
-            eq: DynamicEq::new(sample_rate, &settings.eq),
-            spectral: SpectralDynamics::new(sample_rate, &settings.spectral),
+            at_input: Section::new(sample_rate, settings),
+            at_return: Section::new(sample_rate, settings),
+            place: Smoother::new(1.0, PLACEMENT_MS, sample_rate),
+            ducker: Ducker::new(sample_rate, &settings.duck),
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
             convolver: Convolver::new(CHANNELS, CHANNELS, kernel),
             input_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
@@ -121,6 +202,8 @@ impl Engine {
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
+            tmp: std::array::from_fn(|_| vec![0.0; CHUNK]),
+            fade: vec![0.0; CHUNK],
         };
         e.set_settings(settings);
         e.snap_to_targets();
@@ -136,8 +219,22 @@ impl Engine {
         self.width.set_target(s.width.clamp(0.0, 2.0));
         self.wet_gain.set_target(db_to_gain(s.wet_level_db));
         self.saturator.set_settings(&s.character);
-        self.eq.set_settings(&s.eq);
-        self.spectral.set_settings(&s.spectral);
+        self.at_input.set_settings(s);
+        self.at_return.set_settings(s);
+        self.ducker.set_settings(&s.duck);
+        let place = match s.eq_placement {
+            EqPlacement::Input => 1.0,
+            EqPlacement::Return => 0.0,
+        };
+        if place != self.place.target() {
+            // The place fading in starts from silence (its state is from its last use).
+            if place == 1.0 && self.place.current() == 0.0 {
+                self.at_input.reset();
+            } else if place == 0.0 && self.place.current() == 1.0 {
+                self.at_return.reset();
+            }
+            self.place.set_target(place);
+        }
     }
 
     /// Ends every ramp at its target (for a reset or a fresh render).
@@ -149,6 +246,7 @@ impl Engine {
             &mut self.bypass,
             &mut self.width,
             &mut self.wet_gain,
+            &mut self.place,
         ] {
             let t = s.target();
             s.reset(t);
@@ -159,8 +257,9 @@ impl Engine {
     pub fn reset(&mut self) {
         self.convolver.reset();
         self.saturator.reset();
-        self.eq.reset();
-        self.spectral.reset();
+        self.at_input.reset();
+        self.at_return.reset();
+        self.ducker.reset();
         self.snap_to_targets();
     }
 
@@ -174,20 +273,36 @@ impl Engine {
         &self.convolver
     }
 
+    /// The EQ & dynamics section at its current place (the input while the fade is past
+    /// its middle toward it).
+    fn section(&self) -> &Section {
+        if self.place.current() >= 0.5 {
+            &self.at_input
+        } else {
+            &self.at_return
+        }
+    }
+
     /// The dynamic EQ (for the editor's curves).
     pub fn eq(&self) -> &DynamicEq {
-        &self.eq
+        &self.section().eq
     }
 
     /// The spectral dynamics (for the editor's analyzer).
     pub fn spectral(&self) -> &SpectralDynamics {
-        &self.spectral
+        &self.section().spectral
+    }
+
+    /// The ducker's current reduction, dB (for the editor's meter).
+    pub fn ducking_db(&self) -> f32 {
+        self.ducker.reduction_db()
     }
 
     /// Runs the spectral analysis even while the spectral dynamics are off (for an open
     /// editor's analyzer).
     pub fn set_analyzer(&mut self, on: bool) {
-        self.spectral.set_analyzer(on);
+        self.at_input.spectral.set_analyzer(on);
+        self.at_return.spectral.set_analyzer(on);
     }
 
     /// Processes two channels in place. Any length; non-finite input samples and samples
@@ -218,10 +333,21 @@ impl Engine {
                     self.dry[c][i] = self.raw[c][i] * g;
                 }
             }
+            // The placement fade of this slice (1 = at the input).
+            for f in &mut self.fade[..n] {
+                *f = self.place.next();
+            }
+            let (first, last) = (self.fade[0], self.fade[n - 1]);
+            let (all_input, all_return) = (first == 1.0 && last == 1.0, first == 0.0 && last == 0.0);
+            if all_input {
+                let [d0, d1] = &mut self.dry;
+                self.at_input.process([&mut d0[..n], &mut d1[..n]]);
+            } else if !all_return {
+                self.at_input
+                    .process_weighted(&mut self.dry, &mut self.tmp, &self.fade[..n]);
+            }
             {
                 let [d0, d1] = &mut self.dry;
-                self.eq.process(&mut [&mut d0[..n], &mut d1[..n]]);
-                self.spectral.process(&mut [&mut d0[..n], &mut d1[..n]]);
                 self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
             }
             {
@@ -229,6 +355,22 @@ impl Engine {
                 let [w0, w1] = &mut self.wet;
                 self.convolver
                     .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
+            }
+            if all_return {
+                let [w0, w1] = &mut self.wet;
+                self.at_return.process([&mut w0[..n], &mut w1[..n]]);
+            } else if !all_input {
+                for f in &mut self.fade[..n] {
+                    *f = 1.0 - *f;
+                }
+                self.at_return
+                    .process_weighted(&mut self.wet, &mut self.tmp, &self.fade[..n]);
+            }
+            {
+                let [d0, d1] = &self.dry;
+                let [w0, w1] = &mut self.wet;
+                self.ducker
+                    .process([&d0[..n], &d1[..n]], [&mut w0[..n], &mut w1[..n]]);
             }
             for i in 0..n {
                 let (m, og, b) = (self.mix.next(), self.output_gain.next(), self.bypass.next());
@@ -338,6 +480,118 @@ mod tests {
                 "n {n}"
             );
         }
+    }
+
+    /// A +12 dB bell at 1 kHz on band 2.
+    fn boosting(mut s: Settings) -> Settings {
+        s.eq[2].enabled = true;
+        s.eq[2].freq_hz = 1000.0;
+        s.eq[2].gain_db = 12.0;
+        s.eq[2].q = 1.0;
+        s
+    }
+
+    #[test]
+    fn on_the_return_the_eq_shapes_only_the_wet_signal() {
+        let mut rng = Rng::new(4);
+        let x: Vec<f32> = (0..20_000).map(|_| 0.3 * rng.bipolar() as f32).collect();
+        let dry = boosting(Settings {
+            mix: 0.0,
+            eq_placement: EqPlacement::Return,
+            ..Default::default()
+        });
+        assert_eq!(run(&mut engine(&dry, &ir()), &x, &[64, 100]), x, "dry untouched");
+        // Fully wet, a static EQ commutes with the reverb: the same output in both places.
+        let wet = Settings {
+            mix: 1.0,
+            ..dry
+        };
+        let a = run(&mut engine(&wet, &ir()), &x, &[64]);
+        let input = Settings {
+            eq_placement: EqPlacement::Input,
+            ..wet
+        };
+        let b = run(&mut engine(&input, &ir()), &x, &[256, 7]);
+        let err = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        assert!(err < 1e-4, "{err}");
+        let plain = run(&mut engine(&Settings { mix: 1.0, ..Default::default() }, &ir()), &x, &[64]);
+        assert!(a.iter().zip(&plain).any(|(p, q)| (p - q).abs() > 0.05), "the EQ acts");
+    }
+
+    #[test]
+    fn a_change_of_placement_crossfades() {
+        // Dry only, a 1 kHz sine through a +12 dB bell at the input; the section moves to the
+        // return: the output falls to the plain sine over the fade, without a step, and is
+        // then exactly the input.
+        let f = 1000.0;
+        let x = crate::dsp::test_util::sine(f, 0.2, 24_000, 0, 48_000.0);
+        let s = boosting(Settings {
+            mix: 0.0,
+            ..Default::default()
+        });
+        let mut e = engine(&s, &ir());
+        let (mut l, mut r) = (x.clone(), x.clone());
+        e.process(&mut [&mut l[..9_000], &mut r[..9_000]]);
+        e.set_settings(&Settings {
+            eq_placement: EqPlacement::Return,
+            ..s
+        });
+        for (a, b) in l[9_000..].chunks_mut(37).zip(r[9_000..].chunks_mut(37)) {
+            e.process(&mut [a, b]);
+        }
+        let peak = l.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(peak > 0.7, "boosted before the change: {peak}");
+        let jump = l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        let bound = 1.1 * std::f32::consts::TAU * f as f32 / 48_000.0 * peak;
+        assert!(jump <= bound, "jump {jump} vs {bound}");
+        let fade = (PLACEMENT_MS * 48.0) as usize;
+        assert_eq!(&l[9_000 + fade..], &x[9_000 + fade..], "then the dry input exactly");
+    }
+
+    #[test]
+    fn every_new_option_keeps_the_onset_at_sample_zero() {
+        let mut x = vec![0.0f32; 9000];
+        x[0] = 1.0;
+        let mut s = Settings {
+            mix: 1.0,
+            eq_placement: EqPlacement::Return,
+            duck: DuckSettings {
+                threshold_db: -60.0,
+                depth_db: 12.0,
+                release_ms: 100.0,
+            },
+            ..Default::default()
+        };
+        s.eq[5].enabled = true; // a 48 dB/oct low cut at 30 Hz on the mid
+        s.eq[5].slope = crate::dsp::dynamic_eq::Slope::Db48;
+        s.eq[5].placement = crate::dsp::dynamic_eq::Placement::Mid;
+        let a = run(&mut engine(&s, &ir()), &x, &[1, 7, 64]);
+        // The cut's sections scale the first sample by the product of their b0 (0.99).
+        assert!((a[0] - 1.0).abs() < 0.02, "onset at sample 0: {}", a[0]);
+        assert!(a[1..].iter().all(|v| v.abs() < 0.5), "no later onset");
+    }
+
+    #[test]
+    fn ducking_turns_the_wet_signal_down_under_a_loud_dry_signal() {
+        // Fully wet; a -6 dBFS burst ducks the reverb by the depth (12 dB) while it plays.
+        let x = crate::dsp::test_util::sine(500.0, 0.5, 48_000, 0, 48_000.0);
+        let s = Settings {
+            mix: 1.0,
+            ..Default::default()
+        };
+        let ducked = Settings {
+            duck: DuckSettings {
+                threshold_db: -30.0,
+                depth_db: 12.0,
+                release_ms: 200.0,
+            },
+            ..s
+        };
+        let plain = run(&mut engine(&s, &ir()), &x, &[64]);
+        let y = run(&mut engine(&ducked, &ir()), &x, &[64, 333]);
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        let db = 20.0 * (rms(&y[24_000..]) / rms(&plain[24_000..])).log10();
+        assert!((db + 12.0).abs() < 1.2, "{db} dB");
     }
 
     #[test]

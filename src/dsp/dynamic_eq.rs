@@ -1,24 +1,34 @@
-//! Dynamic EQ: [`BANDS`] parametric bands (bell, shelves, cuts), each a biquad whose gain can
-//! follow its own band-limited detector. Zero latency: every band is a minimum-phase IIR
-//! section applied directly to the audio.
+//! Dynamic EQ: [`BANDS`] parametric bands (bell, shelves, tilt shelf, notch, band-pass, cuts of
+//! 12/24/48 dB/oct), each placed on the stereo pair, one channel, the mid or the side, and each
+//! (when it has a gain) able to follow its own band-limited detector. Zero latency: every band
+//! is one to four minimum-phase IIR sections applied directly to the audio. A band that is off
+//! costs nothing.
 //!
 //! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's
-//! frequency and Q), takes a 5 ms mean square per channel, links the channels by the larger
-//! and reads it as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads -6 dB),
-//! once per [`UPDATE`]-sample sub-block. The gain computer (threshold, ratio, 6 dB soft knee; D. Giannoulis, M. Massberg, J. D. Reiss,
-//! "Digital Dynamic Range Compressor Design", JAES 60(6), 2012) gives a gain change in dB,
-//! limited to the range, which is smoothed with separate attack and release time constants (a
-//! one-pole on the gain in dB: a step reaches 63 % after the set time). The band's gain is its
-//! static gain plus that change. Coefficients are recomputed every [`UPDATE`] samples only
-//! while the gain, frequency or Q moves.
+//! frequency and Q) on the signal the band processes (both channels, one channel, the mid or
+//! the side), takes a 5 ms mean square per channel, links the channels by the larger and
+//! reads it as a peak-equivalent level (mean square of a sine x2, so a sine at -6 dBFS reads
+//! -6 dB), once per [`UPDATE`]-sample sub-block. The gain computer (threshold, ratio, 6 dB
+//! soft knee; D. Giannoulis, M. Massberg, J. D. Reiss, "Digital Dynamic Range Compressor
+//! Design", JAES 60(6), 2012) gives a gain change in dB, limited to the range, which is
+//! smoothed with separate attack and release time constants (a one-pole on the gain in dB: a
+//! step reaches 63 % after the set time). The band's gain is its static gain plus that change.
+//! Coefficients are recomputed every [`UPDATE`] samples only while the gain, frequency or Q
+//! moves.
+//!
+//! Stereo placement: Left and Right bands run their sections on one channel and pass the other
+//! bit-exactly; Mid and Side bands run in the mid/side domain (`m = (l + r) / 2`,
+//! `s = (l - r) / 2`) on one of the two, and consecutive mid/side bands share one conversion.
 
-use super::biquad::{Coeffs, StereoState};
+use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::fast_math::power_db;
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
 
 /// Number of bands.
-pub const BANDS: usize = 5;
+pub const BANDS: usize = 8;
+/// Most biquad sections one band uses (a 48 dB/oct cut).
+pub const MAX_SECTIONS: usize = 4;
 /// Coefficient update interval while something moves, samples.
 pub const UPDATE: usize = 16;
 /// Detector mean-square time constant, ms.
@@ -26,7 +36,7 @@ pub const DETECTOR_MS: f32 = 5.0;
 /// Soft-knee width of the gain computers, dB.
 pub const KNEE_DB: f32 = 6.0;
 
-/// The shape of a band.
+/// The shape of a band (saved by position: append only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BandKind {
     /// Peaking bell.
@@ -35,10 +45,107 @@ pub enum BandKind {
     LowShelf,
     /// High shelf.
     HighShelf,
-    /// 12 dB/octave high-pass.
+    /// High-pass at the band's slope.
     LowCut,
-    /// 12 dB/octave low-pass.
+    /// Low-pass at the band's slope.
     HighCut,
+    /// Notch (zero gain at the frequency, width from Q).
+    Notch,
+    /// Band-pass (0 dB at the frequency, width from Q).
+    BandPass,
+    /// Tilt around the frequency: -gain/2 below, +gain/2 above.
+    TiltShelf,
+}
+
+impl BandKind {
+    /// Every kind, in saved order.
+    pub const ALL: [BandKind; 8] = [
+        BandKind::Bell,
+        BandKind::LowShelf,
+        BandKind::HighShelf,
+        BandKind::LowCut,
+        BandKind::HighCut,
+        BandKind::Notch,
+        BandKind::BandPass,
+        BandKind::TiltShelf,
+    ];
+
+    /// The shape has a gain (so it can be dynamic).
+    pub fn has_gain(self) -> bool {
+        matches!(
+            self,
+            BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf | BandKind::TiltShelf
+        )
+    }
+
+    /// The shape follows the slope setting (the cuts).
+    pub fn has_slope(self) -> bool {
+        matches!(self, BandKind::LowCut | BandKind::HighCut)
+    }
+}
+
+/// Steepness of the cuts (saved by position: append only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slope {
+    /// 12 dB/octave, one section.
+    Db12,
+    /// 24 dB/octave, two sections.
+    Db24,
+    /// 48 dB/octave, four sections.
+    Db48,
+}
+
+impl Slope {
+    /// Biquad sections of a cut at this slope.
+    pub fn sections(self) -> usize {
+        match self {
+            Slope::Db12 => 1,
+            Slope::Db24 => 2,
+            Slope::Db48 => 4,
+        }
+    }
+}
+
+/// Which part of the stereo signal a band processes (saved by position: append only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Both channels, linked.
+    Stereo,
+    /// The left channel only.
+    Left,
+    /// The right channel only.
+    Right,
+    /// The mid `(l + r) / 2` only.
+    Mid,
+    /// The side `(l - r) / 2` only.
+    Side,
+}
+
+impl Placement {
+    /// The band runs in the mid/side domain.
+    fn mid_side(self) -> bool {
+        matches!(self, Placement::Mid | Placement::Side)
+    }
+
+    /// Which of the band's two lanes it filters (lanes are L/R, or M/S for mid/side bands).
+    fn lanes(self) -> [bool; 2] {
+        match self {
+            Placement::Stereo => [true, true],
+            Placement::Left | Placement::Mid => [true, false],
+            Placement::Right | Placement::Side => [false, true],
+        }
+    }
+
+    /// The detector's two lanes as weights of `(l, r)`: the signal the band processes.
+    fn detector_weights(self) -> [[f64; 2]; 2] {
+        match self {
+            Placement::Stereo => [[1.0, 0.0], [0.0, 1.0]],
+            Placement::Left => [[1.0, 0.0]; 2],
+            Placement::Right => [[0.0, 1.0]; 2],
+            Placement::Mid => [[0.5, 0.5]; 2],
+            Placement::Side => [[0.5, -0.5]; 2],
+        }
+    }
 }
 
 /// What the band's dynamic part does when the detector exceeds the threshold.
@@ -59,13 +166,18 @@ pub struct BandSettings {
     pub enabled: bool,
     /// Shape.
     pub kind: BandKind,
+    /// Steepness (cuts only).
+    pub slope: Slope,
+    /// The part of the stereo signal the band processes and listens to.
+    pub placement: Placement,
     /// Centre / corner frequency, Hz.
     pub freq_hz: f32,
     /// Static gain, dB (bells and shelves).
     pub gain_db: f32,
-    /// Quality factor (bandwidth of bells and detectors, slope of shelves, resonance of cuts).
+    /// Quality factor (bandwidth of bells, notches, band-passes and detectors, slope of
+    /// shelves, resonance of cuts: 0.707 is Butterworth at every slope).
     pub q: f32,
-    /// Dynamic behaviour (bells and shelves only).
+    /// Dynamic behaviour (shapes with a gain only).
     pub dynamic: DynamicMode,
     /// Detector level above which the dynamic part acts, dBFS.
     pub threshold_db: f32,
@@ -80,18 +192,24 @@ pub struct BandSettings {
 }
 
 impl BandSettings {
-    /// The default of band `i` (disabled): low shelf, three bells, high shelf.
+    /// The default of band `i` (disabled): low shelf, three bells, high shelf, low cut, a
+    /// bell, high cut.
     pub fn default_for(i: usize) -> Self {
         let (kind, freq_hz) = match i {
             0 => (BandKind::LowShelf, 100.0),
             1 => (BandKind::Bell, 400.0),
             2 => (BandKind::Bell, 1500.0),
             3 => (BandKind::Bell, 5000.0),
-            _ => (BandKind::HighShelf, 10_000.0),
+            4 => (BandKind::HighShelf, 10_000.0),
+            5 => (BandKind::LowCut, 30.0),
+            6 => (BandKind::Bell, 2500.0),
+            _ => (BandKind::HighCut, 18_000.0),
         };
         Self {
             enabled: false,
             kind,
+            slope: Slope::Db12,
+            placement: Placement::Stereo,
             freq_hz,
             gain_db: 0.0,
             q: 0.707,
@@ -101,6 +219,71 @@ impl BandSettings {
             attack_ms: 10.0,
             release_ms: 150.0,
             range_db: 12.0,
+        }
+    }
+
+    /// The band's static magnitude response at `f_hz` (at rest, no dynamic gain), dB: what the
+    /// editor draws.
+    pub fn response_db(&self, f_hz: f64, rate: f64) -> f64 {
+        let angle = Coeffs::angle(self.freq_hz as f64, rate);
+        let (c, n) = sections(
+            self.kind,
+            self.slope,
+            angle,
+            self.q as f64,
+            self.gain_db as f64,
+        );
+        c[..n]
+            .iter()
+            .map(|s| 20.0 * s.magnitude(f_hz, rate).log10())
+            .sum()
+    }
+}
+
+/// The Q of section `k` of `n` in a Butterworth cut of order `2 n`:
+/// `1 / (2 cos((2k + 1) pi / 4n))`.
+fn butterworth_q(k: usize, n: usize) -> f64 {
+    let theta = (2 * k + 1) as f64 * std::f64::consts::PI / (4 * n) as f64;
+    1.0 / (2.0 * theta.cos())
+}
+
+/// The biquad sections of a band shape at a precomputed [`Coeffs::angle`], and how many there
+/// are. Cuts cascade Butterworth sections; the user's `q` scales the most resonant one (so
+/// 0.707 gives a Butterworth cut of any slope, -3 dB at the corner, and more gives a peak).
+pub fn sections(
+    kind: BandKind,
+    slope: Slope,
+    angle: (f64, f64),
+    q: f64,
+    gain_db: f64,
+) -> ([Coeffs; MAX_SECTIONS], usize) {
+    let mut c = [Coeffs::IDENTITY; MAX_SECTIONS];
+    let one = |x: Coeffs| {
+        let mut c = [Coeffs::IDENTITY; MAX_SECTIONS];
+        c[0] = x;
+        (c, 1)
+    };
+    match kind {
+        BandKind::Bell => one(Coeffs::bell_at(angle, q, gain_db)),
+        BandKind::LowShelf => one(Coeffs::low_shelf_at(angle, q, gain_db)),
+        BandKind::HighShelf => one(Coeffs::high_shelf_at(angle, q, gain_db)),
+        BandKind::TiltShelf => one(Coeffs::tilt_shelf_at(angle, q, gain_db)),
+        BandKind::Notch => one(Coeffs::notch_at(angle, q)),
+        BandKind::BandPass => one(Coeffs::band_pass_at(angle, q)),
+        BandKind::LowCut | BandKind::HighCut => {
+            let n = slope.sections();
+            for (k, s) in c[..n].iter_mut().enumerate() {
+                let mut qk = butterworth_q(k, n);
+                if k == n - 1 {
+                    qk *= q / std::f64::consts::FRAC_1_SQRT_2;
+                }
+                *s = if kind == BandKind::LowCut {
+                    Coeffs::high_pass_at(angle, qk)
+                } else {
+                    Coeffs::low_pass_at(angle, qk)
+                };
+            }
+            (c, n)
         }
     }
 }
@@ -130,8 +313,11 @@ struct Band {
     detector: Coeffs,
     /// Smoothed dynamic gain change, dB.
     dyn_db: f32,
-    filter: Coeffs,
-    state: StereoState,
+    /// The band's sections (the first `n` are in use) and their lane-masked form.
+    sections: [Coeffs; MAX_SECTIONS],
+    n: usize,
+    pair: [PairCoeffs; MAX_SECTIONS],
+    states: [StereoState; MAX_SECTIONS],
     /// The parameters the coefficients were last computed for `(freq, q, gain_db)`.
     computed: (f32, f32, f32),
     /// [`Coeffs::angle`] of `computed.0`.
@@ -140,15 +326,26 @@ struct Band {
     att_rel: (f32, f32),
 }
 
-/// Lanes of the detectors: band `k`, channel `c` is lane `2 k + c`.
+impl Band {
+    fn is_dynamic(&self) -> bool {
+        self.settings.enabled
+            && self.settings.dynamic != DynamicMode::Off
+            && self.settings.kind.has_gain()
+    }
+}
+
+/// Lanes of the detectors: band `k`, lane `c` is lane `2 k + c`.
 const LANES: usize = 2 * BANDS;
 
 /// The detectors of all bands side by side, one lane per band and channel (structure of
-/// arrays), so one sample of all ten band-pass filters and mean squares is a handful of
-/// vector instructions and the ten recursions overlap instead of waiting on each other.
-/// Band-pass sections have `b1 = 0` and `b2 = -b0`, so three coefficients per lane.
+/// arrays), so one sample of all sixteen band-pass filters and mean squares is a handful of
+/// vector instructions and the recursions overlap instead of waiting on each other.
+/// Band-pass sections have `b1 = 0` and `b2 = -b0`, so three coefficients per lane. Each
+/// lane's input is a weighted sum of the two channels (the signal its band processes).
 #[derive(Clone, Copy, Debug, Default)]
 struct Detectors {
+    wl: [f64; LANES],
+    wr: [f64; LANES],
     b0: [f64; LANES],
     a1: [f64; LANES],
     a2: [f64; LANES],
@@ -164,27 +361,34 @@ impl Detectors {
     fn run(&mut self, ms_coef: f64, x0: &[f32], x1: &[f32]) {
         let mut d = *self;
         for (&l, &r) in x0.iter().zip(x1) {
-            let x: [f64; LANES] = std::array::from_fn(|j| (if j % 2 == 0 { l } else { r }) as f64);
+            let (l, r) = (l as f64, r as f64);
             for j in 0..LANES {
-                let y = d.b0[j] * x[j] + d.s1[j];
+                let x = d.wl[j] * l + d.wr[j] * r;
+                let y = d.b0[j] * x + d.s1[j];
                 d.s1[j] = d.s2[j] - d.a1[j] * y;
-                d.s2[j] = -d.b0[j] * x[j] - d.a2[j] * y;
+                d.s2[j] = -d.b0[j] * x - d.a2[j] * y;
                 d.ms[j] += ms_coef * (y * y - d.ms[j]);
             }
         }
         *self = d;
     }
 
-    /// Makes band `k`'s lanes use `c` (a band-pass), or stops them (`None`).
-    fn set(&mut self, k: usize, c: Option<&Coeffs>) {
-        for j in 2 * k..2 * k + 2 {
+    /// Makes band `k`'s lanes use `c` (a band-pass) on the signal of `placement`, or stops
+    /// them (`None`).
+    fn set(&mut self, k: usize, c: Option<(&Coeffs, Placement)>) {
+        for (lane, j) in (2 * k..2 * k + 2).enumerate() {
             match c {
-                Some(c) => {
+                Some((c, p)) => {
+                    let w = p.detector_weights()[lane];
+                    self.wl[j] = w[0];
+                    self.wr[j] = w[1];
                     self.b0[j] = c.b[0];
                     self.a1[j] = c.a[0];
                     self.a2[j] = c.a[1];
                 }
                 None => {
+                    self.wl[j] = 0.0;
+                    self.wr[j] = 0.0;
                     self.b0[j] = 0.0;
                     self.a1[j] = 0.0;
                     self.a2[j] = 0.0;
@@ -206,26 +410,16 @@ impl Detectors {
     }
 }
 
-/// `N` stereo sections in series over two channels in place. The states are copied into
-/// locals and the band loop is unrolled, so they stay in registers for the whole run.
+/// Converts lane pairs between left/right and mid/side in place.
 #[inline(always)]
-fn run_series<const N: usize>(
-    coeffs: &[Coeffs; BANDS],
-    states: &mut [StereoState; BANDS],
-    c0: &mut [f32],
-    c1: &mut [f32],
-) {
-    let c: [Coeffs; N] = std::array::from_fn(|k| coeffs[k]);
-    let mut st: [StereoState; N] = std::array::from_fn(|k| states[k]);
-    for (x0, x1) in c0.iter_mut().zip(c1.iter_mut()) {
-        let mut y = [*x0 as f64, *x1 as f64];
-        for k in 0..N {
-            y = st[k].tick(&c[k], y);
-        }
-        *x0 = y[0] as f32;
-        *x1 = y[1] as f32;
+fn to_mid_side(x: &mut [[f64; 2]], forward: bool) {
+    for v in x.iter_mut() {
+        *v = if forward {
+            [0.5 * (v[0] + v[1]), 0.5 * (v[0] - v[1])]
+        } else {
+            [v[0] + v[1], v[0] - v[1]]
+        };
     }
-    states[..N].copy_from_slice(&st);
 }
 
 /// The dynamic EQ for two channels.
@@ -249,8 +443,10 @@ impl DynamicEq {
             gain: Smoother::new(s.gain_db, 20.0, rate),
             detector: Coeffs::IDENTITY,
             dyn_db: 0.0,
-            filter: Coeffs::IDENTITY,
-            state: StereoState::default(),
+            sections: [Coeffs::IDENTITY; MAX_SECTIONS],
+            n: 1,
+            pair: [PairCoeffs::IDENTITY; MAX_SECTIONS],
+            states: [StereoState::default(); MAX_SECTIONS],
             computed: (f32::NAN, f32::NAN, f32::NAN),
             angle: (1.0, 0.0),
             att_rel: (1.0, 1.0),
@@ -268,11 +464,19 @@ impl DynamicEq {
         eq
     }
 
-    /// New targets; frequency, Q and gain glide over 20 ms.
+    /// New targets; frequency, Q and gain glide over 20 ms. A change of shape, slope or
+    /// placement takes effect at the next update; a band switched on starts from silence.
     pub fn set_settings(&mut self, settings: &[BandSettings; BANDS]) {
         let per_update = UPDATE as f32 / self.rate;
         let one_pole = |ms: f32| 1.0 - (-per_update / (ms * 1e-3)).exp();
         for (b, s) in self.bands.iter_mut().zip(settings) {
+            let old = b.settings;
+            if (old.kind, old.slope, old.placement) != (s.kind, s.slope, s.placement) {
+                b.computed = (f32::NAN, f32::NAN, f32::NAN);
+            }
+            if s.enabled && !old.enabled {
+                b.states = [StereoState::default(); MAX_SECTIONS];
+            }
             b.settings = *s;
             b.att_rel = (
                 one_pole(s.attack_ms.max(0.1)),
@@ -291,7 +495,7 @@ impl DynamicEq {
                 let t = s.target();
                 s.reset(t);
             }
-            b.state = StereoState::default();
+            b.states = [StereoState::default(); MAX_SECTIONS];
             b.dyn_db = 0.0;
             b.computed = (f32::NAN, f32::NAN, f32::NAN);
             Self::update(b, self.rate, true);
@@ -310,7 +514,8 @@ impl DynamicEq {
         self.bands
             .iter()
             .filter(|b| b.settings.enabled)
-            .map(|b| 20.0 * b.filter.magnitude(f_hz, self.rate as f64).log10())
+            .flat_map(|b| &b.sections[..b.n])
+            .map(|c| 20.0 * c.magnitude(f_hz, self.rate as f64).log10())
             .sum()
     }
 
@@ -333,13 +538,20 @@ impl DynamicEq {
             b.detector = Coeffs::band_pass_at(b.angle, q64);
         }
         b.computed = key;
-        b.filter = match b.settings.kind {
-            BandKind::Bell => Coeffs::bell_at(b.angle, q64, g64),
-            BandKind::LowShelf => Coeffs::low_shelf_at(b.angle, q64, g64),
-            BandKind::HighShelf => Coeffs::high_shelf_at(b.angle, q64, g64),
-            BandKind::LowCut => Coeffs::high_pass_at(b.angle, q64),
-            BandKind::HighCut => Coeffs::low_pass_at(b.angle, q64),
-        };
+        let s = b.settings;
+        let (sections, n) = sections(s.kind, s.slope, b.angle, q64, g64);
+        if n > b.n {
+            // Sections joining the cascade start from silence.
+            for st in &mut b.states[b.n..n] {
+                *st = StereoState::default();
+            }
+        }
+        b.sections = sections;
+        b.n = n;
+        let lanes = s.placement.lanes();
+        for (p, c) in b.pair.iter_mut().zip(&sections) {
+            *p = PairCoeffs::masked(c, lanes);
+        }
     }
 
     /// Processes two channels in place, any length. No allocation.
@@ -370,6 +582,7 @@ impl DynamicEq {
         let n = channels[0].len();
         let rate = self.rate;
         let mut pos = 0;
+        let mut buf = [[0.0f64; 2]; UPDATE];
         while pos < n {
             if self.countdown == 0 {
                 for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
@@ -378,20 +591,13 @@ impl DynamicEq {
                 self.countdown = UPDATE;
             }
             let m = self.countdown.min(n - pos);
-            let is_dynamic = |b: &Band| {
-                b.settings.enabled
-                    && b.settings.dynamic != DynamicMode::Off
-                    && matches!(
-                        b.settings.kind,
-                        BandKind::Bell | BandKind::LowShelf | BandKind::HighShelf
-                    )
-            };
             // The detectors read this sub-block before the bands change it.
-            if self.bands.iter().any(is_dynamic) {
+            if self.bands.iter().any(Band::is_dynamic) {
                 for (k, b) in self.bands.iter().enumerate() {
                     let running = self.detectors.b0[2 * k] != 0.0;
-                    if is_dynamic(b) {
-                        self.detectors.set(k, Some(&b.detector));
+                    if b.is_dynamic() {
+                        self.detectors
+                            .set(k, Some((&b.detector, b.settings.placement)));
                     } else if running {
                         self.detectors.set(k, None);
                     }
@@ -411,13 +617,13 @@ impl DynamicEq {
             // UPDATE samples, so the time constants are exact.
             if self.countdown == m {
                 for (k, b) in self.bands.iter_mut().enumerate() {
-                    if !is_dynamic(b) {
+                    if !b.is_dynamic() {
                         b.dyn_db = 0.0;
                         continue;
                     }
                     let s = b.settings;
                     let (att, rel) = b.att_rel;
-                    // Stereo link: the louder channel.
+                    // Stereo link: the louder lane.
                     let ms = self.detectors.ms[2 * k].max(self.detectors.ms[2 * k + 1]);
                     let level_db = power_db(2.0 * ms as f32);
                     let over = -compress_db(level_db, s.threshold_db, s.ratio, KNEE_DB);
@@ -436,31 +642,32 @@ impl DynamicEq {
                     }
                 }
             }
-            // The enabled bands in series.
-            let (mut coeffs, mut states, mut active) = (
-                [Coeffs::IDENTITY; BANDS],
-                [StereoState::default(); BANDS],
-                0,
-            );
-            for b in self.bands.iter().filter(|b| b.settings.enabled) {
-                coeffs[active] = b.filter;
-                states[active] = b.state;
-                active += 1;
-            }
+            // The enabled bands in series over the sub-block, in f64, each section over the
+            // whole sub-block (mid/side conversions only where the domain changes).
             let [c0, c1] = channels;
             let (x0, x1) = (&mut c0[pos..pos + m], &mut c1[pos..pos + m]);
-            match active {
-                1 => run_series::<1>(&coeffs, &mut states, x0, x1),
-                2 => run_series::<2>(&coeffs, &mut states, x0, x1),
-                3 => run_series::<3>(&coeffs, &mut states, x0, x1),
-                4 => run_series::<4>(&coeffs, &mut states, x0, x1),
-                _ => run_series::<BANDS>(&coeffs, &mut states, x0, x1),
+            let x = &mut buf[..m];
+            for ((v, l), r) in x.iter_mut().zip(&*x0).zip(&*x1) {
+                *v = [*l as f64, *r as f64];
             }
-            let mut i = 0;
+            let mut mid_side = false;
             for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
-                b.state = states[i];
-                b.state.sanitize();
-                i += 1;
+                let ms = b.settings.placement.mid_side();
+                if ms != mid_side {
+                    to_mid_side(x, ms);
+                    mid_side = ms;
+                }
+                for (p, st) in b.pair[..b.n].iter().zip(&mut b.states) {
+                    p.run(st, x);
+                    st.sanitize();
+                }
+            }
+            if mid_side {
+                to_mid_side(x, false);
+            }
+            for ((v, l), r) in x.iter().zip(x0).zip(x1) {
+                *l = v[0] as f32;
+                *r = v[1] as f32;
             }
             self.detectors.sanitize();
             pos += m;
@@ -532,6 +739,9 @@ mod tests {
             (BandKind::HighShelf, 6000.0, -7.0, 0.9),
             (BandKind::LowCut, 150.0, 0.0, 0.707),
             (BandKind::HighCut, 9000.0, 0.0, 1.2),
+            (BandKind::Notch, 1200.0, 0.0, 2.0),
+            (BandKind::BandPass, 2000.0, 0.0, 0.8),
+            (BandKind::TiltShelf, 1000.0, 8.0, 0.707),
         ];
         for (kind, f0, g, q) in kinds {
             let s = BandSettings {
@@ -543,12 +753,16 @@ mod tests {
                 ..BandSettings::default_for(0)
             };
             let mut eq = DynamicEq::new(RATE, &bands(s));
+            let (f0, q, g) = (f0 as f64, q as f64, g as f64);
             let want = match kind {
-                BandKind::Bell => Coeffs::bell(f0 as f64, q as f64, g as f64, 48e3),
-                BandKind::LowShelf => Coeffs::low_shelf(f0 as f64, q as f64, g as f64, 48e3),
-                BandKind::HighShelf => Coeffs::high_shelf(f0 as f64, q as f64, g as f64, 48e3),
-                BandKind::LowCut => Coeffs::high_pass(f0 as f64, q as f64, 48e3),
-                BandKind::HighCut => Coeffs::low_pass(f0 as f64, q as f64, 48e3),
+                BandKind::Bell => Coeffs::bell(f0, q, g, 48e3),
+                BandKind::LowShelf => Coeffs::low_shelf(f0, q, g, 48e3),
+                BandKind::HighShelf => Coeffs::high_shelf(f0, q, g, 48e3),
+                BandKind::LowCut => Coeffs::high_pass(f0, q, 48e3),
+                BandKind::HighCut => Coeffs::low_pass(f0, q, 48e3),
+                BandKind::Notch => Coeffs::notch(f0, q, 48e3),
+                BandKind::BandPass => Coeffs::band_pass(f0, q, 48e3),
+                BandKind::TiltShelf => Coeffs::tilt_shelf(f0, q, g, 48e3),
             };
             for f in [60.0, 150.0, 1000.0, 3000.0, 9000.0, 15_000.0] {
                 // Whole periods after the filter has settled.
@@ -560,7 +774,214 @@ mod tests {
                     (got - exp).abs() < 0.1,
                     "{kind:?} at {f} Hz: {got} vs {exp} dB"
                 );
+                assert!(
+                    (s.response_db(f, 48e3) - exp).abs() < 1e-9,
+                    "the editor's curve"
+                );
                 eq.reset();
+            }
+        }
+        // The new shapes meet their definitions.
+        let notch = Coeffs::notch(1200.0, 2.0, 48e3);
+        assert!(notch.magnitude(1200.0, 48e3) < 1e-9);
+        let tilt = |f| 20.0 * Coeffs::tilt_shelf(1000.0, 0.707, 8.0, 48e3).magnitude(f, 48e3).log10();
+        assert!((tilt(10.0) + 4.0).abs() < 0.05, "{}", tilt(10.0));
+        assert!((tilt(20_000.0) - 4.0).abs() < 0.1, "{}", tilt(20_000.0));
+        assert!(tilt(1000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cuts_of_every_slope_are_butterworth_and_their_q_makes_a_peak() {
+        // A digital Butterworth of order N by the bilinear transform (prewarped at the corner):
+        // |H|^2 = 1 / (1 + (tan(w/2) / tan(wc/2))^(+-2N)).
+        let fc = 1000.0;
+        let t = |f: f64| (std::f64::consts::PI * f / 48e3).tan();
+        for (slope, order) in [(Slope::Db12, 2), (Slope::Db24, 4), (Slope::Db48, 8)] {
+            for kind in [BandKind::LowCut, BandKind::HighCut] {
+                let s = BandSettings {
+                    enabled: true,
+                    kind,
+                    slope,
+                    freq_hz: fc as f32,
+                    q: std::f32::consts::FRAC_1_SQRT_2,
+                    ..BandSettings::default_for(0)
+                };
+                let mut eq = DynamicEq::new(RATE, &bands(s));
+                for f in [250.0, 500.0, 1000.0, 2000.0, 4000.0] {
+                    let r: f64 = if kind == BandKind::LowCut {
+                        t(fc) / t(f)
+                    } else {
+                        t(f) / t(fc)
+                    };
+                    let exp = -10.0 * (1.0 + r.powi(2 * order)).log10();
+                    let x = sine(f, 0.25, 48_000 + 4800);
+                    let y = run(&mut eq, &x, &[64, 17, 256]);
+                    let got = 20.0 * (amp(&y[48_000..], f) / 0.25).log10();
+                    let tol = if exp > -60.0 { 0.1 } else { 1.0 };
+                    assert!(
+                        (got - exp).abs() < tol,
+                        "{kind:?} {slope:?} at {f} Hz: {got} vs {exp} dB"
+                    );
+                    eq.reset();
+                }
+                // A higher Q raises the corner above -3 dB at every slope.
+                let peaky = BandSettings { q: 3.0, ..s };
+                assert!(peaky.response_db(fc, 48e3) > 3.0, "{slope:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_change_of_shape_or_slope_alone_takes_effect() {
+        // Frequency, Q and gain stay; only the shape, then the slope, changes.
+        let mut s = BandSettings {
+            enabled: true,
+            kind: BandKind::Bell,
+            freq_hz: 1000.0,
+            gain_db: 6.0,
+            q: 2.0,
+            ..BandSettings::default_for(0)
+        };
+        let mut eq = DynamicEq::new(RATE, &bands(s));
+        let x = sine(1000.0, 0.25, 24_000);
+        let level = |eq: &mut DynamicEq, f: f64| {
+            let x = sine(f, 0.25, 24_000);
+            let y = run(eq, &x, &[64]);
+            20.0 * (amp(&y[12_000..], f) / 0.25).log10()
+        };
+        run(&mut eq, &x, &[64]);
+        assert!((level(&mut eq, 1000.0) - 6.0).abs() < 0.1);
+        s.kind = BandKind::Notch;
+        eq.set_settings(&bands(s));
+        assert!(level(&mut eq, 1000.0) < -40.0, "now a notch");
+        s.kind = BandKind::LowCut;
+        s.q = std::f32::consts::FRAC_1_SQRT_2;
+        eq.set_settings(&bands(s));
+        let twelve = level(&mut eq, 250.0);
+        s.slope = Slope::Db48;
+        eq.set_settings(&bands(s));
+        let fortyeight = level(&mut eq, 250.0);
+        assert!(fortyeight < twelve - 40.0, "{twelve} -> {fortyeight} dB");
+    }
+
+    /// Two different noises, band-limited so that a bell has something to act on.
+    fn stereo_noise(len: usize) -> [Vec<f32>; 2] {
+        let mut rng = crate::dsp::rng::Rng::new(11);
+        std::array::from_fn(|_| (0..len).map(|_| 0.3 * rng.bipolar() as f32).collect())
+    }
+
+    fn run_pair(eq: &mut DynamicEq, x: &[Vec<f32>; 2], calls: &[usize]) -> [Vec<f32>; 2] {
+        let mut y = x.clone();
+        let [l, r] = &mut y;
+        let (mut pos, mut k) = (0, 0);
+        while pos < l.len() {
+            let n = calls[k % calls.len()].min(l.len() - pos);
+            eq.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
+            pos += n;
+            k += 1;
+        }
+        y
+    }
+
+    #[test]
+    fn each_placement_leaves_the_rest_of_the_signal_untouched() {
+        let x = stereo_noise(24_000);
+        let mut worst = [0.0f64; 5];
+        for (i, placement) in [
+            Placement::Left,
+            Placement::Right,
+            Placement::Mid,
+            Placement::Side,
+            Placement::Stereo,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // A dynamic bell and a 48 dB cut on that placement, plus a Stereo band on both
+            // sides of them in the chain does not run here (it would touch everything).
+            let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+            b[1] = BandSettings {
+                placement,
+                gain_db: 9.0,
+                ..compressing_bell(1)
+            };
+            b[5] = BandSettings {
+                enabled: true,
+                kind: BandKind::LowCut,
+                slope: Slope::Db48,
+                freq_hz: 400.0,
+                placement,
+                ..BandSettings::default_for(5)
+            };
+            let mut eq = DynamicEq::new(RATE, &b);
+            let y = run_pair(&mut eq, &x, &[64, 13, 500]);
+            let changed = |a: &[f32], b: &[f32]| {
+                a.iter()
+                    .zip(b)
+                    .map(|(p, q)| (p - q).abs() as f64)
+                    .fold(0.0, f64::max)
+            };
+            let (side_in, side_out): (Vec<f32>, Vec<f32>) = (
+                x[0].iter().zip(&x[1]).map(|(l, r)| l - r).collect(),
+                y[0].iter().zip(&y[1]).map(|(l, r)| l - r).collect(),
+            );
+            let (mid_in, mid_out): (Vec<f32>, Vec<f32>) = (
+                x[0].iter().zip(&x[1]).map(|(l, r)| l + r).collect(),
+                y[0].iter().zip(&y[1]).map(|(l, r)| l + r).collect(),
+            );
+            match placement {
+                Placement::Left => {
+                    assert_eq!(y[1], x[1], "a Left band leaves the right channel bit-exact");
+                    assert!(changed(&y[0], &x[0]) > 0.05);
+                }
+                Placement::Right => {
+                    assert_eq!(y[0], x[0], "a Right band leaves the left channel bit-exact");
+                    assert!(changed(&y[1], &x[1]) > 0.05);
+                }
+                Placement::Mid => {
+                    worst[i] = changed(&side_out, &side_in);
+                    assert!(worst[i] < 1e-6, "Mid band moved L-R by {}", worst[i]);
+                    assert!(changed(&mid_out, &mid_in) > 0.05);
+                }
+                Placement::Side => {
+                    worst[i] = changed(&mid_out, &mid_in);
+                    assert!(worst[i] < 1e-6, "Side band moved L+R by {}", worst[i]);
+                    assert!(changed(&side_out, &side_in) > 0.05);
+                }
+                Placement::Stereo => {
+                    assert!(changed(&y[0], &x[0]) > 0.05 && changed(&y[1], &x[1]) > 0.05);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_band_listens_only_to_the_signal_it_processes() {
+        // A loud 1 kHz tone on the side only (l = -r): a Mid band's detector hears nothing,
+        // a Side band's the whole tone; a loud tone on the right: a Left band hears nothing.
+        let len = 48_000;
+        let tone = sine(1000.0, 0.5, len);
+        let neg: Vec<f32> = tone.iter().map(|v| -v).collect();
+        let silent = vec![0.0f32; len];
+        for (placement, x, reacts) in [
+            (Placement::Mid, [tone.clone(), neg.clone()], false),
+            (Placement::Side, [tone.clone(), neg.clone()], true),
+            (Placement::Left, [silent.clone(), tone.clone()], false),
+            (Placement::Right, [silent.clone(), tone.clone()], true),
+            (Placement::Stereo, [silent.clone(), tone.clone()], true),
+        ] {
+            let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+            b[0] = BandSettings {
+                placement,
+                ..compressing_bell(0)
+            };
+            let mut eq = DynamicEq::new(RATE, &b);
+            run_pair(&mut eq, &x, &[64]);
+            let g = eq.dynamic_gain_db()[0];
+            if reacts {
+                assert!(g < -8.0, "{placement:?}: {g} dB");
+            } else {
+                assert_eq!(g, 0.0, "{placement:?} heard another signal");
             }
         }
     }
@@ -735,6 +1156,13 @@ mod tests {
         b[4].enabled = true;
         b[4].dynamic = DynamicMode::Up;
         b[4].threshold_db = -40.0;
+        b[5].enabled = true;
+        b[5].slope = Slope::Db48;
+        b[5].placement = Placement::Side;
+        b[6].enabled = true;
+        b[6].placement = Placement::Mid;
+        b[6].dynamic = DynamicMode::Down;
+        b[6].threshold_db = -40.0;
         let x: Vec<f32> = sine(1500.0, 0.4, 20_000)
             .iter()
             .zip(sine(9000.0, 0.2, 20_000))

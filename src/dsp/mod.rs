@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod chain;
 pub mod convolver;
 pub mod denormal;
+pub mod ducker;
 pub mod dynamic_eq;
 pub mod fast_math;
 pub mod halfband;

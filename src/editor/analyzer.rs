@@ -6,10 +6,9 @@
 use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
-use crate::dsp::biquad::Coeffs;
-use crate::dsp::dynamic_eq::{BandKind, BANDS};
+use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_dynamics::SpectralDynamics;
-use crate::params::{BandParams, FluxForgeParams};
+use crate::params::FluxForgeParams;
 use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
 
 /// Analyzer level range, dBFS (bottom, top).
@@ -57,19 +56,6 @@ fn y_eq(rect: egui::Rect, db: f32) -> f32 {
 
 fn db_of_y(rect: egui::Rect, y: f32) -> f32 {
     ((rect.center().y - y) / (rect.height() * 0.5) * EQ_RANGE_DB).clamp(-EQ_RANGE_DB, EQ_RANGE_DB)
-}
-
-/// A band's static filter as the editor draws it.
-fn band_coeffs(b: &BandParams, rate: f64) -> Coeffs {
-    let s = b.settings();
-    let (f, q, g) = (s.freq_hz as f64, s.q as f64, s.gain_db as f64);
-    match s.kind {
-        BandKind::Bell => Coeffs::bell(f, q, g, rate),
-        BandKind::LowShelf => Coeffs::low_shelf(f, q, g, rate),
-        BandKind::HighShelf => Coeffs::high_shelf(f, q, g, rate),
-        BandKind::LowCut => Coeffs::high_pass(f, q, rate),
-        BandKind::HighCut => Coeffs::low_pass(f, q, rate),
-    }
 }
 
 impl Analyzer {
@@ -162,19 +148,16 @@ impl Analyzer {
             ));
         }
         // EQ response (static gains) and band handles.
-        let coeffs: Vec<Option<Coeffs>> = params
+        let shown: Vec<_> = params
             .bands
             .iter()
-            .map(|b| b.enabled.value().then(|| band_coeffs(b, rate)))
+            .filter(|b| b.enabled.value())
+            .map(|b| b.settings())
             .collect();
         let resp: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
             .map(|i| {
                 let f = display_hz(i) as f64;
-                let db: f64 = coeffs
-                    .iter()
-                    .flatten()
-                    .map(|c| 20.0 * c.magnitude(f, rate).log10())
-                    .sum();
+                let db: f64 = shown.iter().map(|s| s.response_db(f, rate)).sum();
                 egui::pos2(x_of(rect, f as f32), y_eq(rect, db as f32))
             })
             .collect();
@@ -184,10 +167,7 @@ impl Analyzer {
         ));
         for (i, b) in params.bands.iter().enumerate() {
             let s = b.settings();
-            let gain = match s.kind {
-                BandKind::LowCut | BandKind::HighCut => 0.0,
-                _ => s.gain_db,
-            };
+            let gain = if s.kind.has_gain() { s.gain_db } else { 0.0 };
             let c = egui::pos2(x_of(rect, s.freq_hz), y_eq(rect, gain));
             let id = ui.make_persistent_id(("band", i));
             let resp = ui.interact(
@@ -207,7 +187,7 @@ impl Analyzer {
             if self.dragging == Some(i) {
                 if let Some(pos) = resp.interact_pointer_pos() {
                     setter.set_parameter(&b.freq, f_of(rect, pos.x));
-                    if !matches!(s.kind, BandKind::LowCut | BandKind::HighCut) {
+                    if s.kind.has_gain() {
                         setter.set_parameter(&b.gain, db_of_y(rect, pos.y));
                     }
                 }
@@ -271,6 +251,11 @@ impl Analyzer {
                     }
                     ui.label("Dynamics");
                     ui.add(ParamSlider::for_param(&b.dynamics, setter).with_width(110.0));
+                    ui.label("Slope");
+                    ui.add(ParamSlider::for_param(&b.slope, setter).with_width(110.0));
+                    ui.end_row();
+                    ui.label("Placement");
+                    ui.add(ParamSlider::for_param(&b.placement, setter).with_width(110.0));
                     ui.end_row();
                 });
             ui.separator();

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::dsp::chain::Settings;
-use crate::dsp::dynamic_eq::{BandKind, BandSettings, DynamicMode, BANDS};
+use crate::dsp::chain::{EqPlacement, Settings};
+use crate::dsp::ducker::DuckSettings;
+use crate::dsp::dynamic_eq::{BandKind, BandSettings, DynamicMode, Placement, Slope, BANDS};
 use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
@@ -89,10 +90,44 @@ host_enum! {
         LowShelf = "Low Shelf",
         /// High shelf.
         HighShelf = "High Shelf",
-        /// 12 dB/oct high-pass.
+        /// High-pass.
         LowCut = "Low Cut",
-        /// 12 dB/oct low-pass.
+        /// Low-pass.
         HighCut = "High Cut",
+        /// Notch.
+        Notch = "Notch",
+        /// Band-pass.
+        BandPass = "Band Pass",
+        /// Tilt around the frequency.
+        TiltShelf = "Tilt Shelf",
+    }
+}
+
+host_enum! {
+    /// Cut slope as a host enum.
+    CutSlope <=> Slope {
+        /// 12 dB/oct.
+        Db12 = "12 dB/oct",
+        /// 24 dB/oct.
+        Db24 = "24 dB/oct",
+        /// 48 dB/oct.
+        Db48 = "48 dB/oct",
+    }
+}
+
+host_enum! {
+    /// A band's stereo placement as a host enum.
+    StereoPlacement <=> Placement {
+        /// Both channels.
+        Stereo = "Stereo",
+        /// Left only.
+        Left = "Left",
+        /// Right only.
+        Right = "Right",
+        /// Mid only.
+        Mid = "Mid",
+        /// Side only.
+        Side = "Side",
     }
 }
 
@@ -105,6 +140,16 @@ host_enum! {
         Down = "Down",
         /// Boost when the band is loud.
         Up = "Up",
+    }
+}
+
+host_enum! {
+    /// Where the EQ & dynamics section sits, as a host enum.
+    EqPosition <=> EqPlacement {
+        /// Before the reverb, on the whole signal.
+        Input = "Input",
+        /// On the reverb's return only.
+        Return = "Reverb Return",
     }
 }
 
@@ -301,6 +346,12 @@ pub struct BandParams {
     /// Largest dynamic change, dB.
     #[id = "eq_range"]
     pub range: FloatParam,
+    /// Steepness of the cuts.
+    #[id = "eq_slope"]
+    pub slope: EnumParam<CutSlope>,
+    /// Stereo placement (what the band processes and listens to).
+    #[id = "eq_place"]
+    pub placement: EnumParam<StereoPlacement>,
 }
 
 impl BandParams {
@@ -364,6 +415,8 @@ impl BandParams {
                 DB,
                 Some(0.1),
             ),
+            slope: EnumParam::new(name("Slope"), CutSlope::from(d.slope)),
+            placement: EnumParam::new(name("Placement"), StereoPlacement::from(d.placement)),
         }
     }
 
@@ -372,6 +425,8 @@ impl BandParams {
         BandSettings {
             enabled: self.enabled.value(),
             kind: self.kind.value().into(),
+            slope: self.slope.value().into(),
+            placement: self.placement.value().into(),
             freq_hz: self.freq.value(),
             gain_db: self.gain.value(),
             q: self.q.value(),
@@ -465,7 +520,7 @@ pub struct FluxForgeParams {
     #[id = "wet_level"]
     pub wet_level: FloatParam,
 
-    /// Dynamic EQ bands 1-5.
+    /// Dynamic EQ bands 1-8.
     #[nested(array, group = "EQ Band")]
     pub bands: [BandParams; BANDS],
     /// Spectral dynamics on.
@@ -498,6 +553,19 @@ pub struct FluxForgeParams {
     /// Smoothing across frequency, octaves.
     #[id = "spec_res"]
     pub spec_resolution: FloatParam,
+    /// Where the EQ & dynamics section sits (crossfades).
+    #[id = "eq_where"]
+    pub eq_placement: EnumParam<EqPosition>,
+
+    /// Ducking: dry peak level above which the wet signal is turned down, dBFS.
+    #[id = "duck_thresh"]
+    pub duck_threshold: FloatParam,
+    /// Ducking: largest reduction of the wet signal, dB (0 = off).
+    #[id = "duck_depth"]
+    pub duck_depth: FloatParam,
+    /// Ducking: release time constant, ms.
+    #[id = "duck_release"]
+    pub duck_release: FloatParam,
 
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
@@ -643,6 +711,22 @@ impl Default for FluxForgeParams {
                 Unit::Octaves,
                 None,
             ),
+            eq_placement: EnumParam::new("EQ Placement", EqPosition::from(d.eq_placement)),
+            duck_threshold: float(
+                "Duck Threshold",
+                d.duck.threshold_db,
+                LIN(-60.0, 0.0),
+                DB,
+                Some(0.1),
+            ),
+            duck_depth: float("Duck Depth", d.duck.depth_db, LIN(0.0, 24.0), DB, Some(0.1)),
+            duck_release: float(
+                "Duck Release",
+                d.duck.release_ms,
+                ms_range(50.0, 2000.0),
+                MS0,
+                Some(1.0),
+            ),
             ir: IrField::default(),
             mix_lock: AtomicBool::new(false),
             state_report: StateReport::default(),
@@ -680,6 +764,12 @@ impl FluxForgeParams {
                 auto_gain: self.auto_gain.value(),
                 mix: self.drive_mix.value(),
                 oversample: self.oversample.value(),
+            },
+            eq_placement: self.eq_placement.value().into(),
+            duck: DuckSettings {
+                threshold_db: self.duck_threshold.value(),
+                depth_db: self.duck_depth.value(),
+                release_ms: self.duck_release.value(),
             },
         }
     }
@@ -735,15 +825,10 @@ mod tests {
             assert_eq!(room.factory_spec().unwrap().name, spec.name);
         }
         assert!(Room::File.factory_spec().is_none());
-        for k in [
-            BandKind::Bell,
-            BandKind::LowShelf,
-            BandKind::HighShelf,
-            BandKind::LowCut,
-            BandKind::HighCut,
-        ] {
+        for k in BandKind::ALL {
             assert_eq!(BandKind::from(BandType::from(k)), k);
         }
+        assert_eq!(BandType::variants().len(), BandKind::ALL.len());
         for m in [
             CharacterMode::Clean,
             CharacterMode::Subtle,
