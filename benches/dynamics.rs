@@ -128,7 +128,12 @@ fn main() {
         ("both", both),
         ("convolution reverb, 4 s stereo IR", rev),
     ] {
-        println!("| {name} | {:.5} | {:.3} % | {:.2}x |", c, c * 100.0, c / rev);
+        println!(
+            "| {name} | {:.5} | {:.3} % | {:.2}x |",
+            c,
+            c * 100.0,
+            c / rev
+        );
     }
     println!(
         "\nPer call of 64 samples (both stages): median {:.1} us, slowest {:.1} us ({:.1} % of \

@@ -33,6 +33,15 @@ use loader::{Loader, RenderKey, Task};
 use params::FluxForgeParams;
 use shared::{Meters, SpectrumFeed};
 
+/// Port names of both layouts: the second input is the sidechain.
+const SIDECHAIN_NAMES: PortNames = PortNames {
+    layout: None,
+    main_input: None,
+    main_output: None,
+    aux_inputs: &["Sidechain"],
+    aux_outputs: &[],
+};
+
 /// Crossfade time when the IR changes (room, file or edit), seconds.
 pub const ROOM_CROSSFADE_S: f32 = 0.05;
 
@@ -90,11 +99,15 @@ impl Plugin for FluxForge {
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: SIDECHAIN_NAMES,
             ..AudioIOLayout::const_default()
         },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: SIDECHAIN_NAMES,
             ..AudioIOLayout::const_default()
         },
     ];
@@ -177,7 +190,7 @@ impl Plugin for FluxForge {
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(engine) = self.engine.as_mut() else {
@@ -212,7 +225,13 @@ impl Plugin for FluxForge {
         }
         let editor_open = self.since_beat < self.rate as usize;
         engine.set_analyzer(editor_open);
-        let peaks = engine.process(&mut channels[..2]);
+        // The sidechain port (stereo; a mono one feeds both channels).
+        let n = channels[0].len();
+        let key = aux.inputs.first().and_then(|b| {
+            let s = b.as_slice_immutable();
+            (!s.is_empty() && s[0].len() == n).then(|| [&*s[0], &*s[s.len().min(2) - 1]])
+        });
+        let peaks = engine.process_keyed(&mut channels[..2], key);
         self.since_beat = self.since_beat.saturating_add(channels[0].len());
         if editor_open && engine.spectral().analyses() != self.last_analysis {
             self.last_analysis = engine.spectral().analyses();
@@ -222,6 +241,10 @@ impl Plugin for FluxForge {
             self.meters.input[c].raise(peaks.input[c]);
             self.meters.output[c].raise(peaks.output[c]);
         }
+        self.meters.ducking.raise(engine.ducking_db());
+        self.meters
+            .sidechain
+            .raise(if engine.sidechain_live() { 1.0 } else { 0.0 });
         ProcessStatus::Tail(engine.convolver().ir_len() as u32)
     }
 }

@@ -45,6 +45,10 @@ pub struct Meters {
     pub input: [PaddedMeter; 2],
     /// Output peaks, `[channel]`.
     pub output: [PaddedMeter; 2],
+    /// Largest ducking reduction, dB (>= 0).
+    pub ducking: PaddedMeter,
+    /// 1 while a sidechain has carried sound since the last reset, else 0.
+    pub sidechain: PaddedMeter,
 }
 
 /// A single-slot lock-free mailbox for boxed values.

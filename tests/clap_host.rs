@@ -337,6 +337,11 @@ fn embedded_ir_and_edits_round_trip_through_the_state_bit_exactly() {
         low_cut_hz: 100.0,
         high_cut_hz: 8000.0,
         auto_gain: true,
+        attack_ms: 3.0,
+        hold_ms: 40.0,
+        early_db: 2.0,
+        late_db: -4.0,
+        split_ms: 0.0,
     };
     let state = state_with_ir(
         &stored,
@@ -348,6 +353,10 @@ fn embedded_ir_and_edits_round_trip_through_the_state_bit_exactly() {
             ("ir_decay", f(70.0)),
             ("ir_lowcut", f(100.0)),
             ("ir_highcut", f(8000.0)),
+            ("ir_attack", f(3.0)),
+            ("ir_hold", f(40.0)),
+            ("ir_early", f(2.0)),
+            ("ir_late", f(-4.0)),
             ("wet_width", f(1.4)),
             ("wet_level", f(-3.0)),
             ("mix", f(0.5)),
@@ -487,6 +496,11 @@ fn zero_latency_with_every_ir_and_edit() {
         (&stereo, "ir_lowcut", json!(300.0)),
         (&mono, "ir_highcut", json!(3000.0)),
         (&stereo, "ir_autogain", json!(false)),
+        (&stereo, "ir_attack", json!(2.0)),
+        (&stereo, "ir_hold", json!(50.0)),
+        (&stereo, "ir_early", json!(4.0)),
+        (&tstereo, "ir_late", json!(-12.0)),
+        (&stereo, "ir_split", json!(40.0)),
     ];
     let mut delta = [vec![0.0f32; 30_000], vec![0.0f32; 30_000]];
     delta[0][0] = 1.0;
@@ -545,7 +559,7 @@ fn zero_latency_with_every_ir_and_edit() {
         );
         if id == "ir_predelay" {
             assert!(out_onset >= 960, "pre-delay of 20 ms: onset {out_onset}");
-        } else if id != "ir_reverse" {
+        } else if id != "ir_reverse" && id != "ir_attack" {
             assert!(out_onset <= 6, "{id}: onset at sample {out_onset}");
         }
     }
@@ -718,4 +732,159 @@ fn a_state_from_before_the_ir_existed_loads_with_the_default() {
         &[],
     );
     assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+}
+
+#[test]
+fn eq_placement_band_placement_and_ducking_reach_the_engine() {
+    use fluxforge::dsp::chain::EqPlacement;
+    use fluxforge::dsp::ducker::DuckSettings;
+    use fluxforge::dsp::dynamic_eq::{Placement, Slope};
+    use serde_json::json;
+    let on = json!({ "bool": true });
+    let choice = |i: i32| json!({ "i32": i });
+    let mut s = Settings {
+        mix: 0.5,
+        eq_placement: EqPlacement::Return,
+        duck: DuckSettings {
+            threshold_db: -30.0,
+            depth_db: 12.0,
+            release_ms: 300.0,
+        },
+        ..Default::default()
+    };
+    s.eq[2].enabled = true;
+    s.eq[2].gain_db = 12.0;
+    s.eq[5].enabled = true;
+    s.eq[5].freq_hz = 200.0;
+    s.eq[5].slope = Slope::Db48;
+    s.eq[5].placement = Placement::Side;
+    s.eq[7].enabled = true;
+    s.eq[7].placement = Placement::Left;
+    let values = vec![
+        ("mix", f(0.5)),
+        ("eq_where", choice(1)),
+        ("eq_on_3", on.clone()),
+        ("eq_gain_3", f(12.0)),
+        ("eq_on_6", on.clone()),
+        ("eq_freq_6", f(200.0)),
+        ("eq_slope_6", choice(2)),
+        ("eq_place_6", choice(4)),
+        ("eq_on_8", on.clone()),
+        ("eq_place_8", choice(1)),
+        ("duck_thresh", f(-30.0)),
+        ("duck_depth", f(12.0)),
+        ("duck_release", f(300.0)),
+    ];
+    // Loud and quiet halves, so the ducker works and releases.
+    let mut x = noise(96_000, 21);
+    for c in &mut x {
+        for v in &mut c[24_000..48_000] {
+            *v *= 0.01;
+        }
+    }
+    let play = |values: &[(&str, serde_json::Value)]| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in values {
+            assert!(state["params"].get(*id).is_some(), "param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(3);
+        let out = run(&mut proc, &x, &mut || rng.range(1, 512), &[]);
+        inst.deactivate(proc.stop_processing());
+        out
+    };
+    let out = play(&values);
+    let want = reference(48_000.0, &x, s, &[]);
+    assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+    let plain = reference(
+        48_000.0,
+        &x,
+        Settings {
+            mix: 0.5,
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(max_diff(&out, &plain) > 0.05, "the new settings act");
+    // On the return, the EQ leaves the dry signal alone: dry only, the output is the input.
+    let mut dry_only = values.clone();
+    dry_only[0] = ("mix", f(0.0));
+    assert_eq!(play(&dry_only), x, "dry untouched by an EQ on the return");
+}
+
+#[test]
+fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
+    use fluxforge::dsp::dynamic_eq::DynamicMode;
+    use fluxforge::dsp::DetectorSource;
+    use serde_json::json;
+    // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input
+    // is a 1 kHz sine at -40 dBFS (below the threshold), the sidechain one at -6 dBFS.
+    let mut s = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    s.eq[2].enabled = true;
+    s.eq[2].freq_hz = 1000.0;
+    s.eq[2].dynamic = DynamicMode::Down;
+    s.eq[2].threshold_db = -30.0;
+    s.eq[2].source = DetectorSource::External;
+    let values = [
+        ("mix", f(0.0)),
+        ("eq_on_3", json!({ "bool": true })),
+        ("eq_freq_3", f(1000.0)),
+        ("eq_dyn_3", json!({ "i32": 1 })),
+        ("eq_thresh_3", f(-30.0)),
+        ("eq_source_3", json!({ "i32": 1 })),
+    ];
+    let len = 48_000;
+    let tone = |db: f64| -> Vec<f32> {
+        let a = 10f64.powf(db / 20.0);
+        (0..len)
+            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
+            .collect()
+    };
+    let x = [tone(-40.0), tone(-40.0)];
+    let key = [tone(-6.0), tone(-6.0)];
+    let play = |key: Option<&[Vec<f32>; 2]>| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in &values {
+            assert!(state["params"].get(*id).is_some(), "param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(12);
+        let out = run_keyed(&mut proc, &x, key, &mut || rng.range(1, 512), &[]);
+        inst.deactivate(proc.stop_processing());
+        out
+    };
+    let level = |y: &[f32]| {
+        let tail = &y[len / 2..];
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        20.0 * (rms(tail) / rms(&x[0][len / 2..])).log10()
+    };
+    let keyed = play(Some(&key));
+    // -6 dBFS is 24 dB over the threshold: 4:1 asks for -18 dB, the range allows -12.
+    assert!(
+        (level(&keyed[0]) + 12.0).abs() < 1.0,
+        "{} dB",
+        level(&keyed[0])
+    );
+    assert!((level(&keyed[1]) + 12.0).abs() < 1.0);
+    let want = reference_keyed(48_000.0, &x, &key, s);
+    assert!(
+        max_diff(&keyed, &want) < 1e-5,
+        "{}",
+        max_diff(&keyed, &want)
+    );
+    // No sidechain routed (the host passes the main port only): the band listens to the
+    // main signal, which stays below the threshold.
+    let alone = play(None);
+    assert!(level(&alone[0]).abs() < 0.1, "{} dB", level(&alone[0]));
 }

@@ -289,6 +289,24 @@ fn context(id: &str) -> Vec<String> {
         .and_then(|r| r.rsplit_once('_'))
         .map(|(_, b)| b)
     {
+        // A dynamic bell, or a low cut at 300 Hz for the slope; the type's own test starts
+        // from the band's default type.
+        let shape = if id.starts_with("eq_slope") {
+            vec![
+                format!("eq_type_{band}=Low Cut"),
+                format!("eq_freq_{band}=300"),
+            ]
+        } else if id.starts_with("eq_type") {
+            vec![]
+        } else if id.starts_with("eq_freq") {
+            vec![format!("eq_type_{band}=Bell")]
+        } else {
+            // At 1 kHz, where the test noise has energy in every band.
+            vec![
+                format!("eq_type_{band}=Bell"),
+                format!("eq_freq_{band}=1000"),
+            ]
+        };
         let owned = [
             format!("eq_on_{band}=on"),
             format!("eq_gain_{band}=6"),
@@ -297,6 +315,8 @@ fn context(id: &str) -> Vec<String> {
             format!("eq_range_{band}=12"),
         ];
         return owned
+            .into_iter()
+            .chain(shape)
             .into_iter()
             .filter(|s| !s.starts_with(&format!("{id}=")))
             .chain(["mix=0.5".to_string()])
@@ -307,6 +327,15 @@ fn context(id: &str) -> Vec<String> {
     }
     if id.starts_with("sat_") && id != "sat_mode" {
         c.push("sat_mode=Warm");
+    }
+    if id.starts_with("duck_") && id != "duck_depth" {
+        c.push("duck_depth=12");
+    }
+    match id {
+        "ir_hold" => c.push("ir_decay=50"),
+        "ir_split" => c.push("ir_late=-12"),
+        "eq_where" => c.extend(["eq_on_3=on", "eq_gain_3=12"]),
+        _ => {}
     }
     c.into_iter().map(String::from).collect()
 }
@@ -336,10 +365,22 @@ fn every_parameter_is_reachable_and_changes_the_output() {
     let silent: &[&str] = &[];
     let mut unchanged = Vec::new();
     for (k, id) in ids.iter().enumerate() {
-        let ctx: Vec<String> = context(id)
+        let mut ctx: Vec<String> = context(id)
             .into_iter()
             .flat_map(|s| ["--set".to_string(), s])
             .collect();
+        if id.contains("source") {
+            // A detector source is heard with a sidechain: loud noise throughout.
+            let sc = tmp("every_sidechain.wav");
+            if !sc.exists() {
+                let mut rng = fluxforge::dsp::rng::Rng::new(6);
+                let x: Vec<f32> = (0..2 * 14_400)
+                    .map(|_| 0.5 * rng.bipolar() as f32)
+                    .collect();
+                write_wav_file(&sc, 2, 48_000, WavEncoding::Float, x).unwrap();
+            }
+            ctx.extend(["--sidechain".to_string(), sc.to_str().unwrap().to_string()]);
+        }
         let base = short_render(&format!("base_{k}.wav"), &ctx);
         // A value far from the default: the other end of the range.
         let (_, ptr, _) = params

@@ -61,6 +61,9 @@ EVERY PARAMETER:
                         parameters and embedded IR, so a bounce plays what the session plays
     --save-preset FILE  Write every parameter's final value (and a loaded IR) as a preset.
 OTHER OPTIONS:
+    --sidechain FILE    A WAV file (mono or stereo, at the input's rate) fed to the sidechain
+                        input: bands and the spectral stage set to \"Sidechain\" listen to it
+                        (silence after its end)
     --tail SECONDS      Seconds of reverb tail appended after the input
                         [default: the IR's length]
     --block N           Processing block size in samples, 1..=65536 [default: 512]
@@ -76,6 +79,7 @@ EXIT STATUS:
 
 struct Args {
     input: PathBuf,
+    sidechain: Option<PathBuf>,
     ir: Option<PathBuf>,
     output: PathBuf,
     params: FluxForgeParams,
@@ -173,6 +177,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut stored_ir = None;
     let mut save_preset = None;
     let mut ir = None;
+    let mut sidechain = None;
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
@@ -236,6 +241,9 @@ fn parse_args() -> Result<Option<Args>, String> {
                 ))
             }
             "--ir" => ir = Some(PathBuf::from(it.next().ok_or("--ir needs a file")?)),
+            "--sidechain" => {
+                sidechain = Some(PathBuf::from(it.next().ok_or("--sidechain needs a file")?))
+            }
             "--tail" => tail_s = Some(num(&a, it.next())?.clamp(0.0, 600.0)),
             "--block" => {
                 let b = num(&a, it.next())?;
@@ -262,6 +270,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     let input = positional.pop().unwrap_or_default();
     Ok(Some(Args {
         input,
+        sidechain,
         output,
         ir,
         params,
@@ -412,13 +421,40 @@ fn run(args: Args) -> Result<(), String> {
     l[..frames].copy_from_slice(&audio.channels[0]);
     r[..frames].copy_from_slice(audio.channels.get(1).unwrap_or(&audio.channels[0]));
 
+    // The sidechain, as long as the render (silence after its end).
+    let key = match &args.sidechain {
+        Some(path) => {
+            let sc = read_wav(path)?;
+            if sc.spec.sample_rate != audio.spec.sample_rate {
+                return Err(format!(
+                    "{}: {} Hz; the sidechain must have the input's rate ({} Hz)",
+                    path.display(),
+                    sc.spec.sample_rate,
+                    audio.spec.sample_rate
+                ));
+            }
+            let fit = |c: &Vec<f32>| {
+                let mut v = vec![0.0f32; total];
+                let n = c.len().min(total);
+                v[..n].copy_from_slice(&c[..n]);
+                v
+            };
+            let kl = fit(&sc.channels[0]);
+            let kr = fit(sc.channels.get(1).unwrap_or(&sc.channels[0]));
+            Some([kl, kr])
+        }
+        None => None,
+    };
     let show = !args.quiet && std::io::stderr().is_terminal() && total > 10 * rate as usize;
     let start = Instant::now();
     let mut pos = 0;
     let mut last_pct = usize::MAX;
     while pos < total {
         let n = args.block.min(total - pos);
-        engine.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
+        let k = key
+            .as_ref()
+            .map(|[a, b]| [&a[pos..pos + n], &b[pos..pos + n]]);
+        engine.process_keyed(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]], k);
         pos += n;
         let pct = pos * 100 / total;
         if show && pct != last_pct {

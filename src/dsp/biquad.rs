@@ -296,10 +296,7 @@ impl PairCoeffs {
     pub fn run(&self, state: &mut StereoState, x: &mut [[f64; 2]]) {
         let mut st = *state;
         for v in x.iter_mut() {
-            let y = [
-                self.b0[0] * v[0] + st.s1[0],
-                self.b0[1] * v[1] + st.s1[1],
-            ];
+            let y = [self.b0[0] * v[0] + st.s1[0], self.b0[1] * v[1] + st.s1[1]];
             st.s1 = [
                 self.b1[0] * v[0] - self.a1[0] * y[0] + st.s2[0],
                 self.b1[1] * v[1] - self.a1[1] * y[1] + st.s2[1],

@@ -125,21 +125,27 @@ impl Section {
         self.spectral.reset();
     }
 
-    fn process(&mut self, x: [&mut [f32]; 2]) {
+    fn process(&mut self, x: [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let [a, b] = x;
-        self.eq.process(&mut [&mut *a, &mut *b]);
-        self.spectral.process(&mut [a, b]);
+        self.eq.process_keyed(&mut [&mut *a, &mut *b], key);
+        self.spectral.process_keyed(&mut [a, b], key);
     }
 
     /// Runs on `x` weighted by `w` per sample against the unprocessed `x`, with `tmp` as
     /// scratch (for a placement crossfade).
-    fn process_weighted(&mut self, x: &mut [Vec<f32>; 2], tmp: &mut [Vec<f32>; 2], w: &[f32]) {
+    fn process_weighted(
+        &mut self,
+        x: &mut [Vec<f32>; 2],
+        tmp: &mut [Vec<f32>; 2],
+        w: &[f32],
+        key: Option<[&[f32]; 2]>,
+    ) {
         let n = w.len();
         for c in 0..2 {
             tmp[c][..n].copy_from_slice(&x[c][..n]);
         }
         let [t0, t1] = tmp;
-        self.process([&mut t0[..n], &mut t1[..n]]);
+        self.process([&mut t0[..n], &mut t1[..n]], key);
         for c in 0..2 {
             for ((y, t), g) in x[c][..n].iter_mut().zip(&tmp[c][..n]).zip(w) {
                 *y += g * (t - *y);
@@ -173,8 +179,12 @@ pub struct Engine {
     bypass: Smoother,
     width: Smoother,
     wet_gain: Smoother,
-    /// Scratch `[channel][CHUNK]`: the unprocessed input, the gained dry signal, the wet
-    /// signal, a copy for crossfades; `[CHUNK]`: the placement fade per sample.
+    /// The sidechain has carried sound since the last reset (until then, detectors set to
+    /// the sidechain listen to the main signal: a host that connects nothing sends silence).
+    key_live: bool,
+    /// Scratch `[channel][CHUNK]`: the sanitised sidechain, the unprocessed input, the gained
+    /// dry signal, the wet signal, a copy for crossfades; `[CHUNK]`: the placement fade.
+    key: [Vec<f32>; CHANNELS],
     raw: [Vec<f32>; CHANNELS],
     dry: [Vec<f32>; CHANNELS],
     wet: [Vec<f32>; CHANNELS],
@@ -199,6 +209,8 @@ impl Engine {
             bypass: Smoother::new(0.0, BYPASS_MS, sample_rate),
             width: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
+            key_live: false,
+            key: std::array::from_fn(|_| vec![0.0; CHUNK]),
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -260,6 +272,7 @@ impl Engine {
         self.at_input.reset();
         self.at_return.reset();
         self.ducker.reset();
+        self.key_live = false;
         self.snap_to_targets();
     }
 
@@ -293,6 +306,12 @@ impl Engine {
         &self.section().spectral
     }
 
+    /// A sidechain has carried sound since the last reset, so detectors set to External
+    /// listen to it (for the editor).
+    pub fn sidechain_live(&self) -> bool {
+        self.key_live
+    }
+
     /// The ducker's current reduction, dB (for the editor's meter).
     pub fn ducking_db(&self) -> f32 {
         self.ducker.reduction_db()
@@ -312,9 +331,26 @@ impl Engine {
     /// # Panics
     /// If there are not exactly [`CHANNELS`] channels of equal length.
     pub fn process(&mut self, channels: &mut [&mut [f32]]) -> BlockPeaks {
+        self.process_keyed(channels, None)
+    }
+
+    /// [`Self::process`] with a sidechain input (two channels as long as the main ones) for
+    /// the detectors set to External. It is sanitised as the main input is; until it carries
+    /// a sound, those detectors listen to the main signal.
+    ///
+    /// # Panics
+    /// As [`Self::process`], or if the sidechain's length differs.
+    pub fn process_keyed(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        key: Option<[&[f32]; 2]>,
+    ) -> BlockPeaks {
         assert_eq!(channels.len(), CHANNELS);
         let len = channels[0].len();
         assert_eq!(channels[1].len(), len);
+        if let Some(k) = key {
+            assert!(k[0].len() == len && k[1].len() == len);
+        }
         let _ftz = DenormalGuard::new();
         let mut peaks = BlockPeaks::default();
         let mut pos = 0;
@@ -327,6 +363,16 @@ impl Engine {
                     peaks.input[c] = peaks.input[c].max(r.abs());
                 }
             }
+            if let Some(k) = key {
+                for c in 0..CHANNELS {
+                    for (d, x) in self.key[c][..n].iter_mut().zip(&k[c][pos..pos + n]) {
+                        *d = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
+                        self.key_live |= *d != 0.0;
+                    }
+                }
+            }
+            let sidechain =
+                (key.is_some() && self.key_live).then(|| [&self.key[0][..n], &self.key[1][..n]]);
             for i in 0..n {
                 let g = self.input_gain.next();
                 for c in 0..CHANNELS {
@@ -338,13 +384,19 @@ impl Engine {
                 *f = self.place.next();
             }
             let (first, last) = (self.fade[0], self.fade[n - 1]);
-            let (all_input, all_return) = (first == 1.0 && last == 1.0, first == 0.0 && last == 0.0);
+            let (all_input, all_return) =
+                (first == 1.0 && last == 1.0, first == 0.0 && last == 0.0);
             if all_input {
                 let [d0, d1] = &mut self.dry;
-                self.at_input.process([&mut d0[..n], &mut d1[..n]]);
-            } else if !all_return {
                 self.at_input
-                    .process_weighted(&mut self.dry, &mut self.tmp, &self.fade[..n]);
+                    .process([&mut d0[..n], &mut d1[..n]], sidechain);
+            } else if !all_return {
+                self.at_input.process_weighted(
+                    &mut self.dry,
+                    &mut self.tmp,
+                    &self.fade[..n],
+                    sidechain,
+                );
             }
             {
                 let [d0, d1] = &mut self.dry;
@@ -358,13 +410,18 @@ impl Engine {
             }
             if all_return {
                 let [w0, w1] = &mut self.wet;
-                self.at_return.process([&mut w0[..n], &mut w1[..n]]);
+                self.at_return
+                    .process([&mut w0[..n], &mut w1[..n]], sidechain);
             } else if !all_input {
                 for f in &mut self.fade[..n] {
                     *f = 1.0 - *f;
                 }
-                self.at_return
-                    .process_weighted(&mut self.wet, &mut self.tmp, &self.fade[..n]);
+                self.at_return.process_weighted(
+                    &mut self.wet,
+                    &mut self.tmp,
+                    &self.fade[..n],
+                    sidechain,
+                );
             }
             {
                 let [d0, d1] = &self.dry;
@@ -500,22 +557,40 @@ mod tests {
             eq_placement: EqPlacement::Return,
             ..Default::default()
         });
-        assert_eq!(run(&mut engine(&dry, &ir()), &x, &[64, 100]), x, "dry untouched");
+        assert_eq!(
+            run(&mut engine(&dry, &ir()), &x, &[64, 100]),
+            x,
+            "dry untouched"
+        );
         // Fully wet, a static EQ commutes with the reverb: the same output in both places.
-        let wet = Settings {
-            mix: 1.0,
-            ..dry
-        };
+        let wet = Settings { mix: 1.0, ..dry };
         let a = run(&mut engine(&wet, &ir()), &x, &[64]);
         let input = Settings {
             eq_placement: EqPlacement::Input,
             ..wet
         };
         let b = run(&mut engine(&input, &ir()), &x, &[256, 7]);
-        let err = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+        let err = a
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0f32, f32::max);
         assert!(err < 1e-4, "{err}");
-        let plain = run(&mut engine(&Settings { mix: 1.0, ..Default::default() }, &ir()), &x, &[64]);
-        assert!(a.iter().zip(&plain).any(|(p, q)| (p - q).abs() > 0.05), "the EQ acts");
+        let plain = run(
+            &mut engine(
+                &Settings {
+                    mix: 1.0,
+                    ..Default::default()
+                },
+                &ir(),
+            ),
+            &x,
+            &[64],
+        );
+        assert!(
+            a.iter().zip(&plain).any(|(p, q)| (p - q).abs() > 0.05),
+            "the EQ acts"
+        );
     }
 
     #[test]
@@ -541,11 +616,18 @@ mod tests {
         }
         let peak = l.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(peak > 0.7, "boosted before the change: {peak}");
-        let jump = l.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        let jump = l
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
         let bound = 1.1 * std::f32::consts::TAU * f as f32 / 48_000.0 * peak;
         assert!(jump <= bound, "jump {jump} vs {bound}");
         let fade = (PLACEMENT_MS * 48.0) as usize;
-        assert_eq!(&l[9_000 + fade..], &x[9_000 + fade..], "then the dry input exactly");
+        assert_eq!(
+            &l[9_000 + fade..],
+            &x[9_000 + fade..],
+            "then the dry input exactly"
+        );
     }
 
     #[test]
@@ -592,6 +674,57 @@ mod tests {
         let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
         let db = 20.0 * (rms(&y[24_000..]) / rms(&plain[24_000..])).log10();
         assert!((db + 12.0).abs() < 1.2, "{db} dB");
+    }
+
+    #[test]
+    fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
+        // A dynamic bell at 1 kHz listening to the sidechain; the main signal is a loud 1 kHz
+        // sine. While the sidechain is silent (nothing connected), the band listens to the main
+        // signal and compresses; once the sidechain has carried sound, its silence means
+        // "no compression"; a reset forgets it.
+        let mut s = Settings {
+            mix: 0.0,
+            ..Default::default()
+        };
+        s.eq[2] = crate::dsp::dynamic_eq::BandSettings {
+            enabled: true,
+            freq_hz: 1000.0,
+            q: 2.0,
+            dynamic: crate::dsp::dynamic_eq::DynamicMode::Down,
+            threshold_db: -20.0,
+            source: crate::dsp::DetectorSource::External,
+            ..s.eq[2]
+        };
+        let x = crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0);
+        let mut e = engine(&s, &ir());
+        let play = |e: &mut Engine, key: &[f32]| {
+            let (mut l, mut r) = (x.clone(), x.clone());
+            for ((a, b), k) in l
+                .chunks_mut(128)
+                .zip(r.chunks_mut(128))
+                .zip(key.chunks(128))
+            {
+                e.process_keyed(&mut [a, b], Some([k, k]));
+            }
+            e.eq().dynamic_gain_db()[2]
+        };
+        let silence = vec![0.0f32; 48_000];
+        assert!(
+            play(&mut e, &silence) < -6.0,
+            "falls back to the main signal"
+        );
+        assert!(!e.sidechain_live());
+        let mut blip = silence.clone();
+        blip[100] = 0.1;
+        let g = play(&mut e, &blip);
+        assert!(e.sidechain_live());
+        assert!(
+            g > -0.5,
+            "a live but silent sidechain releases the band: {g} dB"
+        );
+        e.reset();
+        assert!(!e.sidechain_live());
+        assert!(play(&mut e, &silence) < -6.0);
     }
 
     #[test]

@@ -202,7 +202,11 @@ mod tests {
             // Before the burst: untouched. During its second half: the depth within 10 %.
             assert!(g[..pre].iter().all(|&v| v == 1.0));
             for &v in &g[pre + 24_000..end] {
-                assert!((db(v) + depth).abs() <= 0.1 * depth, "{depth} dB: {}", db(v));
+                assert!(
+                    (db(v) + depth).abs() <= 0.1 * depth,
+                    "{depth} dB: {}",
+                    db(v)
+                );
             }
             // Recovery: 63 % of the reduction back within 10 % of the release time.
             let start = -db(g[end - 1]);
@@ -219,7 +223,10 @@ mod tests {
             // Fully recovered: unity, exactly.
             assert_eq!(*g.last().unwrap(), 1.0);
             // The gain never steps: at most one step's share of the depth per sample.
-            let jump = g.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+            let jump = g
+                .windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0, f32::max);
             assert!(jump < 1.0 / UPDATE as f32 * 0.25, "{depth} dB: jump {jump}");
         }
     }
@@ -231,13 +238,19 @@ mod tests {
             depth_db: 12.0,
             release_ms: 200.0,
         };
-        assert!(trace(&s, 1.0, 0.5, &[64]).iter().all(|&v| v == 1.0), "below threshold");
+        assert!(
+            trace(&s, 1.0, 0.5, &[64]).iter().all(|&v| v == 1.0),
+            "below threshold"
+        );
         let off = DuckSettings {
             depth_db: 0.0,
             threshold_db: -60.0,
             ..s
         };
-        assert!(trace(&off, 1.0, 0.5, &[64]).iter().all(|&v| v == 1.0), "depth 0");
+        assert!(
+            trace(&off, 1.0, 0.5, &[64]).iter().all(|&v| v == 1.0),
+            "depth 0"
+        );
         let on = DuckSettings {
             threshold_db: -20.0,
             ..s

@@ -24,6 +24,7 @@ use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::fast_math::power_db;
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
+use super::DetectorSource;
 
 /// Number of bands.
 pub const BANDS: usize = 8;
@@ -170,6 +171,8 @@ pub struct BandSettings {
     pub slope: Slope,
     /// The part of the stereo signal the band processes and listens to.
     pub placement: Placement,
+    /// What the detector listens to (the same part of the main or the sidechain signal).
+    pub source: DetectorSource,
     /// Centre / corner frequency, Hz.
     pub freq_hz: f32,
     /// Static gain, dB (bells and shelves).
@@ -210,6 +213,7 @@ impl BandSettings {
             kind,
             slope: Slope::Db12,
             placement: Placement::Stereo,
+            source: DetectorSource::Internal,
             freq_hz,
             gain_db: 0.0,
             q: 0.707,
@@ -341,11 +345,14 @@ const LANES: usize = 2 * BANDS;
 /// arrays), so one sample of all sixteen band-pass filters and mean squares is a handful of
 /// vector instructions and the recursions overlap instead of waiting on each other.
 /// Band-pass sections have `b1 = 0` and `b2 = -b0`, so three coefficients per lane. Each
-/// lane's input is a weighted sum of the two channels (the signal its band processes).
+/// lane's input is a weighted sum of the two main and the two key channels (the part of the
+/// signal its band processes, of the main input or of the sidechain).
 #[derive(Clone, Copy, Debug, Default)]
 struct Detectors {
     wl: [f64; LANES],
     wr: [f64; LANES],
+    kl: [f64; LANES],
+    kr: [f64; LANES],
     b0: [f64; LANES],
     a1: [f64; LANES],
     a2: [f64; LANES],
@@ -356,14 +363,15 @@ struct Detectors {
 }
 
 impl Detectors {
-    /// Runs every lane over `m` samples of the two channels.
+    /// Runs every lane over `m` samples of the two main and the two key channels.
     #[inline(always)]
-    fn run(&mut self, ms_coef: f64, x0: &[f32], x1: &[f32]) {
+    fn run(&mut self, ms_coef: f64, x: [&[f32]; 2], key: [&[f32]; 2]) {
         let mut d = *self;
-        for (&l, &r) in x0.iter().zip(x1) {
-            let (l, r) = (l as f64, r as f64);
+        let samples = x[0].iter().zip(x[1]).zip(key[0].iter().zip(key[1]));
+        for ((&l, &r), (&a, &b)) in samples {
+            let (l, r, a, b) = (l as f64, r as f64, a as f64, b as f64);
             for j in 0..LANES {
-                let x = d.wl[j] * l + d.wr[j] * r;
+                let x = d.wl[j] * l + d.wr[j] * r + d.kl[j] * a + d.kr[j] * b;
                 let y = d.b0[j] * x + d.s1[j];
                 d.s1[j] = d.s2[j] - d.a1[j] * y;
                 d.s2[j] = -d.b0[j] * x - d.a2[j] * y;
@@ -373,15 +381,18 @@ impl Detectors {
         *self = d;
     }
 
-    /// Makes band `k`'s lanes use `c` (a band-pass) on the signal of `placement`, or stops
-    /// them (`None`).
-    fn set(&mut self, k: usize, c: Option<(&Coeffs, Placement)>) {
+    /// Makes band `k`'s lanes use `c` (a band-pass) on the part `placement` of the main or
+    /// the key signal, or stops them (`None`).
+    fn set(&mut self, k: usize, c: Option<(&Coeffs, Placement, bool)>) {
         for (lane, j) in (2 * k..2 * k + 2).enumerate() {
             match c {
-                Some((c, p)) => {
+                Some((c, p, keyed)) => {
                     let w = p.detector_weights()[lane];
-                    self.wl[j] = w[0];
-                    self.wr[j] = w[1];
+                    let (main, key) = if keyed { ([0.0; 2], w) } else { (w, [0.0; 2]) };
+                    self.wl[j] = main[0];
+                    self.wr[j] = main[1];
+                    self.kl[j] = key[0];
+                    self.kr[j] = key[1];
                     self.b0[j] = c.b[0];
                     self.a1[j] = c.a[0];
                     self.a2[j] = c.a[1];
@@ -389,6 +400,8 @@ impl Detectors {
                 None => {
                     self.wl[j] = 0.0;
                     self.wr[j] = 0.0;
+                    self.kl[j] = 0.0;
+                    self.kr[j] = 0.0;
                     self.b0[j] = 0.0;
                     self.a1[j] = 0.0;
                     self.a2[j] = 0.0;
@@ -559,26 +572,39 @@ impl DynamicEq {
     /// # Panics
     /// If the channels differ in length.
     pub fn process(&mut self, channels: &mut [&mut [f32]; 2]) {
-        assert_eq!(channels[0].len(), channels[1].len());
+        self.process_keyed(channels, None);
+    }
+
+    /// [`Self::process`] with a sidechain `key` (two channels of the same length) for the bands
+    /// whose detectors listen to it; without one they listen to the main input.
+    ///
+    /// # Panics
+    /// If the channels or the key differ in length.
+    pub fn process_keyed(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+        let n = channels[0].len();
+        assert_eq!(channels[1].len(), n);
+        if let Some(k) = key {
+            assert!(k[0].len() == n && k[1].len() == n);
+        }
         if self.bands.iter().all(|b| !b.settings.enabled) {
             return;
         }
         match self.simd {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-            SimdLevel::Avx2Fma => unsafe { self.process_avx2(channels) },
-            _ => self.process_impl(channels),
+            SimdLevel::Avx2Fma => unsafe { self.process_avx2(channels, key) },
+            _ => self.process_impl(channels, key),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn process_avx2(&mut self, channels: &mut [&mut [f32]; 2]) {
-        self.process_impl(channels)
+    unsafe fn process_avx2(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+        self.process_impl(channels, key)
     }
 
     #[inline(always)]
-    fn process_impl(&mut self, channels: &mut [&mut [f32]; 2]) {
+    fn process_impl(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let n = channels[0].len();
         let rate = self.rate;
         let mut pos = 0;
@@ -596,15 +622,17 @@ impl DynamicEq {
                 for (k, b) in self.bands.iter().enumerate() {
                     let running = self.detectors.b0[2 * k] != 0.0;
                     if b.is_dynamic() {
+                        let keyed = key.is_some() && b.settings.source == DetectorSource::External;
                         self.detectors
-                            .set(k, Some((&b.detector, b.settings.placement)));
+                            .set(k, Some((&b.detector, b.settings.placement, keyed)));
                     } else if running {
                         self.detectors.set(k, None);
                     }
                 }
                 let [c0, c1] = &*channels;
-                self.detectors
-                    .run(self.ms_coef, &c0[pos..pos + m], &c1[pos..pos + m]);
+                let x = [&c0[pos..pos + m], &c1[pos..pos + m]];
+                let k = key.map_or(x, |[a, b]| [&a[pos..pos + m], &b[pos..pos + m]]);
+                self.detectors.run(self.ms_coef, x, k);
             }
             for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
                 b.freq.skip(m);
@@ -680,6 +708,7 @@ impl DynamicEq {
 mod tests {
     use super::*;
     use crate::dsp::test_util;
+    use crate::dsp::DetectorSource;
 
     #[test]
     fn branch_free_gain_computer_equals_the_piecewise_curve() {
@@ -784,7 +813,11 @@ mod tests {
         // The new shapes meet their definitions.
         let notch = Coeffs::notch(1200.0, 2.0, 48e3);
         assert!(notch.magnitude(1200.0, 48e3) < 1e-9);
-        let tilt = |f| 20.0 * Coeffs::tilt_shelf(1000.0, 0.707, 8.0, 48e3).magnitude(f, 48e3).log10();
+        let tilt = |f| {
+            20.0 * Coeffs::tilt_shelf(1000.0, 0.707, 8.0, 48e3)
+                .magnitude(f, 48e3)
+                .log10()
+        };
         assert!((tilt(10.0) + 4.0).abs() < 0.05, "{}", tilt(10.0));
         assert!((tilt(20_000.0) - 4.0).abs() < 0.1, "{}", tilt(20_000.0));
         assert!(tilt(1000.0).abs() < 1e-9);
@@ -862,6 +895,43 @@ mod tests {
         eq.set_settings(&bands(s));
         let fortyeight = level(&mut eq, 250.0);
         assert!(fortyeight < twelve - 40.0, "{twelve} -> {fortyeight} dB");
+    }
+
+    #[test]
+    fn a_sidechain_key_drives_external_bands_only() {
+        // A quiet 1 kHz main signal and a loud 1 kHz key: the External band compresses the main
+        // signal by the key's level (-10.5 dB), the Internal one does not, and without a key
+        // the External band listens to the main signal.
+        let len = 48_000;
+        let (quiet, loud) = (10f64.powf(-40.0 / 20.0), 10f64.powf(-6.0 / 20.0));
+        let x = sine(1000.0, quiet, len);
+        let key = sine(1000.0, loud, len);
+        let gain = |source: DetectorSource, keyed: bool, placement: Placement| {
+            let mut b: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+            b[2] = BandSettings {
+                source,
+                placement,
+                ..compressing_bell(2)
+            };
+            let mut eq = DynamicEq::new(RATE, &b);
+            let (mut l, mut r) = (x.clone(), x.clone());
+            for (k, (a, c)) in l.chunks_mut(64).zip(r.chunks_mut(64)).enumerate() {
+                let ks = &key[k * 64..k * 64 + a.len()];
+                let silent = [0.0f32; 64];
+                // The key on the left channel only: a Right band hears nothing of it.
+                eq.process_keyed(&mut [a, c], keyed.then_some([ks, &silent[..ks.len()]]));
+            }
+            eq.dynamic_gain_db()[2]
+        };
+        let ext = gain(DetectorSource::External, true, Placement::Stereo);
+        assert!((ext + 10.5).abs() < 1.0, "external: {ext} dB");
+        assert!((gain(DetectorSource::External, true, Placement::Left) + 10.5).abs() < 1.0);
+        assert_eq!(gain(DetectorSource::External, true, Placement::Right), 0.0);
+        assert_eq!(gain(DetectorSource::Internal, true, Placement::Stereo), 0.0);
+        assert_eq!(
+            gain(DetectorSource::External, false, Placement::Stereo),
+            0.0
+        );
     }
 
     /// Two different noises, band-limited so that a bell has something to act on.

@@ -5,7 +5,8 @@
 //! The edits apply in a fixed order to an IR already at the session rate:
 //!
 //! ```text
-//! stretch -> reverse -> start trim -> length (+ fade-out at the cut) -> decay shaping
+//! stretch -> reverse -> start trim -> length (+ fade-out at the cut) -> attack (fade-in)
+//!         -> decay shaping (after the hold) -> early/late balance (crossfaded at the split)
 //!         -> low cut -> high cut (12 dB/octave Butterworth, [`Coeffs`]) -> pre-delay -> capacity limit (+ fade-out)
 //! ```
 //!
@@ -28,6 +29,14 @@ pub const LOW_CUT_OFF_HZ: f32 = 20.0;
 pub const HIGH_CUT_OFF_HZ: f32 = 20_000.0;
 /// Largest boost the decay shaping applies when it lengthens a decay, dB.
 pub const MAX_DECAY_BOOST_DB: f64 = 30.0;
+/// Early and late levels at or below this are silence ("-inf dB"), dB.
+pub const LEVEL_OFF_DB: f32 = -48.0;
+/// Length of the raised-cosine crossfade centred on the early/late split, seconds.
+pub const SPLIT_FADE_S: f64 = 0.01;
+/// The early/late split when the IR shows no mixing time, milliseconds.
+pub const DEFAULT_SPLIT_MS: f32 = 80.0;
+/// Sliding window of the echo-density measure of the mixing time, seconds.
+pub const ECHO_DENSITY_WINDOW_S: f64 = 0.02;
 
 /// The IR edits, in the units the user sees.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,6 +60,17 @@ pub struct IrEdits {
     /// Normalise the source IR to unit energy per output (applied when the source is
     /// prepared, before these edits; see [`crate::ir_file::normalize_energy`]).
     pub auto_gain: bool,
+    /// Fade-in at the start of the (trimmed) IR, milliseconds (raised cosine; 0 = none).
+    pub attack_ms: f32,
+    /// Time the envelope holds before the decay shaping starts, milliseconds.
+    pub hold_ms: f32,
+    /// Level of the early part (before the split), dB; at or below [`LEVEL_OFF_DB`] silent.
+    pub early_db: f32,
+    /// Level of the tail (after the split), dB; at or below [`LEVEL_OFF_DB`] silent.
+    pub late_db: f32,
+    /// Where early becomes late, milliseconds from the IR's start; 0 = the IR's measured
+    /// mixing time ([`mixing_time_s`]), or [`DEFAULT_SPLIT_MS`] if it shows none.
+    pub split_ms: f32,
 }
 
 impl Default for IrEdits {
@@ -65,6 +85,11 @@ impl Default for IrEdits {
             low_cut_hz: LOW_CUT_OFF_HZ,
             high_cut_hz: HIGH_CUT_OFF_HZ,
             auto_gain: true,
+            attack_ms: 0.0,
+            hold_ms: 0.0,
+            early_db: 0.0,
+            late_db: 0.0,
+            split_ms: 0.0,
         }
     }
 }
@@ -81,6 +106,8 @@ pub struct EditedIr {
     pub kept: (f32, f32),
     /// Whether the capacity limit cut the IR.
     pub truncated: bool,
+    /// Where the early/late split lies, samples after the pre-delay.
+    pub split: usize,
 }
 
 /// Milliseconds to whole samples at `rate` Hz (rounded to nearest).
@@ -122,7 +149,16 @@ pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> Ed
     if keep < remaining {
         fade_out(&mut ch, (CUT_FADE_S * rate as f64) as usize);
     }
-    shape_decay(&mut ch, rate as f64, edits.decay_pct as f64 / 100.0);
+    fade_in(&mut ch, ms_to_samples(edits.attack_ms, rate));
+    let hold = ms_to_samples(edits.hold_ms, rate);
+    shape_decay(&mut ch, rate as f64, edits.decay_pct as f64 / 100.0, hold);
+    let split = if edits.split_ms > 0.0 {
+        ms_to_samples(edits.split_ms, rate)
+    } else {
+        let t = mixing_time_s(&ch, rate as f64).unwrap_or(DEFAULT_SPLIT_MS as f64 / 1e3);
+        (t * rate as f64).round() as usize
+    };
+    balance(&mut ch, rate as f64, split, edits.early_db, edits.late_db);
     if edits.low_cut_hz > LOW_CUT_OFF_HZ {
         let bq = Coeffs::high_pass(edits.low_cut_hz as f64, FRAC_1_SQRT_2, rate as f64);
         for c in &mut ch {
@@ -156,7 +192,92 @@ pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> Ed
             (trim + keep) as f32 / full as f32,
         ),
         truncated,
+        split,
     }
+}
+
+/// Linear gain of a level in dB, with [`LEVEL_OFF_DB`] and below silent.
+fn level_gain(db: f32) -> f64 {
+    if db <= LEVEL_OFF_DB {
+        0.0
+    } else {
+        10f64.powf(db as f64 / 20.0)
+    }
+}
+
+/// Raised-cosine fade over the first `len` samples (gain 0 at the first sample, 1 after).
+fn fade_in(ch: &mut [Vec<f32>], len: usize) {
+    let len = len.min(ch[0].len());
+    for c in ch.iter_mut() {
+        for (i, v) in c[..len].iter_mut().enumerate() {
+            let g = 0.5 * (1.0 - (std::f64::consts::PI * i as f64 / len as f64).cos());
+            *v = (*v as f64 * g) as f32;
+        }
+    }
+}
+
+/// Early part at `early_db`, tail at `late_db`, with a raised-cosine crossfade of
+/// [`SPLIT_FADE_S`] centred on sample `split` (so the gain is continuous).
+fn balance(ch: &mut [Vec<f32>], rate: f64, split: usize, early_db: f32, late_db: f32) {
+    let (e, l) = (level_gain(early_db), level_gain(late_db));
+    if e == 1.0 && l == 1.0 {
+        return;
+    }
+    let half = ((SPLIT_FADE_S * rate / 2.0).round() as usize).max(1);
+    let start = split.saturating_sub(half);
+    let width = split + half - start;
+    for c in ch.iter_mut() {
+        for (i, v) in c.iter_mut().enumerate() {
+            let g = if i < start {
+                e
+            } else if i >= start + width {
+                l
+            } else {
+                let x = (i - start) as f64 / width as f64;
+                let w = 0.5 * (1.0 - (std::f64::consts::PI * x).cos());
+                e + (l - e) * w
+            };
+            *v = (*v as f64 * g) as f32;
+        }
+    }
+}
+
+/// The mixing time of `ch`, seconds from its start: where the normalised echo density (the
+/// share of samples in a sliding [`ECHO_DENSITY_WINDOW_S`] window whose magnitude exceeds the
+/// window's standard deviation, divided by that share for Gaussian noise, `erfc(1/sqrt 2)`)
+/// first reaches 1: the tail has become diffuse (J. S. Abel, P. Huang, "A simple, robust
+/// measure of reverberation echo density", AES 121st Convention, 2006). Measured per sample on
+/// the root of the channels' summed squares with the first channel's sign, in steps of 1 ms;
+/// `None` when the IR never becomes diffuse.
+pub fn mixing_time_s(ch: &[Vec<f32>], rate: f64) -> Option<f64> {
+    const GAUSSIAN_SHARE: f64 = 0.317_310_507_862_914_1; // erfc(1 / sqrt(2))
+    let n = ch[0].len();
+    let win = (ECHO_DENSITY_WINDOW_S * rate).round() as usize;
+    let hop = ((rate / 1000.0).round() as usize).max(1);
+    if n < win || win == 0 {
+        return None;
+    }
+    // One signal per sample: the first channel carries the sign, all channels the energy.
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            let e: f64 = ch.iter().map(|c| (c[i] as f64).powi(2)).sum();
+            e.sqrt() * if ch[0][i] < 0.0 { -1.0 } else { 1.0 }
+        })
+        .collect();
+    let mut start = 0;
+    while start + win <= n {
+        let w = &x[start..start + win];
+        let sd = (w.iter().map(|v| v * v).sum::<f64>() / win as f64).sqrt();
+        if sd > 0.0 {
+            let share = w.iter().filter(|v| v.abs() > sd).count() as f64 / win as f64;
+            if share / GAUSSIAN_SHARE >= 1.0 {
+                // The window's centre.
+                return Some((start + win / 2) as f64 / rate);
+            }
+        }
+        start += hop;
+    }
+    None
 }
 
 /// Raised-cosine fade over the last `len` samples (at most half of the IR).
@@ -203,8 +324,8 @@ pub fn decay_time_s(ch: &[Vec<f32>], rate: f64) -> Option<f64> {
 /// Scales the decay time by `factor` with the envelope `exp(-b t)`, where
 /// `b = ln(10^3) (1/(factor T) - 1/T)` for the IR's own RT60 `T` ([`decay_time_s`]): an
 /// exponential decay of time `T` becomes one of time `factor * T`. Lengthening boosts the
-/// tail, at most [`MAX_DECAY_BOOST_DB`].
-fn shape_decay(ch: &mut [Vec<f32>], rate: f64, factor: f64) {
+/// tail, at most [`MAX_DECAY_BOOST_DB`]. The envelope starts after `hold` samples (1 before).
+fn shape_decay(ch: &mut [Vec<f32>], rate: f64, factor: f64, hold: usize) {
     let factor = factor.clamp(0.25, 2.0);
     if (factor - 1.0).abs() < 1e-6 {
         return;
@@ -216,8 +337,8 @@ fn shape_decay(ch: &mut [Vec<f32>], rate: f64, factor: f64) {
     let b = 1000f64.ln() * (1.0 / (factor * t) - 1.0 / t);
     let max_gain = 10f64.powf(MAX_DECAY_BOOST_DB / 20.0);
     for c in ch.iter_mut() {
-        for (i, v) in c.iter_mut().enumerate() {
-            let g = (-b * i as f64 / rate).exp().min(max_gain);
+        for (i, v) in c.iter_mut().enumerate().skip(hold) {
+            let g = (-b * (i - hold) as f64 / rate).exp().min(max_gain);
             *v = (*v as f64 * g) as f32;
         }
     }
@@ -438,6 +559,125 @@ mod tests {
         // -3 dB at the corner of each (the other filter is far away there).
         assert!((20.0 * hp.magnitude(200.0, 48e3).log10() + 3.01).abs() < 0.01);
         assert!((20.0 * lp.magnitude(5000.0, 48e3).log10() + 3.01).abs() < 0.01);
+    }
+
+    #[test]
+    fn attack_fades_in_and_hold_delays_the_decay_shaping() {
+        let ones = vec![vec![1.0f32; 48_000]];
+        let e = apply(
+            &ones,
+            RATE,
+            &IrEdits {
+                attack_ms: 100.0,
+                ..edits()
+            },
+            CAP,
+        );
+        let c = &e.channels[0];
+        assert_eq!(c[0], 0.0);
+        assert!((c[2400] - 0.5).abs() < 1e-3, "half way: {}", c[2400]);
+        assert!(c[..4800].windows(2).all(|w| w[1] >= w[0]), "rises");
+        assert!(c[4800..].iter().all(|&v| v == 1.0), "then untouched");
+        // Hold: the decay shaping starts 200 ms in; before it the IR is untouched.
+        let ir = noise_decay(1.0, 2.0, 9);
+        let shaped = |hold_ms: f32| {
+            apply(
+                &ir,
+                RATE,
+                &IrEdits {
+                    decay_pct: 50.0,
+                    hold_ms,
+                    ..edits()
+                },
+                CAP,
+            )
+            .channels
+        };
+        let (held, plain) = (shaped(200.0), shaped(0.0));
+        assert_eq!(held[0][..9600], ir[0][..9600]);
+        assert_ne!(plain[0][..9600], ir[0][..9600]);
+        // After the hold, the same envelope as without it, shifted by the hold.
+        let g = |v: &[Vec<f32>], i: usize| v[0][i] as f64 / ir[0][i] as f64;
+        for i in [20_000, 40_000, 60_000] {
+            if ir[0][i].abs() > 1e-3 && ir[0][i - 9600].abs() > 1e-3 {
+                assert!((g(&held, i) - g(&plain, i - 9600)).abs() < 1e-4, "{i}");
+            }
+        }
+    }
+
+    #[test]
+    fn early_and_late_levels_meet_at_the_split_without_a_step() {
+        let ones = vec![vec![1.0f32; 48_000]; 2];
+        let at = |early_db: f32, late_db: f32, split_ms: f32| {
+            apply(
+                &ones,
+                RATE,
+                &IrEdits {
+                    early_db,
+                    late_db,
+                    split_ms,
+                    ..edits()
+                },
+                CAP,
+            )
+        };
+        let e = at(LEVEL_OFF_DB, 0.0, 50.0);
+        assert_eq!(e.split, 2400);
+        let c = &e.channels[0];
+        let half = (SPLIT_FADE_S * 48_000.0 / 2.0) as usize;
+        assert!(c[..2400 - half].iter().all(|&v| v == 0.0), "early silent");
+        assert!(c[2400 + half..].iter().all(|&v| v == 1.0), "tail untouched");
+        assert!((c[2400] - 0.5).abs() < 0.01);
+        let step = c
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
+        assert!(
+            step < std::f32::consts::PI / (2.0 * half as f32) * 0.51,
+            "step {step}"
+        );
+        // +6 dB early, -12 dB late.
+        let e = at(6.0, -12.0, 30.0);
+        let c = &e.channels[1];
+        assert!((c[100] - 10f32.powf(0.3)).abs() < 1e-5);
+        assert!((c[40_000] - 10f32.powf(-0.6)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn the_split_defaults_to_the_measured_mixing_time() {
+        // Sparse early reflections for 60 ms, then a dense decaying tail.
+        let mut rng = Rng::new(4);
+        let len = 48_000;
+        let mut ir = vec![0.0f32; len];
+        for k in 0..12 {
+            ir[k * 240 + (rng.next_u64() % 100) as usize] = 0.8 - 0.05 * k as f32;
+        }
+        for (i, v) in ir.iter_mut().enumerate().skip(2880) {
+            *v = (0.3 * rng.bipolar() * (-(i as f64) / 8000.0).exp()) as f32;
+        }
+        let t = mixing_time_s(&[ir.clone()], 48_000.0).expect("becomes diffuse");
+        assert!((t - 0.06).abs() < 0.015, "mixing time {t} s");
+        let e = apply(
+            &[ir],
+            RATE,
+            &IrEdits {
+                late_db: -6.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.split, (t * 48_000.0).round() as usize);
+        // An IR that never becomes diffuse (one spike): the default split.
+        let e = apply(
+            &delta_at(0, 48_000),
+            RATE,
+            &IrEdits {
+                late_db: -6.0,
+                ..edits()
+            },
+            CAP,
+        );
+        assert_eq!(e.split, ms_to_samples(DEFAULT_SPLIT_MS, RATE));
     }
 
     #[test]

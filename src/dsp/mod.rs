@@ -1,6 +1,15 @@
 //! Framework-free DSP. Every type here works on plain slices, allocates only in `new`
 //! (or in methods documented as allocating) and is tested against a naive reference.
 
+/// What a dynamics detector listens to (saved by position: append only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorSource {
+    /// The signal the stage processes.
+    Internal,
+    /// The sidechain input (the processed signal while no sidechain has carried sound).
+    External,
+}
+
 pub mod biquad;
 pub mod chain;
 pub mod convolver;

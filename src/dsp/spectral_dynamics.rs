@@ -46,6 +46,7 @@ use rustfft::{Fft, FftPlanner};
 use super::dynamic_eq::compress_db;
 use super::fast_math::{self, power_db};
 use super::simd::{self, SimdLevel};
+use super::DetectorSource;
 
 /// Analysis window, samples.
 pub const WINDOW: usize = 1024;
@@ -108,6 +109,8 @@ pub struct SpectralSettings {
     pub release_ms: f32,
     /// Smoothing across frequency, octaves (0 = per bin).
     pub resolution_oct: f32,
+    /// What the analysis listens to: the processed signal or the sidechain.
+    pub source: DetectorSource,
 }
 
 impl Default for SpectralSettings {
@@ -123,6 +126,7 @@ impl Default for SpectralSettings {
             attack_ms: 20.0,
             release_ms: 150.0,
             resolution_oct: 1.0 / 6.0,
+            source: DetectorSource::Internal,
         }
     }
 }
@@ -378,8 +382,21 @@ impl SpectralDynamics {
     /// # Panics
     /// If the channels differ in length.
     pub fn process(&mut self, channels: &mut [&mut [f32]; 2]) {
+        self.process_keyed(channels, None);
+    }
+
+    /// [`Self::process`] with a sidechain `key` (two channels of the same length) that the
+    /// analysis listens to when the source is External; without one it listens to the input.
+    ///
+    /// # Panics
+    /// If the channels or the key differ in length.
+    pub fn process_keyed(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let n = channels[0].len();
         assert_eq!(channels[1].len(), n);
+        if let Some(k) = key {
+            assert!(k[0].len() == n && k[1].len() == n);
+        }
+        let key = key.filter(|_| self.settings.source == DetectorSource::External);
         if !self.settings.enabled {
             if self.analyzer {
                 self.analyse_only(channels);
@@ -396,9 +413,11 @@ impl SpectralDynamics {
             for (c, ch) in channels.iter_mut().enumerate() {
                 let x = &ch[i..i + m];
                 self.frame[c][BLOCK + bp..BLOCK + bp + m].copy_from_slice(x);
+                // The analysis hears the key, if it has one.
+                let heard = key.map_or(x, |k| &k[c][i..i + m]);
                 let first = (WINDOW - self.ring_pos).min(m);
-                self.ring[c][self.ring_pos..self.ring_pos + first].copy_from_slice(&x[..first]);
-                self.ring[c][..m - first].copy_from_slice(&x[first..]);
+                self.ring[c][self.ring_pos..self.ring_pos + first].copy_from_slice(&heard[..first]);
+                self.ring[c][..m - first].copy_from_slice(&heard[first..]);
                 let hist = &self.frame[c][1 + bp..BLOCK + bp + m];
                 let fc = &self.filters[self.cur];
                 let out = &mut self.tmp[0][..m];
@@ -932,6 +951,41 @@ mod tests {
         // Static curve: -20 + 14/4 = -16.5 dBFS out, a gain of -10.5 dB.
         assert!((g1k + 10.5).abs() < 1.0, "1 kHz: {g1k} dB");
         assert!(g100.abs() < 0.5, "100 Hz: {g100} dB");
+    }
+
+    #[test]
+    fn an_external_key_drives_the_gains_of_the_main_signal() {
+        // A quiet 1 kHz main signal (below the threshold) and a loud 1 kHz key: External
+        // compresses the main signal as the key's level asks (-10.5 dB); Internal, or External
+        // without a key, leaves it alone.
+        let len = 96_000;
+        let (quiet, loud) = (10f64.powf(-40.0 / 20.0), 10f64.powf(-6.0 / 20.0));
+        let x = sine(1000.0, quiet, len, 0);
+        let key = sine(1000.0, loud, len, 0);
+        let gain = |source: DetectorSource, keyed: bool| {
+            let mut sd = SpectralDynamics::new(
+                RATE,
+                &SpectralSettings {
+                    source,
+                    ..on(SpectralMode::Down)
+                },
+            );
+            let (mut l, mut r) = (x.clone(), x.clone());
+            for (k, (a, b)) in l.chunks_mut(100).zip(r.chunks_mut(100)).enumerate() {
+                let ks = &key[k * 100..k * 100 + a.len()];
+                sd.process_keyed(&mut [a, b], keyed.then_some([ks, ks]));
+            }
+            20.0 * (amp(&l[len - 48_000..], 1000.0) / quiet).log10()
+        };
+        let external = gain(DetectorSource::External, true);
+        assert!((external + 10.5).abs() < 1.0, "external key: {external} dB");
+        for (source, keyed) in [
+            (DetectorSource::Internal, true),
+            (DetectorSource::External, false),
+        ] {
+            let g = gain(source, keyed);
+            assert!(g.abs() < 0.1, "{source:?}, key {keyed}: {g} dB");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_dynamics::SpectralDynamics;
-use crate::params::FluxForgeParams;
+use crate::params::{DetectorInput, FluxForgeParams};
 use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
 
 /// Analyzer level range, dBFS (bottom, top).
@@ -77,6 +77,7 @@ impl Analyzer {
         params: &FluxForgeParams,
         setter: &ParamSetter,
         rate: f32,
+        sidechain_live: bool,
     ) {
         let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
         let (rect, _) = ui.allocate_exact_size(egui::vec2(1010.0, 250.0), egui::Sense::hover());
@@ -222,6 +223,24 @@ impl Analyzer {
             for i in 0..BANDS {
                 ui.selectable_value(&mut self.selected, i, format!("{}", i + 1));
             }
+            ui.add_space(16.0);
+            let wants_key = params.spec_source.value() == DetectorInput::External
+                || params
+                    .bands
+                    .iter()
+                    .any(|b| b.enabled.value() && b.source.value() == DetectorInput::External);
+            if sidechain_live {
+                ui.label(egui::RichText::new("Sidechain: receiving").small());
+            } else if wants_key {
+                ui.label(
+                    egui::RichText::new(
+                        "Sidechain: no signal yet - detectors set to Sidechain listen to the \
+                         main input",
+                    )
+                    .small()
+                    .color(egui::Color32::from_rgb(240, 180, 80)),
+                );
+            }
         });
         ui.horizontal_top(|ui| {
             let b = &params.bands[self.selected];
@@ -256,6 +275,8 @@ impl Analyzer {
                     ui.end_row();
                     ui.label("Placement");
                     ui.add(ParamSlider::for_param(&b.placement, setter).with_width(110.0));
+                    ui.label("Detector");
+                    ui.add(ParamSlider::for_param(&b.source, setter).with_width(110.0));
                     ui.end_row();
                 });
             ui.separator();
@@ -270,6 +291,11 @@ impl Analyzer {
                     }
                     ui.label("Mode");
                     ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(110.0));
+                    ui.end_row();
+                    ui.label("Section on");
+                    ui.add(ParamSlider::for_param(&params.eq_placement, setter).with_width(110.0));
+                    ui.label("Detector");
+                    ui.add(ParamSlider::for_param(&params.spec_source, setter).with_width(110.0));
                     ui.end_row();
                     for pair in [
                         [&params.spec_threshold, &params.spec_tilt],

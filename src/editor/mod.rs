@@ -52,6 +52,10 @@ pub struct EditorApp {
     gui: Option<GuiContext>,
     /// Ballistics for `[in L, in R, out L, out R]`.
     ballistics: [MeterBallistics; 4],
+    /// The ducker's reduction as last shown, dB.
+    ducking_db: f32,
+    /// When the audio thread last reported a live sidechain.
+    sidechain_seen: Option<Instant>,
     last_frame: Instant,
     /// The path field's text.
     path_text: String,
@@ -85,6 +89,8 @@ impl EditorApp {
             spawn,
             gui: None,
             ballistics: Default::default(),
+            ducking_db: 0.0,
+            sidechain_seen: None,
             last_frame: Instant::now(),
             path_text,
             folder: None,
@@ -159,6 +165,10 @@ impl NiceEguiApp for EditorApp {
         for (b, p) in self.ballistics.iter_mut().zip(peaks) {
             b.update(p, dt);
         }
+        self.ducking_db = self.meters.ducking.take();
+        if self.meters.sidechain.take() > 0.5 {
+            self.sidechain_seen = Some(now);
+        }
         if let Some(s) = self.loader.status() {
             self.status = s;
         }
@@ -193,7 +203,13 @@ impl NiceEguiApp for EditorApp {
             // The audio thread analyses only while this beats.
             self.spectrum.beat();
             self.analyzer.update(self.spectrum.latest());
-            self.analyzer.ui(ui, &params, &setter, self.status.rate);
+            self.analyzer.ui(
+                ui,
+                &params,
+                &setter,
+                self.status.rate,
+                self.sidechain_live(),
+            );
             ui.ctx().request_repaint();
             return;
         }
@@ -240,6 +256,20 @@ impl NiceEguiApp for EditorApp {
                             toggle(ui, p, &setter);
                             ui.end_row();
                         }
+                        ui.label(egui::RichText::new("Ducking").strong());
+                        ui.label(
+                            egui::RichText::new(format!("-{:.1} dB", self.ducking_db)).small(),
+                        );
+                        ui.end_row();
+                        for (label, p) in [
+                            ("Threshold", &params.duck_threshold),
+                            ("Depth", &params.duck_depth),
+                            ("Release", &params.duck_release),
+                        ] {
+                            ui.label(label);
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
+                            ui.end_row();
+                        }
                     });
             });
             ui.separator();
@@ -257,6 +287,13 @@ impl NiceEguiApp for EditorApp {
 }
 
 impl EditorApp {
+    /// The audio thread reported a live sidechain within the last half second (hosts with
+    /// large blocks report less often than the editor draws).
+    fn sidechain_live(&self) -> bool {
+        self.sidechain_seen
+            .is_some_and(|t| t.elapsed().as_secs_f32() < 0.5)
+    }
+
     /// Impulse response: info, waveform, loading (path, folder, factory list), edits, errors.
     fn ir_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
         let params = self.params.clone();
@@ -350,11 +387,13 @@ impl EditorApp {
             .num_columns(4)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let pairs: [(&str, &dyn SliderParam, &str, &dyn SliderParam); 4] = [
+                let pairs: [(&str, &dyn SliderParam, &str, &dyn SliderParam); 6] = [
                     ("Pre-delay", &params.predelay, "Start", &params.trim),
                     ("Length", &params.length, "Stretch", &params.stretch),
-                    ("Decay", &params.decay, "Low Cut", &params.low_cut),
-                    ("High Cut", &params.high_cut, "", &()),
+                    ("Attack", &params.ir_attack, "Hold", &params.ir_hold),
+                    ("Decay", &params.decay, "Split", &params.ir_split),
+                    ("Early", &params.ir_early, "Late", &params.ir_late),
+                    ("Low Cut", &params.low_cut, "High Cut", &params.high_cut),
                 ];
                 for (a, pa, b, pb) in pairs {
                     ui.label(a);

@@ -6,11 +6,13 @@
 //! each call to the wrapper's own functions. Only `get_extension("clap.state")` differs: it
 //! returns [`STATE`], whose `load` reads the whole stream, passes the JSON through
 //! [`super::repair_state`] and gives the wrapper the result as an in-memory stream. The
-//! forwarding adds one indirect call to `process()`, nothing else on the audio thread.
+//! forwarding adds one indirect call to `process()`, nothing else on the audio thread, except
+//! where a host passes fewer input ports than the plugin declares (see [`process`]).
 
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, OnceLock};
 
+use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::ext::state::{clap_plugin_state, CLAP_EXT_STATE};
 use clap_sys::factory::plugin_factory::{clap_plugin_factory, CLAP_PLUGIN_FACTORY_ID};
@@ -96,14 +98,43 @@ unsafe extern "C" fn reset(p: *const clap_plugin) {
     }
 }
 
+/// Input ports the plugin declares: the main input and the sidechain.
+const INPUT_PORTS: usize = 2;
+
+/// Forwards `process`. A host that passes only the main input port (one that does not route
+/// sidechains) would make the framework look for the sidechain port one entry past the
+/// host's array (its bound check is `index > count`); such a call is forwarded with a copy of
+/// the process data whose input list has an empty sidechain port added (no channels, read as
+/// silence). The copy lives on the stack: nothing is allocated.
 unsafe extern "C" fn process(
     p: *const clap_plugin,
     data: *const clap_process,
 ) -> clap_process_status {
     unsafe {
-        inner(p)
-            .and_then(|i| i.process.map(|f| f(i, data)))
-            .unwrap_or(CLAP_PROCESS_ERROR)
+        let Some((f, i)) = inner(p).and_then(|i| i.process.map(|f| (f, i))) else {
+            return CLAP_PROCESS_ERROR;
+        };
+        if data.is_null() {
+            return f(i, data);
+        }
+        let d = &*data;
+        let given = d.audio_inputs_count as usize;
+        if given == 0 || given >= INPUT_PORTS || d.audio_inputs.is_null() {
+            return f(i, data);
+        }
+        let empty = clap_audio_buffer {
+            data32: std::ptr::null_mut(),
+            data64: std::ptr::null_mut(),
+            channel_count: 0,
+            latency: 0,
+            constant_mask: 0,
+        };
+        let mut ports = [empty; INPUT_PORTS];
+        ports[..given].copy_from_slice(std::slice::from_raw_parts(d.audio_inputs, given));
+        let mut padded = *d;
+        padded.audio_inputs = ports.as_ptr();
+        padded.audio_inputs_count = INPUT_PORTS as u32;
+        f(i, &padded)
     }
 }
 

@@ -10,9 +10,10 @@ use nice_plug::prelude::*;
 use crate::dsp::chain::{EqPlacement, Settings};
 use crate::dsp::ducker::DuckSettings;
 use crate::dsp::dynamic_eq::{BandKind, BandSettings, DynamicMode, Placement, Slope, BANDS};
-use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LOW_CUT_OFF_HZ};
+use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LEVEL_OFF_DB, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
 use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
+use crate::dsp::DetectorSource;
 use crate::ir_state::IrField;
 use crate::state_repair::StateReport;
 
@@ -100,6 +101,16 @@ host_enum! {
         BandPass = "Band Pass",
         /// Tilt around the frequency.
         TiltShelf = "Tilt Shelf",
+    }
+}
+
+host_enum! {
+    /// A detector's source as a host enum.
+    DetectorInput <=> DetectorSource {
+        /// The processed signal.
+        Internal = "Internal",
+        /// The sidechain input.
+        External = "Sidechain",
     }
 }
 
@@ -307,6 +318,10 @@ const fn LIN(min: f32, max: f32) -> FloatRange {
 const DB: Unit = Unit::Db { decimals: 1 };
 const MS0: Unit = Unit::Ms { decimals: 0 };
 const MS1: Unit = Unit::Ms { decimals: 1 };
+const LEVEL: Unit = Unit::Level {
+    decimals: 1,
+    floor: LEVEL_OFF_DB,
+};
 const PCT0: Unit = Unit::Percent { decimals: 0 };
 const PCT_OF_FRACTION: Unit = Unit::Fraction { decimals: 1 };
 
@@ -352,6 +367,9 @@ pub struct BandParams {
     /// Stereo placement (what the band processes and listens to).
     #[id = "eq_place"]
     pub placement: EnumParam<StereoPlacement>,
+    /// What the band's detector listens to.
+    #[id = "eq_source"]
+    pub source: EnumParam<DetectorInput>,
 }
 
 impl BandParams {
@@ -417,6 +435,7 @@ impl BandParams {
             ),
             slope: EnumParam::new(name("Slope"), CutSlope::from(d.slope)),
             placement: EnumParam::new(name("Placement"), StereoPlacement::from(d.placement)),
+            source: EnumParam::new(name("Detector"), DetectorInput::from(d.source)),
         }
     }
 
@@ -427,6 +446,7 @@ impl BandParams {
             kind: self.kind.value().into(),
             slope: self.slope.value().into(),
             placement: self.placement.value().into(),
+            source: self.source.value().into(),
             freq_hz: self.freq.value(),
             gain_db: self.gain.value(),
             q: self.q.value(),
@@ -513,6 +533,21 @@ pub struct FluxForgeParams {
     /// Energy normalisation of the IR so different IRs sound equally loud. Re-renders.
     #[id = "ir_autogain"]
     pub ir_auto_gain: BoolParam,
+    /// Fade-in at the start of the IR, ms. Re-renders.
+    #[id = "ir_attack"]
+    pub ir_attack: FloatParam,
+    /// Time before the decay shaping starts, ms. Re-renders.
+    #[id = "ir_hold"]
+    pub ir_hold: FloatParam,
+    /// Level of the IR's early part, dB (bottom = silent). Re-renders.
+    #[id = "ir_early"]
+    pub ir_early: FloatParam,
+    /// Level of the IR's tail, dB (bottom = silent). Re-renders.
+    #[id = "ir_late"]
+    pub ir_late: FloatParam,
+    /// Early/late split, ms (0 = the IR's measured mixing time). Re-renders.
+    #[id = "ir_split"]
+    pub ir_split: FloatParam,
     /// Stereo width of the reverb (mid/side), 0..2 (shown in percent). Smoothed, not rendered.
     #[id = "wet_width"]
     pub width: FloatParam,
@@ -553,6 +588,9 @@ pub struct FluxForgeParams {
     /// Smoothing across frequency, octaves.
     #[id = "spec_res"]
     pub spec_resolution: FloatParam,
+    /// What the spectral analysis listens to.
+    #[id = "spec_source"]
+    pub spec_source: EnumParam<DetectorInput>,
     /// Where the EQ & dynamics section sits (crossfades).
     #[id = "eq_where"]
     pub eq_placement: EnumParam<EqPosition>,
@@ -656,6 +694,35 @@ impl Default for FluxForgeParams {
                 Some(10.0),
             ),
             ir_auto_gain: BoolParam::new("IR Auto Gain", e.auto_gain),
+            ir_attack: float(
+                "IR Attack",
+                e.attack_ms,
+                ms_range(0.0, 500.0),
+                MS1,
+                Some(0.1),
+            ),
+            ir_hold: float("IR Hold", e.hold_ms, ms_range(0.0, 2000.0), MS1, Some(0.1)),
+            ir_early: float(
+                "Early Level",
+                e.early_db,
+                LIN(LEVEL_OFF_DB, 6.0),
+                LEVEL,
+                Some(0.1),
+            ),
+            ir_late: float(
+                "Late Level",
+                e.late_db,
+                LIN(LEVEL_OFF_DB, 6.0),
+                LEVEL,
+                Some(0.1),
+            ),
+            ir_split: float(
+                "Early/Late Split",
+                e.split_ms,
+                LIN(0.0, 300.0),
+                Unit::MsAuto { decimals: 0 },
+                Some(1.0),
+            ),
             width: float(
                 "Width",
                 d.width,
@@ -711,6 +778,7 @@ impl Default for FluxForgeParams {
                 Unit::Octaves,
                 None,
             ),
+            spec_source: EnumParam::new("Spectral Detector", DetectorInput::from(sd.source)),
             eq_placement: EnumParam::new("EQ Placement", EqPosition::from(d.eq_placement)),
             duck_threshold: float(
                 "Duck Threshold",
@@ -756,6 +824,7 @@ impl FluxForgeParams {
                 attack_ms: self.spec_attack.value(),
                 release_ms: self.spec_release.value(),
                 resolution_oct: self.spec_resolution.value(),
+                source: self.spec_source.value().into(),
             },
             character: SaturatorSettings {
                 mode: self.character.value().into(),
@@ -788,6 +857,11 @@ impl FluxForgeParams {
             low_cut_hz: self.low_cut.value(),
             high_cut_hz: self.high_cut.value(),
             auto_gain: self.ir_auto_gain.value(),
+            attack_ms: self.ir_attack.value(),
+            hold_ms: self.ir_hold.value(),
+            early_db: self.ir_early.value(),
+            late_db: self.ir_late.value(),
+            split_ms: self.ir_split.value(),
         }
     }
 }

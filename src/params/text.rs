@@ -33,6 +33,11 @@ pub enum Unit {
     Q,
     /// Octaves: "0.33 oct".
     Octaves,
+    /// A level in decibels whose bottom `floor` (and anything below) means silence:
+    /// "-6.0 dB", "-inf dB".
+    Level { decimals: usize, floor: f32 },
+    /// Milliseconds where 0 means "measured from the material": "80 ms", "Auto".
+    MsAuto { decimals: usize },
 }
 
 /// Rounds `v` to `decimals` decimals and drops the sign of a zero.
@@ -78,6 +83,20 @@ impl Unit {
             Unit::Ratio => format!("{}:1", fixed(value, 2)),
             Unit::Q => format!("Q {}", fixed(value, 2)),
             Unit::Octaves => format!("{} oct", fixed(value, 2)),
+            Unit::Level { decimals, floor } => {
+                if value <= floor {
+                    "-inf dB".to_string()
+                } else {
+                    format!("{} dB", fixed(value, decimals))
+                }
+            }
+            Unit::MsAuto { decimals } => {
+                if rounded(value, decimals) <= 0.0 {
+                    "Auto".to_string()
+                } else {
+                    format!("{} ms", fixed(value, decimals))
+                }
+            }
         }
     }
 
@@ -119,17 +138,30 @@ impl Unit {
             Unit::Ratio => number(&strip(&t, &[":1"])),
             Unit::Q => number(t.trim_start_matches('q').trim_end_matches('q')),
             Unit::Octaves => number(&strip(&t, &["octaves", "octave", "oct"])),
+            Unit::Level { floor, .. } => {
+                let s = strip(&t, &["db"]);
+                if matches!(s.as_str(), "-inf" | "inf" | "off") {
+                    return Some(floor);
+                }
+                number(&s)
+            }
+            Unit::MsAuto { decimals } => {
+                if t == "auto" {
+                    return Some(0.0);
+                }
+                Unit::Ms { decimals }.parse(&t)
+            }
         }
     }
 
     /// The parameter's unit label: the fixed suffix of [`Unit::format`]'s text, or empty.
     pub fn suffix(self) -> &'static str {
         match self {
-            Unit::Db { .. } => " dB",
+            Unit::Db { .. } | Unit::Level { .. } => " dB",
             Unit::DbPerOct { .. } => " dB/oct",
             Unit::Fraction { .. } | Unit::Percent { .. } => " %",
             Unit::Ms { .. } => " ms",
-            Unit::Hz { .. } | Unit::Q => "",
+            Unit::Hz { .. } | Unit::Q | Unit::MsAuto { .. } => "",
             Unit::Ratio => ":1",
             Unit::Octaves => " oct",
         }
@@ -187,5 +219,17 @@ mod tests {
         assert_eq!(Unit::Fraction { decimals: 1 }.parse("45 %"), Some(0.45));
         assert_eq!(Unit::Fraction { decimals: 1 }.format(0.45), "45.0 %");
         assert_eq!(Unit::Db { decimals: 1 }.parse("nan dB"), None);
+        let level = Unit::Level {
+            decimals: 1,
+            floor: -48.0,
+        };
+        assert_eq!(level.format(-48.0), "-inf dB");
+        assert_eq!(level.parse("-inf dB"), Some(-48.0));
+        assert_eq!(level.parse("-3 dB"), Some(-3.0));
+        let auto = Unit::MsAuto { decimals: 0 };
+        assert_eq!(auto.format(0.0), "Auto");
+        assert_eq!(auto.format(80.0), "80 ms");
+        assert_eq!(auto.parse("auto"), Some(0.0));
+        assert_eq!(auto.parse("0.1 s"), Some(100.0));
     }
 }

@@ -148,9 +148,21 @@ pub fn run(
     sizes: &mut dyn FnMut() -> usize,
     events: &[(usize, ClapId, f64)],
 ) -> [Vec<f32>; 2] {
+    run_keyed(proc, input, None, sizes, events)
+}
+
+/// [`run`] with a stereo sidechain on the second input port (without one, the host passes
+/// the main input port only, as a host that routes no sidechain may).
+pub fn run_keyed(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[Vec<f32>; 2],
+    key: Option<&[Vec<f32>; 2]>,
+    sizes: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+) -> [Vec<f32>; 2] {
     let len = input[0].len();
     let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
-    let mut in_ports = AudioPorts::with_capacity(2, 1);
+    let mut in_ports = AudioPorts::with_capacity(4, 2);
     let mut out_ports = AudioPorts::with_capacity(2, 1);
     let mut pos = 0;
     while pos < len {
@@ -163,8 +175,12 @@ pub fn run(
         }
         let mut in_l = input[0][pos..pos + n].to_vec();
         let mut in_r = input[1][pos..pos + n].to_vec();
+        let (mut key_l, mut key_r) = match key {
+            Some(k) => (k[0][pos..pos + n].to_vec(), k[1][pos..pos + n].to_vec()),
+            None => (Vec::new(), Vec::new()),
+        };
         let (ol, or) = out.split_at_mut(1);
-        let inputs = in_ports.with_input_buffers([AudioPortBuffer {
+        let main = AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
                 [
@@ -173,7 +189,22 @@ pub fn run(
                 ]
                 .into_iter(),
             ),
-        }]);
+        };
+        let inputs = if key.is_some() {
+            let side = AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only(
+                    [
+                        InputChannel::variable(&mut key_l[..]),
+                        InputChannel::variable(&mut key_r[..]),
+                    ]
+                    .into_iter(),
+                ),
+            };
+            in_ports.with_input_buffers([main, side].into_iter())
+        } else {
+            in_ports.with_input_buffers([main].into_iter())
+        };
         let mut outputs = out_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(
@@ -216,6 +247,30 @@ pub fn reference_in(
 ) -> [Vec<f32>; 2] {
     let ir = fluxforge::ir_source::render_ir(&Source::Factory(room), rate, &IrEdits::default());
     reference_ir(&ir.channels, rate, input, initial, changes)
+}
+
+/// [`reference`] with a sidechain (no changes).
+pub fn reference_keyed(
+    rate: f32,
+    input: &[Vec<f32>; 2],
+    key: &[Vec<f32>; 2],
+    settings: Settings,
+) -> [Vec<f32>; 2] {
+    let ir = fluxforge::ir_source::render_ir(
+        &Source::Factory(Room::MediumRoom),
+        rate,
+        &IrEdits::default(),
+    );
+    let refs: Vec<&[f32]> = ir.channels.iter().map(Vec::as_slice).collect();
+    let k = fluxforge::ir_source::kernel_for(&refs, 512);
+    let mut e = Engine::new(rate, Some(Box::new(k)), &settings);
+    let mut out = input.clone();
+    let [a, b] = &mut out;
+    e.process_keyed(
+        &mut [&mut a[..], &mut b[..]],
+        Some([&key[0][..], &key[1][..]]),
+    );
+    out
 }
 
 /// [`reference`] with a given (edited) IR.
