@@ -225,6 +225,11 @@ impl Plugin for FluxForge {
         }
         let editor_open = self.since_beat < self.rate as usize;
         engine.set_analyzer(editor_open);
+        let solo = match self.meters.solo.load(std::sync::atomic::Ordering::Relaxed) {
+            k @ 1.. if editor_open => Some(k as usize - 1),
+            _ => None,
+        };
+        engine.set_solo(solo);
         // The sidechain port (stereo; a mono one feeds both channels).
         let n = channels[0].len();
         let key = aux.inputs.first().and_then(|b| {

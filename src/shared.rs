@@ -49,6 +49,9 @@ pub struct Meters {
     pub ducking: PaddedMeter,
     /// 1 while a sidechain has carried sound since the last reset, else 0.
     pub sidechain: PaddedMeter,
+    /// Editor to audio thread: the band being listened to, plus 1 (0 = none). Honoured only
+    /// while the editor beats (see [`SpectrumFeed::beat`]); never saved.
+    pub solo: AtomicU32,
 }
 
 /// A single-slot lock-free mailbox for boxed values.

@@ -317,7 +317,6 @@ fn context(id: &str) -> Vec<String> {
         return owned
             .into_iter()
             .chain(shape)
-            .into_iter()
             .filter(|s| !s.starts_with(&format!("{id}=")))
             .chain(["mix=0.5".to_string()])
             .collect();

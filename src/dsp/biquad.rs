@@ -291,21 +291,38 @@ impl PairCoeffs {
         }
     }
 
+    /// The lanes that run the identity (left alone by [`Self::masked`]).
+    pub fn identity_lanes(&self) -> [bool; 2] {
+        std::array::from_fn(|k| {
+            self.b0[k] == 1.0
+                && self.b1[k] == 0.0
+                && self.b2[k] == 0.0
+                && self.a1[k] == 0.0
+                && self.a2[k] == 0.0
+        })
+    }
+
+    /// One pair of lane samples through the section.
+    #[inline(always)]
+    pub fn tick(&self, st: &mut StereoState, v: [f64; 2]) -> [f64; 2] {
+        let y = [self.b0[0] * v[0] + st.s1[0], self.b0[1] * v[1] + st.s1[1]];
+        st.s1 = [
+            self.b1[0] * v[0] - self.a1[0] * y[0] + st.s2[0],
+            self.b1[1] * v[1] - self.a1[1] * y[1] + st.s2[1],
+        ];
+        st.s2 = [
+            self.b2[0] * v[0] - self.a2[0] * y[0],
+            self.b2[1] * v[1] - self.a2[1] * y[1],
+        ];
+        y
+    }
+
     /// Runs `x` (pairs of lane samples) in place from `state`.
     #[inline(always)]
     pub fn run(&self, state: &mut StereoState, x: &mut [[f64; 2]]) {
         let mut st = *state;
         for v in x.iter_mut() {
-            let y = [self.b0[0] * v[0] + st.s1[0], self.b0[1] * v[1] + st.s1[1]];
-            st.s1 = [
-                self.b1[0] * v[0] - self.a1[0] * y[0] + st.s2[0],
-                self.b1[1] * v[1] - self.a1[1] * y[1] + st.s2[1],
-            ];
-            st.s2 = [
-                self.b2[0] * v[0] - self.a2[0] * y[0],
-                self.b2[1] * v[1] - self.a2[1] * y[1],
-            ];
-            *v = y;
+            *v = self.tick(&mut st, *v);
         }
         *state = st;
     }

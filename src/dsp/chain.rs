@@ -18,6 +18,7 @@
 //! click-free and the output does not depend on how the host cuts blocks. The chain adds no
 //! latency: the convolver is zero-latency and every other stage is memoryless.
 
+use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::convolver::{Convolver, Kernel};
 use super::denormal::DenormalGuard;
 use super::ducker::{DuckSettings, Ducker};
@@ -45,6 +46,8 @@ pub const SMOOTH_MS: f32 = 20.0;
 pub const BYPASS_MS: f32 = 10.0;
 /// Crossfade time of a change of the EQ & dynamics placement, milliseconds.
 pub const PLACEMENT_MS: f32 = 30.0;
+/// Crossfade time of a band solo (listen) in and out, milliseconds.
+pub const SOLO_MS: f32 = 20.0;
 
 /// Where the EQ & dynamics section sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +174,15 @@ pub struct Engine {
     /// Weight of the input place (1 = input, 0 = return), ramped over [`PLACEMENT_MS`].
     place: Smoother,
     ducker: Ducker,
+    /// Band solo: the band listened to (kept while its fade-out runs), its weight, the
+    /// band-pass it listens through and the settings that band-pass was made for.
+    solo: Option<usize>,
+    solo_gain: Smoother,
+    solo_filter: PairCoeffs,
+    solo_state: StereoState,
+    solo_for: Option<BandSettings>,
+    eq_settings: [BandSettings; BANDS],
+    rate: f32,
     saturator: Saturator,
     convolver: Convolver,
     input_gain: Smoother,
@@ -185,6 +197,7 @@ pub struct Engine {
     /// Scratch `[channel][CHUNK]`: the sanitised sidechain, the unprocessed input, the gained
     /// dry signal, the wet signal, a copy for crossfades; `[CHUNK]`: the placement fade.
     key: [Vec<f32>; CHANNELS],
+    listen: [Vec<f32>; CHANNELS],
     raw: [Vec<f32>; CHANNELS],
     dry: [Vec<f32>; CHANNELS],
     wet: [Vec<f32>; CHANNELS],
@@ -201,6 +214,13 @@ impl Engine {
             at_return: Section::new(sample_rate, settings),
             place: Smoother::new(1.0, PLACEMENT_MS, sample_rate),
             ducker: Ducker::new(sample_rate, &settings.duck),
+            solo: None,
+            solo_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
+            solo_filter: PairCoeffs::IDENTITY,
+            solo_state: StereoState::default(),
+            solo_for: None,
+            eq_settings: settings.eq,
+            rate: sample_rate,
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
             convolver: Convolver::new(CHANNELS, CHANNELS, kernel),
             input_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
@@ -211,6 +231,7 @@ impl Engine {
             wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             key_live: false,
             key: std::array::from_fn(|_| vec![0.0; CHUNK]),
+            listen: std::array::from_fn(|_| vec![0.0; CHUNK]),
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -234,6 +255,7 @@ impl Engine {
         self.at_input.set_settings(s);
         self.at_return.set_settings(s);
         self.ducker.set_settings(&s.duck);
+        self.eq_settings = s.eq;
         let place = match s.eq_placement {
             EqPlacement::Input => 1.0,
             EqPlacement::Return => 0.0,
@@ -273,6 +295,7 @@ impl Engine {
         self.at_return.reset();
         self.ducker.reset();
         self.key_live = false;
+        self.solo_state = StereoState::default();
         self.snap_to_targets();
     }
 
@@ -304,6 +327,42 @@ impl Engine {
     /// The spectral dynamics (for the editor's analyzer).
     pub fn spectral(&self) -> &SpectralDynamics {
         &self.section().spectral
+    }
+
+    /// Listens to band `band` (an editor action, never saved): the output crossfades over
+    /// [`SOLO_MS`] to the band-pass at the band's frequency and Q of the signal the band acts
+    /// on (its channel, mid or side; the other lanes silent), and back for `None`.
+    pub fn set_solo(&mut self, band: Option<usize>) {
+        match band.filter(|&k| k < BANDS) {
+            Some(k) => {
+                if self.solo != Some(k) {
+                    if self.solo_gain.current() == 0.0 {
+                        self.solo_state = StereoState::default();
+                    }
+                    self.solo = Some(k);
+                    self.solo_for = None;
+                }
+                self.solo_gain.set_target(1.0);
+            }
+            None => self.solo_gain.set_target(0.0),
+        }
+        if let Some(k) = self.solo {
+            let s = self.eq_settings[k];
+            if self.solo_for != Some(s) {
+                let c = Coeffs::band_pass(
+                    s.freq_hz.clamp(10.0, 0.45 * self.rate) as f64,
+                    s.q.clamp(0.1, 40.0) as f64,
+                    self.rate as f64,
+                );
+                self.solo_filter = PairCoeffs::masked(&c, s.placement.lanes());
+                self.solo_for = Some(s);
+            }
+        }
+    }
+
+    /// The band being listened to (or fading out).
+    pub fn solo(&self) -> Option<usize> {
+        self.solo
     }
 
     /// A sidechain has carried sound since the last reset, so detectors set to External
@@ -364,8 +423,8 @@ impl Engine {
                 }
             }
             if let Some(k) = key {
-                for c in 0..CHANNELS {
-                    for (d, x) in self.key[c][..n].iter_mut().zip(&k[c][pos..pos + n]) {
+                for (kc, sc) in self.key.iter_mut().zip(k) {
+                    for (d, x) in kc[..n].iter_mut().zip(&sc[pos..pos + n]) {
                         *d = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
                         self.key_live |= *d != 0.0;
                     }
@@ -384,6 +443,17 @@ impl Engine {
                 *f = self.place.next();
             }
             let (first, last) = (self.fade[0], self.fade[n - 1]);
+            let listen_at_input = first >= 0.5;
+            if let (Some(k), true) = (self.solo, listen_at_input) {
+                let ms = self.eq_settings[k].placement.mid_side();
+                band_listen(
+                    &self.solo_filter,
+                    &mut self.solo_state,
+                    ms,
+                    [&self.dry[0][..n], &self.dry[1][..n]],
+                    &mut self.listen,
+                );
+            }
             let (all_input, all_return) =
                 (first == 1.0 && last == 1.0, first == 0.0 && last == 0.0);
             if all_input {
@@ -407,6 +477,16 @@ impl Engine {
                 let [w0, w1] = &mut self.wet;
                 self.convolver
                     .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
+            }
+            if let (Some(k), false) = (self.solo, listen_at_input) {
+                let ms = self.eq_settings[k].placement.mid_side();
+                band_listen(
+                    &self.solo_filter,
+                    &mut self.solo_state,
+                    ms,
+                    [&self.wet[0][..n], &self.wet[1][..n]],
+                    &mut self.listen,
+                );
             }
             if all_return {
                 let [w0, w1] = &mut self.wet;
@@ -436,8 +516,16 @@ impl Engine {
                 let mid = 0.5 * (self.wet[0][i] + self.wet[1][i]);
                 let side = 0.5 * (self.wet[0][i] - self.wet[1][i]) * w;
                 let wet = [(mid + side) * wg, (mid - side) * wg];
+                let solo = if self.solo.is_some() {
+                    self.solo_gain.next()
+                } else {
+                    0.0
+                };
                 for c in 0..CHANNELS {
-                    let y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
+                    let mut y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
+                    if solo > 0.0 {
+                        y += solo * (self.listen[c][i] * og - y);
+                    }
                     let out = (1.0 - b) * y + b * self.raw[c][i];
                     channels[c][pos + i] = out;
                     peaks.output[c] = peaks.output[c].max(out.abs());
@@ -445,8 +533,46 @@ impl Engine {
             }
             pos += n;
         }
+        if self.solo_gain.target() == 0.0 && self.solo_gain.current() == 0.0 {
+            self.solo = None;
+        }
         peaks
     }
+}
+
+/// The band-pass `filter` of `x` (in the mid/side domain if `mid_side`) into `out`, the
+/// lanes the filter leaves alone silent: what a band solo lets through.
+fn band_listen(
+    filter: &PairCoeffs,
+    state: &mut StereoState,
+    mid_side: bool,
+    x: [&[f32]; 2],
+    out: &mut [Vec<f32>; CHANNELS],
+) {
+    let silent = filter.identity_lanes();
+    let [o0, o1] = out;
+    for ((a, b), (y0, y1)) in x[0].iter().zip(x[1]).zip(o0.iter_mut().zip(o1.iter_mut())) {
+        let (a, b) = (*a as f64, *b as f64);
+        let u = if mid_side {
+            [0.5 * (a + b), 0.5 * (a - b)]
+        } else {
+            [a, b]
+        };
+        let mut v = filter.tick(state, u);
+        for (l, s) in v.iter_mut().zip(silent) {
+            if s {
+                *l = 0.0;
+            }
+        }
+        let y = if mid_side {
+            [v[0] + v[1], v[0] - v[1]]
+        } else {
+            v
+        };
+        *y0 = y[0] as f32;
+        *y1 = y[1] as f32;
+    }
+    state.sanitize();
 }
 
 #[cfg(test)]
@@ -725,6 +851,67 @@ mod tests {
         e.reset();
         assert!(!e.sidechain_live());
         assert!(play(&mut e, &silence) < -6.0);
+    }
+
+    #[test]
+    fn a_band_solo_plays_what_the_band_acts_on_and_fades_in_and_out() {
+        use crate::dsp::dynamic_eq::Placement;
+        // 200 Hz, 1 kHz and 5 kHz at equal level through a 1 kHz band (Q 2), dry only.
+        let len = 48_000;
+        let sine = |f: f64| crate::dsp::test_util::sine(f, 0.2, len, 0, 48_000.0);
+        let (a, b, c) = (sine(200.0), sine(1000.0), sine(5000.0));
+        let x: Vec<f32> = (0..len).map(|i| a[i] + b[i] + c[i]).collect();
+        let mut s = boosting(Settings {
+            mix: 0.0,
+            ..Default::default()
+        });
+        s.eq[2].q = 2.0;
+        let bp = Coeffs::band_pass(1000.0, 2.0, 48_000.0);
+        for placement in [Placement::Stereo, Placement::Left, Placement::Mid] {
+            s.eq[2].placement = placement;
+            let mut e = engine(&s, &ir());
+            e.set_solo(Some(2));
+            let (mut l, mut r) = (x.clone(), x.clone());
+            for (p, q) in l.chunks_mut(100).zip(r.chunks_mut(100)) {
+                e.process(&mut [p, q]);
+            }
+            let db = |y: &[f32], f: f64| {
+                20.0 * (crate::dsp::test_util::amplitude(&y[24_000..], f, 48_000.0) / 0.2).log10()
+            };
+            for f in [200.0, 1000.0, 5000.0] {
+                let want = 20.0 * bp.magnitude(f, 48_000.0).log10();
+                assert!(
+                    (db(&l, f) - want).abs() < 0.1,
+                    "{placement:?}: {f} Hz at {} dB, the band-pass says {want}",
+                    db(&l, f)
+                );
+            }
+            match placement {
+                Placement::Left => assert!(r[2000..].iter().all(|&v| v == 0.0), "right silent"),
+                _ => assert_eq!(l, r, "{placement:?}: the same on both sides"),
+            }
+            // Released: back to the band's normal output after the fade, without a step.
+            e.set_solo(None);
+            let (mut l2, mut r2) = (x.clone(), x.clone());
+            e.process(&mut [&mut l2, &mut r2]);
+            assert_eq!(e.solo(), None);
+            let mut f = engine(&s, &ir());
+            let (mut l3, mut r3) = (x.clone(), x.clone());
+            f.process(&mut [&mut l3, &mut r3]);
+            let fade = (SOLO_MS * 48.0) as usize;
+            let err = l2[fade + 2000..]
+                .iter()
+                .zip(&l3[fade + 2000..])
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f32::max);
+            assert!(err < 1e-4, "{placement:?}: {err}");
+            let jump = l2[..fade + 10]
+                .windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0, f32::max);
+            // Three sines of 0.2 (one boosted 12 dB): at most 2 pi 5 kHz / 48 kHz per unit.
+            assert!(jump < 0.75, "{placement:?}: jump {jump}");
+        }
     }
 
     #[test]

@@ -124,12 +124,12 @@ pub enum Placement {
 
 impl Placement {
     /// The band runs in the mid/side domain.
-    fn mid_side(self) -> bool {
+    pub fn mid_side(self) -> bool {
         matches!(self, Placement::Mid | Placement::Side)
     }
 
     /// Which of the band's two lanes it filters (lanes are L/R, or M/S for mid/side bands).
-    fn lanes(self) -> [bool; 2] {
+    pub fn lanes(self) -> [bool; 2] {
         match self {
             Placement::Stereo => [true, true],
             Placement::Left | Placement::Mid => [true, false],

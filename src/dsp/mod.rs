@@ -26,6 +26,7 @@ pub mod saturator;
 pub mod simd;
 pub mod smoother;
 pub mod spectral_dynamics;
+pub mod spectral_learn;
 pub mod split_fft;
 #[cfg(test)]
 mod test_util;

@@ -8,6 +8,7 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_dynamics::SpectralDynamics;
+use crate::dsp::spectral_learn::{fit, Curve, SpectrumAverage};
 use crate::params::{DetectorInput, FluxForgeParams};
 use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
 
@@ -23,7 +24,18 @@ pub struct Analyzer {
     shown: Spectrum,
     selected: usize,
     dragging: Option<usize>,
+    /// The band the user holds to listen to (Listen button, or Alt + press on its handle).
+    pub listening: Option<usize>,
+    /// Learn in progress: when it started and the spectrum heard so far.
+    learning: Option<(std::time::Instant, SpectrumAverage)>,
+    /// How far below the material's average spectrum Learn puts the threshold curve, dB.
+    learn_distance_db: f32,
+    /// A finished Learn, for the editor to apply as one undo step.
+    learned: Option<Curve>,
 }
+
+/// Seconds of material Learn listens to.
+pub const LEARN_SECONDS: f32 = 3.0;
 
 impl Default for Analyzer {
     fn default() -> Self {
@@ -31,6 +43,10 @@ impl Default for Analyzer {
             shown: Spectrum::default(),
             selected: 2,
             dragging: None,
+            listening: None,
+            learning: None,
+            learn_distance_db: 6.0,
+            learned: None,
         }
     }
 }
@@ -61,11 +77,34 @@ fn db_of_y(rect: egui::Rect, y: f32) -> f32 {
 impl Analyzer {
     /// Takes a new frame if one arrived and smooths it into the display.
     pub fn update(&mut self, frame: Option<Spectrum>) {
+        if let (Some(f), Some((_, avg))) = (&frame, &mut self.learning) {
+            avg.add(&f.level_db);
+        }
         if let Some(f) = frame {
             for i in 0..DISPLAY_POINTS {
                 self.shown.level_db[i] +=
                     SMOOTH * (f.level_db[i].max(-140.0) - self.shown.level_db[i]);
                 self.shown.gain_db[i] += SMOOTH * (f.gain_db[i] - self.shown.gain_db[i]);
+            }
+        }
+    }
+
+    /// The threshold curve a finished Learn asks for (once).
+    pub fn take_learned(&mut self) -> Option<Curve> {
+        self.learned.take()
+    }
+
+    /// Ends a Learn that has listened long enough: the curve the distance below the average
+    /// spectrum heard (nothing if it heard silence).
+    fn finish_learning(&mut self) {
+        let done = self
+            .learning
+            .as_ref()
+            .is_some_and(|(t, _)| t.elapsed().as_secs_f32() >= LEARN_SECONDS);
+        if done {
+            if let Some((_, avg)) = self.learning.take() {
+                let freqs: Vec<f32> = (0..DISPLAY_POINTS).map(display_hz).collect();
+                self.learned = fit(&freqs, &avg.mean_db(), self.learn_distance_db);
             }
         }
     }
@@ -79,6 +118,8 @@ impl Analyzer {
         rate: f32,
         sidechain_live: bool,
     ) {
+        self.finish_learning();
+        let mut listening = None;
         let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
         let (rect, _) = ui.allocate_exact_size(egui::vec2(1010.0, 250.0), egui::Sense::hover());
         let p = ui.painter_at(rect);
@@ -176,7 +217,11 @@ impl Analyzer {
                 id,
                 egui::Sense::click_and_drag(),
             );
-            if resp.drag_started() {
+            let alt = ui.input(|i| i.modifiers.alt);
+            if alt && resp.is_pointer_button_down_on() {
+                listening = Some(i);
+            }
+            if resp.drag_started() && !alt {
                 self.dragging = Some(i);
                 self.selected = i;
                 setter.begin_set_parameter(&b.freq);
@@ -278,6 +323,16 @@ impl Analyzer {
                     ui.label("Detector");
                     ui.add(ParamSlider::for_param(&b.source, setter).with_width(110.0));
                     ui.end_row();
+                    let listen = ui
+                        .add(egui::Button::new("Listen").sense(egui::Sense::click_and_drag()))
+                        .on_hover_text(
+                            "Hold to hear what this band acts on: the band-pass at its \
+                             frequency and Q (Alt + press on a handle does the same)",
+                        );
+                    if listen.is_pointer_button_down_on() {
+                        listening = Some(self.selected);
+                    }
+                    ui.end_row();
                 });
             ui.separator();
             egui::Grid::new("spectral")
@@ -291,6 +346,37 @@ impl Analyzer {
                     }
                     ui.label("Mode");
                     ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(110.0));
+                    ui.end_row();
+                    let label = match &self.learning {
+                        Some((t, _)) => format!(
+                            "Learning {:.0} s",
+                            (LEARN_SECONDS - t.elapsed().as_secs_f32()).max(0.0).ceil()
+                        ),
+                        None => "Learn".to_string(),
+                    };
+                    if ui
+                        .button(label)
+                        .on_hover_text(
+                            "Listen to the playing material for a few seconds and set the \
+                             threshold and tilt so the curve sits the distance below its \
+                             average spectrum (one undo step)",
+                        )
+                        .clicked()
+                    {
+                        self.learning = match self.learning {
+                            Some(_) => None,
+                            None => Some((
+                                std::time::Instant::now(),
+                                SpectrumAverage::new(DISPLAY_POINTS),
+                            )),
+                        };
+                    }
+                    ui.add(
+                        egui::DragValue::new(&mut self.learn_distance_db)
+                            .range(0.0..=24.0)
+                            .speed(0.1)
+                            .suffix(" dB below"),
+                    );
                     ui.end_row();
                     ui.label("Section on");
                     ui.add(ParamSlider::for_param(&params.eq_placement, setter).with_width(110.0));
@@ -311,6 +397,7 @@ impl Analyzer {
                     }
                 });
         });
+        self.listening = listening;
     }
 }
 

@@ -210,9 +210,29 @@ impl NiceEguiApp for EditorApp {
                 self.status.rate,
                 self.sidechain_live(),
             );
+            if let Some(c) = self.analyzer.take_learned() {
+                let target = history::Values::from([
+                    (
+                        "spec_thresh".to_string(),
+                        params.spec_threshold.preview_normalized(c.threshold_db),
+                    ),
+                    (
+                        "spec_tilt".to_string(),
+                        params.spec_tilt.preview_normalized(c.tilt_db),
+                    ),
+                ]);
+                self.presets.apply_as_step(&params, &gui, &target);
+            }
+            let solo = self.analyzer.listening.map_or(0, |k| k as u32 + 1);
+            self.meters
+                .solo
+                .store(solo, std::sync::atomic::Ordering::Relaxed);
             ui.ctx().request_repaint();
             return;
         }
+        self.meters
+            .solo
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(300.0);

@@ -108,6 +108,17 @@ impl PresetBar {
         self.factory.len() + self.user.len()
     }
 
+    /// Sets the parameters in `target` (normalized values by ID) as one undo step.
+    pub fn apply_as_step(&mut self, params: &FluxForgeParams, gui: &GuiContext, target: &Values) {
+        let before = values(params);
+        send(gui, params, target);
+        let mut after = before.clone();
+        after.extend(target.iter().map(|(k, v)| (k.clone(), *v)));
+        if let Some(h) = &mut self.history {
+            h.record(&before, &after);
+        }
+    }
+
     /// Loads preset `i` as one undo step.
     fn load(&mut self, i: usize, params: &FluxForgeParams, gui: &GuiContext) {
         let Some(preset) = self.preset(i).cloned() else {

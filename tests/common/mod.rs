@@ -201,9 +201,9 @@ pub fn run_keyed(
                     .into_iter(),
                 ),
             };
-            in_ports.with_input_buffers([main, side].into_iter())
+            in_ports.with_input_buffers([main, side])
         } else {
-            in_ports.with_input_buffers([main].into_iter())
+            in_ports.with_input_buffers([main])
         };
         let mut outputs = out_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
