@@ -167,24 +167,46 @@ fn subnormal_input_does_not_slow_processing() {
     );
 }
 
-/// Every band dynamic, spectral dynamics on (downward, then upward), the analyzer on:
-/// random call sizes with NaN, infinite and subnormal input allocate nothing and leave the
-/// output finite.
+/// Every band dynamic, spectral dynamics on (downward, then upward), the analyzer on, and
+/// every mixing option: bands on every stereo placement with 48 dB cuts, half of them and the
+/// spectral stage listening to a sidechain (which gets the same bad samples), ducking, the
+/// section moving to the reverb return and back, a band solo in and out: random call sizes
+/// with NaN, infinite and subnormal input allocate nothing and leave the output finite.
 #[test]
 fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
     use fluxforge::dsp::dynamic_eq::DynamicMode;
     use fluxforge::dsp::spectral_dynamics::SpectralMode;
     let plan = PartitionPlan::for_ir(24_000, 2, 2, 2, &CostModel::default());
     let [a0, a1] = room(24_000, 3);
+    use fluxforge::dsp::chain::EqPlacement;
+    use fluxforge::dsp::dynamic_eq::{BandKind, Placement, Slope};
+    use fluxforge::dsp::DetectorSource;
     let mut s = Settings::default();
-    for b in s.eq.iter_mut() {
+    let places = [
+        Placement::Stereo,
+        Placement::Left,
+        Placement::Right,
+        Placement::Mid,
+        Placement::Side,
+    ];
+    for (i, b) in s.eq.iter_mut().enumerate() {
         b.enabled = true;
         b.gain_db = 3.0;
         b.dynamic = DynamicMode::Down;
         b.threshold_db = -40.0;
+        b.placement = places[i % places.len()];
+        if i % 2 == 1 {
+            b.source = DetectorSource::External;
+        }
     }
+    s.eq[5].kind = BandKind::LowCut;
+    s.eq[5].slope = Slope::Db48;
+    s.eq[7].kind = BandKind::TiltShelf;
     s.spectral.enabled = true;
     s.spectral.threshold_db = -40.0;
+    s.spectral.source = DetectorSource::External;
+    s.duck.depth_db = 12.0;
+    s.duck.threshold_db = -40.0;
     let mut e = Engine::new(
         48_000.0,
         Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),
@@ -195,11 +217,25 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
     let mut rng = Rng::new(11);
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
+    let mut key = [vec![0.0f32; 4096], vec![0.0f32; 4096]];
     let ((), total) = allocations(|| {
         for call in 0..2000 {
             if call == 1000 {
                 s.spectral.mode = SpectralMode::Up;
                 s.eq[2].dynamic = DynamicMode::Up;
+                e.set_settings(&s);
+            }
+            match call {
+                300 | 1200 => e.set_solo(Some(call % 8)),
+                400 | 1300 => e.set_solo(None),
+                _ => {}
+            }
+            if call == 600 || call == 1500 {
+                s.eq_placement = if call == 600 {
+                    EqPlacement::Return
+                } else {
+                    EqPlacement::Input
+                };
                 e.set_settings(&s);
             }
             let n = rng.range(1, 1024);
@@ -212,8 +248,15 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
                 };
                 l[i] = v;
                 r[i] = v;
+                key[0][i] = if i % 7 == 0 {
+                    v
+                } else {
+                    0.3 * rng.bipolar() as f32
+                };
+                key[1][i] = -key[0][i];
             }
-            e.process(&mut [&mut l[..n], &mut r[..n]]);
+            let [k0, k1] = &key;
+            e.process_keyed(&mut [&mut l[..n], &mut r[..n]], Some([&k0[..n], &k1[..n]]));
             // What the plugin does for an open editor after each block.
             feed.publish_analysis(e.spectral(), 48_000.0);
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));

@@ -351,7 +351,7 @@ fn every_parameter_is_reachable_and_changes_the_output() {
         .into_iter()
         .map(|(id, _, _)| id)
         .collect();
-    assert!(ids.len() >= 87);
+    assert!(ids.len() >= 154);
     for id in &ids {
         assert!(
             table

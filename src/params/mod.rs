@@ -939,7 +939,7 @@ mod tests {
     fn every_parameter_reads_back_from_its_own_text_with_its_unit() {
         let params = FluxForgeParams::default();
         let list = all(&params);
-        assert!(list.len() >= 87, "{} parameters", list.len());
+        assert!(list.len() >= 154, "{} parameters", list.len());
         for (id, p) in &list {
             // SAFETY: `params` outlives every pointer taken from it.
             unsafe {
