@@ -6,6 +6,8 @@ pub mod analyzer;
 pub mod history;
 pub mod meter;
 pub mod preset_bar;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -148,11 +150,23 @@ impl NiceEguiApp for EditorApp {
         _frame: &mut Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         egui_ctx.set_visuals(egui::Visuals::dark());
-        self.gui = Some(gui);
+        self.attach(gui);
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        self.draw(ui);
+    }
+}
+
+impl EditorApp {
+    /// Connects the editor to the host's parameter gestures.
+    pub fn attach(&mut self, gui: GuiContext) {
+        self.gui = Some(gui);
+    }
+
+    /// Draws one frame and acts on it (what the window calls; the GUI tests call it too).
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
         let dt = now.duration_since(self.last_frame).as_secs_f32().min(0.25);
         self.last_frame = now;
