@@ -247,6 +247,14 @@ impl Plugin for FluxForge {
             self.meters.output[c].raise(peaks.output[c]);
         }
         self.meters.ducking.raise(engine.ducking_db());
+        for (m, g) in self
+            .meters
+            .band_gain_db
+            .iter()
+            .zip(engine.eq().dynamic_gain_db())
+        {
+            m.store(g, std::sync::atomic::Ordering::Relaxed);
+        }
         self.meters
             .sidechain
             .raise(if engine.sidechain_live() { 1.0 } else { 0.0 });

@@ -49,6 +49,8 @@ pub struct Meters {
     pub ducking: PaddedMeter,
     /// 1 while a sidechain has carried sound since the last reset, else 0.
     pub sidechain: PaddedMeter,
+    /// Each EQ band's dynamic gain change after the last block, dB.
+    pub band_gain_db: [AtomicF32; crate::dsp::dynamic_eq::BANDS],
     /// Editor to audio thread: the band being listened to, plus 1 (0 = none). Honoured only
     /// while the editor beats (see [`SpectrumFeed::beat`]); never saved.
     pub solo: AtomicU32,

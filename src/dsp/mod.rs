@@ -29,4 +29,4 @@ pub mod spectral_dynamics;
 pub mod spectral_learn;
 pub mod split_fft;
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;

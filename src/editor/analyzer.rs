@@ -6,26 +6,31 @@
 use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
+use super::spectrum_plot::EQ_RANGES_DB;
 use crate::dsp::dynamic_eq::BANDS;
-use crate::dsp::spectral_dynamics::SpectralDynamics;
 use crate::dsp::spectral_learn::{fit, Curve, SpectrumAverage};
 use crate::params::{DetectorInput, FluxForgeParams};
-use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
+use crate::shared::{display_hz, Spectrum, DISPLAY_POINTS};
 
-/// Analyzer level range, dBFS (bottom, top).
-const LEVEL_RANGE: (f32, f32) = (-100.0, 0.0);
-/// EQ / gain-change range, dB (symmetric).
-const EQ_RANGE_DB: f32 = 24.0;
+/// Height the controls under the display need, points.
+const CONTROLS_HEIGHT: f32 = 300.0;
+
 /// Per-frame smoothing of the displayed spectrum (fraction of the new frame).
 const SMOOTH: f32 = 0.35;
 
 /// Editor-side analyzer state.
 pub struct Analyzer {
-    shown: Spectrum,
-    selected: usize,
-    dragging: Option<usize>,
+    pub(super) shown: Spectrum,
+    pub(super) selected: usize,
+    pub(super) dragging: Option<usize>,
     /// The band the user holds to listen to (Listen button, or Alt + press on its handle).
     pub listening: Option<usize>,
+    /// The curves' dB range (one of [`EQ_RANGES_DB`]).
+    pub(super) eq_range_db: f32,
+    /// A drag of the spectral threshold curve: where it started (y) and the threshold then.
+    pub(super) threshold_drag: Option<(f32, f32)>,
+    /// The spectrum as last drawn, screen points (for the tests and the readout).
+    pub spectrum_line: Vec<egui::Pos2>,
     /// Learn in progress: when it started and the spectrum heard so far.
     learning: Option<(std::time::Instant, SpectrumAverage)>,
     /// How far below the material's average spectrum Learn puts the threshold curve, dB.
@@ -44,34 +49,14 @@ impl Default for Analyzer {
             selected: 2,
             dragging: None,
             listening: None,
+            eq_range_db: 12.0,
+            threshold_drag: None,
+            spectrum_line: Vec::new(),
             learning: None,
             learn_distance_db: 6.0,
             learned: None,
         }
     }
-}
-
-fn x_of(rect: egui::Rect, f: f32) -> f32 {
-    let t = (f / DISPLAY_LOW_HZ).ln() / (DISPLAY_HIGH_HZ / DISPLAY_LOW_HZ).ln();
-    rect.left() + rect.width() * t.clamp(0.0, 1.0)
-}
-
-fn f_of(rect: egui::Rect, x: f32) -> f32 {
-    let t = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0);
-    DISPLAY_LOW_HZ * (DISPLAY_HIGH_HZ / DISPLAY_LOW_HZ).powf(t)
-}
-
-fn y_level(rect: egui::Rect, db: f32) -> f32 {
-    let t = (db - LEVEL_RANGE.0) / (LEVEL_RANGE.1 - LEVEL_RANGE.0);
-    rect.bottom() - rect.height() * t.clamp(0.0, 1.0)
-}
-
-fn y_eq(rect: egui::Rect, db: f32) -> f32 {
-    rect.center().y - rect.height() * 0.5 * (db / EQ_RANGE_DB).clamp(-1.0, 1.0)
-}
-
-fn db_of_y(rect: egui::Rect, y: f32) -> f32 {
-    ((rect.center().y - y) / (rect.height() * 0.5) * EQ_RANGE_DB).clamp(-EQ_RANGE_DB, EQ_RANGE_DB)
 }
 
 impl Analyzer {
@@ -117,152 +102,33 @@ impl Analyzer {
         setter: &ParamSetter,
         rate: f32,
         sidechain_live: bool,
+        band_gain_db: &[f32],
     ) {
         self.finish_learning();
-        let mut listening = None;
+        self.listening = None;
         let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
-        let (rect, _) = ui.allocate_exact_size(egui::vec2(1010.0, 250.0), egui::Sense::hover());
-        let p = ui.painter_at(rect);
-        p.rect_filled(rect, 3.0, egui::Color32::from_gray(20));
-        // Grid: decades and the 0 dB line of the EQ scale.
-        for f in [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0] {
-            let x = x_of(rect, f);
-            p.line_segment(
-                [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
-                egui::Stroke::new(1.0, egui::Color32::from_gray(38)),
-            );
-            p.text(
-                egui::pos2(x + 2.0, rect.bottom() - 12.0),
-                egui::Align2::LEFT_TOP,
-                if f >= 1000.0 {
-                    format!("{}k", f / 1000.0)
-                } else {
-                    format!("{f}")
-                },
-                egui::FontId::proportional(9.0),
-                egui::Color32::from_gray(110),
-            );
-        }
-        p.line_segment(
-            [
-                egui::pos2(rect.left(), rect.center().y),
-                egui::pos2(rect.right(), rect.center().y),
-            ],
-            egui::Stroke::new(1.0, egui::Color32::from_gray(50)),
-        );
-        // Spectrum.
-        let pts: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
-            .map(|i| {
-                egui::pos2(
-                    x_of(rect, display_hz(i)),
-                    y_level(rect, self.shown.level_db[i]),
-                )
-            })
-            .collect();
-        p.add(egui::Shape::line(
-            pts,
-            egui::Stroke::new(1.2, egui::Color32::from_rgb(90, 150, 210)),
-        ));
-        // Spectral threshold curve and the live gain change.
-        let sd = params.settings().spectral;
-        if sd.enabled {
-            let thr: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
-                .map(|i| {
-                    let f = display_hz(i);
-                    egui::pos2(
-                        x_of(rect, f),
-                        y_level(rect, SpectralDynamics::threshold_at(&sd, f)),
-                    )
-                })
-                .collect();
-            p.add(egui::Shape::dashed_line(
-                &thr,
-                egui::Stroke::new(1.0, egui::Color32::from_rgb(220, 220, 120)),
-                6.0,
-                4.0,
-            ));
-            let gr: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
-                .map(|i| egui::pos2(x_of(rect, display_hz(i)), y_eq(rect, self.shown.gain_db[i])))
-                .collect();
-            p.add(egui::Shape::line(
-                gr,
-                egui::Stroke::new(1.5, egui::Color32::from_rgb(240, 140, 60)),
-            ));
-        }
-        // EQ response (static gains) and band handles.
-        let shown: Vec<_> = params
-            .bands
-            .iter()
-            .filter(|b| b.enabled.value())
-            .map(|b| b.settings())
-            .collect();
-        let resp: Vec<egui::Pos2> = (0..DISPLAY_POINTS)
-            .map(|i| {
-                let f = display_hz(i) as f64;
-                let db: f64 = shown.iter().map(|s| s.response_db(f, rate)).sum();
-                egui::pos2(x_of(rect, f as f32), y_eq(rect, db as f32))
-            })
-            .collect();
-        p.add(egui::Shape::line(
-            resp,
-            egui::Stroke::new(2.0, egui::Color32::from_rgb(120, 220, 140)),
-        ));
-        for (i, b) in params.bands.iter().enumerate() {
-            let s = b.settings();
-            let gain = if s.kind.has_gain() { s.gain_db } else { 0.0 };
-            let c = egui::pos2(x_of(rect, s.freq_hz), y_eq(rect, gain));
-            let id = ui.make_persistent_id(("band", i));
-            let resp = ui.interact(
-                egui::Rect::from_center_size(c, egui::vec2(18.0, 18.0)),
-                id,
-                egui::Sense::click_and_drag(),
-            );
-            let alt = ui.input(|i| i.modifiers.alt);
-            if alt && resp.is_pointer_button_down_on() {
-                listening = Some(i);
-            }
-            if resp.drag_started() && !alt {
-                self.dragging = Some(i);
-                self.selected = i;
-                setter.begin_set_parameter(&b.freq);
-                setter.begin_set_parameter(&b.gain);
-            }
-            if resp.clicked() {
-                self.selected = i;
-            }
-            if self.dragging == Some(i) {
-                if let Some(pos) = resp.interact_pointer_pos() {
-                    setter.set_parameter(&b.freq, f_of(rect, pos.x));
-                    if s.kind.has_gain() {
-                        setter.set_parameter(&b.gain, db_of_y(rect, pos.y));
+        ui.horizontal(|ui| {
+            ui.label("Curves");
+            egui::ComboBox::from_id_salt("eq_range")
+                .width(70.0)
+                .selected_text(format!("±{} dB", self.eq_range_db))
+                .show_ui(ui, |ui| {
+                    for r in EQ_RANGES_DB {
+                        ui.selectable_value(&mut self.eq_range_db, r, format!("±{r} dB"));
                     }
-                }
-                if resp.drag_stopped() {
-                    setter.end_set_parameter(&b.gain);
-                    setter.end_set_parameter(&b.freq);
-                    self.dragging = None;
-                }
-            }
-            let on = b.enabled.value();
-            let color = if on {
-                egui::Color32::from_rgb(120, 220, 140)
-            } else {
-                egui::Color32::from_gray(90)
-            };
-            p.circle(
-                c,
-                if self.selected == i { 8.0 } else { 6.0 },
-                color.gamma_multiply(0.35),
-                egui::Stroke::new(1.5, color),
+                });
+            ui.label(
+                egui::RichText::new(
+                    "drag a handle for frequency and gain, wheel for Q, double-click resets, \
+                     right-click for shape, slope, placement, detector; Alt + press listens",
+                )
+                .small()
+                .weak(),
             );
-            p.text(
-                c,
-                egui::Align2::CENTER_CENTER,
-                format!("{}", i + 1),
-                egui::FontId::proportional(10.0),
-                egui::Color32::WHITE,
-            );
-        }
+        });
+        // The display takes what the controls below leave.
+        let height = (ui.available_height() - CONTROLS_HEIGHT).max(200.0);
+        self.plot(ui, params, setter, rate, band_gain_db, height);
         ui.horizontal(|ui| {
             ui.label("Band");
             for i in 0..BANDS {
@@ -330,7 +196,7 @@ impl Analyzer {
                              frequency and Q (Alt + press on a handle does the same)",
                         );
                     if listen.is_pointer_button_down_on() {
-                        listening = Some(self.selected);
+                        self.listening = Some(self.selected);
                     }
                     ui.end_row();
                 });
@@ -397,7 +263,6 @@ impl Analyzer {
                     }
                 });
         });
-        self.listening = listening;
     }
 }
 

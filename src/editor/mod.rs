@@ -6,6 +6,7 @@ pub mod analyzer;
 pub mod history;
 pub mod meter;
 pub mod preset_bar;
+pub mod spectrum_plot;
 #[cfg(test)]
 mod tests;
 
@@ -46,8 +47,8 @@ pub struct EditorApp {
     params: Arc<FluxForgeParams>,
     meters: Arc<Meters>,
     loader: Arc<Loader>,
-    spectrum: Arc<SpectrumFeed>,
-    analyzer: Analyzer,
+    pub(crate) spectrum: Arc<SpectrumFeed>,
+    pub(crate) analyzer: Analyzer,
     /// Showing the EQ & dynamics page (else the reverb page).
     dynamics_page: bool,
     spawn: Option<Spawn>,
@@ -223,6 +224,7 @@ impl EditorApp {
                 &setter,
                 self.status.rate,
                 self.sidechain_live(),
+                &self.band_gain_db(),
             );
             if let Some(c) = self.analyzer.take_learned() {
                 let target = history::Values::from([
@@ -321,6 +323,13 @@ impl EditorApp {
 }
 
 impl EditorApp {
+    /// Each band's live dynamic gain change, dB (from the audio thread).
+    fn band_gain_db(&self) -> [f32; crate::dsp::dynamic_eq::BANDS] {
+        std::array::from_fn(|k| {
+            self.meters.band_gain_db[k].load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
     /// The audio thread reported a live sidechain within the last half second (hosts with
     /// large blocks report less often than the editor draws).
     fn sidechain_live(&self) -> bool {

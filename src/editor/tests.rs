@@ -4,17 +4,17 @@
 
 use std::sync::{Arc, Mutex};
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::context::PluginApi;
 use nice_plug::params::internals::ParamPtr;
-use nice_plug::params::InternalParamMut;
 use nice_plug::plugin::PluginState;
 use nice_plug::prelude::Params;
 
 use super::history::Values;
 use super::preset_bar::{preset_values, values};
+use super::spectrum_plot::{db_of_y, f_of, plot_area, x_of, y_level};
 use super::{EditorApp, EDITOR_SIZE};
 use crate::params::FluxForgeParams;
 
@@ -103,6 +103,7 @@ pub fn harness(app: EditorApp, scale: f32) -> Harness<'static, EditorApp> {
     Harness::builder()
         .with_size(egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32))
         .with_pixels_per_point(scale)
+        .with_step_dt(1.0 / 60.0)
         .build_ui_state(|ui, app: &mut EditorApp| app.draw(ui), app)
 }
 
@@ -179,4 +180,210 @@ fn undo_redo_and_a_b_restore_values() {
     h.get_by_label("A/B: B").click();
     h.run_steps(4);
     assert_same(&values(&params), &first, "A again");
+}
+
+/// The harness on the EQ & Dynamics page, and the display's plot area.
+fn dynamics_page(app: EditorApp) -> (Harness<'static, EditorApp>, egui::Rect) {
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    h.get_by_label("EQ & Dynamics").click();
+    h.run_steps(4);
+    let area = plot_area(h.get_by_label("Spectrum and EQ display").rect());
+    (h, area)
+}
+
+#[test]
+fn dragging_a_band_handle_sets_its_frequency_and_gain_in_one_gesture_each() {
+    let (app, params, host) = editor();
+    let (mut h, area) = dynamics_page(app);
+    host.take();
+    let start = h.get_by_label("Band 3").rect().center();
+    let end = start + egui::vec2(80.0, -50.0);
+    h.hover_at(start);
+    h.run_steps(1);
+    h.drag_at(start);
+    h.run_steps(1);
+    for k in 1..=5 {
+        h.hover_at(start + (end - start) * (k as f32 / 5.0));
+        h.run_steps(1);
+    }
+    h.drop_at(end);
+    h.run_steps(3);
+    let b = &params.bands[2];
+    let want_f = f_of(area, end.x);
+    let want_g = db_of_y(area, end.y, 12.0);
+    assert!(
+        (b.freq.value() / want_f - 1.0).abs() < 0.01,
+        "{} Hz vs {want_f}",
+        b.freq.value()
+    );
+    assert!(
+        (b.gain.value() - want_g).abs() < 0.15,
+        "{} dB vs {want_g}",
+        b.gain.value()
+    );
+    assert!(
+        b.freq.value() > 1600.0 && b.gain.value() > 1.0,
+        "moved right and up"
+    );
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    let begins: Vec<&Gesture> = log
+        .iter()
+        .filter(|g| matches!(g, Gesture::Begin(_)))
+        .collect();
+    assert_eq!(
+        begins,
+        [
+            &Gesture::Begin("eq_freq_3".into()),
+            &Gesture::Begin("eq_gain_3".into())
+        ],
+        "one gesture per parameter for the whole drag"
+    );
+    assert!(log.iter().all(|g| match g {
+        Gesture::Begin(id) | Gesture::End(id) | Gesture::Set(id, _) =>
+            id == "eq_freq_3" || id == "eq_gain_3",
+    }));
+}
+
+#[test]
+fn the_wheel_over_a_handle_changes_its_q_and_double_click_resets_it() {
+    let (app, params, host) = editor();
+    let (mut h, _) = dynamics_page(app);
+    host.take();
+    let c = h.get_by_label("Band 2").rect().center();
+    h.hover_at(c);
+    h.run_steps(1);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 100.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run_steps(2);
+    let q = params.bands[1].q.value();
+    assert!(
+        (q / (0.707 * 2f32.sqrt()) - 1.0).abs() < 0.01,
+        "Q {q} after half an octave of wheel"
+    );
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert_eq!(log.first(), Some(&Gesture::Begin("eq_q_2".into())));
+    // Double-click (half a second after the last click, so it is not a triple-click): back
+    // to the band's defaults.
+    h.run_steps(30);
+    for _ in 0..2 {
+        h.get_by_label("Band 2").click();
+        h.step();
+    }
+    h.run_steps(2);
+    let q = params.bands[1].q.value();
+    assert!(
+        (q - 0.707).abs() < 1e-4,
+        "reset: Q {q}, gestures {:?}",
+        host.take()
+    );
+}
+
+#[test]
+fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
+    use crate::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    use crate::shared::SpectrumFeed;
+    let feed = Arc::new(SpectrumFeed::default());
+    let (mut app, _params, _host) = editor();
+    app.spectrum = feed.clone();
+    let (mut h, area) = dynamics_page(app);
+    // (The analysis has 47 Hz bins, and a bin's level includes its neighbours': a sine's
+    // peak is a plateau of three bins, whose middle is the sine. Below 1 kHz three bins
+    // span more than a few pixels.)
+    for f in [1000.0, 3000.0, 7000.0] {
+        // The audio thread's analysis of a -12 dBFS sine, published as the plugin does.
+        let mut sd = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
+        sd.set_analyzer(true);
+        let x = crate::dsp::test_util::sine(f as f64, 0.25, 8192, 0, 48_000.0);
+        let (mut l, mut r) = (x.clone(), x);
+        sd.process(&mut [&mut l, &mut r]);
+        for _ in 0..30 {
+            feed.publish_analysis(&sd, 48_000.0);
+            h.run_steps(1);
+        }
+        let line = &h.state().analyzer.spectrum_line;
+        let top = line
+            .iter()
+            .map(|p| p.y)
+            .min_by(f32::total_cmp)
+            .expect("a spectrum was drawn");
+        let plateau: Vec<&egui::Pos2> = line.iter().filter(|p| p.y <= top + 0.5).collect();
+        let peak = egui::pos2(
+            plateau.iter().map(|p| p.x).sum::<f32>() / plateau.len() as f32,
+            top,
+        );
+        let want = x_of(area, f);
+        assert!(
+            (peak.x - want).abs() <= 4.0,
+            "{f} Hz: peak at x {} vs the axis at {want}",
+            peak.x
+        );
+        // At its level on the dBFS scale (within 3 dB: a sine reads its amplitude).
+        let want_y = y_level(area, -12.0);
+        let per_db = area.height() / 100.0;
+        assert!(
+            (peak.y - want_y).abs() <= 3.0 * per_db,
+            "{f} Hz: level y {} vs {want_y}",
+            peak.y
+        );
+    }
+}
+
+#[test]
+fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
+    for scale in [0.75, 1.0, 2.0] {
+        for page in ["Reverb", "EQ & Dynamics"] {
+            let (app, _, _) = editor();
+            let mut h = harness(app, scale);
+            h.run_steps(2);
+            h.get_by_label(page).click();
+            h.run_steps(4);
+            let window = egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32),
+            );
+            // Every control: inside the window, and no two overlap.
+            let controls: Vec<(String, egui::Rect)> = h
+                .root()
+                .children_recursive()
+                .filter(|n| {
+                    use egui::accesskit::Role;
+                    matches!(
+                        n.accesskit_node().role(),
+                        Role::Button
+                            | Role::CheckBox
+                            | Role::Slider
+                            | Role::ComboBox
+                            | Role::TextInput
+                            | Role::SpinButton
+                            | Role::Tab
+                    )
+                })
+                .map(|n| (n.accesskit_node().label().unwrap_or_default(), n.rect()))
+                .collect();
+            assert!(controls.len() > 15, "{page}: {} controls", controls.len());
+            for (name, r) in &controls {
+                assert!(
+                    window.expand(0.5).contains_rect(*r),
+                    "{page} at {scale}: {name:?} {r:?} outside the window"
+                );
+            }
+            for (i, (a, ra)) in controls.iter().enumerate() {
+                for (b, rb) in &controls[i + 1..] {
+                    let overlap = ra.intersect(*rb);
+                    assert!(
+                        !overlap.is_positive() || overlap.area() < 1.0,
+                        "{page} at {scale}: {a:?} {ra:?} overlaps {b:?} {rb:?}"
+                    );
+                }
+            }
+        }
+    }
 }
