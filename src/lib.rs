@@ -133,7 +133,9 @@ impl Plugin for FluxForge {
         create_egui_editor(
             self.editor_state.clone(),
             RepaintNotifier::new(),
-            EguiNiceSettings::default().with_tile("FluxForge"),
+            EguiNiceSettings::default()
+                .with_tile("FluxForge")
+                .with_resize_hint(editor::resize_hint()),
             editor::EditorApp::new(
                 self.params.clone(),
                 self.meters.clone(),

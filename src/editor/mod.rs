@@ -26,7 +26,21 @@ use analyzer::Analyzer;
 use meter::{MeterBallistics, FLOOR_DB};
 
 /// Default editor size, logical pixels.
-pub const EDITOR_SIZE: (u32, u32) = (1040, 560);
+pub const EDITOR_SIZE: (u32, u32) = (1040, 600);
+/// Smallest editor size, logical pixels.
+pub const MIN_SIZE: (f32, f32) = (900.0, 560.0);
+/// The scales the scale menu offers.
+pub const SCALES: [f32; 6] = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
+
+/// How hosts may resize the editor: freely, down to [`MIN_SIZE`].
+pub fn resize_hint() -> nice_plug::editor::ResizeHint {
+    nice_plug::editor::ResizeHint {
+        size_constraints: nice_plug::editor::SizeConstraints::min_logical_size(
+            nice_plug::editor::dpi::LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1),
+        ),
+        ..nice_plug::editor::ResizeHint::RESIZABLE
+    }
+}
 
 /// File extensions offered by the folder list (the loader itself goes by content).
 const IR_EXTENSIONS: [&str; 6] = ["wav", "wave", "aif", "aiff", "aifc", "flac"];
@@ -68,6 +82,8 @@ pub struct EditorApp {
     status: IrStatus,
     /// Presets, A/B and undo.
     presets: preset_bar::PresetBar,
+    /// The session's editor size and scale were applied to this window.
+    geometry_restored: bool,
 }
 
 impl EditorApp {
@@ -99,6 +115,7 @@ impl EditorApp {
             folder: None,
             status: IrStatus::default(),
             presets: preset_bar::PresetBar::default(),
+            geometry_restored: false,
         }
     }
 
@@ -166,8 +183,41 @@ impl EditorApp {
         self.gui = Some(gui);
     }
 
-    /// Draws one frame and acts on it (what the window calls; the GUI tests call it too).
+    /// Draws one frame inside a window the user can resize by its corner (what the window
+    /// calls; the GUI tests call it too).
     pub fn draw(&mut self, ui: &mut egui::Ui) {
+        self.geometry(ui.ctx());
+        nice_plug_egui::resizable_window::ResizableWindow::new("fluxforge")
+            .min_size(egui::vec2(MIN_SIZE.0, MIN_SIZE.1))
+            .show(ui, |ui| self.draw_pages(ui));
+    }
+
+    /// Applies the session's editor size and scale when the window opens, and keeps the
+    /// session's copy up to date as the user resizes or rescales.
+    fn geometry(&mut self, ctx: &egui::Context) {
+        let saved = self.params.editor_size.read().ok().and_then(|g| *g);
+        if !self.geometry_restored {
+            self.geometry_restored = true;
+            if let Some([w, h, z]) = saved {
+                if SCALES.contains(&z) && ctx.zoom_factor() != z {
+                    ctx.set_zoom_factor(z);
+                }
+                let size = egui::vec2(w.max(MIN_SIZE.0), h.max(MIN_SIZE.1));
+                ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(size));
+                return;
+            }
+        }
+        let size = ctx.content_rect().size();
+        let now = [size.x.round(), size.y.round(), ctx.zoom_factor()];
+        if saved != Some(now) {
+            if let Ok(mut g) = self.params.editor_size.write() {
+                *g = Some(now);
+            }
+        }
+    }
+
+    /// The page content.
+    fn draw_pages(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
         let dt = now.duration_since(self.last_frame).as_secs_f32().min(0.25);
         self.last_frame = now;
@@ -202,6 +252,24 @@ impl EditorApp {
             ui.add_space(24.0);
             ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
             ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let zoom = ui.ctx().zoom_factor();
+                egui::ComboBox::from_label("Scale")
+                    .width(64.0)
+                    .selected_text(format!("{:.0} %", zoom * 100.0))
+                    .show_ui(ui, |ui| {
+                        for z in SCALES {
+                            if ui
+                                .selectable_label(zoom == z, format!("{:.0} %", z * 100.0))
+                                .clicked()
+                            {
+                                ui.ctx().set_zoom_factor(z);
+                            }
+                        }
+                    })
+                    .response
+                    .on_hover_text("Editor scale (the window grows with it)");
+            });
         });
         self.presets.ui(ui, &params, &gui);
         if let Some(report) = params.state_report.get() {

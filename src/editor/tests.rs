@@ -15,7 +15,7 @@ use nice_plug::prelude::Params;
 use super::history::Values;
 use super::preset_bar::{preset_values, values};
 use super::spectrum_plot::{db_of_y, f_of, plot_area, x_of, y_level};
-use super::{EditorApp, EDITOR_SIZE};
+use super::{EditorApp, EDITOR_SIZE, MIN_SIZE};
 use crate::params::FluxForgeParams;
 
 /// A parameter gesture as the host saw it.
@@ -100,8 +100,17 @@ pub fn editor() -> (EditorApp, Arc<FluxForgeParams>, Arc<TestHost>) {
 
 /// A harness of the editor's default size at `scale` (pixels per point).
 pub fn harness(app: EditorApp, scale: f32) -> Harness<'static, EditorApp> {
+    harness_sized(
+        app,
+        scale,
+        egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32),
+    )
+}
+
+/// A harness of `size` points at `scale` (pixels per point).
+pub fn harness_sized(app: EditorApp, scale: f32, size: egui::Vec2) -> Harness<'static, EditorApp> {
     Harness::builder()
-        .with_size(egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32))
+        .with_size(size)
         .with_pixels_per_point(scale)
         .with_step_dt(1.0 / 60.0)
         .build_ui_state(|ui, app: &mut EditorApp| app.draw(ui), app)
@@ -338,17 +347,22 @@ fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
 
 #[test]
 fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
-    for scale in [0.75, 1.0, 2.0] {
+    let sizes = [
+        egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32),
+        egui::vec2(MIN_SIZE.0, MIN_SIZE.1),
+        egui::vec2(1600.0, 1000.0),
+    ];
+    for (scale, size) in [0.75, 1.0, 2.0]
+        .into_iter()
+        .flat_map(|s| sizes.map(|z| (s, z)))
+    {
         for page in ["Reverb", "EQ & Dynamics"] {
             let (app, _, _) = editor();
-            let mut h = harness(app, scale);
+            let mut h = harness_sized(app, scale, size);
             h.run_steps(2);
             h.get_by_label(page).click();
             h.run_steps(4);
-            let window = egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(EDITOR_SIZE.0 as f32, EDITOR_SIZE.1 as f32),
-            );
+            let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
             // Every control: inside the window, and no two overlap.
             let controls: Vec<(String, egui::Rect)> = h
                 .root()
@@ -386,4 +400,28 @@ fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
             }
         }
     }
+}
+
+#[test]
+fn the_window_size_and_scale_are_recalled_with_the_session() {
+    // A session saved with the editor at 1200 x 700 and 150 %.
+    let (app, params, _host) = editor();
+    *params.editor_size.write().unwrap() = Some([1200.0, 700.0, 1.5]);
+    let mut h = harness(app, 1.0);
+    h.step();
+    assert_eq!(h.ctx.zoom_factor(), 1.5, "the scale comes back");
+    // The window asked for its saved size (the harness, like a host, resizes to it).
+    h.step();
+    assert_eq!(h.ctx.content_rect().size(), egui::vec2(1200.0, 700.0));
+    // The user picks 200 % in the scale menu: the session's copy follows, and it is part
+    // of the saved state.
+    h.run_steps(2);
+    h.get_by_label("Scale").click();
+    h.run_steps(2);
+    h.get_by_label("200 %").click();
+    h.run_steps(3);
+    let saved = params.editor_size.read().unwrap().expect("saved");
+    assert_eq!(saved[2], 2.0);
+    let state = params.serialize_fields();
+    assert!(state.contains_key("editor-size"), "{:?}", state.keys());
 }

@@ -611,6 +611,10 @@ pub struct FluxForgeParams {
     /// Keep mix and output gain when a preset loads (per instance, saved with the session).
     #[persist = "mix-lock"]
     pub mix_lock: AtomicBool,
+    /// The editor's size (logical points) and scale, `[width, height, scale]`, recalled with
+    /// the session (`None` until the editor has been open).
+    #[persist = "editor-size"]
+    pub editor_size: std::sync::RwLock<Option<[f32; 3]>>,
     /// What the last state load could not read (never saved; see [`crate::state_repair`]).
     #[persist = "state-report"]
     pub state_report: StateReport,
@@ -797,6 +801,7 @@ impl Default for FluxForgeParams {
             ),
             ir: IrField::default(),
             mix_lock: AtomicBool::new(false),
+            editor_size: std::sync::RwLock::new(None),
             state_report: StateReport::default(),
         }
     }
