@@ -83,6 +83,13 @@ pub struct IrStatus {
     pub truncated: bool,
     /// Min/max of the edited IR (all channels) per column, [`OVERVIEW_COLUMNS`] columns.
     pub overview: Vec<[f32; 2]>,
+    /// The edited IR's energy decay curve and its T30 / T60.
+    pub decay: ir_edit::DecayMeasures,
+    /// Where the early/late split lies, seconds from the IR's start (pre-delay included).
+    pub split_seconds: f32,
+    /// The envelope's attack and hold, seconds (from the edits).
+    pub attack_seconds: f32,
+    pub hold_seconds: f32,
     /// Background time of the last render (resample + edits + kernel), ms.
     pub render_ms: f32,
     /// The last error, shown until the next successful load.
@@ -305,7 +312,7 @@ impl Loader {
         let edited = ir_edit::apply(&prepared, rate, &edits, crate::ir_source::ir_capacity(rate));
         let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
         let kernel = crate::ir_source::kernel_for(&slices, block);
-        self.report(&info, &edited, rate, t0);
+        self.report(&info, &edited, &edits, rate, t0);
         Some(kernel)
     }
 
@@ -376,7 +383,7 @@ impl Loader {
         ch
     }
 
-    fn report(&self, source: &Source, edited: &EditedIr, rate: f32, t0: Instant) {
+    fn report(&self, source: &Source, edited: &EditedIr, edits: &IrEdits, rate: f32, t0: Instant) {
         let (name, origin, channels, source_rate, source_len) = match source {
             Source::Factory(room) => {
                 let len = room.factory_spec().map_or(0.0, |r| r.length_s as f32);
@@ -427,6 +434,10 @@ impl Loader {
                 kept: edited.kept,
                 truncated: edited.truncated,
                 overview,
+                decay: ir_edit::decay_measures(&edited.channels, rate as f64, cols),
+                split_seconds: (edited.predelay + edited.split) as f32 / rate,
+                attack_seconds: edits.attack_ms * 1e-3,
+                hold_seconds: edits.hold_ms * 1e-3,
                 render_ms: t0.elapsed().as_secs_f32() * 1e3,
                 error: s.error.clone(),
                 select_file: s.select_file,

@@ -300,10 +300,7 @@ fn fade_out(ch: &mut [Vec<f32>], len: usize) {
 /// method of measuring reverberation time", JASA 37, 1965; ISO 3382-1.)
 pub fn decay_time_s(ch: &[Vec<f32>], rate: f64) -> Option<f64> {
     let n = ch[0].len();
-    let mut edc = vec![0.0f64; n + 1];
-    for i in (0..n).rev() {
-        edc[i] = edc[i + 1] + ch.iter().map(|c| (c[i] as f64).powi(2)).sum::<f64>();
-    }
+    let edc = energy_decay(ch);
     if edc[0] <= 0.0 {
         return None;
     }
@@ -319,6 +316,78 @@ pub fn decay_time_s(ch: &[Vec<f32>], rate: f64) -> Option<f64> {
     }
     let t15 = cross(-15.0)?;
     (t15 > t5).then(|| 6.0 * (t15 - t5) as f64 / rate)
+}
+
+/// The Schroeder backward integral of all channels' energy: `edc[i]` is the energy from sample
+/// `i` to the end (`n + 1` values, the last 0).
+pub fn energy_decay(ch: &[Vec<f32>]) -> Vec<f64> {
+    let n = ch[0].len();
+    let mut edc = vec![0.0f64; n + 1];
+    for i in (0..n).rev() {
+        edc[i] = edc[i + 1] + ch.iter().map(|c| (c[i] as f64).powi(2)).sum::<f64>();
+    }
+    edc
+}
+
+/// Decay measures of an IR for display: T30 (the least-squares slope of the energy decay
+/// curve between -5 and -35 dB, extrapolated to 60 dB; ISO 3382-1) and T60 (where the curve
+/// reaches -60 dB, if it does), seconds, each only when the curve gets there before the IR's
+/// last tenth (where the integral falls away by truncation); and the curve itself in dB at
+/// `points` evenly spaced times.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DecayMeasures {
+    /// RT60 from the -5..-35 dB range, seconds.
+    pub t30_s: Option<f32>,
+    /// Time to -60 dB, seconds.
+    pub t60_s: Option<f32>,
+    /// The energy decay curve, dB re the total energy, at `i * len / points`.
+    pub edc_db: Vec<f32>,
+}
+
+/// [`DecayMeasures`] of `ch` at `rate` Hz.
+pub fn decay_measures(ch: &[Vec<f32>], rate: f64, points: usize) -> DecayMeasures {
+    let edc = energy_decay(ch);
+    let n = ch[0].len();
+    let total = edc[0];
+    if total <= 0.0 || n == 0 {
+        return DecayMeasures {
+            edc_db: vec![-120.0; points],
+            ..Default::default()
+        };
+    }
+    let db = |i: usize| (10.0 * (edc[i] / total).max(1e-12).log10()) as f32;
+    let edc_db = (0..points).map(|k| db(k * n / points.max(1))).collect();
+    // Least squares of dB against time over the -5..-35 dB samples. The backward integral
+    // falls to nothing at the IR's end whatever the decay (truncation), so a level reached
+    // only in the last tenth does not count.
+    let usable = n - n / 10;
+    let (mut sx, mut sy, mut sxx, mut sxy, mut m) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut reached = false;
+    for i in 0..n {
+        let d = db(i) as f64;
+        if d <= -35.0 {
+            reached = i < usable;
+            break;
+        }
+        if d <= -5.0 {
+            let t = i as f64 / rate;
+            sx += t;
+            sy += d;
+            sxx += t * t;
+            sxy += t * d;
+            m += 1.0;
+        }
+    }
+    let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+    let t30_s = (reached && m >= 2.0 && slope < 0.0).then(|| (-60.0 / slope) as f32);
+    let t60_s = (0..usable)
+        .find(|&i| db(i) <= -60.0)
+        .map(|i| (i as f64 / rate) as f32);
+    DecayMeasures {
+        t30_s,
+        t60_s,
+        edc_db,
+    }
 }
 
 /// Scales the decay time by `factor` with the envelope `exp(-b t)`, where
@@ -678,6 +747,26 @@ mod tests {
             CAP,
         );
         assert_eq!(e.split, ms_to_samples(DEFAULT_SPLIT_MS, RATE));
+    }
+
+    #[test]
+    fn t30_t60_and_the_decay_curve_of_an_exponential_decay() {
+        for rt in [0.6, 1.5] {
+            let ir = noise_decay(rt, 3.0 * rt, 5);
+            let m = decay_measures(&ir, 48_000.0, 300);
+            let t30 = m.t30_s.expect("reaches -35 dB") as f64;
+            assert!((t30 / rt - 1.0).abs() < 0.05, "T30 {t30} for RT {rt}");
+            let t60 = m.t60_s.expect("reaches -60 dB") as f64;
+            assert!((t60 / rt - 1.0).abs() < 0.1, "T60 {t60} for RT {rt}");
+            assert_eq!(m.edc_db.len(), 300);
+            assert_eq!(m.edc_db[0], 0.0);
+            assert!(m.edc_db.windows(2).all(|w| w[1] <= w[0]), "decays");
+            // -60 dB per RT: at one third of the IR (one RT) about -60 dB.
+            assert!((m.edc_db[100] + 60.0).abs() < 6.0, "{}", m.edc_db[100]);
+        }
+        // A short IR that never reaches -35 dB has no T30.
+        let short = noise_decay(2.0, 0.3, 6);
+        assert_eq!(decay_measures(&short, 48_000.0, 10).t30_s, None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod analyzer;
 pub mod history;
+pub mod ir_view;
 pub mod meter;
 pub mod preset_bar;
 pub mod spectrum_plot;
@@ -435,7 +436,7 @@ impl EditorApp {
         if !st.origin.is_empty() {
             ui.label(egui::RichText::new(&st.origin).small().weak());
         }
-        waveform(ui, st);
+        ir_view::show(ui, st, 150.0);
         ui.horizontal(|ui| {
             ui.label("File");
             let edit = ui.add(
@@ -545,67 +546,6 @@ fn set_enum<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
     setter.begin_set_parameter(param);
     setter.set_parameter(param, value);
     setter.end_set_parameter(param);
-}
-
-/// The edited IR's envelope, with the pre-delay shaded and the kept part of the source shown
-/// as a bar underneath.
-fn waveform(ui: &mut egui::Ui, st: &IrStatus) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(530.0, 110.0), egui::Sense::hover());
-    let p = ui.painter();
-    p.rect_filled(rect, 3.0, egui::Color32::from_gray(24));
-    if st.overview.is_empty() {
-        return;
-    }
-    let peak = st
-        .overview
-        .iter()
-        .map(|m| m[0].abs().max(m[1].abs()))
-        .fold(1e-9f32, f32::max);
-    let wave = egui::Rect::from_min_max(rect.min, egui::pos2(rect.right(), rect.bottom() - 12.0));
-    let mid = wave.center().y;
-    let half = wave.height() * 0.48;
-    let n = st.overview.len() as f32;
-    if st.seconds > 0.0 && st.predelay_seconds > 0.0 {
-        let x = wave.left() + wave.width() * (st.predelay_seconds / st.seconds).min(1.0);
-        p.rect_filled(
-            egui::Rect::from_min_max(wave.min, egui::pos2(x, wave.bottom())),
-            0.0,
-            egui::Color32::from_rgba_unmultiplied(90, 120, 200, 40),
-        );
-        p.text(
-            egui::pos2(wave.left() + 3.0, wave.top() + 2.0),
-            egui::Align2::LEFT_TOP,
-            format!("pre-delay {:.0} ms", st.predelay_seconds * 1e3),
-            egui::FontId::proportional(10.0),
-            egui::Color32::from_gray(170),
-        );
-    }
-    let color = egui::Color32::from_rgb(110, 190, 240);
-    for (i, m) in st.overview.iter().enumerate() {
-        let x = wave.left() + wave.width() * (i as f32 + 0.5) / n;
-        let (lo, hi) = (
-            (m[0] / peak).clamp(-1.0, 1.0),
-            (m[1] / peak).clamp(-1.0, 1.0),
-        );
-        p.line_segment(
-            [
-                egui::pos2(x, mid - hi * half),
-                egui::pos2(x, mid - lo * half - 0.5),
-            ],
-            egui::Stroke::new(1.0, color),
-        );
-    }
-    // Source bar: the whole (stretched, reversed) source, the kept part highlighted.
-    let bar = egui::Rect::from_min_max(
-        egui::pos2(rect.left(), rect.bottom() - 8.0),
-        egui::pos2(rect.right(), rect.bottom() - 2.0),
-    );
-    p.rect_filled(bar, 2.0, egui::Color32::from_gray(60));
-    let kept = egui::Rect::from_min_max(
-        egui::pos2(bar.left() + bar.width() * st.kept.0, bar.top()),
-        egui::pos2(bar.left() + bar.width() * st.kept.1, bar.bottom()),
-    );
-    p.rect_filled(kept, 2.0, egui::Color32::from_rgb(200, 170, 80));
 }
 
 /// A checkbox bound to a boolean parameter, with the host's begin/end gesture.

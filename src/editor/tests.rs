@@ -82,18 +82,19 @@ impl GuiContextInner for TestHost {
 
 /// An editor on fresh parameters, attached to a [`TestHost`].
 pub fn editor() -> (EditorApp, Arc<FluxForgeParams>, Arc<TestHost>) {
+    editor_with(Arc::default())
+}
+
+/// [`editor`] with this loader.
+pub fn editor_with(
+    loader: Arc<crate::loader::Loader>,
+) -> (EditorApp, Arc<FluxForgeParams>, Arc<TestHost>) {
     let params = Arc::new(FluxForgeParams::default());
     let host = Arc::new(TestHost {
         params: params.clone(),
         log: Mutex::new(Vec::new()),
     });
-    let mut app = EditorApp::new(
-        params.clone(),
-        Arc::default(),
-        Arc::default(),
-        Arc::default(),
-        None,
-    );
+    let mut app = EditorApp::new(params.clone(), Arc::default(), loader, Arc::default(), None);
     app.attach(GuiContext::new(host.clone()));
     (app, params, host)
 }
@@ -424,4 +425,33 @@ fn the_window_size_and_scale_are_recalled_with_the_session() {
     assert_eq!(saved[2], 2.0);
     let state = params.serialize_fields();
     assert!(state.contains_key("editor-size"), "{:?}", state.keys());
+}
+
+#[test]
+fn the_reverb_page_shows_the_rendered_ir_with_its_measured_decay() {
+    use crate::dsp::ir_edit::{decay_measures, IrEdits};
+    use crate::ir_source::Source;
+    use crate::loader::{Loader, Task};
+    use crate::params::Room;
+    let loader = Arc::new(Loader::default());
+    let (app, params, _host) = editor_with(loader.clone());
+    loader.set_target(48_000.0, 512);
+    loader.run(Task::Render, &params);
+    let mut h = harness(app, 1.0);
+    h.run_steps(4);
+    h.get_by_label("Impulse response view");
+    let ir = crate::ir_source::render_ir(
+        &Source::Factory(Room::MediumRoom),
+        48_000.0,
+        &IrEdits::default(),
+    );
+    let m = decay_measures(&ir.channels, 48_000.0, 10);
+    let t30 = m.t30_s.expect("the medium room has a T30");
+    // Between the room's high-band and low-band decay times.
+    let spec = Room::MediumRoom.factory_spec().unwrap();
+    assert!(
+        (spec.rt60_high_s as f32..spec.rt60_low_s as f32).contains(&t30),
+        "Medium Room T30 {t30}"
+    );
+    h.get_by_label_contains(&format!("T30 {t30:.2} s"));
 }
