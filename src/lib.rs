@@ -247,7 +247,15 @@ impl Plugin for FluxForge {
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);
             self.meters.output[c].raise(peaks.output[c]);
+            self.meters.squares[c]
+                .fetch_add(peaks.input_sq[c], std::sync::atomic::Ordering::Relaxed);
+            self.meters.squares[2 + c]
+                .fetch_add(peaks.output_sq[c], std::sync::atomic::Ordering::Relaxed);
         }
+        self.meters.frames.fetch_add(
+            channels[0].len() as u32,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         self.meters.ducking.raise(engine.ducking_db());
         for (m, g) in self
             .meters

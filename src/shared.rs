@@ -45,6 +45,10 @@ pub struct Meters {
     pub input: [PaddedMeter; 2],
     /// Output peaks, `[channel]`.
     pub output: [PaddedMeter; 2],
+    /// Sums of squares since the editor last looked, `[in L, in R, out L, out R]`, and the
+    /// frames they cover (for RMS).
+    pub squares: [AtomicF32; 4],
+    pub frames: AtomicU32,
     /// Largest ducking reduction, dB (>= 0).
     pub ducking: PaddedMeter,
     /// 1 while a sidechain has carried sound since the last reset, else 0.

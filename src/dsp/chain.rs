@@ -164,6 +164,10 @@ pub struct BlockPeaks {
     pub input: [f32; CHANNELS],
     /// Peak of the output per channel.
     pub output: [f32; CHANNELS],
+    /// Sum of the squares of the input per channel (for RMS meters).
+    pub input_sq: [f32; CHANNELS],
+    /// Sum of the squares of the output per channel.
+    pub output_sq: [f32; CHANNELS],
 }
 
 /// The whole processing chain for one plugin instance.
@@ -420,6 +424,7 @@ impl Engine {
                     // `!(a <= b)` is also true for NaN.
                     *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
                     peaks.input[c] = peaks.input[c].max(r.abs());
+                    peaks.input_sq[c] += *r * *r;
                 }
             }
             if let Some(k) = key {
@@ -529,6 +534,7 @@ impl Engine {
                     let out = (1.0 - b) * y + b * self.raw[c][i];
                     channels[c][pos + i] = out;
                     peaks.output[c] = peaks.output[c].max(out.abs());
+                    peaks.output_sq[c] += out * out;
                 }
             }
             pos += n;

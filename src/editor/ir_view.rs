@@ -22,8 +22,7 @@ fn time_step(seconds: f32) -> f32 {
 
 /// Draws the view at the available width, `height` points tall, and the decay readout under
 /// it.
-pub fn show(ui: &mut egui::Ui, st: &IrStatus, height: f32) {
-    let width = ui.available_width();
+pub fn show(ui: &mut egui::Ui, st: &IrStatus, width: f32, height: f32) {
     let (outer, resp) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
     resp.widget_info(|| {
         egui::WidgetInfo::labeled(egui::Role::Image, true, "Impulse response view")

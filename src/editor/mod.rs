@@ -12,6 +12,7 @@ pub mod spectrum_plot;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,12 +25,12 @@ use crate::loader::{IrStatus, Loader, Task};
 use crate::params::{FluxForgeParams, Room};
 use crate::shared::{Meters, SpectrumFeed};
 use analyzer::Analyzer;
-use meter::{MeterBallistics, FLOOR_DB};
+use meter::MeterBallistics;
 
 /// Default editor size, logical pixels.
 pub const EDITOR_SIZE: (u32, u32) = (1040, 600);
 /// Smallest editor size, logical pixels.
-pub const MIN_SIZE: (f32, f32) = (900.0, 560.0);
+pub const MIN_SIZE: (f32, f32) = (960.0, 560.0);
 /// The scales the scale menu offers.
 pub const SCALES: [f32; 6] = [0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
 
@@ -228,8 +229,10 @@ impl EditorApp {
             self.meters.output[0].take(),
             self.meters.output[1].take(),
         ];
-        for (b, p) in self.ballistics.iter_mut().zip(peaks) {
-            b.update(p, dt);
+        let frames = self.meters.frames.swap(0, Ordering::Relaxed);
+        for (k, (b, p)) in self.ballistics.iter_mut().zip(peaks).enumerate() {
+            let sq = self.meters.squares[k].swap(0.0, Ordering::Relaxed);
+            b.update_with_rms(p, (frames > 0).then(|| sq / frames as f32), dt);
         }
         self.ducking_db = self.meters.ducking.take();
         if self.meters.sidechain.take() > 0.5 {
@@ -320,7 +323,7 @@ impl EditorApp {
             .store(0, std::sync::atomic::Ordering::Relaxed);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                ui.set_width(300.0);
+                ui.set_width(250.0);
                 egui::Grid::new("params")
                     .num_columns(2)
                     .spacing([10.0, 8.0])
@@ -333,7 +336,7 @@ impl EditorApp {
                             ("Output", &params.output_gain),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
                             ui.end_row();
                         }
                         ui.label("Bypass");
@@ -341,7 +344,7 @@ impl EditorApp {
                         ui.end_row();
                         ui.label(egui::RichText::new("Character").strong());
                         ui.add(
-                            ParamSlider::for_param(&params.character, &setter).with_width(190.0),
+                            ParamSlider::for_param(&params.character, &setter).with_width(150.0),
                         );
                         ui.end_row();
                         for (label, p) in [
@@ -350,7 +353,7 @@ impl EditorApp {
                             ("Drive Mix", &params.drive_mix),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
                             ui.end_row();
                         }
                         for (label, p) in [
@@ -372,20 +375,27 @@ impl EditorApp {
                             ("Release", &params.duck_release),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(190.0));
+                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
                             ui.end_row();
                         }
                     });
             });
             ui.separator();
             ui.vertical(|ui| {
-                ui.set_width(540.0);
-                self.ir_panel(ui, &setter);
+                // The IR panel takes what the meters (about 300 points) leave.
+                let width = (ui.available_width() - 300.0).max(290.0);
+                ui.set_width(width);
+                self.ir_panel(ui, &setter, width);
             });
-            ui.add_space(12.0);
-            meter_group(ui, "IN", &self.ballistics[0..2]);
+            ui.add_space(4.0);
+            let height = (ui.available_height() - 70.0).clamp(160.0, 400.0);
+            meter::group(ui, "IN", &mut self.ballistics[0..2], height);
             ui.add_space(6.0);
-            meter_group(ui, "OUT", &self.ballistics[2..4]);
+            meter::group(ui, "OUT", &mut self.ballistics[2..4], height);
+            ui.add_space(6.0);
+            let eq_gr = self.band_gain_db().iter().fold(0.0f32, |m, g| m.max(-g));
+            meter::reduction(ui, "GR", eq_gr, height);
+            meter::reduction(ui, "DUCK", self.ducking_db, height);
         });
         ui.ctx().request_repaint();
     }
@@ -407,7 +417,7 @@ impl EditorApp {
     }
 
     /// Impulse response: info, waveform, loading (path, folder, factory list), edits, errors.
-    fn ir_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+    fn ir_panel(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, width: f32) {
         let params = self.params.clone();
         let st = &self.status;
         ui.label(egui::RichText::new(format!("Impulse response: {}", st.name)).strong());
@@ -436,13 +446,13 @@ impl EditorApp {
         if !st.origin.is_empty() {
             ui.label(egui::RichText::new(&st.origin).small().weak());
         }
-        ir_view::show(ui, st, 150.0);
+        ir_view::show(ui, st, width, 150.0);
         ui.horizontal(|ui| {
             ui.label("File");
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut self.path_text)
                     .hint_text("paste a path to a WAV, AIFF or FLAC file or folder")
-                    .desired_width(340.0),
+                    .desired_width((ui.available_width() - 90.0).max(120.0)),
             );
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Load").clicked() || enter) && !self.path_text.trim().is_empty() {
@@ -480,7 +490,7 @@ impl EditorApp {
             if let Some((dir, files)) = &self.folder {
                 egui::ComboBox::from_id_salt("folder")
                     .selected_text(format!("{} IR files in this folder", files.len()))
-                    .width(250.0)
+                    .width(160.0)
                     .show_ui(ui, |ui| {
                         for f in files {
                             let name = f.strip_prefix(dir).unwrap_or(f).to_string_lossy();
@@ -495,6 +505,8 @@ impl EditorApp {
                 self.load(f);
             }
         });
+        // Two label + slider + value groups per row in the panel width.
+        let slider_w = ((width - 250.0) / 2.0).clamp(50.0, 160.0);
         egui::Grid::new("edits")
             .num_columns(4)
             .spacing([8.0, 6.0])
@@ -509,9 +521,9 @@ impl EditorApp {
                 ];
                 for (a, pa, b, pb) in pairs {
                     ui.label(a);
-                    pa.slider(ui, setter);
+                    pa.slider(ui, setter, slider_w);
                     ui.label(b);
-                    pb.slider(ui, setter);
+                    pb.slider(ui, setter, slider_w);
                     ui.end_row();
                 }
                 ui.label("Reverse");
@@ -528,17 +540,17 @@ impl EditorApp {
 
 /// A parameter that can be drawn as a slider in the edit grid (`()` draws nothing).
 trait SliderParam {
-    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter);
+    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter, width: f32);
 }
 
 impl SliderParam for nice_plug::prelude::FloatParam {
-    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        ui.add(ParamSlider::for_param(self, setter).with_width(120.0));
+    fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter, width: f32) {
+        ui.add(ParamSlider::for_param(self, setter).with_width(width));
     }
 }
 
 impl SliderParam for () {
-    fn slider(&self, _ui: &mut egui::Ui, _setter: &ParamSetter) {}
+    fn slider(&self, _ui: &mut egui::Ui, _setter: &ParamSetter, _width: f32) {}
 }
 
 /// Sets an enum parameter as one host gesture.
@@ -556,47 +568,4 @@ fn toggle(ui: &mut egui::Ui, param: &BoolParam, setter: &ParamSetter) {
         setter.set_parameter(param, v);
         setter.end_set_parameter(param);
     }
-}
-
-/// Draws a pair of vertical meters with held-peak markers and a label.
-fn meter_group(ui: &mut egui::Ui, label: &str, m: &[MeterBallistics]) {
-    ui.vertical(|ui| {
-        ui.horizontal(|ui| {
-            for b in m {
-                let (rect, _) =
-                    ui.allocate_exact_size(egui::vec2(14.0, 220.0), egui::Sense::hover());
-                let p = ui.painter();
-                p.rect_filled(rect, 2.0, egui::Color32::from_gray(30));
-                let frac = |db: f32| ((db - FLOOR_DB) / -FLOOR_DB).clamp(0.0, 1.0);
-                let top = rect.bottom() - rect.height() * frac(b.level_db);
-                let color = if b.level_db > -0.1 {
-                    egui::Color32::from_rgb(230, 70, 60)
-                } else if b.level_db > -12.0 {
-                    egui::Color32::from_rgb(230, 200, 70)
-                } else {
-                    egui::Color32::from_rgb(90, 200, 120)
-                };
-                p.rect_filled(
-                    egui::Rect::from_min_max(egui::pos2(rect.left(), top), rect.right_bottom()),
-                    2.0,
-                    color,
-                );
-                let hold_y = rect.bottom() - rect.height() * frac(b.hold_db);
-                p.line_segment(
-                    [
-                        egui::pos2(rect.left(), hold_y),
-                        egui::pos2(rect.right(), hold_y),
-                    ],
-                    egui::Stroke::new(2.0, egui::Color32::WHITE),
-                );
-            }
-        });
-        ui.label(label);
-        let hold = m.iter().map(|b| b.hold_db).fold(FLOOR_DB, f32::max);
-        ui.label(if hold <= FLOOR_DB {
-            "-inf".to_string()
-        } else {
-            format!("{hold:.1}")
-        });
-    });
 }

@@ -390,6 +390,23 @@ fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
                     "{page} at {scale}: {name:?} {r:?} outside the window"
                 );
             }
+            // And every text: inside the window too.
+            for n in h.root().children_recursive() {
+                let node = n.accesskit_node();
+                if let (egui::accesskit::Role::Label, Some(b)) = (node.role(), node.bounding_box())
+                {
+                    // AccessKit bounds are in pixels.
+                    let r = egui::Rect::from_min_max(
+                        egui::pos2(b.x0 as f32, b.y0 as f32) / scale,
+                        egui::pos2(b.x1 as f32, b.y1 as f32) / scale,
+                    );
+                    assert!(
+                        window.expand(0.5).contains_rect(r),
+                        "{page} at {scale} in {size:?}: text {:?} {r:?} outside the window",
+                        node.value()
+                    );
+                }
+            }
             for (i, (a, ra)) in controls.iter().enumerate() {
                 for (b, rb) in &controls[i + 1..] {
                     let overlap = ra.intersect(*rb);
