@@ -3,8 +3,8 @@
 //! draggable handle per band (drag: frequency and gain; the host sees one gesture per drag),
 //! above the selected band's and the spectral dynamics' controls.
 
+use super::widgets;
 use nice_plug::prelude::{Param, ParamSetter};
-use nice_plug_egui::widgets::ParamSlider;
 
 use super::spectrum_plot::EQ_RANGES_DB;
 use crate::dsp::dynamic_eq::BANDS;
@@ -160,12 +160,9 @@ impl Analyzer {
                 .spacing([8.0, 6.0])
                 .show(ui, |ui| {
                     ui.label("On");
-                    let mut on = b.enabled.value();
-                    if ui.checkbox(&mut on, "").changed() {
-                        set(setter, &b.enabled, on);
-                    }
+                    widgets::toggle(ui, &b.enabled, setter);
                     ui.label("Type");
-                    ui.add(ParamSlider::for_param(&b.kind, setter).with_width(110.0));
+                    widgets::slider(ui, &b.kind, setter, 110.0);
                     ui.end_row();
                     for pair in [
                         [&b.freq, &b.gain],
@@ -175,19 +172,19 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            ui.add(ParamSlider::for_param(q, setter).with_width(110.0));
+                            widgets::slider(ui, q, setter, 110.0);
                         }
                         ui.end_row();
                     }
                     ui.label("Dynamics");
-                    ui.add(ParamSlider::for_param(&b.dynamics, setter).with_width(110.0));
+                    widgets::slider(ui, &b.dynamics, setter, 110.0);
                     ui.label("Slope");
-                    ui.add(ParamSlider::for_param(&b.slope, setter).with_width(110.0));
+                    widgets::slider(ui, &b.slope, setter, 110.0);
                     ui.end_row();
                     ui.label("Placement");
-                    ui.add(ParamSlider::for_param(&b.placement, setter).with_width(110.0));
+                    widgets::slider(ui, &b.placement, setter, 110.0);
                     ui.label("Detector");
-                    ui.add(ParamSlider::for_param(&b.source, setter).with_width(110.0));
+                    widgets::slider(ui, &b.source, setter, 110.0);
                     ui.end_row();
                     let listen = ui
                         .add(egui::Button::new("Listen").sense(egui::Sense::click_and_drag()))
@@ -206,12 +203,9 @@ impl Analyzer {
                 .spacing([8.0, 6.0])
                 .show(ui, |ui| {
                     ui.label(egui::RichText::new("Spectral").strong());
-                    let mut on = params.spec_on.value();
-                    if ui.checkbox(&mut on, "on").changed() {
-                        set(setter, &params.spec_on, on);
-                    }
+                    widgets::toggle(ui, &params.spec_on, setter);
                     ui.label("Mode");
-                    ui.add(ParamSlider::for_param(&params.spec_mode, setter).with_width(110.0));
+                    widgets::slider(ui, &params.spec_mode, setter, 110.0);
                     ui.end_row();
                     let label = match &self.learning {
                         Some((t, _)) => format!(
@@ -245,9 +239,9 @@ impl Analyzer {
                     );
                     ui.end_row();
                     ui.label("Section on");
-                    ui.add(ParamSlider::for_param(&params.eq_placement, setter).with_width(110.0));
+                    widgets::slider(ui, &params.eq_placement, setter, 110.0);
                     ui.label("Detector");
-                    ui.add(ParamSlider::for_param(&params.spec_source, setter).with_width(110.0));
+                    widgets::slider(ui, &params.spec_source, setter, 110.0);
                     ui.end_row();
                     for pair in [
                         [&params.spec_threshold, &params.spec_tilt],
@@ -257,7 +251,7 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            ui.add(ParamSlider::for_param(q, setter).with_width(110.0));
+                            widgets::slider(ui, q, setter, 110.0);
                         }
                         ui.end_row();
                     }
@@ -269,10 +263,4 @@ impl Analyzer {
 /// "Band 3 Freq" -> "Freq", "Spectral Ratio" -> "Ratio".
 fn short(name: &str) -> &str {
     name.rsplit(' ').next().unwrap_or(name)
-}
-
-fn set<P: Param>(setter: &ParamSetter, p: &P, v: P::Plain) {
-    setter.begin_set_parameter(p);
-    setter.set_parameter(p, v);
-    setter.end_set_parameter(p);
 }

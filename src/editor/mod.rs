@@ -10,6 +10,7 @@ pub mod preset_bar;
 pub mod spectrum_plot;
 #[cfg(test)]
 mod tests;
+pub mod widgets;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -17,8 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::{BoolParam, Param, ParamSetter};
-use nice_plug_egui::widgets::ParamSlider;
+use nice_plug::prelude::{Param, ParamSetter};
 use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
 use crate::loader::{IrStatus, Loader, Task};
@@ -83,7 +83,7 @@ pub struct EditorApp {
     /// Last status copy (kept while the background holds the lock).
     status: IrStatus,
     /// Presets, A/B and undo.
-    presets: preset_bar::PresetBar,
+    pub(crate) presets: preset_bar::PresetBar,
     /// The session's editor size and scale were applied to this window.
     geometry_restored: bool,
 }
@@ -245,7 +245,7 @@ impl EditorApp {
         let setter = gui.param_setter();
         if self.status.select_file {
             // A file finished loading: select it (a host-visible parameter change).
-            set_enum(&setter, &self.params.room, Room::File);
+            widgets::set(&setter, &self.params.room, Room::File);
             self.loader.clear_select_file();
             self.status.select_file = false;
         }
@@ -336,16 +336,14 @@ impl EditorApp {
                             ("Output", &params.output_gain),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
+                            widgets::slider(ui, p, &setter, 150.0);
                             ui.end_row();
                         }
                         ui.label("Bypass");
-                        toggle(ui, &params.bypass, &setter);
+                        widgets::toggle(ui, &params.bypass, &setter);
                         ui.end_row();
                         ui.label(egui::RichText::new("Character").strong());
-                        ui.add(
-                            ParamSlider::for_param(&params.character, &setter).with_width(150.0),
-                        );
+                        widgets::slider(ui, &params.character, &setter, 150.0);
                         ui.end_row();
                         for (label, p) in [
                             ("Drive", &params.drive),
@@ -353,7 +351,7 @@ impl EditorApp {
                             ("Drive Mix", &params.drive_mix),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
+                            widgets::slider(ui, p, &setter, 150.0);
                             ui.end_row();
                         }
                         for (label, p) in [
@@ -361,7 +359,7 @@ impl EditorApp {
                             ("Oversample", &params.oversample),
                         ] {
                             ui.label(label);
-                            toggle(ui, p, &setter);
+                            widgets::toggle(ui, p, &setter);
                             ui.end_row();
                         }
                         ui.label(egui::RichText::new("Ducking").strong());
@@ -375,7 +373,7 @@ impl EditorApp {
                             ("Release", &params.duck_release),
                         ] {
                             ui.label(label);
-                            ui.add(ParamSlider::for_param(p, &setter).with_width(150.0));
+                            widgets::slider(ui, p, &setter, 150.0);
                             ui.end_row();
                         }
                     });
@@ -475,7 +473,7 @@ impl EditorApp {
                             .selectable_label(params.room.value() == room, room.name())
                             .clicked()
                         {
-                            set_enum(setter, &params.room, room);
+                            widgets::set(setter, &params.room, room);
                         }
                     }
                     if params.ir.get().is_some()
@@ -483,7 +481,7 @@ impl EditorApp {
                             .selectable_label(params.room.value() == Room::File, "Loaded file")
                             .clicked()
                     {
-                        set_enum(setter, &params.room, Room::File);
+                        widgets::set(setter, &params.room, Room::File);
                     }
                 });
             let mut chosen = None;
@@ -527,9 +525,9 @@ impl EditorApp {
                     ui.end_row();
                 }
                 ui.label("Reverse");
-                toggle(ui, &params.reverse, setter);
+                widgets::toggle(ui, &params.reverse, setter);
                 ui.label("IR Auto Gain");
-                toggle(ui, &params.ir_auto_gain, setter);
+                widgets::toggle(ui, &params.ir_auto_gain, setter);
                 ui.end_row();
             });
         if let Some(e) = &self.status.error {
@@ -545,27 +543,10 @@ trait SliderParam {
 
 impl SliderParam for nice_plug::prelude::FloatParam {
     fn slider(&self, ui: &mut egui::Ui, setter: &ParamSetter, width: f32) {
-        ui.add(ParamSlider::for_param(self, setter).with_width(width));
+        widgets::slider(ui, self, setter, width);
     }
 }
 
 impl SliderParam for () {
     fn slider(&self, _ui: &mut egui::Ui, _setter: &ParamSetter, _width: f32) {}
-}
-
-/// Sets an enum parameter as one host gesture.
-fn set_enum<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
-    setter.begin_set_parameter(param);
-    setter.set_parameter(param, value);
-    setter.end_set_parameter(param);
-}
-
-/// A checkbox bound to a boolean parameter, with the host's begin/end gesture.
-fn toggle(ui: &mut egui::Ui, param: &BoolParam, setter: &ParamSetter) {
-    let mut v = param.value();
-    if ui.checkbox(&mut v, "").changed() {
-        setter.begin_set_parameter(param);
-        setter.set_parameter(param, v);
-        setter.end_set_parameter(param);
-    }
 }

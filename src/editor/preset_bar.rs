@@ -57,8 +57,9 @@ pub struct PresetBar {
     compare: Compare,
     factory: Vec<Preset>,
     user: Vec<(PathBuf, Preset)>,
-    /// Index into `factory` then `user` of the preset loaded last.
+    /// Index into `factory` then `user` of the preset loaded last, and the values it set.
     current: Option<usize>,
+    loaded: Option<Values>,
     save_name: String,
     save_category: String,
     file_text: String,
@@ -74,6 +75,7 @@ impl Default for PresetBar {
             factory: factory_presets::bank(),
             user: Vec::new(),
             current: None,
+            loaded: None,
             save_name: String::new(),
             save_category: "User".into(),
             file_text: String::new(),
@@ -119,6 +121,15 @@ impl PresetBar {
         }
     }
 
+    /// A preset is loaded and some parameter has moved since.
+    pub fn modified(&self, params: &FluxForgeParams) -> bool {
+        self.loaded.as_ref().is_some_and(|l| {
+            values(params)
+                .iter()
+                .any(|(id, v)| l.get(id).is_none_or(|w| (v - w).abs() > 1e-6))
+        })
+    }
+
     /// Loads preset `i` as one undo step.
     fn load(&mut self, i: usize, params: &FluxForgeParams, gui: &GuiContext) {
         let Some(preset) = self.preset(i).cloned() else {
@@ -141,6 +152,7 @@ impl PresetBar {
             h.record(&before, &after);
         }
         self.current = Some(i);
+        self.loaded = Some(values(params));
         self.message =
             (!notes.is_empty()).then(|| format!("{}: {}", preset.name, notes.join("; ")));
         if let Some(m) = &self.message {
@@ -173,10 +185,17 @@ impl PresetBar {
                 let i = self.current.map_or(0, |c| (c + 1) % n);
                 self.load(i, params, gui);
             }
-            let shown = self
-                .current
-                .and_then(|i| self.preset(i))
-                .map_or("Presets".to_string(), |p| p.name.clone());
+            let modified = self.modified(params);
+            let shown =
+                self.current
+                    .and_then(|i| self.preset(i))
+                    .map_or("Presets".to_string(), |p| {
+                        if modified {
+                            format!("{} *", p.name)
+                        } else {
+                            p.name.clone()
+                        }
+                    });
             let mut pick = None;
             egui::ComboBox::from_id_salt("preset")
                 .width(200.0)

@@ -88,12 +88,7 @@ fn band_color(i: usize, on: bool) -> egui::Color32 {
     }
 }
 
-/// One host gesture setting `p` to `v`.
-fn set<P: Param>(setter: &ParamSetter, p: &P, v: P::Plain) {
-    setter.begin_set_parameter(p);
-    setter.set_parameter(p, v);
-    setter.end_set_parameter(p);
-}
+use super::widgets::set;
 
 /// A choice list for an enum parameter (one gesture per pick).
 fn choice<T: Enum + PartialEq + Copy + 'static>(

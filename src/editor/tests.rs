@@ -163,6 +163,15 @@ fn the_next_preset_button_loads_a_factory_preset_through_gestures() {
     let log = host.take();
     assert!(!log.is_empty());
     assert_gestures_well_formed(&log);
+    // Not modified until a parameter moves; then the bar marks it.
+    assert!(!h.state().presets.modified(&params));
+    let gui = GuiContext::new(host.clone());
+    let setter = gui.param_setter();
+    setter.begin_set_parameter(&params.mix);
+    setter.set_parameter(&params.mix, 0.77);
+    setter.end_set_parameter(&params.mix);
+    h.run_steps(2);
+    assert!(h.state().presets.modified(&params));
 }
 
 #[test]
