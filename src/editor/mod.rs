@@ -218,8 +218,38 @@ impl EditorApp {
         }
     }
 
+    /// Files dropped on the window: the first one loads as the IR (the loader reads it by
+    /// content and reports what it cannot read). While files hover, the window says so.
+    /// (The window stack delivers drops only if its adapter passes them on; see the README.)
+    fn file_drops(&mut self, ui: &mut egui::Ui) {
+        let (hovering, dropped) = ui.input(|i| {
+            (
+                !i.raw.hovered_files.is_empty(),
+                i.raw
+                    .dropped_files
+                    .first()
+                    .map(|f| f.path().to_path_buf()),
+            )
+        });
+        if hovering {
+            ui.painter().text(
+                ui.max_rect().center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop an impulse response (WAV, AIFF, FLAC) to load it",
+                egui::FontId::proportional(22.0),
+                egui::Color32::from_rgb(240, 200, 90),
+            );
+        }
+        if let Some(path) = dropped {
+            self.path_text = path.to_string_lossy().into_owned();
+            self.load(path);
+            self.dynamics_page = false;
+        }
+    }
+
     /// The page content.
     fn draw_pages(&mut self, ui: &mut egui::Ui) {
+        self.file_drops(ui);
         let now = Instant::now();
         let dt = now.duration_since(self.last_frame).as_secs_f32().min(0.25);
         self.last_frame = now;

@@ -481,3 +481,46 @@ fn the_reverb_page_shows_the_rendered_ir_with_its_measured_decay() {
     );
     h.get_by_label_contains(&format!("T30 {t30:.2} s"));
 }
+
+#[test]
+fn a_file_dropped_on_the_window_loads_as_the_ir() {
+    use crate::loader::Task;
+    let params = Arc::new(FluxForgeParams::default());
+    let host = Arc::new(TestHost {
+        params: params.clone(),
+        log: Mutex::new(Vec::new()),
+    });
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let seen = tasks.clone();
+    let mut app = EditorApp::new(
+        params.clone(),
+        Arc::default(),
+        Arc::default(),
+        Arc::default(),
+        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
+    );
+    app.attach(GuiContext::new(host));
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    let path = std::path::PathBuf::from("/some/where/Hall.wav");
+    /// A file as a window adapter hands it over.
+    #[derive(Debug)]
+    struct Dropped(std::path::PathBuf);
+    impl egui::DroppedFile for Dropped {
+        fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+        fn bytes(&self) -> Result<Vec<u8>, String> {
+            std::fs::read(&self.0).map_err(|e| e.to_string())
+        }
+    }
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.clone())));
+    h.run_steps(2);
+    let tasks = tasks.lock().unwrap();
+    assert!(
+        matches!(tasks.as_slice(), [Task::Load { path: p, .. }] if *p == path),
+        "one load of the dropped file: {tasks:?}"
+    );
+}
