@@ -1,32 +1,51 @@
 #!/usr/bin/env bash
-# Starts the standalone FluxForge (no audio device: --backend dummy) under a virtual X server
-# and saves a PNG of the editor window to docs/editor.png (or the path given as $1); with
-# FLUXFORGE_EDITOR_PAGE=dynamics it shows the EQ & Dynamics page.
+# Screenshots of the editor with live content: starts the standalone FluxForge in demo mode
+# (it plays the demo phrase in a loop in place of its input; no audio device: --backend
+# dummy) under a virtual X server and saves each page at 100 % and 200 % to docs/:
+#   docs/editor-reverb-100.png, docs/editor-reverb-200.png,
+#   docs/editor-dynamics-100.png, docs/editor-dynamics-200.png
+# The reverb page starts on the "Vocal Plate" preset, the EQ & Dynamics page on "De-Harsh
+# Vocal" (spectral compression: its threshold curve and live gain change show).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-docs/editor.png}
 ./scripts/deps.sh gui
 cargo build --release --features standalone --bin fluxforge-standalone
 
 display=:97
-Xvfb "$display" -screen 0 1280x900x24 +extension GLX +render -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 2400x1400x24 +extension GLX +render -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
+app=""
 trap 'kill $app $xvfb 2>/dev/null || true' EXIT
 sleep 1
-DISPLAY=$display FLUXFORGE_EDITOR_PAGE=${FLUXFORGE_EDITOR_PAGE:-} target/release/fluxforge-standalone --backend dummy >/tmp/fluxforge-standalone.log 2>&1 &
-app=$!
-win=""
-for _ in $(seq 1 40); do
-  sleep 0.5
-  win=$(DISPLAY=$display xwininfo -root -tree 2>/dev/null | awk '/FluxForge/ {print $1; exit}')
-  [ -n "$win" ] && break
+
+# shoot PAGE SCALE PRESET OUT
+shoot() {
+  DISPLAY=$display FLUXFORGE_DEMO=1 FLUXFORGE_DEMO_PRESET="$3" FLUXFORGE_EDITOR_PAGE="$1" \
+    FLUXFORGE_EDITOR_SCALE="$2" target/release/fluxforge-standalone --backend dummy \
+    >/tmp/fluxforge-standalone.log 2>&1 &
+  app=$!
+  local win=""
+  for _ in $(seq 1 40); do
+    sleep 0.5
+    win=$(DISPLAY=$display xwininfo -root -tree 2>/dev/null | awk '/FluxForge/ {print $1; exit}')
+    [ -n "$win" ] && break
+  done
+  if [ -z "$win" ]; then
+    echo "the editor window did not appear; log:" >&2
+    cat /tmp/fluxforge-standalone.log >&2
+    exit 1
+  fi
+  sleep 4 # the phrase plays: spectra, curves and meters move
+  mkdir -p "$(dirname "$4")"
+  DISPLAY=$display import -window "$win" "$4"
+  echo "saved $4"
+  kill "$app" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+  app=""
+}
+
+for scale in 1 2; do
+  pct=$((scale * 100))
+  shoot reverb "$scale" "Vocal Plate" "docs/editor-reverb-$pct.png"
+  shoot dynamics "$scale" "De-Harsh Vocal" "docs/editor-dynamics-$pct.png"
 done
-if [ -z "$win" ]; then
-  echo "the editor window did not appear; log:" >&2
-  cat /tmp/fluxforge-standalone.log >&2
-  exit 1
-fi
-sleep 2 # let egui draw a few frames
-mkdir -p "$(dirname "$out")"
-DISPLAY=$display import -window "$win" "$out"
-echo "saved $out"

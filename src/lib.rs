@@ -12,6 +12,7 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier,
 };
 
+pub mod demo;
 pub mod dsp;
 pub mod editor;
 pub mod factory_presets;
@@ -67,6 +68,9 @@ pub struct FluxForge {
     last_analysis: u64,
     /// Session sample rate, Hz.
     rate: f32,
+    /// Demo mode (see [`demo`]): asked for in the environment, and its player once active.
+    demo_mode: bool,
+    demo: Option<demo::Player>,
 }
 
 impl Default for FluxForge {
@@ -84,7 +88,25 @@ impl Default for FluxForge {
             since_beat: usize::MAX,
             last_analysis: 0,
             rate: 48_000.0,
+            demo: None,
+            demo_mode: demo::enabled(),
         }
+        .with_demo_preset()
+    }
+}
+
+impl FluxForge {
+    /// In demo mode, the factory preset `FLUXFORGE_DEMO_PRESET` names (see [`demo`]).
+    fn with_demo_preset(self) -> Self {
+        if self.demo_mode {
+            if let Some(p) = std::env::var("FLUXFORGE_DEMO_PRESET")
+                .ok()
+                .and_then(|n| factory_presets::find(&n))
+            {
+                p.apply(&self.params);
+            }
+        }
+        self
     }
 }
 
@@ -173,6 +195,9 @@ impl Plugin for FluxForge {
             CrossfadeShape::EqualPower,
         );
         self.engine = Some(engine);
+        self.demo = self
+            .demo_mode
+            .then(|| demo::Player::new(config.sample_rate as u32));
         context.set_latency_samples(0);
         true
     }
@@ -214,6 +239,9 @@ impl Plugin for FluxForge {
         let channels = buffer.as_slice();
         if channels.len() < 2 {
             return ProcessStatus::Error("needs two output channels");
+        }
+        if let Some(d) = self.demo.as_mut() {
+            d.fill(&mut channels[..2]);
         }
         if self.mono_input {
             let (l, r) = channels.split_at_mut(1);

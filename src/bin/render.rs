@@ -343,40 +343,10 @@ fn write_wav(
 /// A dry phrase: Karplus-Strong plucks (Karplus & Strong, CMJ 7(2), 1983) on a minor
 /// pentatonic line, panned left/right, and short noise-burst claps on beats 2 and 4.
 fn write_demo_input(path: &std::path::Path) -> Result<(), String> {
-    let rate = 48_000usize;
-    let len = 4 * rate;
-    let mut l = vec![0.0f32; len];
-    let mut r = vec![0.0f32; len];
-    let mut rng = fluxforge::dsp::rng::Rng::new(2026);
-    let notes = [57, 60, 62, 64, 67, 69, 67, 64];
-    for (i, &note) in notes.iter().enumerate() {
-        let start = i * rate / 3;
-        let period =
-            (rate as f64 / (440.0 * 2f64.powf((note as f64 - 69.0) / 12.0))).round() as usize;
-        let mut line: Vec<f64> = (0..period).map(|_| rng.bipolar()).collect();
-        let pan = if i % 2 == 0 { 0.3 } else { 0.7 };
-        for n in 0..rate / 2 {
-            let k = n % period;
-            let v = line[k];
-            line[k] = 0.996 * 0.5 * (v + line[(k + 1) % period]);
-            if start + n < len {
-                l[start + n] += (0.35 * v * (1.0 - pan)) as f32;
-                r[start + n] += (0.35 * v * pan) as f32;
-            }
-        }
-    }
-    for beat in [1usize, 3, 5, 7] {
-        let start = beat * rate / 2;
-        for n in 0..rate / 20 {
-            let env = (-(n as f64) / (rate as f64 * 0.008)).exp();
-            let v = (0.5 * rng.bipolar() * env) as f32;
-            l[start + n] += v;
-            r[start + n] += v;
-        }
-    }
+    let [l, r] = fluxforge::demo::phrase(48_000);
     let spec = hound::WavSpec {
         channels: 2,
-        sample_rate: rate as u32,
+        sample_rate: 48_000,
         bits_per_sample: 24,
         sample_format: hound::SampleFormat::Int,
     };

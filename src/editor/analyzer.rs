@@ -153,6 +153,8 @@ impl Analyzer {
                 );
             }
         });
+        // Two grids of two label + slider + value groups side by side in the window's width.
+        let sw = ((ui.available_width() - 700.0) / 4.0).clamp(50.0, 110.0);
         ui.horizontal_top(|ui| {
             let b = &params.bands[self.selected];
             egui::Grid::new("band")
@@ -162,7 +164,7 @@ impl Analyzer {
                     ui.label("On");
                     widgets::toggle(ui, &b.enabled, setter);
                     ui.label("Type");
-                    widgets::slider(ui, &b.kind, setter, 110.0);
+                    widgets::slider(ui, &b.kind, setter, sw);
                     ui.end_row();
                     for pair in [
                         [&b.freq, &b.gain],
@@ -172,19 +174,19 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            widgets::slider(ui, q, setter, 110.0);
+                            widgets::slider(ui, q, setter, sw);
                         }
                         ui.end_row();
                     }
                     ui.label("Dynamics");
-                    widgets::slider(ui, &b.dynamics, setter, 110.0);
+                    widgets::slider(ui, &b.dynamics, setter, sw);
                     ui.label("Slope");
-                    widgets::slider(ui, &b.slope, setter, 110.0);
+                    widgets::slider(ui, &b.slope, setter, sw);
                     ui.end_row();
                     ui.label("Placement");
-                    widgets::slider(ui, &b.placement, setter, 110.0);
+                    widgets::slider(ui, &b.placement, setter, sw);
                     ui.label("Detector");
-                    widgets::slider(ui, &b.source, setter, 110.0);
+                    widgets::slider(ui, &b.source, setter, sw);
                     ui.end_row();
                     let listen = ui
                         .add(egui::Button::new("Listen").sense(egui::Sense::click_and_drag()))
@@ -205,7 +207,7 @@ impl Analyzer {
                     ui.label(egui::RichText::new("Spectral").strong());
                     widgets::toggle(ui, &params.spec_on, setter);
                     ui.label("Mode");
-                    widgets::slider(ui, &params.spec_mode, setter, 110.0);
+                    widgets::slider(ui, &params.spec_mode, setter, sw);
                     ui.end_row();
                     let label = match &self.learning {
                         Some((t, _)) => format!(
@@ -239,9 +241,9 @@ impl Analyzer {
                     );
                     ui.end_row();
                     ui.label("Section on");
-                    widgets::slider(ui, &params.eq_placement, setter, 110.0);
+                    widgets::slider(ui, &params.eq_placement, setter, sw);
                     ui.label("Detector");
-                    widgets::slider(ui, &params.spec_source, setter, 110.0);
+                    widgets::slider(ui, &params.spec_source, setter, sw);
                     ui.end_row();
                     for pair in [
                         [&params.spec_threshold, &params.spec_tilt],
@@ -251,11 +253,14 @@ impl Analyzer {
                     ] {
                         for q in pair {
                             ui.label(short(q.name()));
-                            widgets::slider(ui, q, setter, 110.0);
+                            widgets::slider(ui, q, setter, sw);
                         }
                         ui.end_row();
                     }
                 });
+            // The deepest band's live gain reduction.
+            let gr = band_gain_db.iter().fold(0.0f32, |m, g| m.max(-g));
+            super::meter::reduction(ui, "GR", gr, 150.0);
         });
     }
 }

@@ -200,6 +200,15 @@ impl EditorApp {
         let saved = self.params.editor_size.read().ok().and_then(|g| *g);
         if !self.geometry_restored {
             self.geometry_restored = true;
+            // `FLUXFORGE_EDITOR_SCALE=2` opens at that scale (used by scripts/screenshot.sh).
+            let forced = std::env::var("FLUXFORGE_EDITOR_SCALE")
+                .ok()
+                .and_then(|v| v.parse::<f32>().ok())
+                .filter(|z| SCALES.contains(z));
+            if let Some(z) = forced {
+                ctx.set_zoom_factor(z);
+                return;
+            }
             if let Some([w, h, z]) = saved {
                 if SCALES.contains(&z) && ctx.zoom_factor() != z {
                     ctx.set_zoom_factor(z);
@@ -225,10 +234,7 @@ impl EditorApp {
         let (hovering, dropped) = ui.input(|i| {
             (
                 !i.raw.hovered_files.is_empty(),
-                i.raw
-                    .dropped_files
-                    .first()
-                    .map(|f| f.path().to_path_buf()),
+                i.raw.dropped_files.first().map(|f| f.path().to_path_buf()),
             )
         });
         if hovering {
@@ -286,7 +292,8 @@ impl EditorApp {
             ui.add_space(24.0);
             ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
             ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.add_space(24.0);
+            {
                 let zoom = ui.ctx().zoom_factor();
                 egui::ComboBox::from_label("Scale")
                     .width(64.0)
@@ -303,7 +310,7 @@ impl EditorApp {
                     })
                     .response
                     .on_hover_text("Editor scale (the window grows with it)");
-            });
+            }
         });
         self.presets.ui(ui, &params, &gui);
         if let Some(report) = params.state_report.get() {

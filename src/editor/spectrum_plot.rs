@@ -192,16 +192,17 @@ impl Analyzer {
                 egui::Color32::from_rgb(90, 130, 170),
             );
         }
+        // Axis titles in the bottom corners, beside the frequency labels.
         p.text(
-            egui::pos2(outer.right() - 2.0, outer.top() + 2.0),
-            egui::Align2::RIGHT_TOP,
+            egui::pos2(outer.right() - 2.0, outer.bottom() - 2.0),
+            egui::Align2::RIGHT_BOTTOM,
             "dBFS",
             font.clone(),
             egui::Color32::from_rgb(90, 130, 170),
         );
         p.text(
-            egui::pos2(outer.left() + 2.0, outer.top() + 2.0),
-            egui::Align2::LEFT_TOP,
+            egui::pos2(outer.left() + 2.0, outer.bottom() - 2.0),
+            egui::Align2::LEFT_BOTTOM,
             "dB",
             font.clone(),
             label,

@@ -399,11 +399,10 @@ fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
                     "{page} at {scale}: {name:?} {r:?} outside the window"
                 );
             }
-            // And every text: inside the window too.
+            // And every other element (texts, values): inside the window too.
             for n in h.root().children_recursive() {
                 let node = n.accesskit_node();
-                if let (egui::accesskit::Role::Label, Some(b)) = (node.role(), node.bounding_box())
-                {
+                if let Some(b) = node.bounding_box() {
                     // AccessKit bounds are in pixels.
                     let r = egui::Rect::from_min_max(
                         egui::pos2(b.x0 as f32, b.y0 as f32) / scale,
@@ -411,7 +410,9 @@ fn the_window_lays_out_without_overlaps_at_75_100_and_200_percent() {
                     );
                     assert!(
                         window.expand(0.5).contains_rect(r),
-                        "{page} at {scale} in {size:?}: text {:?} {r:?} outside the window",
+                        "{page} at {scale} in {size:?}: {:?} {:?} {:?} {r:?} outside the window",
+                        node.role(),
+                        node.label(),
                         node.value()
                     );
                 }
