@@ -581,11 +581,7 @@ impl DynamicEq {
     /// # Panics
     /// If the channels or the key differ in length.
     pub fn process_keyed(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
-        let n = channels[0].len();
-        assert_eq!(channels[1].len(), n);
-        if let Some(k) = key {
-            assert!(k[0].len() == n && k[1].len() == n);
-        }
+        super::keyed_len(channels, key);
         if self.bands.iter().all(|b| !b.settings.enabled) {
             return;
         }

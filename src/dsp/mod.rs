@@ -10,6 +10,20 @@ pub enum DetectorSource {
     External,
 }
 
+/// Checks that two channels and an optional two-channel key all have the same length and
+/// returns it (the stages that take a sidechain share this contract).
+///
+/// # Panics
+/// If the lengths differ.
+pub fn keyed_len(channels: &[&mut [f32]; 2], key: Option<[&[f32]; 2]>) -> usize {
+    let n = channels[0].len();
+    assert_eq!(channels[1].len(), n);
+    if let Some(k) = key {
+        assert!(k[0].len() == n && k[1].len() == n);
+    }
+    n
+}
+
 pub mod biquad;
 pub mod chain;
 pub mod convolver;

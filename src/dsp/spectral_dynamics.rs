@@ -391,11 +391,7 @@ impl SpectralDynamics {
     /// # Panics
     /// If the channels or the key differ in length.
     pub fn process_keyed(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
-        let n = channels[0].len();
-        assert_eq!(channels[1].len(), n);
-        if let Some(k) = key {
-            assert!(k[0].len() == n && k[1].len() == n);
-        }
+        let n = super::keyed_len(channels, key);
         let key = key.filter(|_| self.settings.source == DetectorSource::External);
         if !self.settings.enabled {
             if self.analyzer {
