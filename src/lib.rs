@@ -69,6 +69,8 @@ pub struct FluxForge {
     /// Session sample rate, Hz.
     rate: f32,
     /// Demo mode (see [`demo`]): asked for in the environment, and its player once active.
+    /// The output spectrum for the editor (analysis only, run while the editor is open).
+    out_analyzer: Option<dsp::spectral_dynamics::SpectralDynamics>,
     demo_mode: bool,
     demo: Option<demo::Player>,
 }
@@ -89,6 +91,7 @@ impl Default for FluxForge {
             last_analysis: 0,
             rate: 48_000.0,
             demo: None,
+            out_analyzer: None,
             demo_mode: demo::enabled(),
         }
         .with_demo_preset()
@@ -198,6 +201,12 @@ impl Plugin for FluxForge {
         self.demo = self
             .demo_mode
             .then(|| demo::Player::new(config.sample_rate as u32));
+        let mut out = dsp::spectral_dynamics::SpectralDynamics::new(
+            config.sample_rate,
+            &dsp::spectral_dynamics::SpectralSettings::default(),
+        );
+        out.set_analyzer(true);
+        self.out_analyzer = Some(out);
         context.set_latency_samples(0);
         true
     }
@@ -267,10 +276,20 @@ impl Plugin for FluxForge {
             (!s.is_empty() && s[0].len() == n).then(|| [&*s[0], &*s[s.len().min(2) - 1]])
         });
         let peaks = engine.process_keyed(&mut channels[..2], key);
+        if editor_open {
+            if let (Some(out), [l, r, ..]) = (self.out_analyzer.as_mut(), &mut *channels) {
+                // Analysis only: the output is read, not changed.
+                out.process(&mut [&mut **l, &mut **r]);
+            }
+        }
         self.since_beat = self.since_beat.saturating_add(channels[0].len());
         if editor_open && engine.spectral().analyses() != self.last_analysis {
             self.last_analysis = engine.spectral().analyses();
-            self.spectrum.publish_analysis(engine.spectral(), self.rate);
+            self.spectrum.publish_analysis(
+                engine.spectral(),
+                self.out_analyzer.as_ref(),
+                self.rate,
+            );
         }
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);

@@ -202,6 +202,8 @@ pub struct Spectrum {
     pub level_db: [f32; DISPLAY_POINTS],
     /// Spectral-dynamics gain per display point (the largest change in its band), dB.
     pub gain_db: [f32; DISPLAY_POINTS],
+    /// Output level per display point, dBFS.
+    pub output_db: [f32; DISPLAY_POINTS],
 }
 
 impl Default for Spectrum {
@@ -209,6 +211,7 @@ impl Default for Spectrum {
         Self {
             level_db: [-120.0; DISPLAY_POINTS],
             gain_db: [0.0; DISPLAY_POINTS],
+            output_db: [-120.0; DISPLAY_POINTS],
         }
     }
 }
@@ -246,26 +249,31 @@ impl Default for SpectrumFeed {
 }
 
 impl SpectrumFeed {
-    /// Writer: reduces the spectral dynamics' analysis to the display points (the loudest
-    /// bin and the largest gain change within each point's band) and publishes it. No
-    /// allocation (runs in `process()` while the editor's analyzer is open).
+    /// Writer: reduces the spectral dynamics' analysis (the section's input) and, if given,
+    /// an output analysis to the display points (the loudest bin and the largest gain change
+    /// within each point's band) and publishes them. No allocation (runs in `process()` while
+    /// the editor's analyzer is open).
     pub fn publish_analysis(
         &self,
         sd: &crate::dsp::spectral_dynamics::SpectralDynamics,
+        output: Option<&crate::dsp::spectral_dynamics::SpectralDynamics>,
         rate: f32,
     ) {
         let (level, gain) = sd.analysis();
         let bin_hz = rate / crate::dsp::spectral_dynamics::WINDOW as f32;
         let last = level.len() - 1;
         let half_step = (display_hz(1) / display_hz(0)).sqrt();
+        let band = |i: usize| {
+            let f = display_hz(i);
+            let lo = ((f / half_step / bin_hz).round() as usize).min(last);
+            let hi = ((f * half_step / bin_hz).round() as usize).clamp(lo, last);
+            lo..=hi
+        };
         self.publish(|s| {
             for i in 0..DISPLAY_POINTS {
-                let f = display_hz(i);
-                let lo = ((f / half_step / bin_hz).round() as usize).min(last);
-                let hi = ((f * half_step / bin_hz).round() as usize).clamp(lo, last);
                 let mut l = f32::MIN;
                 let mut g = 0.0f32;
-                for k in lo..=hi {
+                for k in band(i) {
                     l = l.max(level[k]);
                     if gain[k].abs() > g.abs() {
                         g = gain[k];
@@ -273,6 +281,10 @@ impl SpectrumFeed {
                 }
                 s.level_db[i] = l;
                 s.gain_db[i] = g;
+                s.output_db[i] = match output {
+                    Some(o) => band(i).map(|k| o.analysis().0[k]).fold(f32::MIN, f32::max),
+                    None => -120.0,
+                };
             }
         });
     }

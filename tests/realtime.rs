@@ -258,7 +258,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             let [k0, k1] = &key;
             e.process_keyed(&mut [&mut l[..n], &mut r[..n]], Some([&k0[..n], &k1[..n]]));
             // What the plugin does for an open editor after each block.
-            feed.publish_analysis(e.spectral(), 48_000.0);
+            feed.publish_analysis(e.spectral(), None, 48_000.0);
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
         e.set_analyzer(false);

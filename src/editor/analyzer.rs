@@ -29,8 +29,12 @@ pub struct Analyzer {
     pub(super) eq_range_db: f32,
     /// A drag of the spectral threshold curve: where it started (y) and the threshold then.
     pub(super) threshold_drag: Option<(f32, f32)>,
-    /// The spectrum as last drawn, screen points (for the tests and the readout).
+    /// The input and output spectra as last drawn, screen points (for the tests).
     pub spectrum_line: Vec<egui::Pos2>,
+    pub output_line: Vec<egui::Pos2>,
+    /// Which spectra are shown.
+    pub(super) show_input: bool,
+    pub(super) show_output: bool,
     /// Learn in progress: when it started and the spectrum heard so far.
     learning: Option<(std::time::Instant, SpectrumAverage)>,
     /// How far below the material's average spectrum Learn puts the threshold curve, dB.
@@ -52,6 +56,9 @@ impl Default for Analyzer {
             eq_range_db: 12.0,
             threshold_drag: None,
             spectrum_line: Vec::new(),
+            output_line: Vec::new(),
+            show_input: true,
+            show_output: true,
             learning: None,
             learn_distance_db: 6.0,
             learned: None,
@@ -70,6 +77,8 @@ impl Analyzer {
                 self.shown.level_db[i] +=
                     SMOOTH * (f.level_db[i].max(-140.0) - self.shown.level_db[i]);
                 self.shown.gain_db[i] += SMOOTH * (f.gain_db[i] - self.shown.gain_db[i]);
+                self.shown.output_db[i] +=
+                    SMOOTH * (f.output_db[i].max(-140.0) - self.shown.output_db[i]);
             }
         }
     }
@@ -117,6 +126,8 @@ impl Analyzer {
                         ui.selectable_value(&mut self.eq_range_db, r, format!("±{r} dB"));
                     }
                 });
+            ui.checkbox(&mut self.show_input, "Input spectrum");
+            ui.checkbox(&mut self.show_output, "Output spectrum");
             ui.label(
                 egui::RichText::new(
                     "drag a handle for frequency and gain, wheel for Q, double-click resets, \

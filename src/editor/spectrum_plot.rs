@@ -207,19 +207,28 @@ impl Analyzer {
             font.clone(),
             label,
         );
-        // Input spectrum.
-        self.spectrum_line = (0..DISPLAY_POINTS)
-            .map(|i| {
-                egui::pos2(
-                    x_of(rect, display_hz(i)),
-                    y_level(rect, self.shown.level_db[i]),
-                )
-            })
-            .collect();
-        p.add(egui::Shape::line(
-            self.spectrum_line.clone(),
-            egui::Stroke::new(1.2, egui::Color32::from_rgb(90, 150, 210)),
-        ));
+        // Input spectrum (what the section hears) and output spectrum (what leaves the plugin).
+        let line = |levels: &[f32]| -> Vec<egui::Pos2> {
+            levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| egui::pos2(x_of(rect, display_hz(i)), y_level(rect, *l)))
+                .collect()
+        };
+        self.spectrum_line = line(&self.shown.level_db);
+        self.output_line = line(&self.shown.output_db);
+        if self.show_output {
+            p.add(egui::Shape::line(
+                self.output_line.clone(),
+                egui::Stroke::new(1.0, egui::Color32::from_rgb(150, 150, 170)),
+            ));
+        }
+        if self.show_input {
+            p.add(egui::Shape::line(
+                self.spectrum_line.clone(),
+                egui::Stroke::new(1.2, egui::Color32::from_rgb(90, 150, 210)),
+            ));
+        }
         // Spectral threshold curve (drag it up or down) and its live gain change.
         let sd = params.settings().spectral;
         if sd.enabled {

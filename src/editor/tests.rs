@@ -317,41 +317,50 @@ fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
     // peak is a plateau of three bins, whose middle is the sine. Below 1 kHz three bins
     // span more than a few pixels.)
     for f in [1000.0, 3000.0, 7000.0] {
-        // The audio thread's analysis of a -12 dBFS sine, published as the plugin does.
-        let mut sd = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
-        sd.set_analyzer(true);
-        let x = crate::dsp::test_util::sine(f as f64, 0.25, 8192, 0, 48_000.0);
-        let (mut l, mut r) = (x.clone(), x);
-        sd.process(&mut [&mut l, &mut r]);
+        // The audio thread's analyses of a -12 dBFS sine at the input and a -24 dBFS sine an
+        // octave up at the output, published as the plugin does.
+        let analysed = |f: f64, amp: f64| {
+            let mut sd = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
+            sd.set_analyzer(true);
+            let x = crate::dsp::test_util::sine(f, amp, 8192, 0, 48_000.0);
+            let (mut l, mut r) = (x.clone(), x);
+            sd.process(&mut [&mut l, &mut r]);
+            sd
+        };
+        let (input, output) = (analysed(f as f64, 0.25), analysed(2.0 * f as f64, 0.063));
         for _ in 0..30 {
-            feed.publish_analysis(&sd, 48_000.0);
+            feed.publish_analysis(&input, Some(&output), 48_000.0);
             h.run_steps(1);
         }
-        let line = &h.state().analyzer.spectrum_line;
-        let top = line
-            .iter()
-            .map(|p| p.y)
-            .min_by(f32::total_cmp)
-            .expect("a spectrum was drawn");
-        let plateau: Vec<&egui::Pos2> = line.iter().filter(|p| p.y <= top + 0.5).collect();
-        let peak = egui::pos2(
-            plateau.iter().map(|p| p.x).sum::<f32>() / plateau.len() as f32,
-            top,
-        );
-        let want = x_of(area, f);
-        assert!(
-            (peak.x - want).abs() <= 4.0,
-            "{f} Hz: peak at x {} vs the axis at {want}",
-            peak.x
-        );
-        // At its level on the dBFS scale (within 3 dB: a sine reads its amplitude).
-        let want_y = y_level(area, -12.0);
-        let per_db = area.height() / 100.0;
-        assert!(
-            (peak.y - want_y).abs() <= 3.0 * per_db,
-            "{f} Hz: level y {} vs {want_y}",
-            peak.y
-        );
+        for (line, f, db) in [
+            (&h.state().analyzer.spectrum_line, f, -12.0),
+            (&h.state().analyzer.output_line, 2.0 * f, -24.0),
+        ] {
+            let top = line
+                .iter()
+                .map(|p| p.y)
+                .min_by(f32::total_cmp)
+                .expect("a spectrum was drawn");
+            let plateau: Vec<&egui::Pos2> = line.iter().filter(|p| p.y <= top + 0.5).collect();
+            let peak = egui::pos2(
+                plateau.iter().map(|p| p.x).sum::<f32>() / plateau.len() as f32,
+                top,
+            );
+            let want = x_of(area, f);
+            assert!(
+                (peak.x - want).abs() <= 4.0,
+                "{f} Hz: peak at x {} vs the axis at {want}",
+                peak.x
+            );
+            // At its level on the dBFS scale (within 3 dB: a sine reads its amplitude).
+            let want_y = y_level(area, db);
+            let per_db = area.height() / 100.0;
+            assert!(
+                (peak.y - want_y).abs() <= 3.0 * per_db,
+                "{f} Hz: level y {} vs {want_y}",
+                peak.y
+            );
+        }
     }
 }
 
