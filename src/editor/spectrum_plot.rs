@@ -8,7 +8,7 @@
 
 use nice_plug::prelude::{Enum, EnumParam, Param, ParamSetter};
 
-use super::analyzer::Analyzer;
+use super::dynamics_page::Analyzer;
 use crate::dsp::dynamic_eq::BandSettings;
 use crate::dsp::spectral_dynamics::SpectralDynamics;
 use crate::params::{BandParams, FluxForgeParams};
