@@ -534,3 +534,32 @@ fn a_file_dropped_on_the_window_loads_as_the_ir() {
         "one load of the dropped file: {tasks:?}"
     );
 }
+
+#[test]
+fn tab_moves_keyboard_focus_and_tooltips_describe_the_parameter() {
+    let (app, _params, _host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    // Tab walks the controls: each press focuses a different one.
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        h.key_press(egui::Key::Tab);
+        h.run_steps(2);
+        let focused: Vec<String> = h
+            .root()
+            .children_recursive()
+            .filter(|n| n.is_focused())
+            .map(|n| format!("{:?}", n.rect()))
+            .collect();
+        assert_eq!(focused.len(), 1, "one control has the focus");
+        assert!(!seen.contains(&focused[0]), "focus moved on");
+        seen.push(focused[0].clone());
+    }
+    // The Bypass switch's tooltip is its description from the parameter table.
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::CheckBox && n.label().as_deref() == Some("Bypass")
+    })
+    .hover();
+    h.run_steps(60);
+    h.get_by_label_contains(crate::params::description("bypass"));
+}
