@@ -563,3 +563,54 @@ fn tab_moves_keyboard_focus_and_tooltips_describe_the_parameter() {
     h.run_steps(60);
     h.get_by_label_contains(crate::params::description("bypass"));
 }
+
+#[test]
+fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
+    use crate::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    use crate::shared::SpectrumFeed;
+    let feed = Arc::new(SpectrumFeed::default());
+    let (mut app, params, host) = editor();
+    app.spectrum = feed.clone();
+    let (mut h, _) = dynamics_page(app);
+    // Pink-ish noise (-3 dB/oct) analysed by the audio thread's analysis.
+    let mut rng = crate::dsp::rng::Rng::new(8);
+    let mut b = [0.0f64; 3];
+    let x: Vec<f32> = (0..48_000)
+        .map(|_| {
+            let w = rng.bipolar();
+            b[0] = 0.997 * b[0] + 0.029 * w;
+            b[1] = 0.985 * b[1] + 0.032 * w;
+            b[2] = 0.950 * b[2] + 0.048 * w;
+            (0.5 * (b[0] + b[1] + b[2] + 0.02 * w)) as f32
+        })
+        .collect();
+    let mut sd = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
+    sd.set_analyzer(true);
+    h.get_by_label("Learn").click();
+    h.run_steps(2);
+    host.take();
+    let start = std::time::Instant::now();
+    let mut pos = 0;
+    while start.elapsed().as_secs_f32() < super::dynamics_page::LEARN_SECONDS + 0.3 {
+        let (mut l, mut r) = (x[pos..pos + 1024].to_vec(), x[pos..pos + 1024].to_vec());
+        sd.process(&mut [&mut l, &mut r]);
+        pos = (pos + 1024) % (x.len() - 1024);
+        feed.publish_analysis(&sd, None, 48_000.0);
+        h.run_steps(1);
+    }
+    h.run_steps(3);
+    // The curve now slopes down like the material and sits below it.
+    let (thr, tilt) = (params.spec_threshold.value(), params.spec_tilt.value());
+    assert!(tilt < -1.0 && tilt > -6.0, "tilt {tilt} dB/oct");
+    assert!(
+        (thr + 30.0).abs() > 1.0 && (-80.0..0.0).contains(&thr),
+        "threshold {thr} dBFS"
+    );
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    // One undo step takes both back.
+    h.get_by_label("Undo").click();
+    h.run_steps(3);
+    assert_eq!(params.spec_tilt.value(), 0.0);
+    assert!((params.spec_threshold.value() + 30.0).abs() < 1e-4);
+}
