@@ -79,6 +79,8 @@ pub struct EditorApp {
     last_frame: Instant,
     /// The path field's text.
     path_text: String,
+    /// The IR browsers' search text.
+    ir_filter: String,
     /// IR files in the folder of the path field, refreshed when the folder changes.
     folder: Option<(PathBuf, Vec<PathBuf>)>,
     /// Last status copy (kept while the background holds the lock).
@@ -115,6 +117,7 @@ impl EditorApp {
             sidechain_seen: None,
             last_frame: Instant::now(),
             path_text,
+            ir_filter: String::new(),
             folder: None,
             status: IrStatus::default(),
             presets: preset_bar::PresetBar::default(),

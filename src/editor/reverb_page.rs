@@ -169,12 +169,24 @@ impl EditorApp {
             }
         });
         self.refresh_folder();
+        let filter = self.ir_filter.trim().to_lowercase();
+        let shown = |name: &str| filter.is_empty() || name.to_lowercase().contains(&filter);
         ui.horizontal(|ui| {
+            let find = ui.label("Find");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.ir_filter)
+                    .hint_text("room or file")
+                    .desired_width(80.0),
+            )
+            .labelled_by(find.id)
+            .on_hover_text(
+                "Shows only the factory rooms and folder files whose names contain this",
+            );
             egui::ComboBox::from_id_salt("factory")
                 .selected_text("Factory impulses")
                 .show_ui(ui, |ui| {
                     for room in Room::all() {
-                        if room == Room::File {
+                        if room == Room::File || !shown(room.name()) {
                             continue;
                         }
                         if ui
@@ -194,11 +206,19 @@ impl EditorApp {
                 });
             let mut chosen = None;
             if let Some((dir, files)) = &self.folder {
+                let matching: Vec<&PathBuf> = files
+                    .iter()
+                    .filter(|f| shown(&f.strip_prefix(dir).unwrap_or(f).to_string_lossy()))
+                    .collect();
                 egui::ComboBox::from_id_salt("folder")
-                    .selected_text(format!("{} IR files in this folder", files.len()))
+                    .selected_text(format!(
+                        "{} of {} IR files here",
+                        matching.len(),
+                        files.len()
+                    ))
                     .width(160.0)
                     .show_ui(ui, |ui| {
-                        for f in files {
+                        for f in matching {
                             let name = f.strip_prefix(dir).unwrap_or(f).to_string_lossy();
                             if ui.selectable_label(false, name).clicked() {
                                 chosen = Some(f.clone());

@@ -614,3 +614,19 @@ fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
     assert_eq!(params.spec_tilt.value(), 0.0);
     assert!((params.spec_threshold.value() + 30.0).abs() < 1e-4);
 }
+
+#[test]
+fn the_ir_search_narrows_the_factory_list() {
+    let (app, _params, _host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    let find = h.get_by_label("Find");
+    find.focus();
+    find.type_text("hall");
+    h.run_steps(2);
+    h.get_by_value("Factory impulses").click();
+    h.run_steps(3);
+    h.get_by_label("Large Hall");
+    assert!(h.query_by_label("Plate").is_none(), "Plate is filtered out");
+    assert!(h.query_by_label("Small Room").is_none());
+}
