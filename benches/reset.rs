@@ -43,7 +43,7 @@ fn main() {
         }
     };
     play(&mut engine, len + 48_000);
-    // The whole chain, everything on (5 dynamic bands, spectral dynamics, Warm with 2x
+    // The whole chain, everything on (every band dynamic, spectral dynamics, Warm with 2x
     // oversampling, the 4 s reverb), blocks of 64: best of 5 runs of 4 s.
     let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
     let mut rng2 = Rng::new(4);
@@ -62,7 +62,8 @@ fn main() {
         best = best.min(t0.elapsed().as_secs_f64() / 4.0);
     }
     println!(
-        "whole chain, everything on (5 dynamic bands, spectral, Warm + 2x, 4 s stereo IR), blocks of 64: {:.2} % of a core",
+        "whole chain, everything on ({} dynamic bands, spectral, Warm + 2x, 4 s stereo IR), blocks of 64: {:.2} % of a core",
+        fluxforge::dsp::dynamic_eq::BANDS,
         best * 100.0
     );
     let mut times = Vec::new();
