@@ -7,323 +7,30 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use crate::dsp::chain::{EqPlacement, Settings};
+use crate::dsp::chain::Settings;
 use crate::dsp::ducker::DuckSettings;
-use crate::dsp::dynamic_eq::{BandKind, BandSettings, DynamicMode, Placement, Slope, BANDS};
+use crate::dsp::dynamic_eq::{BandSettings, BANDS};
 use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LEVEL_OFF_DB, LOW_CUT_OFF_HZ};
-use crate::dsp::saturator::{CharacterMode, SaturatorSettings};
-use crate::dsp::spectral_dynamics::{SpectralMode, SpectralSettings};
-use crate::dsp::DetectorSource;
+use crate::dsp::saturator::SaturatorSettings;
+use crate::dsp::spectral_dynamics::SpectralSettings;
 use crate::ir_state::IrField;
 use crate::state_repair::StateReport;
 
+mod describe;
+mod kinds;
+mod ranges;
 pub mod text;
-use text::Unit;
 
-/// A float parameter whose text (with its unit) follows `unit`, snapped to `step` if any.
-fn float(
-    name: impl Into<String>,
-    default: f32,
-    range: FloatRange,
-    unit: Unit,
-    step: Option<f32>,
-) -> FloatParam {
-    let p = FloatParam::new(name, default, range)
-        .with_unit(unit.suffix())
-        .with_value_to_string(unit.formatter())
-        .with_string_to_value(unit.parser());
-    match step {
-        Some(s) => p.with_step_size(s),
-        None => p,
-    }
-}
-
-/// A host enum that mirrors a DSP enum, written once: the variants in saved order (append
-/// only), their display names, and both conversions. Variant names are the DSP enum's.
-macro_rules! host_enum {
-    ($(#[$m:meta])* $name:ident <=> $dsp:ident {
-        $($(#[$vm:meta])* $v:ident = $label:literal),+ $(,)?
-    }) => {
-        $(#[$m])*
-        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vm])* #[name = $label] $v),+
-        }
-
-        impl From<$name> for $dsp {
-            fn from(x: $name) -> Self {
-                match x {
-                    $($name::$v => $dsp::$v),+
-                }
-            }
-        }
-
-        impl From<$dsp> for $name {
-            fn from(x: $dsp) -> Self {
-                match x {
-                    $($dsp::$v => $name::$v),+
-                }
-            }
-        }
-    };
-}
-
-host_enum! {
-    /// The character mode as a host enum.
-    Character <=> CharacterMode {
-        /// Bit-exact pass-through.
-        Clean = "Clean",
-        /// Transformer-style, odd harmonics.
-        Subtle = "Subtle",
-        /// Tube-style, even and odd harmonics.
-        Warm = "Warm",
-        /// Tape-style soft knee with high-frequency softening.
-        Tape = "Tape",
-    }
-}
-
-host_enum! {
-    /// EQ band shape as a host enum.
-    BandType <=> BandKind {
-        /// Peaking bell.
-        Bell = "Bell",
-        /// Low shelf.
-        LowShelf = "Low Shelf",
-        /// High shelf.
-        HighShelf = "High Shelf",
-        /// High-pass.
-        LowCut = "Low Cut",
-        /// Low-pass.
-        HighCut = "High Cut",
-        /// Notch.
-        Notch = "Notch",
-        /// Band-pass.
-        BandPass = "Band Pass",
-        /// Tilt around the frequency.
-        TiltShelf = "Tilt Shelf",
-    }
-}
-
-host_enum! {
-    /// A detector's source as a host enum.
-    DetectorInput <=> DetectorSource {
-        /// The processed signal.
-        Internal = "Internal",
-        /// The sidechain input.
-        External = "Sidechain",
-    }
-}
-
-host_enum! {
-    /// Cut slope as a host enum.
-    CutSlope <=> Slope {
-        /// 12 dB/oct.
-        Db12 = "12 dB/oct",
-        /// 24 dB/oct.
-        Db24 = "24 dB/oct",
-        /// 48 dB/oct.
-        Db48 = "48 dB/oct",
-    }
-}
-
-host_enum! {
-    /// A band's stereo placement as a host enum.
-    StereoPlacement <=> Placement {
-        /// Both channels.
-        Stereo = "Stereo",
-        /// Left only.
-        Left = "Left",
-        /// Right only.
-        Right = "Right",
-        /// Mid only.
-        Mid = "Mid",
-        /// Side only.
-        Side = "Side",
-    }
-}
-
-host_enum! {
-    /// A band's dynamic behaviour as a host enum.
-    BandDynamics <=> DynamicMode {
-        /// Static.
-        Off = "Off",
-        /// Cut when the band is loud.
-        Down = "Down",
-        /// Boost when the band is loud.
-        Up = "Up",
-    }
-}
-
-host_enum! {
-    /// Where the EQ & dynamics section sits, as a host enum.
-    EqPosition <=> EqPlacement {
-        /// Before the reverb, on the whole signal.
-        Input = "Input",
-        /// On the reverb's return only.
-        Return = "Reverb Return",
-    }
-}
-
-host_enum! {
-    /// Spectral dynamics direction as a host enum.
-    SpectralDirection <=> SpectralMode {
-        /// Compress what is above the threshold curve.
-        Down = "Down",
-        /// Raise what is below it.
-        Up = "Up",
-    }
-}
-
-/// The factory room the reverb uses (order is saved in sessions: append only). The names
-/// match [`crate::dsp::ir_gen::factory_rooms`].
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Room {
-    /// 0.8 s.
-    #[name = "Small Room"]
-    SmallRoom,
-    /// 1.6 s (the default).
-    #[name = "Medium Room"]
-    MediumRoom,
-    /// 2.5 s.
-    Chamber,
-    /// 3.0 s.
-    Plate,
-    /// 4.0 s.
-    #[name = "Large Hall"]
-    LargeHall,
-    /// 7.5 s.
-    Cathedral,
-    /// The IR loaded from a file (stored, with its samples, in the session).
-    #[name = "Loaded File"]
-    File,
-}
-
-impl Room {
-    /// Display name (the `#[name]` above).
-    pub fn name(self) -> &'static str {
-        Self::variants()[self.to_index()]
-    }
-
-    /// Every room, in saved order.
-    pub fn all() -> impl Iterator<Item = Room> {
-        (0..Self::variants().len()).map(Self::from_index)
-    }
-
-    /// The generator's description of this factory room (`None` for [`Room::File`]). The
-    /// factory list and this enum share their order (checked by a test).
-    pub fn factory_spec(self) -> Option<crate::dsp::ir_gen::RoomSpec> {
-        if self == Room::File {
-            return None;
-        }
-        crate::dsp::ir_gen::factory_rooms()
-            .into_iter()
-            .nth(self.to_index())
-    }
-}
-
-/// Drive range in dB, shared with the editor.
-pub fn drive_range_db() -> FloatRange {
-    FloatRange::Linear {
-        min: 0.0,
-        max: 36.0,
-    }
-}
-
-/// Gain parameter range in dB, shared with the editor.
-pub fn gain_range_db() -> FloatRange {
-    FloatRange::Linear {
-        min: -24.0,
-        max: 24.0,
-    }
-}
-
-/// Stretch range, percent.
-pub fn stretch_range_pct() -> FloatRange {
-    FloatRange::Linear {
-        min: 50.0,
-        max: 200.0,
-    }
-}
-
-/// Low-cut range, Hz (the bottom value means off).
-pub fn low_cut_range_hz() -> FloatRange {
-    FloatRange::Skewed {
-        min: LOW_CUT_OFF_HZ,
-        max: 1000.0,
-        factor: FloatRange::skew_factor(-0.75),
-    }
-}
-
-/// High-cut range, Hz (the top value means off).
-pub fn high_cut_range_hz() -> FloatRange {
-    FloatRange::Skewed {
-        min: 1000.0,
-        max: HIGH_CUT_OFF_HZ,
-        factor: FloatRange::skew_factor(-1.0),
-    }
-}
-
-/// EQ frequency range, Hz (shared with the editor). The skew (0.3) keeps the bottom shown
-/// value ("20.00 Hz") within 1 % of a knob's travel and puts 1 kHz at 40 %.
-pub fn eq_freq_range() -> FloatRange {
-    FloatRange::Skewed {
-        min: 20.0,
-        max: 20_000.0,
-        factor: 0.3,
-    }
-}
-
-/// EQ gain range, dB.
-pub fn eq_gain_range() -> FloatRange {
-    FloatRange::Linear {
-        min: -24.0,
-        max: 24.0,
-    }
-}
-
-/// A time range in ms. The skew gives the shortest shown value at most 2 % of a knob's
-/// travel (a steeper one spent 5 % on it).
-fn ms_range(min: f32, max: f32) -> FloatRange {
-    FloatRange::Skewed {
-        min,
-        max,
-        factor: FloatRange::skew_factor(-1.0),
-    }
-}
-
-/// Filter Q range (shared with the editor).
-pub fn q_range() -> FloatRange {
-    FloatRange::Skewed {
-        min: 0.1,
-        max: 18.0,
-        factor: FloatRange::skew_factor(-1.0),
-    }
-}
-
-/// Pre-delay range, ms.
-pub fn predelay_range_ms() -> FloatRange {
-    LIN(0.0, 500.0)
-}
-
-/// 0..1.
-fn unit_range() -> FloatRange {
-    LIN(0.0, 1.0)
-}
-
-#[allow(non_snake_case)]
-const fn LIN(min: f32, max: f32) -> FloatRange {
-    FloatRange::Linear { min, max }
-}
-
-const DB: Unit = Unit::Db { decimals: 1 };
-const MS0: Unit = Unit::Ms { decimals: 0 };
-const MS1: Unit = Unit::Ms { decimals: 1 };
-const LEVEL: Unit = Unit::Level {
-    decimals: 1,
-    floor: LEVEL_OFF_DB,
+pub use describe::description;
+pub use kinds::*;
+pub use ranges::{
+    drive_range_db, eq_freq_range, eq_gain_range, gain_range_db, high_cut_range_hz,
+    low_cut_range_hz, predelay_range_ms, q_range, stretch_range_pct,
 };
-const PCT0: Unit = Unit::Percent { decimals: 0 };
-const PCT_OF_FRACTION: Unit = Unit::Fraction { decimals: 1 };
+use ranges::{
+    float, ms_range, ratio_range, unit_range, DB, LEVEL, LIN, MS0, MS1, PCT0, PCT_OF_FRACTION,
+};
+use text::Unit;
 
 /// One dynamic EQ band's parameters (IDs get the band number appended: `eq_freq_1`).
 #[derive(Params)]
@@ -457,15 +164,6 @@ impl BandParams {
             release_ms: self.release.value(),
             range_db: self.range.value(),
         }
-    }
-}
-
-/// Ratio range (a skew that leaves 1:1 at most 2 % of the travel).
-fn ratio_range() -> FloatRange {
-    FloatRange::Skewed {
-        min: 1.0,
-        max: 20.0,
-        factor: FloatRange::skew_factor(-1.0),
     }
 }
 
@@ -874,77 +572,11 @@ impl FluxForgeParams {
 /// Shared handle type.
 pub type SharedParams = Arc<FluxForgeParams>;
 
-/// What a parameter does, by ID (a band's IDs without their `_N`): the editor's tooltips.
-/// Every parameter has one (a test checks).
-pub fn description(id: &str) -> &'static str {
-    let base = match id.rsplit_once('_') {
-        Some((b, n)) if id.starts_with("eq_") && n.parse::<usize>().is_ok() => b,
-        _ => id,
-    };
-    match base {
-        "in_gain" => "Gain before all processing",
-        "out_gain" => "Gain after all processing",
-        "mix" => "Balance of the dry signal and the reverb",
-        "room" => "The impulse response: a factory room or the loaded file",
-        "bypass" => "Passes the input through untouched (crossfaded)",
-        "sat_mode" => "Character of the saturation: Clean, Subtle (odd), Warm (even and odd), Tape",
-        "sat_drive" => "How hard the signal drives the saturation",
-        "sat_trim" => "Level after the saturation",
-        "sat_auto" => "Keeps the level steady as the drive changes",
-        "sat_mix" => "Balance of the clean and the saturated signal",
-        "sat_os" => "Runs the saturation at twice the rate (less aliasing)",
-        "ir_predelay" => "Silence before the reverb starts",
-        "ir_trim" => "Removed from the start of the impulse response",
-        "ir_length" => "Part of the impulse response kept (with a fade at the cut)",
-        "ir_reverse" => "Plays the impulse response backwards",
-        "ir_stretch" => "Time scale of the impulse response (longer is also lower)",
-        "ir_decay" => "Decay time relative to the impulse response's own",
-        "ir_lowcut" => "High-pass on the reverb (lowest setting: off)",
-        "ir_highcut" => "Low-pass on the reverb (highest setting: off)",
-        "ir_autogain" => "Makes impulse responses equally loud",
-        "ir_attack" => "Fade-in at the start of the impulse response",
-        "ir_hold" => "Time before the decay shaping starts",
-        "ir_early" => "Level of the early reflections (before the split)",
-        "ir_late" => "Level of the tail (after the split)",
-        "ir_split" => "Where early becomes late (Auto: the measured mixing time)",
-        "wet_width" => "Stereo width of the reverb",
-        "wet_level" => "Level of the reverb",
-        "eq_on" => "Puts the band in the signal path",
-        "eq_type" => "Shape: bell, shelves, tilt, notch, band-pass or cuts",
-        "eq_freq" => "Centre or corner frequency of the band",
-        "eq_gain" => "Static gain of the band",
-        "eq_q" => "Width of the band (higher is narrower)",
-        "eq_dyn" => "Dynamic behaviour: off, cut when loud (Down) or boost when loud (Up)",
-        "eq_thresh" => "Level of the band above which the dynamic part acts",
-        "eq_ratio" => "How strongly the dynamic part acts above the threshold",
-        "eq_attack" => "How fast the dynamic part reacts",
-        "eq_release" => "How fast the dynamic part lets go",
-        "eq_range" => "Largest dynamic gain change",
-        "eq_slope" => "Steepness of the cuts",
-        "eq_place" => "Which part of the stereo signal the band processes and listens to",
-        "eq_source" => "What the band's detector listens to: the signal or the sidechain",
-        "eq_where" => "Where the EQ and dynamics sit: on the input or on the reverb return",
-        "spec_on" => "Per-frequency dynamics on or off",
-        "spec_mode" => "Down compresses what is above the curve, Up raises what is below it",
-        "spec_thresh" => "Level of the threshold curve at 1 kHz",
-        "spec_tilt" => "Slope of the threshold curve per octave",
-        "spec_ratio" => "How strongly the spectral dynamics act",
-        "spec_knee" => "Softness of the threshold",
-        "spec_range" => "Largest spectral gain change",
-        "spec_attack" => "How fast the spectral dynamics react",
-        "spec_release" => "How fast the spectral dynamics let go",
-        "spec_res" => "How widely a loud frequency affects its neighbours",
-        "spec_source" => "What the spectral analysis listens to: the signal or the sidechain",
-        "duck_thresh" => "Dry level above which the reverb is turned down",
-        "duck_depth" => "How far the reverb is turned down (0: off)",
-        "duck_release" => "How fast the reverb comes back",
-        _ => "",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::dynamic_eq::BandKind;
+    use crate::dsp::saturator::CharacterMode;
 
     #[test]
     fn every_parameter_has_a_description() {

@@ -1,0 +1,193 @@
+//! The host enums (each mirrors a DSP enum, written once by `host_enum!`) and the factory
+//! room choice.
+
+use nice_plug::prelude::*;
+
+use crate::dsp::chain::EqPlacement;
+use crate::dsp::dynamic_eq::{BandKind, DynamicMode, Placement, Slope};
+use crate::dsp::saturator::CharacterMode;
+use crate::dsp::spectral_dynamics::SpectralMode;
+use crate::dsp::DetectorSource;
+
+/// A host enum that mirrors a DSP enum, written once: the variants in saved order (append
+/// only), their display names, and both conversions. Variant names are the DSP enum's.
+macro_rules! host_enum {
+    ($(#[$m:meta])* $name:ident <=> $dsp:ident {
+        $($(#[$vm:meta])* $v:ident = $label:literal),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vm])* #[name = $label] $v),+
+        }
+
+        impl From<$name> for $dsp {
+            fn from(x: $name) -> Self {
+                match x {
+                    $($name::$v => $dsp::$v),+
+                }
+            }
+        }
+
+        impl From<$dsp> for $name {
+            fn from(x: $dsp) -> Self {
+                match x {
+                    $($dsp::$v => $name::$v),+
+                }
+            }
+        }
+    };
+}
+
+host_enum! {
+    /// The character mode as a host enum.
+    Character <=> CharacterMode {
+        /// Bit-exact pass-through.
+        Clean = "Clean",
+        /// Transformer-style, odd harmonics.
+        Subtle = "Subtle",
+        /// Tube-style, even and odd harmonics.
+        Warm = "Warm",
+        /// Tape-style soft knee with high-frequency softening.
+        Tape = "Tape",
+    }
+}
+
+host_enum! {
+    /// EQ band shape as a host enum.
+    BandType <=> BandKind {
+        /// Peaking bell.
+        Bell = "Bell",
+        /// Low shelf.
+        LowShelf = "Low Shelf",
+        /// High shelf.
+        HighShelf = "High Shelf",
+        /// High-pass.
+        LowCut = "Low Cut",
+        /// Low-pass.
+        HighCut = "High Cut",
+        /// Notch.
+        Notch = "Notch",
+        /// Band-pass.
+        BandPass = "Band Pass",
+        /// Tilt around the frequency.
+        TiltShelf = "Tilt Shelf",
+    }
+}
+
+host_enum! {
+    /// A detector's source as a host enum.
+    DetectorInput <=> DetectorSource {
+        /// The processed signal.
+        Internal = "Internal",
+        /// The sidechain input.
+        External = "Sidechain",
+    }
+}
+
+host_enum! {
+    /// Cut slope as a host enum.
+    CutSlope <=> Slope {
+        /// 12 dB/oct.
+        Db12 = "12 dB/oct",
+        /// 24 dB/oct.
+        Db24 = "24 dB/oct",
+        /// 48 dB/oct.
+        Db48 = "48 dB/oct",
+    }
+}
+
+host_enum! {
+    /// A band's stereo placement as a host enum.
+    StereoPlacement <=> Placement {
+        /// Both channels.
+        Stereo = "Stereo",
+        /// Left only.
+        Left = "Left",
+        /// Right only.
+        Right = "Right",
+        /// Mid only.
+        Mid = "Mid",
+        /// Side only.
+        Side = "Side",
+    }
+}
+
+host_enum! {
+    /// A band's dynamic behaviour as a host enum.
+    BandDynamics <=> DynamicMode {
+        /// Static.
+        Off = "Off",
+        /// Cut when the band is loud.
+        Down = "Down",
+        /// Boost when the band is loud.
+        Up = "Up",
+    }
+}
+
+host_enum! {
+    /// Where the EQ & dynamics section sits, as a host enum.
+    EqPosition <=> EqPlacement {
+        /// Before the reverb, on the whole signal.
+        Input = "Input",
+        /// On the reverb's return only.
+        Return = "Reverb Return",
+    }
+}
+
+host_enum! {
+    /// Spectral dynamics direction as a host enum.
+    SpectralDirection <=> SpectralMode {
+        /// Compress what is above the threshold curve.
+        Down = "Down",
+        /// Raise what is below it.
+        Up = "Up",
+    }
+}
+
+/// The factory room the reverb uses (order is saved in sessions: append only). The names
+/// match [`crate::dsp::ir_gen::factory_rooms`].
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// 0.8 s.
+    #[name = "Small Room"]
+    SmallRoom,
+    /// 1.6 s (the default).
+    #[name = "Medium Room"]
+    MediumRoom,
+    /// 2.5 s.
+    Chamber,
+    /// 3.0 s.
+    Plate,
+    /// 4.0 s.
+    #[name = "Large Hall"]
+    LargeHall,
+    /// 7.5 s.
+    Cathedral,
+    /// The IR loaded from a file (stored, with its samples, in the session).
+    #[name = "Loaded File"]
+    File,
+}
+
+impl Room {
+    /// Display name (the `#[name]` above).
+    pub fn name(self) -> &'static str {
+        Self::variants()[self.to_index()]
+    }
+
+    /// Every room, in saved order.
+    pub fn all() -> impl Iterator<Item = Room> {
+        (0..Self::variants().len()).map(Self::from_index)
+    }
+
+    /// The generator's description of this factory room (`None` for [`Room::File`]). The
+    /// factory list and this enum share their order (checked by a test).
+    pub fn factory_spec(self) -> Option<crate::dsp::ir_gen::RoomSpec> {
+        if self == Room::File {
+            return None;
+        }
+        crate::dsp::ir_gen::factory_rooms()
+            .into_iter()
+            .nth(self.to_index())
+    }
+}
