@@ -272,3 +272,38 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
         .chain(&frame.gain_db)
         .all(|v| v.is_finite()));
 }
+
+/// What the plugin adds to `process()` while its editor is open or in demo mode: the output
+/// spectrum (an analysis-only spectral instance, published with the input analysis) and the
+/// demo player; random call sizes, no allocation, the output untouched by the analysis.
+#[test]
+fn output_analysis_and_demo_player_do_not_allocate() {
+    use fluxforge::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    let mut out = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
+    out.set_analyzer(true);
+    let input = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
+    let mut demo = fluxforge::demo::Player::new(48_000);
+    let feed = fluxforge::shared::SpectrumFeed::default();
+    let mut rng = Rng::new(4);
+    let mut l = vec![0.0f32; 2048];
+    let mut r = vec![0.0f32; 2048];
+    let ((), total) = allocations(|| {
+        for _ in 0..500 {
+            let n = rng.range(1, 2048);
+            demo.fill(&mut [&mut l[..n], &mut r[..n]]);
+            let (first, last) = (l[0], r[n - 1]);
+            out.process(&mut [&mut l[..n], &mut r[..n]]);
+            assert!(
+                l[0] == first && r[n - 1] == last,
+                "analysis leaves the signal alone"
+            );
+            feed.publish_analysis(&input, Some(&out), 48_000.0);
+        }
+    });
+    assert_eq!(total, 0, "allocator calls on the audio path");
+    let frame = feed.latest().expect("frames");
+    assert!(
+        frame.output_db.iter().any(|v| *v > -60.0),
+        "the phrase was analysed"
+    );
+}
