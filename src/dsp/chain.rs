@@ -25,6 +25,7 @@ use super::ducker::{DuckSettings, Ducker};
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
 use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
+use super::simd::SimdLevel;
 use super::smoother::Smoother;
 use super::spectral_dynamics::{SpectralDynamics, SpectralSettings};
 
@@ -126,6 +127,11 @@ impl Section {
     fn reset(&mut self) {
         self.eq.reset();
         self.spectral.reset();
+    }
+
+    fn set_simd_level(&mut self, level: SimdLevel) {
+        self.eq.set_simd_level(level);
+        self.spectral.set_simd_level(level);
     }
 
     fn process(&mut self, x: [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
@@ -244,7 +250,16 @@ impl Engine {
         };
         e.set_settings(settings);
         e.snap_to_targets();
+        e.set_simd_level(SimdLevel::detect());
         e
+    }
+
+    /// Runs every stage's vectorised code at `level` (detected once in [`Self::new`]; tests
+    /// and benchmarks pick another; capped at what the CPU supports).
+    pub fn set_simd_level(&mut self, level: SimdLevel) {
+        self.at_input.set_simd_level(level);
+        self.at_return.set_simd_level(level);
+        self.convolver.set_simd_level(level);
     }
 
     /// Sets the targets; changes ramp in over [`SMOOTH_MS`] (bypass over [`BYPASS_MS`]).
@@ -760,6 +775,44 @@ mod tests {
             &x[9_000 + fade..],
             "then the dry input exactly"
         );
+    }
+
+    #[test]
+    fn every_simd_level_gives_the_baseline_output() {
+        // Every vectorised stage on: dynamic bands, spectral dynamics, the convolver.
+        let mut s = Settings {
+            mix: 0.5,
+            ..Default::default()
+        };
+        for b in &mut s.eq {
+            b.enabled = true;
+            b.dynamic = crate::dsp::dynamic_eq::DynamicMode::Down;
+        }
+        s.spectral.enabled = true;
+        s.character.mode = crate::dsp::saturator::CharacterMode::Warm;
+        let mut rng = Rng::new(21);
+        let x: Vec<f32> = (0..24_000).map(|_| 0.5 * rng.bipolar() as f32).collect();
+        let outputs: Vec<(SimdLevel, Vec<f32>)> = SimdLevel::available()
+            .into_iter()
+            .map(|level| {
+                let mut e = engine(&s, &ir());
+                e.set_simd_level(level);
+                (level, run(&mut e, &x, &[64, 17, 256]))
+            })
+            .collect();
+        let (_, base) = &outputs[0];
+        let peak = base.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(peak > 0.1);
+        for (level, y) in &outputs[1..] {
+            let err = y
+                .iter()
+                .zip(base)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                err < 1e-4 * peak,
+                "{level:?}: max difference {err} (peak {peak})"
+            );
+        }
     }
 
     #[test]

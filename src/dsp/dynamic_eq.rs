@@ -22,7 +22,7 @@
 
 use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::fast_math::power_db;
-use super::simd::SimdLevel;
+use super::simd::{Isa, Kernel, SimdLevel};
 use super::smoother::Smoother;
 use super::DetectorSource;
 
@@ -477,6 +477,11 @@ impl DynamicEq {
         eq
     }
 
+    /// Runs the vectorised passes at `level` (capped at what the CPU supports).
+    pub fn set_simd_level(&mut self, level: SimdLevel) {
+        self.simd = level;
+    }
+
     /// New targets; frequency, Q and gain glide over 20 ms. A change of shape, slope or
     /// placement takes effect at the next update; a band switched on starts from silence.
     pub fn set_settings(&mut self, settings: &[BandSettings; BANDS]) {
@@ -585,18 +590,19 @@ impl DynamicEq {
         if self.bands.iter().all(|b| !b.settings.enabled) {
             return;
         }
-        match self.simd {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-            SimdLevel::Avx2Fma => unsafe { self.process_avx2(channels, key) },
-            _ => self.process_impl(channels, key),
+        struct Process<'a, 'b>(
+            &'a mut DynamicEq,
+            &'a mut [&'b mut [f32]; 2],
+            Option<[&'a [f32]; 2]>,
+        );
+        impl Kernel for Process<'_, '_> {
+            type Output = ();
+            #[inline(always)]
+            fn run<I: Isa>(self) {
+                self.0.process_impl(self.1, self.2)
+            }
         }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn process_avx2(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
-        self.process_impl(channels, key)
+        self.simd.run(Process(self, channels, key))
     }
 
     #[inline(always)]

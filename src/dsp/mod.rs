@@ -37,6 +37,7 @@ pub mod ir_gen;
 pub mod resample;
 pub mod rng;
 pub mod saturator;
+pub mod shaper;
 pub mod simd;
 pub mod smoother;
 pub mod spectral_dynamics;

@@ -1,14 +1,9 @@
-//! Character-mode saturation with antiderivative antialiasing at 2x oversampling, with no
-//! reported latency.
+//! The character stage: drive into one of the [`super::shaper`] modes with antiderivative
+//! antialiasing, optionally at 2x oversampling, with smoothing, mode crossfades, DC blocking,
+//! Tape's high-frequency softening and the stage's own dry/wet mix. No reported latency.
 //!
-//! * **Antiderivative antialiasing (ADAA), first order**: instead of `f(u[n])` the shaper
-//!   outputs `(F(u[n]) - F(u[n-1])) / (u[n] - u[n-1])` with `F' = f`, which is `f` averaged
-//!   over the line between consecutive samples and suppresses aliasing of the harmonics that
-//!   fold back (Parker, Zavalishin & Le Bivic, "Reducing the aliasing of nonlinear waveshaping
-//!   using continuous-time convolution", DAFx 2016; Bilbao, Esqueda, Parker & Välimäki,
-//!   "Antiderivative antialiasing for memoryless nonlinearities", IEEE SPL 24(7), 2017). When
-//!   consecutive samples are within `1e-5` the quotient is ill-conditioned and the fallback
-//!   `f((u[n] + u[n-1]) / 2)` is used (its limit). `F` is evaluated in f64.
+//! * **ADAA** ([`super::shaper`]) averages the shaper between consecutive samples: half a
+//!   sample of group delay, aliasing well below a naive shaper's.
 //! * **2x oversampling** with polyphase IIR half-band filters ([`super::halfband`]): causal,
 //!   so nothing is reported to the host. The cost is a small fractional group delay (the
 //!   filters' phase plus ADAA's half-sample average at the high rate); the dry signal of the
@@ -20,31 +15,24 @@
 //! softer than `tanh`'s, followed by a one-pole high-frequency softening whose cutoff falls
 //! from 20 kHz to about 9 kHz as the drive rises. Mode changes crossfade over 20 ms; drive,
 //! trim and mix are smoothed.
+//!
+//! Work runs in blocks of [`CHUNK`] samples: the controls for the block first, then per
+//! channel the upsampling, the shaper over the whole block (vectorised, [`adaa_block`]), and
+//! the downsampling and mixing.
 
 use super::fast_math::db_to_gain;
 use super::halfband::{default_coefs, HalfbandPair};
+pub use super::shaper::CharacterMode;
+use super::shaper::{adaa_block, shape};
+use super::simd::SimdLevel;
 use super::smoother::Smoother;
 
-/// Bias of the Warm shaper (input units).
-const WARM_BIAS: f64 = 0.35;
 /// Reference level at which automatic gain compensation gives unity gain (-12 dBFS).
 const AUTO_GAIN_REF: f64 = 0.25;
 /// Crossfade time of a mode change, milliseconds.
 pub const MODE_FADE_MS: f32 = 20.0;
-
-/// The saturation character.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum CharacterMode {
-    /// Bit-exact pass-through.
-    #[default]
-    Clean,
-    /// Symmetric `tanh`: odd harmonics, transformer-like.
-    Subtle,
-    /// Biased `tanh` with DC blocker: even and odd harmonics, tube-like.
-    Warm,
-    /// Soft-knee algebraic sigmoid with high-frequency softening, tape-like.
-    Tape,
-}
+/// Input samples per block of work (twice as many at the oversampled rate).
+const CHUNK: usize = super::shaper::MAX_BLOCK / 2;
 
 /// The saturator's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,97 +65,17 @@ impl Default for SaturatorSettings {
     }
 }
 
-/// `ln(cosh(x))` without overflow.
-#[inline]
-fn ln_cosh(x: f64) -> f64 {
-    let a = x.abs();
-    a + (-2.0 * a).exp().ln_1p() - std::f64::consts::LN_2
-}
-
-/// The shaper `f` of a mode.
-#[inline]
-pub fn shape(mode: CharacterMode, u: f64) -> f64 {
-    match mode {
-        CharacterMode::Clean => u,
-        CharacterMode::Subtle => u.tanh(),
-        CharacterMode::Warm => (u + WARM_BIAS).tanh() - WARM_BIAS.tanh(),
-        CharacterMode::Tape => u / (1.0 + u * u).sqrt(),
-    }
-}
-
-/// The antiderivative `F` of [`shape`].
-#[inline]
-fn antiderivative(mode: CharacterMode, u: f64) -> f64 {
-    match mode {
-        CharacterMode::Clean => 0.5 * u * u,
-        CharacterMode::Subtle => ln_cosh(u),
-        CharacterMode::Warm => ln_cosh(u + WARM_BIAS) - u * WARM_BIAS.tanh(),
-        CharacterMode::Tape => (1.0 + u * u).sqrt() - 1.0,
-    }
-}
-
-/// First-order ADAA of the shaper between `u0` (previous) and `u1` (current).
-#[inline]
-pub fn adaa(mode: CharacterMode, u0: f64, u1: f64) -> f64 {
-    let d = u1 - u0;
-    if d.abs() > 1e-5 {
-        (antiderivative(mode, u1) - antiderivative(mode, u0)) / d
-    } else {
-        shape(mode, 0.5 * (u0 + u1))
-    }
-}
-
-impl Channel {
-    /// One shaper output between `u_prev` and `u` (then `u` becomes `u_prev`): mode `ma` with
-    /// weight `wa` and gain `ca`, plus mode `mb` (weight `wb`, during a mode fade).
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn shape_step(
-        &mut self,
-        u: f64,
-        ma: CharacterMode,
-        wa: f32,
-        ca: f64,
-        mb: CharacterMode,
-        wb: f32,
-        cb: f64,
-    ) -> f32 {
-        let u0 = self.u_prev;
-        let f0 = match self.f_prev_mode {
-            Some(m) if m == ma => self.f_prev,
-            _ => antiderivative(ma, u0),
-        };
-        let f1 = antiderivative(ma, u);
-        let d = u - u0;
-        let ya = if d.abs() > 1e-5 {
-            (f1 - f0) / d
-        } else {
-            shape(ma, 0.5 * (u0 + u))
-        };
-        let mut y = wa as f64 * ya * ca;
-        if wb > 0.0 {
-            y += wb as f64 * adaa(mb, u0, u) * cb;
-        }
-        self.u_prev = u;
-        self.f_prev = f1;
-        self.f_prev_mode = Some(ma);
-        y as f32
-    }
-}
-
 /// Per-channel state.
 #[derive(Clone, Debug)]
 struct Channel {
-    /// Filters of the shaped path and of the dry reference path (identical design).
+    /// Filters of the shaped path; the dry reference path uses the same upsampled signal
+    /// (identical filters, identical input) and its own downsampler.
     wet_filters: HalfbandPair,
     dry_filters: HalfbandPair,
-    /// Previous driven sample at the high rate (ADAA memory) and previous dry sample.
+    /// Previous driven sample at the working rate (ADAA memory).
     u_prev: f64,
-    /// `F(u_prev)` for mode `f_prev_mode` (None: not known), so ADAA evaluates `F` once per
-    /// sample instead of twice.
-    f_prev: f64,
-    f_prev_mode: Option<CharacterMode>,
-    dry_prev: f32,
+    /// Previous undriven sample at the working rate (the dry path's half-sample average).
+    x_prev: f32,
     /// DC blocker state (input, output).
     dc_x1: f32,
     dc_y1: f32,
@@ -182,9 +90,7 @@ impl Channel {
             wet_filters: HalfbandPair::new(&c),
             dry_filters: HalfbandPair::new(&c),
             u_prev: 0.0,
-            f_prev: 0.0,
-            f_prev_mode: None,
-            dry_prev: 0.0,
+            x_prev: 0.0,
             dc_x1: 0.0,
             dc_y1: 0.0,
             lp: 0.0,
@@ -195,12 +101,31 @@ impl Channel {
         self.wet_filters.reset();
         self.dry_filters.reset();
         self.u_prev = 0.0;
-        self.f_prev_mode = None;
-        self.dry_prev = 0.0;
+        self.x_prev = 0.0;
         self.dc_x1 = 0.0;
         self.dc_y1 = 0.0;
         self.lp = 0.0;
     }
+}
+
+/// The controls of one block, per input sample.
+struct Controls {
+    len: usize,
+    /// Drive gain, output trim, mix.
+    drive: [f32; CHUNK],
+    trim: [f32; CHUNK],
+    mix: [f32; CHUNK],
+    /// Shaped-path gain of mode A and of mode B (weight times gain compensation).
+    gain_a: [f64; CHUNK],
+    gain_b: [f64; CHUNK],
+    /// Weight of Tape's softening and its pole.
+    tape_w: [f32; CHUNK],
+    lp_a: [f32; CHUNK],
+    /// Weight of the untouched input (fades to and from Clean).
+    input_w: [f32; CHUNK],
+    /// The shaped mode and the one being faded out (None: none).
+    mode_a: CharacterMode,
+    mode_b: Option<CharacterMode>,
 }
 
 /// A stereo (or any channel count) character saturator.
@@ -223,6 +148,8 @@ pub struct Saturator {
     coef_key: Option<(f32, CharacterMode, CharacterMode, bool)>,
     /// DC blocker pole (5 Hz).
     dc_r: f32,
+    controls: Box<Controls>,
+    simd: SimdLevel,
 }
 
 impl Saturator {
@@ -243,11 +170,29 @@ impl Saturator {
             coefs: (1.0, 1.0, 0.0),
             coef_key: None,
             dc_r: 1.0 - std::f32::consts::TAU * 5.0 / sample_rate,
+            controls: Box::new(Controls {
+                len: 0,
+                drive: [0.0; CHUNK],
+                trim: [0.0; CHUNK],
+                mix: [0.0; CHUNK],
+                gain_a: [0.0; CHUNK],
+                gain_b: [0.0; CHUNK],
+                tape_w: [0.0; CHUNK],
+                lp_a: [0.0; CHUNK],
+                input_w: [0.0; CHUNK],
+                mode_a: CharacterMode::Clean,
+                mode_b: None,
+            }),
+            simd: SimdLevel::detect(),
         };
         s.set_settings(settings);
         s
     }
 
+    /// Runs the shaper's vectorised loops at `level` (capped at what the CPU supports).
+    pub fn set_simd_level(&mut self, level: SimdLevel) {
+        self.simd = level;
+    }
     /// Sets new targets; a mode change starts a crossfade (a change during a fade restarts it
     /// from the current mixture's dominant mode).
     pub fn set_settings(&mut self, s: &SaturatorSettings) {
@@ -313,30 +258,72 @@ impl Saturator {
             return;
         }
         let len = channels[0].len();
+        let mut pos = 0;
+        while pos < len {
+            let m = (len - pos).min(CHUNK);
+            self.controls(m);
+            for (c, ch) in channels.iter_mut().zip(self.channels.iter_mut()) {
+                ch.process(
+                    &mut c[pos..pos + m],
+                    &self.controls,
+                    self.oversample,
+                    self.dc_r,
+                    self.simd,
+                );
+            }
+            pos += m;
+        }
+    }
+
+    /// Advances the smoothers and the mode fade over `len` samples into `self.controls`.
+    fn controls(&mut self, len: usize) {
+        let fading = self.fade_from.is_some();
+        let from = self.fade_from.unwrap_or(self.mode);
+        // The shaped path mixes the non-Clean modes; a fade to or from Clean is done on the
+        // output against the untouched input instead.
+        let clean_fade =
+            fading && (self.mode == CharacterMode::Clean || from == CharacterMode::Clean);
+        let (ma, mb) = if clean_fade {
+            let m = if self.mode == CharacterMode::Clean {
+                from
+            } else {
+                self.mode
+            };
+            (m, None)
+        } else if fading {
+            (self.mode, Some(from))
+        } else {
+            (self.mode, None)
+        };
+        let c = &mut *self.controls;
+        c.len = len;
+        c.mode_a = ma;
+        c.mode_b = mb;
         for i in 0..len {
             let g = self.drive.next();
-            let trim = self.trim.next();
-            let mix = self.mix.next();
-            let fading = self.fade_from.is_some();
-            let from = self.fade_from.unwrap_or(self.mode);
-            if fading {
+            c.drive[i] = g;
+            c.trim[i] = self.trim.next();
+            c.mix[i] = self.mix.next();
+            if self.fade_from.is_some() {
                 self.fade_pos = (self.fade_pos + self.fade_step).min(1.0);
+                if self.fade_pos >= 1.0 {
+                    self.fade_from = None;
+                }
             }
-            let pos = if fading { self.fade_pos } else { 1.0 };
-            // The shaped path mixes the non-Clean modes; a fade to or from Clean is done on the
-            // output against the untouched input instead.
-            let clean_fade =
-                fading && (self.mode == CharacterMode::Clean || from == CharacterMode::Clean);
-            let (ma, wa, mb, wb) = if clean_fade {
-                let m = if self.mode == CharacterMode::Clean {
-                    from
+            let pos = self.fade_pos;
+            let (wa, wb, wx) = if clean_fade {
+                let wx = if self.mode == CharacterMode::Clean {
+                    pos
                 } else {
-                    self.mode
+                    1.0 - pos
                 };
-                (m, 1.0f32, m, 0.0f32)
+                (1.0, 0.0, wx)
+            } else if mb.is_some() {
+                (pos, 1.0 - pos, 0.0)
             } else {
-                (self.mode, pos, from, 1.0 - pos)
+                (1.0, 0.0, 0.0)
             };
+            let mb = mb.unwrap_or(ma);
             let key = (g, ma, mb, self.auto_gain);
             if self.coef_key != Some(key) {
                 let comp = |m: CharacterMode| -> f64 {
@@ -346,6 +333,7 @@ impl Saturator {
                         1.0
                     }
                 };
+                // Tape's softening cutoff: 20 kHz at 0 dB drive, ~9 kHz at +36 dB.
                 let fc = (20_000.0 * g.powf(-0.2)).min(0.45 * self.sample_rate);
                 self.coefs = (
                     comp(ma),
@@ -355,53 +343,95 @@ impl Saturator {
                 self.coef_key = Some(key);
             }
             let (ca, cb, lp_a) = self.coefs;
-            // Tape's weight, and its softening cutoff: 20 kHz at 0 dB drive, ~9 kHz at +36 dB.
-            let tape_w = if ma == CharacterMode::Tape { wa } else { 0.0 }
+            c.gain_a[i] = wa as f64 * ca;
+            c.gain_b[i] = wb as f64 * cb;
+            c.lp_a[i] = lp_a;
+            c.tape_w[i] = if ma == CharacterMode::Tape { wa } else { 0.0 }
                 + if mb == CharacterMode::Tape { wb } else { 0.0 };
-            for (c, ch) in channels.iter_mut().zip(self.channels.iter_mut()) {
-                let x = c[i];
-                let (dry, mut wet) = if self.oversample {
-                    // Dry reference: the same filters and the same half-sample average as
-                    // ADAA's linear region, so the stage's own mix is phase-consistent.
-                    let [d0, d1] = ch.dry_filters.upsample(x);
-                    let dry_hi = [0.5 * (ch.dry_prev + d0), 0.5 * (d0 + d1)];
-                    ch.dry_prev = d1;
-                    let dry = ch.dry_filters.downsample(dry_hi);
-                    let [w0, w1] = ch.wet_filters.upsample(x);
-                    let (u0, u1) = (g as f64 * w0 as f64, g as f64 * w1 as f64);
-                    let hi = [
-                        ch.shape_step(u0, ma, wa, ca, mb, wb, cb),
-                        ch.shape_step(u1, ma, wa, ca, mb, wb, cb),
-                    ];
-                    (dry, ch.wet_filters.downsample(hi))
-                } else {
-                    let dry = 0.5 * (ch.dry_prev + x);
-                    ch.dry_prev = x;
-                    let u = g as f64 * x as f64;
-                    let y = ch.shape_step(u, ma, wa, ca, mb, wb, cb);
-                    (dry, y)
-                };
-                // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
-                let dc = wet - ch.dc_x1 + self.dc_r * ch.dc_y1;
-                ch.dc_x1 = wet;
-                ch.dc_y1 = dc;
-                wet = dc;
-                if tape_w > 0.0 {
-                    ch.lp = (1.0 - lp_a) * wet + lp_a * ch.lp;
-                    wet = tape_w * ch.lp + (1.0 - tape_w) * wet;
-                }
-                let processed = (1.0 - mix) * dry + mix * wet * trim;
-                c[i] = if !clean_fade {
-                    processed
-                } else if self.mode == CharacterMode::Clean {
-                    pos * x + (1.0 - pos) * processed
-                } else {
-                    pos * processed + (1.0 - pos) * x
-                };
+            c.input_w[i] = wx;
+        }
+    }
+}
+
+impl Channel {
+    /// One block of one channel under the block's controls.
+    fn process(
+        &mut self,
+        x: &mut [f32],
+        c: &Controls,
+        oversample: bool,
+        dc_r: f32,
+        simd: SimdLevel,
+    ) {
+        const HI: usize = 2 * CHUNK;
+        let n = c.len;
+        let factor = if oversample { 2 } else { 1 };
+        let m = n * factor;
+        // The working-rate input, undriven (shared by the shaped and the dry paths).
+        let mut hi = [0.0f32; HI];
+        if oversample {
+            for (pair, &v) in hi[..m].chunks_exact_mut(2).zip(x.iter()) {
+                pair.copy_from_slice(&self.wet_filters.upsample(v));
             }
-            if self.fade_from.is_some() && self.fade_pos >= 1.0 {
-                self.fade_from = None;
+        } else {
+            hi[..n].copy_from_slice(&x[..n]);
+        }
+        let mut u = [0.0f64; HI];
+        for (k, (u, &h)) in u[..m].iter_mut().zip(&hi[..m]).enumerate() {
+            *u = c.drive[k / factor] as f64 * h as f64;
+        }
+        let mut ya = [0.0f64; HI];
+        adaa_block(simd, c.mode_a, self.u_prev, &u[..m], &mut ya[..m]);
+        let mut wet = [0.0f32; HI];
+        if let Some(mb) = c.mode_b {
+            let mut yb = [0.0f64; HI];
+            adaa_block(simd, mb, self.u_prev, &u[..m], &mut yb[..m]);
+            for k in 0..m {
+                let i = k / factor;
+                wet[k] = (c.gain_a[i] * ya[k] + c.gain_b[i] * yb[k]) as f32;
             }
+        } else {
+            for k in 0..m {
+                wet[k] = (c.gain_a[k / factor] * ya[k]) as f32;
+            }
+        }
+        self.u_prev = u[m - 1];
+        // Dry reference: the same half-sample average as ADAA's linear region.
+        let mut dry = [0.0f32; HI];
+        let mut prev = self.x_prev;
+        for (d, &h) in dry[..m].iter_mut().zip(&hi[..m]) {
+            *d = 0.5 * (prev + h);
+            prev = h;
+        }
+        self.x_prev = prev;
+        for i in 0..n {
+            let (d, mut w) = if oversample {
+                (
+                    self.dry_filters.downsample([dry[2 * i], dry[2 * i + 1]]),
+                    self.wet_filters.downsample([wet[2 * i], wet[2 * i + 1]]),
+                )
+            } else {
+                (dry[i], wet[i])
+            };
+            // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
+            let dc = w - self.dc_x1 + dc_r * self.dc_y1;
+            self.dc_x1 = w;
+            self.dc_y1 = dc;
+            w = dc;
+            let tw = c.tape_w[i];
+            if tw > 0.0 {
+                let a = c.lp_a[i];
+                self.lp = (1.0 - a) * w + a * self.lp;
+                w = tw * self.lp + (1.0 - tw) * w;
+            }
+            let mix = c.mix[i];
+            let processed = (1.0 - mix) * d + mix * w * c.trim[i];
+            let wx = c.input_w[i];
+            x[i] = if wx == 0.0 {
+                processed
+            } else {
+                wx * x[i] + (1.0 - wx) * processed
+            };
         }
     }
 }

@@ -1,44 +1,155 @@
-//! Vector kernels used by the convolver, compiled twice: once for the baseline target and once
-//! with AVX2 + FMA, chosen at run time. The bodies are plain loops over fixed-width chunks with
-//! independent accumulators, which LLVM turns into packed `vfmadd` instructions; no intrinsics.
+//! The one SIMD dispatcher: every vectorised loop in the DSP is written once, generic over an
+//! instruction set ([`Isa`]), as a [`Kernel`]; [`SimdLevel::run`] compiles it three times
+//! (baseline, AVX2 + FMA, AVX-512) and calls the one the CPU supports. The bodies are plain
+//! loops over fixed-width chunks with independent accumulators, which LLVM turns into packed
+//! instructions; no intrinsics. The pattern is `pulp`'s `WithSimd` without the vector types
+//! (the loops auto-vectorise), so no dependency is needed for it.
+//!
+//! The level is detected once per process ([`SimdLevel::detect`]); `FLUXFORGE_SIMD` =
+//! `baseline`, `avx2` or `avx512` caps it (never above what the CPU has), for tests and
+//! benchmarks of each path.
 //!
 //! Real-time safe: no allocation, no branching on data.
 
-/// Which instruction set the kernels run with, detected once at construction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use std::sync::OnceLock;
+
+/// Which instruction set the kernels run with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SimdLevel {
     /// The compile target's baseline (SSE2 on x86-64).
     Baseline,
     /// AVX2 with fused multiply-add.
     Avx2Fma,
+    /// AVX-512 F/VL/BW/DQ (x86-64-v4) with fused multiply-add.
+    Avx512,
 }
 
 impl SimdLevel {
-    /// Detects the best level supported by this CPU. The environment variable
-    /// `FLUXFORGE_SIMD=baseline` forces the baseline kernels (to test and time the path older
-    /// CPUs take). Called at construction, never on the audio thread.
+    /// The best level this CPU supports, capped by `FLUXFORGE_SIMD` (`baseline`, `avx2`,
+    /// `avx512`). Detected on the first call and remembered; never on the audio thread.
     pub fn detect() -> Self {
-        if std::env::var_os("FLUXFORGE_SIMD").is_some_and(|v| v == "baseline") {
-            return SimdLevel::Baseline;
-        }
+        static LEVEL: OnceLock<SimdLevel> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let cap = match std::env::var("FLUXFORGE_SIMD").as_deref() {
+                Ok("baseline") => SimdLevel::Baseline,
+                Ok("avx2") => SimdLevel::Avx2Fma,
+                _ => SimdLevel::Avx512,
+            };
+            Self::supported().min(cap)
+        })
+    }
+
+    /// The best level the CPU supports, ignoring `FLUXFORGE_SIMD`.
+    pub fn supported() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                if has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq") {
+                    return SimdLevel::Avx512;
+                }
                 return SimdLevel::Avx2Fma;
             }
         }
         SimdLevel::Baseline
     }
+
+    /// Every level this CPU can run, lowest first (tests run each).
+    pub fn available() -> Vec<Self> {
+        [SimdLevel::Baseline, SimdLevel::Avx2Fma, SimdLevel::Avx512]
+            .into_iter()
+            .filter(|l| *l <= Self::supported())
+            .collect()
+    }
+
+    /// Runs `kernel` compiled for this level.
+    ///
+    /// A level above [`Self::supported`] runs the best supported one instead, so no caller can
+    /// reach an instruction the CPU lacks.
+    #[inline]
+    pub fn run<K: Kernel>(self, kernel: K) -> K::Output {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let level = self.min(Self::supported_cached());
+            // SAFETY: each arm's features were checked by `supported()` (level is capped by it).
+            match level {
+                SimdLevel::Avx512 => return unsafe { run_avx512(kernel) },
+                SimdLevel::Avx2Fma => return unsafe { run_avx2(kernel) },
+                SimdLevel::Baseline => {}
+            }
+        }
+        kernel.run::<Baseline>()
+    }
+
+    /// [`Self::supported`], detected once.
+    #[inline]
+    fn supported_cached() -> Self {
+        static SUPPORTED: OnceLock<SimdLevel> = OnceLock::new();
+        *SUPPORTED.get_or_init(Self::supported)
+    }
 }
 
-/// `a * b + c`: one fused instruction where the kernel is compiled with FMA (`FUSED`), a
-/// multiply and an add otherwise. (`f32::mul_add` without the FMA feature is a libm call that
-/// emulates the single rounding in software: about 60 times slower in these loops.)
+/// An instruction set a kernel is compiled for (zero-sized markers).
+pub trait Isa {
+    /// Whether `f32::mul_add` is one instruction here (a slow libm call otherwise).
+    const FUSED: bool;
+}
+
+/// The compile target's baseline.
+pub struct Baseline;
+/// AVX2 + FMA.
+pub struct Avx2;
+/// AVX-512.
+pub struct Avx512;
+
+impl Isa for Baseline {
+    const FUSED: bool = false;
+}
+impl Isa for Avx2 {
+    const FUSED: bool = true;
+}
+impl Isa for Avx512 {
+    const FUSED: bool = true;
+}
+
+/// A computation written once and compiled per instruction set. `run` must be
+/// `#[inline(always)]` (and so must what it calls) so its body is compiled inside the
+/// dispatcher's feature-enabled function.
+pub trait Kernel {
+    /// What the computation returns.
+    type Output;
+    /// The computation, for instruction set `I`.
+    fn run<I: Isa>(self) -> Self::Output;
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run::<Avx2>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+unsafe fn run_avx512<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run::<Avx512>()
+}
+
+/// `a * b + c`: one fused instruction where the kernel is compiled with FMA, a multiply and an
+/// add otherwise. (`f32::mul_add` without the FMA feature is a libm call that emulates the
+/// single rounding in software: about 60 times slower in these loops.)
 #[inline(always)]
-fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FUSED {
+pub fn madd<I: Isa>(a: f32, b: f32, c: f32) -> f32 {
+    if I::FUSED {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// [`madd`] in `f64`.
+#[inline(always)]
+pub fn madd64<I: Isa>(a: f64, b: f64, c: f64) -> f64 {
+    if I::FUSED {
         a.mul_add(b, c)
     } else {
         a * b + c
@@ -47,7 +158,7 @@ fn madd<const FUSED: bool>(a: f32, b: f32, c: f32) -> f32 {
 
 /// Complex multiply-accumulate on split re/im arrays: `acc += x * h` element-wise.
 #[inline(always)]
-fn cmac_impl<const FUSED: bool>(
+fn cmac_impl<I: Isa>(
     acc_re: &mut [f32],
     acc_im: &mut [f32],
     x_re: &[f32],
@@ -65,8 +176,8 @@ fn cmac_impl<const FUSED: bool>(
     );
     for i in 0..n {
         let (xr, xi, hr, hi) = (x_re[i], x_im[i], h_re[i], h_im[i]);
-        acc_re[i] = madd::<FUSED>(xr, hr, madd::<FUSED>(-xi, hi, acc_re[i]));
-        acc_im[i] = madd::<FUSED>(xr, hi, madd::<FUSED>(xi, hr, acc_im[i]));
+        acc_re[i] = madd::<I>(xr, hr, madd::<I>(-xi, hi, acc_re[i]));
+        acc_im[i] = madd::<I>(xr, hi, madd::<I>(xi, hr, acc_im[i]));
     }
 }
 
@@ -74,7 +185,7 @@ fn cmac_impl<const FUSED: bool>(
 /// over output samples for each tap, so the inner loop is a contiguous multiply-add that
 /// vectorises across outputs, with no per-sample reduction.
 #[inline(always)]
-fn fir_impl<const FUSED: bool>(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
+fn fir_impl<I: Isa>(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
     const B: usize = 32;
     let n = out.len();
     assert!(hist.len() + 1 >= n + taps_rev.len());
@@ -88,7 +199,7 @@ fn fir_impl<const FUSED: bool>(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) 
                 .try_into()
                 .expect("B samples");
             for k in 0..B {
-                acc[k] = madd::<FUSED>(t, x[k], acc[k]);
+                acc[k] = madd::<I>(t, x[k], acc[k]);
             }
         }
         out[start..start + B].copy_from_slice(&acc);
@@ -97,15 +208,9 @@ fn fir_impl<const FUSED: bool>(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) 
     for (j, &t) in taps_rev.iter().enumerate() {
         let x = &hist[start + j..j + n];
         for (y, v) in out[start..].iter_mut().zip(x) {
-            *y = madd::<FUSED>(t, *v, *y);
+            *y = madd::<I>(t, *v, *y);
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fir_avx2(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
-    fir_impl::<true>(taps_rev, hist, out)
 }
 
 /// `out[n] += sum_j taps_rev[j] * hist[n + j]` for every `n` in `out`.
@@ -114,25 +219,15 @@ unsafe fn fir_avx2(taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
 /// If `hist` is shorter than `out.len() + taps_rev.len() - 1`.
 #[inline]
 pub fn fir(level: SimdLevel, taps_rev: &[f32], hist: &[f32], out: &mut [f32]) {
-    match level {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-        SimdLevel::Avx2Fma => unsafe { fir_avx2(taps_rev, hist, out) },
-        _ => fir_impl::<false>(taps_rev, hist, out),
+    struct Fir<'a>(&'a [f32], &'a [f32], &'a mut [f32]);
+    impl Kernel for Fir<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<I: Isa>(self) {
+            fir_impl::<I>(self.0, self.1, self.2)
+        }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn cmac_avx2(
-    acc_re: &mut [f32],
-    acc_im: &mut [f32],
-    x_re: &[f32],
-    x_im: &[f32],
-    h_re: &[f32],
-    h_im: &[f32],
-) {
-    cmac_impl::<true>(acc_re, acc_im, x_re, x_im, h_re, h_im)
+    level.run(Fir(taps_rev, hist, out))
 }
 
 /// `acc += x * h` on split complex arrays.
@@ -149,12 +244,16 @@ pub fn cmac(
     h_re: &[f32],
     h_im: &[f32],
 ) {
-    match level {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-        SimdLevel::Avx2Fma => unsafe { cmac_avx2(acc_re, acc_im, x_re, x_im, h_re, h_im) },
-        _ => cmac_impl::<false>(acc_re, acc_im, x_re, x_im, h_re, h_im),
+    struct Cmac<'a>([&'a mut [f32]; 2], [&'a [f32]; 4]);
+    impl Kernel for Cmac<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run<I: Isa>(self) {
+            let ([ar, ai], [xr, xi, hr, hi]) = (self.0, self.1);
+            cmac_impl::<I>(ar, ai, xr, xi, hr, hi)
+        }
     }
+    level.run(Cmac([acc_re, acc_im], [x_re, x_im, h_re, h_im]))
 }
 
 #[cfg(test)]
@@ -167,7 +266,7 @@ mod tests {
         let hist: Vec<f32> = (0..64 + 50)
             .map(|i| ((i * 5 % 17) as f32 - 8.0) / 9.0)
             .collect();
-        for level in [SimdLevel::Baseline, SimdLevel::detect()] {
+        for level in SimdLevel::available() {
             let mut out = vec![1.0f32; 51];
             fir(level, &taps, &hist, &mut out);
             for (n, y) in out.iter().enumerate() {
@@ -188,7 +287,7 @@ mod tests {
         let b: Vec<f32> = (0..203)
             .map(|i| ((i * 13 % 97) as f32 - 48.0) / 48.0)
             .collect();
-        for level in [SimdLevel::Baseline, SimdLevel::detect()] {
+        for level in SimdLevel::available() {
             let mut re = vec![0.5f32; 203];
             let mut im = vec![-0.25f32; 203];
             cmac(level, &mut re, &mut im, &a, &b, &b, &a);

@@ -45,7 +45,7 @@ use rustfft::{Fft, FftPlanner};
 
 use super::dynamic_eq::compress_db;
 use super::fast_math::{self, power_db};
-use super::simd::{self, SimdLevel};
+use super::simd::{self, Isa, Kernel, SimdLevel};
 use super::DetectorSource;
 
 /// Analysis window, samples.
@@ -318,6 +318,11 @@ impl SpectralDynamics {
         s
     }
 
+    /// Runs the vectorised passes at `level` (capped at what the CPU supports).
+    pub fn set_simd_level(&mut self, level: SimdLevel) {
+        self.simd = level;
+    }
+
     /// New settings (take effect at the next hop).
     pub fn set_settings(&mut self, settings: &SpectralSettings) {
         if settings.enabled && !self.settings.enabled {
@@ -540,18 +545,15 @@ impl SpectralDynamics {
     /// Levels, gain computer, frequency and time smoothing (with AVX2 + FMA where the CPU has
     /// them: the per-bin passes below are written as branch-free loops that vectorise).
     fn analyse(&mut self) {
-        match self.simd {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-            SimdLevel::Avx2Fma => unsafe { self.analyse_avx2() },
-            _ => self.analyse_impl(),
+        struct Analyse<'a>(&'a mut SpectralDynamics);
+        impl Kernel for Analyse<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn run<I: Isa>(self) {
+                self.0.analyse_impl()
+            }
         }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn analyse_avx2(&mut self) {
-        self.analyse_impl()
+        self.simd.run(Analyse(self))
     }
 
     #[inline(always)]
@@ -746,18 +748,15 @@ impl SpectralDynamics {
     /// Builds the minimum-phase FIR for the current gains into the idle filter slot. Returns
     /// false (and builds nothing) when no gain moved by more than [`RESYNTH_DB`].
     fn synthesise(&mut self) -> bool {
-        match self.simd {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Avx2Fma` is only produced by `detect()` after checking both features.
-            SimdLevel::Avx2Fma => unsafe { self.synthesise_avx2() },
-            _ => self.synthesise_impl(),
+        struct Synthesise<'a>(&'a mut SpectralDynamics);
+        impl Kernel for Synthesise<'_> {
+            type Output = bool;
+            #[inline(always)]
+            fn run<I: Isa>(self) -> bool {
+                self.0.synthesise_impl()
+            }
         }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn synthesise_avx2(&mut self) -> bool {
-        self.synthesise_impl()
+        self.simd.run(Synthesise(self))
     }
 
     #[inline(always)]
