@@ -31,6 +31,7 @@ pub mod denormal;
 pub mod ducker;
 pub mod dynamic_eq;
 pub mod fast_math;
+pub mod gain_computer;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;

@@ -43,8 +43,8 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
-use super::dynamic_eq::compress_db;
 use super::fast_math::{self, power_db};
+use super::gain_computer::compress_db;
 use super::simd::{self, Isa, Kernel, SimdLevel};
 use super::DetectorSource;
 

@@ -1,0 +1,460 @@
+use super::*;
+use crate::dsp::convolver::{CostModel, PartitionPlan};
+use crate::dsp::rng::Rng;
+
+fn engine(settings: &Settings, ir: &[f32]) -> Engine {
+    let plan = PartitionPlan::for_ir(ir.len(), 2, 2, 2, &CostModel::default());
+    let k = Kernel::new(&plan, &[ir], 2, 2);
+    Engine::new(48_000.0, Some(Box::new(k)), settings)
+}
+
+fn ir() -> Vec<f32> {
+    let mut rng = Rng::new(3);
+    (0..4000)
+        .map(|i| {
+            if i == 0 {
+                1.0
+            } else {
+                (0.3 * rng.bipolar() * (-(i as f64) / 800.0).exp()) as f32
+            }
+        })
+        .collect()
+}
+
+fn run(e: &mut Engine, x: &[f32], calls: &[usize]) -> Vec<f32> {
+    let mut l = x.to_vec();
+    let mut r = x.to_vec();
+    let mut pos = 0;
+    let mut k = 0;
+    while pos < x.len() {
+        let n = calls[k % calls.len()].min(x.len() - pos);
+        e.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
+        pos += n;
+        k += 1;
+    }
+    l
+}
+
+#[test]
+fn bypass_is_a_null_after_its_crossfade_and_dry_mix_is_a_gain() {
+    let mut rng = Rng::new(9);
+    let x: Vec<f32> = (0..20_000).map(|_| rng.bipolar() as f32 * 0.5).collect();
+    let mut e = engine(
+        &Settings {
+            bypass: true,
+            input_gain_db: 6.0,
+            ..Default::default()
+        },
+        &ir(),
+    );
+    assert_eq!(
+        run(&mut e, &x, &[64]),
+        x,
+        "bypassed output must equal input exactly"
+    );
+    let mut e = engine(
+        &Settings {
+            mix: 0.0,
+            input_gain_db: -6.0,
+            output_gain_db: 3.0,
+            ..Default::default()
+        },
+        &ir(),
+    );
+    let y = run(&mut e, &x, &[100]);
+    let g = db_to_gain(-3.0);
+    assert!(y.iter().zip(&x).all(|(a, b)| (a - b * g).abs() < 1e-6));
+}
+
+#[test]
+fn delta_onset_at_sample_zero_and_block_size_independent() {
+    let mut x = vec![0.0f32; 9000];
+    x[0] = 1.0;
+    let s = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    let a = run(&mut engine(&s, &ir()), &x, &[1, 7, 64, 511, 2048]);
+    let b = run(&mut engine(&s, &ir()), &x, &[4096]);
+    assert!((a[0] - 1.0).abs() < 1e-6, "wet onset at sample 0: {}", a[0]);
+    let h = ir();
+    for n in 0..4000 {
+        assert!(
+            (a[n] - h[n]).abs() < 1e-5 && (a[n] - b[n]).abs() < 1e-6,
+            "n {n}"
+        );
+    }
+}
+
+/// A +12 dB bell at 1 kHz on band 2.
+fn boosting(mut s: Settings) -> Settings {
+    s.eq[2].enabled = true;
+    s.eq[2].freq_hz = 1000.0;
+    s.eq[2].gain_db = 12.0;
+    s.eq[2].q = 1.0;
+    s
+}
+
+#[test]
+fn on_the_return_the_eq_shapes_only_the_wet_signal() {
+    let mut rng = Rng::new(4);
+    let x: Vec<f32> = (0..20_000).map(|_| 0.3 * rng.bipolar() as f32).collect();
+    let dry = boosting(Settings {
+        mix: 0.0,
+        eq_placement: EqPlacement::Return,
+        ..Default::default()
+    });
+    assert_eq!(
+        run(&mut engine(&dry, &ir()), &x, &[64, 100]),
+        x,
+        "dry untouched"
+    );
+    // Fully wet, a static EQ commutes with the reverb: the same output in both places.
+    let wet = Settings { mix: 1.0, ..dry };
+    let a = run(&mut engine(&wet, &ir()), &x, &[64]);
+    let input = Settings {
+        eq_placement: EqPlacement::Input,
+        ..wet
+    };
+    let b = run(&mut engine(&input, &ir()), &x, &[256, 7]);
+    let err = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    assert!(err < 1e-4, "{err}");
+    let plain = run(
+        &mut engine(
+            &Settings {
+                mix: 1.0,
+                ..Default::default()
+            },
+            &ir(),
+        ),
+        &x,
+        &[64],
+    );
+    assert!(
+        a.iter().zip(&plain).any(|(p, q)| (p - q).abs() > 0.05),
+        "the EQ acts"
+    );
+}
+
+#[test]
+fn a_change_of_placement_crossfades() {
+    // Dry only, a 1 kHz sine through a +12 dB bell at the input; the section moves to the
+    // return: the output falls to the plain sine over the fade, without a step, and is
+    // then exactly the input.
+    let f = 1000.0;
+    let x = crate::dsp::test_util::sine(f, 0.2, 24_000, 0, 48_000.0);
+    let s = boosting(Settings {
+        mix: 0.0,
+        ..Default::default()
+    });
+    let mut e = engine(&s, &ir());
+    let (mut l, mut r) = (x.clone(), x.clone());
+    e.process(&mut [&mut l[..9_000], &mut r[..9_000]]);
+    e.set_settings(&Settings {
+        eq_placement: EqPlacement::Return,
+        ..s
+    });
+    for (a, b) in l[9_000..].chunks_mut(37).zip(r[9_000..].chunks_mut(37)) {
+        e.process(&mut [a, b]);
+    }
+    let peak = l.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.7, "boosted before the change: {peak}");
+    let jump = l
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    let bound = 1.1 * std::f32::consts::TAU * f as f32 / 48_000.0 * peak;
+    assert!(jump <= bound, "jump {jump} vs {bound}");
+    let fade = (PLACEMENT_MS * 48.0) as usize;
+    assert_eq!(
+        &l[9_000 + fade..],
+        &x[9_000 + fade..],
+        "then the dry input exactly"
+    );
+}
+
+#[test]
+fn every_simd_level_gives_the_baseline_output() {
+    // Every vectorised stage on: dynamic bands, spectral dynamics, the convolver.
+    let mut s = Settings {
+        mix: 0.5,
+        ..Default::default()
+    };
+    for b in &mut s.eq {
+        b.enabled = true;
+        b.dynamic = crate::dsp::dynamic_eq::DynamicMode::Down;
+    }
+    s.spectral.enabled = true;
+    s.character.mode = crate::dsp::saturator::CharacterMode::Warm;
+    let mut rng = Rng::new(21);
+    let x: Vec<f32> = (0..24_000).map(|_| 0.5 * rng.bipolar() as f32).collect();
+    let outputs: Vec<(SimdLevel, Vec<f32>)> = SimdLevel::available()
+        .into_iter()
+        .map(|level| {
+            let mut e = engine(&s, &ir());
+            e.set_simd_level(level);
+            (level, run(&mut e, &x, &[64, 17, 256]))
+        })
+        .collect();
+    let (_, base) = &outputs[0];
+    let peak = base.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.1);
+    for (level, y) in &outputs[1..] {
+        let err = y
+            .iter()
+            .zip(base)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            err < 1e-4 * peak,
+            "{level:?}: max difference {err} (peak {peak})"
+        );
+    }
+}
+
+#[test]
+fn every_new_option_keeps_the_onset_at_sample_zero() {
+    let mut x = vec![0.0f32; 9000];
+    x[0] = 1.0;
+    let mut s = Settings {
+        mix: 1.0,
+        eq_placement: EqPlacement::Return,
+        duck: DuckSettings {
+            threshold_db: -60.0,
+            depth_db: 12.0,
+            release_ms: 100.0,
+        },
+        ..Default::default()
+    };
+    s.eq[5].enabled = true; // a 48 dB/oct low cut at 30 Hz on the mid
+    s.eq[5].slope = crate::dsp::dynamic_eq::Slope::Db48;
+    s.eq[5].placement = crate::dsp::dynamic_eq::Placement::Mid;
+    let a = run(&mut engine(&s, &ir()), &x, &[1, 7, 64]);
+    // The cut's sections scale the first sample by the product of their b0 (0.99).
+    assert!((a[0] - 1.0).abs() < 0.02, "onset at sample 0: {}", a[0]);
+    assert!(a[1..].iter().all(|v| v.abs() < 0.5), "no later onset");
+}
+
+#[test]
+fn ducking_turns_the_wet_signal_down_under_a_loud_dry_signal() {
+    // Fully wet; a -6 dBFS burst ducks the reverb by the depth (12 dB) while it plays.
+    let x = crate::dsp::test_util::sine(500.0, 0.5, 48_000, 0, 48_000.0);
+    let s = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    let ducked = Settings {
+        duck: DuckSettings {
+            threshold_db: -30.0,
+            depth_db: 12.0,
+            release_ms: 200.0,
+        },
+        ..s
+    };
+    let plain = run(&mut engine(&s, &ir()), &x, &[64]);
+    let y = run(&mut engine(&ducked, &ir()), &x, &[64, 333]);
+    let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+    let db = 20.0 * (rms(&y[24_000..]) / rms(&plain[24_000..])).log10();
+    assert!((db + 12.0).abs() < 1.2, "{db} dB");
+}
+
+#[test]
+fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
+    // A dynamic bell at 1 kHz listening to the sidechain; the main signal is a loud 1 kHz
+    // sine. While the sidechain is silent (nothing connected), the band listens to the main
+    // signal and compresses; once the sidechain has carried sound, its silence means
+    // "no compression"; a reset forgets it.
+    let mut s = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    s.eq[2] = crate::dsp::dynamic_eq::BandSettings {
+        enabled: true,
+        freq_hz: 1000.0,
+        q: 2.0,
+        dynamic: crate::dsp::dynamic_eq::DynamicMode::Down,
+        threshold_db: -20.0,
+        source: crate::dsp::DetectorSource::External,
+        ..s.eq[2]
+    };
+    let x = crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0);
+    let mut e = engine(&s, &ir());
+    let play = |e: &mut Engine, key: &[f32]| {
+        let (mut l, mut r) = (x.clone(), x.clone());
+        for ((a, b), k) in l
+            .chunks_mut(128)
+            .zip(r.chunks_mut(128))
+            .zip(key.chunks(128))
+        {
+            e.process_keyed(&mut [a, b], Some([k, k]));
+        }
+        e.eq().dynamic_gain_db()[2]
+    };
+    let silence = vec![0.0f32; 48_000];
+    assert!(
+        play(&mut e, &silence) < -6.0,
+        "falls back to the main signal"
+    );
+    assert!(!e.sidechain_live());
+    let mut blip = silence.clone();
+    blip[100] = 0.1;
+    let g = play(&mut e, &blip);
+    assert!(e.sidechain_live());
+    assert!(
+        g > -0.5,
+        "a live but silent sidechain releases the band: {g} dB"
+    );
+    e.reset();
+    assert!(!e.sidechain_live());
+    assert!(play(&mut e, &silence) < -6.0);
+}
+
+#[test]
+fn a_band_solo_plays_what_the_band_acts_on_and_fades_in_and_out() {
+    use crate::dsp::dynamic_eq::Placement;
+    // 200 Hz, 1 kHz and 5 kHz at equal level through a 1 kHz band (Q 2), dry only.
+    let len = 48_000;
+    let sine = |f: f64| crate::dsp::test_util::sine(f, 0.2, len, 0, 48_000.0);
+    let (a, b, c) = (sine(200.0), sine(1000.0), sine(5000.0));
+    let x: Vec<f32> = (0..len).map(|i| a[i] + b[i] + c[i]).collect();
+    let mut s = boosting(Settings {
+        mix: 0.0,
+        ..Default::default()
+    });
+    s.eq[2].q = 2.0;
+    let bp = Coeffs::band_pass(1000.0, 2.0, 48_000.0);
+    for placement in [Placement::Stereo, Placement::Left, Placement::Mid] {
+        s.eq[2].placement = placement;
+        let mut e = engine(&s, &ir());
+        e.set_solo(Some(2));
+        let (mut l, mut r) = (x.clone(), x.clone());
+        for (p, q) in l.chunks_mut(100).zip(r.chunks_mut(100)) {
+            e.process(&mut [p, q]);
+        }
+        let db = |y: &[f32], f: f64| {
+            20.0 * (crate::dsp::test_util::amplitude(&y[24_000..], f, 48_000.0) / 0.2).log10()
+        };
+        for f in [200.0, 1000.0, 5000.0] {
+            let want = 20.0 * bp.magnitude(f, 48_000.0).log10();
+            assert!(
+                (db(&l, f) - want).abs() < 0.1,
+                "{placement:?}: {f} Hz at {} dB, the band-pass says {want}",
+                db(&l, f)
+            );
+        }
+        match placement {
+            Placement::Left => assert!(r[2000..].iter().all(|&v| v == 0.0), "right silent"),
+            _ => assert_eq!(l, r, "{placement:?}: the same on both sides"),
+        }
+        // Released: back to the band's normal output after the fade, without a step.
+        e.set_solo(None);
+        let (mut l2, mut r2) = (x.clone(), x.clone());
+        e.process(&mut [&mut l2, &mut r2]);
+        assert_eq!(e.solo(), None);
+        let mut f = engine(&s, &ir());
+        let (mut l3, mut r3) = (x.clone(), x.clone());
+        f.process(&mut [&mut l3, &mut r3]);
+        let fade = (SOLO_MS * 48.0) as usize;
+        let err = l2[fade + 2000..]
+            .iter()
+            .zip(&l3[fade + 2000..])
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-4, "{placement:?}: {err}");
+        let jump = l2[..fade + 10]
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
+        // Three sines of 0.2 (one boosted 12 dB): at most 2 pi 5 kHz / 48 kHz per unit.
+        assert!(jump < 0.75, "{placement:?}: jump {jump}");
+    }
+}
+
+#[test]
+fn automation_ramps_without_steps() {
+    let x = vec![0.5f32; 4800];
+    let mut e = engine(
+        &Settings {
+            mix: 0.0,
+            ..Default::default()
+        },
+        &ir(),
+    );
+    let mut l = x.clone();
+    let mut r = x.clone();
+    e.process(&mut [&mut l[..100], &mut r[..100]]);
+    e.set_settings(&Settings {
+        mix: 0.0,
+        output_gain_db: -24.0,
+        ..Default::default()
+    });
+    e.process(&mut [&mut l[100..], &mut r[100..]]);
+    let max_step = l
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f32, f32::max);
+    // A 20 ms linear ramp from 0.5 to 0.5*0.063 moves at most 0.47/960 per sample.
+    assert!(max_step < 0.47 / 960.0 * 1.01, "step {max_step}");
+    assert!((l[4799] - 0.5 * db_to_gain(-24.0)).abs() < 1e-6);
+}
+
+#[test]
+fn an_absurd_burst_is_silence_and_hot_signals_pass_bit_exactly() {
+    // One corrupt buffer of 1e30 samples inside a signal: the output stays at the level
+    // of the real signal, with the reverb fully wet.
+    let mut rng = crate::dsp::rng::Rng::new(5);
+    let mut x: Vec<f32> = (0..48_000).map(|_| 0.5 * rng.bipolar() as f32).collect();
+    for v in &mut x[10_000..10_512] {
+        *v = 1e30;
+    }
+    x[20_000] = -3e5;
+    let wet = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    let y = run(&mut engine(&wet, &ir()), &x, &[64, 333]);
+    let mut clean = x.clone();
+    clean[10_000..10_512].fill(0.0);
+    clean[20_000] = 0.0;
+    let want = run(&mut engine(&wet, &ir()), &clean, &[512]);
+    assert!(y.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5));
+    assert!(y.iter().all(|v| v.abs() < 100.0));
+
+    // +24 dBFS noise and the bound itself pass the dry path bit-exactly.
+    let mut hot: Vec<f32> = (0..20_000).map(|_| 15.85 * rng.bipolar() as f32).collect();
+    hot[100] = MAX_INPUT_LEVEL;
+    hot[200] = -MAX_INPUT_LEVEL;
+    let dry = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    let y = run(&mut engine(&dry, &ir()), &hot, &[64, 1000]);
+    assert_eq!(y, hot, "hot input is untouched");
+    let bypassed = Settings {
+        bypass: true,
+        ..Default::default()
+    };
+    let y = run(&mut engine(&bypassed, &ir()), &hot, &[64]);
+    assert_eq!(y, hot, "bypass passes hot input");
+}
+
+#[test]
+fn nan_and_inf_do_not_poison_the_reverb() {
+    let mut x = vec![0.0f32; 20_000];
+    x[10] = f32::NAN;
+    x[20] = f32::INFINITY;
+    x[30] = 1.0;
+    let mut e = engine(
+        &Settings {
+            mix: 1.0,
+            ..Default::default()
+        },
+        &ir(),
+    );
+    let y = run(&mut e, &x, &[64]);
+    assert!(y.iter().all(|v| v.is_finite()));
+    assert!((y[30] - 1.0).abs() < 1e-6, "later input still processed");
+}
