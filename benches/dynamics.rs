@@ -9,7 +9,7 @@ use std::time::Instant;
 use fluxforge::dsp::convolver::Convolver;
 use fluxforge::dsp::dynamic_eq::{BandSettings, DynamicEq, DynamicMode, Placement, BANDS};
 use fluxforge::dsp::rng::Rng;
-use fluxforge::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+use fluxforge::dsp::spectral::{SpectralDynamics, SpectralSettings};
 
 const RATE: f32 = 48_000.0;
 const SECONDS: f64 = 4.0;

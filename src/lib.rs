@@ -70,7 +70,7 @@ pub struct FluxForge {
     rate: f32,
     /// Demo mode (see [`demo`]): asked for in the environment, and its player once active.
     /// The output spectrum for the editor (analysis only, run while the editor is open).
-    out_analyzer: Option<dsp::spectral_dynamics::SpectralDynamics>,
+    out_analyzer: Option<dsp::spectral::SpectralDynamics>,
     demo_mode: bool,
     demo: Option<demo::Player>,
 }
@@ -201,9 +201,9 @@ impl Plugin for FluxForge {
         self.demo = self
             .demo_mode
             .then(|| demo::Player::new(config.sample_rate as u32));
-        let mut out = dsp::spectral_dynamics::SpectralDynamics::new(
+        let mut out = dsp::spectral::SpectralDynamics::new(
             config.sample_rate,
-            &dsp::spectral_dynamics::SpectralSettings::default(),
+            &dsp::spectral::SpectralSettings::default(),
         );
         out.set_analyzer(true);
         self.out_analyzer = Some(out);

@@ -255,12 +255,12 @@ impl SpectrumFeed {
     /// the editor's analyzer is open).
     pub fn publish_analysis(
         &self,
-        sd: &crate::dsp::spectral_dynamics::SpectralDynamics,
-        output: Option<&crate::dsp::spectral_dynamics::SpectralDynamics>,
+        sd: &crate::dsp::spectral::SpectralDynamics,
+        output: Option<&crate::dsp::spectral::SpectralDynamics>,
         rate: f32,
     ) {
         let (level, gain) = sd.analysis();
-        let bin_hz = rate / crate::dsp::spectral_dynamics::WINDOW as f32;
+        let bin_hz = rate / crate::dsp::spectral::WINDOW as f32;
         let last = level.len() - 1;
         let half_step = (display_hz(1) / display_hz(0)).sqrt();
         let band = |i: usize| {

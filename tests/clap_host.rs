@@ -585,7 +585,7 @@ fn an_edit_while_playing_crossfades_and_lands_on_the_edited_ir() {
 #[test]
 fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
     use fluxforge::dsp::dynamic_eq::{BandKind, DynamicMode};
-    use fluxforge::dsp::spectral_dynamics::SpectralMode;
+    use fluxforge::dsp::spectral::SpectralMode;
     // (state values by parameter id, the same settings for the engine reference)
     let b = |v: f32| serde_json::json!({ "bool": v > 0.5 });
     let cases: Vec<(&str, Vec<(&str, serde_json::Value)>, Settings)> = {

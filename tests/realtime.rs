@@ -175,7 +175,7 @@ fn subnormal_input_does_not_slow_processing() {
 #[test]
 fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
     use fluxforge::dsp::dynamic_eq::DynamicMode;
-    use fluxforge::dsp::spectral_dynamics::SpectralMode;
+    use fluxforge::dsp::spectral::SpectralMode;
     let plan = PartitionPlan::for_ir(24_000, 2, 2, 2, &CostModel::default());
     let [a0, a1] = room(24_000, 3);
     use fluxforge::dsp::chain::EqPlacement;
@@ -278,7 +278,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
 /// demo player; random call sizes, no allocation, the output untouched by the analysis.
 #[test]
 fn output_analysis_and_demo_player_do_not_allocate() {
-    use fluxforge::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    use fluxforge::dsp::spectral::{SpectralDynamics, SpectralSettings};
     let mut out = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
     out.set_analyzer(true);
     let input = SpectralDynamics::new(48_000.0, &SpectralSettings::default());

@@ -27,7 +27,7 @@ use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
-use super::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+use super::spectral::{SpectralDynamics, SpectralSettings};
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;

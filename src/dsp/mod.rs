@@ -41,7 +41,7 @@ pub mod saturator;
 pub mod shaper;
 pub mod simd;
 pub mod smoother;
-pub mod spectral_dynamics;
+pub mod spectral;
 pub mod spectral_learn;
 pub mod split_fft;
 #[cfg(test)]

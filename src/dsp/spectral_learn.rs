@@ -1,6 +1,6 @@
 //! Learn for the spectral dynamics: from a few seconds of a material's spectrum, the threshold
 //! curve (a level at 1 kHz and a tilt in dB per octave, as
-//! [`super::spectral_dynamics::SpectralDynamics::threshold_at`] draws it) that sits a chosen
+//! [`super::spectral::SpectralDynamics::threshold_at`] draws it) that sits a chosen
 //! distance below the material's average spectrum.
 //!
 //! Frames are averaged as powers (so loud moments count as loud); the curve is the

@@ -10,7 +10,7 @@ use nice_plug::prelude::{Enum, EnumParam, Param, ParamSetter};
 
 use super::dynamics_page::Analyzer;
 use crate::dsp::dynamic_eq::BandSettings;
-use crate::dsp::spectral_dynamics::SpectralDynamics;
+use crate::dsp::spectral::SpectralDynamics;
 use crate::params::{BandParams, FluxForgeParams};
 use crate::shared::{display_hz, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
 

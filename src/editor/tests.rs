@@ -307,7 +307,7 @@ fn the_wheel_over_a_handle_changes_its_q_and_double_click_resets_it() {
 
 #[test]
 fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
-    use crate::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    use crate::dsp::spectral::{SpectralDynamics, SpectralSettings};
     use crate::shared::SpectrumFeed;
     let feed = Arc::new(SpectrumFeed::default());
     let (mut app, _params, _host) = editor();
@@ -566,7 +566,7 @@ fn tab_moves_keyboard_focus_and_tooltips_describe_the_parameter() {
 
 #[test]
 fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
-    use crate::dsp::spectral_dynamics::{SpectralDynamics, SpectralSettings};
+    use crate::dsp::spectral::{SpectralDynamics, SpectralSettings};
     use crate::shared::SpectrumFeed;
     let feed = Arc::new(SpectrumFeed::default());
     let (mut app, params, host) = editor();

@@ -6,7 +6,7 @@ use nice_plug::prelude::*;
 use crate::dsp::chain::EqPlacement;
 use crate::dsp::dynamic_eq::{BandKind, DynamicMode, Placement, Slope};
 use crate::dsp::saturator::CharacterMode;
-use crate::dsp::spectral_dynamics::SpectralMode;
+use crate::dsp::spectral::SpectralMode;
 use crate::dsp::DetectorSource;
 
 /// A host enum that mirrors a DSP enum, written once: the variants in saved order (append

@@ -12,7 +12,7 @@ use crate::dsp::ducker::DuckSettings;
 use crate::dsp::dynamic_eq::{BandSettings, BANDS};
 use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LEVEL_OFF_DB, LOW_CUT_OFF_HZ};
 use crate::dsp::saturator::SaturatorSettings;
-use crate::dsp::spectral_dynamics::SpectralSettings;
+use crate::dsp::spectral::SpectralSettings;
 use crate::ir_state::IrField;
 use crate::state_repair::StateReport;
 
