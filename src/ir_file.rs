@@ -1,5 +1,8 @@
-//! Impulse-response files: decoding and validating IR files, energy normalisation and
-//! resampling to the session rate. Everything here allocates and may take milliseconds: it
+//! The audio-file front: one decoder that recognises WAV, AIFF/AIFC and FLAC by their first
+//! bytes ([`decode_audio`]), one set of acceptance rules per use ([`IR_RULES`] for impulse
+//! responses, wherever they come from: a file, a session's stored copy; [`INPUT_RULES`] for
+//! the renderer's input), one WAV writer ([`write_wav`]); then energy normalisation and
+//! resampling of IRs to the session rate. Everything here allocates and may take milliseconds: it
 //! runs off the audio thread (background task, renderer, tests), never in `process()`.
 //!
 //! Accepted: RIFF/WAVE with 16/24/32-bit integer or 32-bit float samples; 1 (mono),
@@ -12,11 +15,64 @@
 use std::fmt;
 use std::path::Path;
 
+mod aiff;
+use aiff::aiff;
+
 /// Longest IR file accepted, seconds (the convolver plays at most
 /// [`crate::ir_source::IR_CAPACITY_SECONDS`] of it).
 pub const MAX_FILE_SECONDS: f64 = 60.0;
 /// Largest accepted file, bytes (60 s of 4-channel 32-bit audio at 192 kHz, plus headers).
 pub const MAX_FILE_BYTES: u64 = 60 * 192_000 * 4 * 4 + 4096;
+
+/// What a decoder accepts. Checked on the header before anything is allocated for the data,
+/// then on the samples.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    /// Accepted channel counts.
+    pub channels: &'static [u32],
+    /// Longest accepted audio, seconds.
+    pub max_seconds: f64,
+    /// Largest accepted file, bytes.
+    pub max_bytes: u64,
+    /// Refuse audio whose samples are all zero.
+    pub reject_silent: bool,
+    /// Refuse NaN or infinite samples.
+    pub reject_non_finite: bool,
+}
+
+/// Accepted sample rates, Hz (inclusive).
+pub const RATES: (u32, u32) = (8_000, 384_000);
+
+/// The rules for impulse responses: 1, 2 or 4 channels, at most [`MAX_FILE_SECONDS`], not
+/// silent, finite.
+pub const IR_RULES: Rules = Rules {
+    channels: &[1, 2, 4],
+    max_seconds: MAX_FILE_SECONDS,
+    max_bytes: MAX_FILE_BYTES,
+    reject_silent: true,
+    reject_non_finite: true,
+};
+
+/// The rules for audio to process (the renderer's input and sidechain): mono or stereo, up
+/// to an hour; silence is fine, and non-finite samples are the engine's to sanitise.
+pub const INPUT_RULES: Rules = Rules {
+    channels: &[1, 2],
+    max_seconds: 3600.0,
+    max_bytes: 3600 * 384_000 * 2 * 4 + 4096,
+    reject_silent: false,
+    reject_non_finite: false,
+};
+
+/// Decoded audio of any accepted format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    /// Sample rate, Hz.
+    pub sample_rate: u32,
+    /// Samples per channel, full scale 1.0.
+    pub channels: Vec<Vec<f32>>,
+    /// The file's sample encoding (to write a result in kind).
+    pub encoding: WavEncoding,
+}
 
 /// A decoded impulse response.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,8 +116,10 @@ pub enum IrError {
     NonFinite,
     /// Longer than [`MAX_FILE_SECONDS`].
     TooLong(f64),
-    /// A channel count other than 1, 2 or 4.
+    /// A channel count the rules do not accept.
     Channels(u16),
+    /// A sample rate outside [`RATES`].
+    Rate(u32),
     /// The copy of the IR stored in a session is damaged or implausible.
     Damaged(String),
 }
@@ -89,6 +147,11 @@ impl fmt::Display for IrError {
                 f,
                 "{n} channels; impulse responses must have 1, 2 or 4 (true stereo) channels"
             ),
+            IrError::Rate(r) => write!(
+                f,
+                "sample rate {r} Hz; {} to {} Hz are accepted",
+                RATES.0, RATES.1
+            ),
             IrError::Damaged(e) => write!(
                 f,
                 "the impulse response stored in the session is damaged ({e})"
@@ -101,20 +164,20 @@ impl std::error::Error for IrError {}
 
 /// Reads and validates a WAV impulse response from a file.
 pub fn load_wav(path: &Path) -> Result<IrData, IrError> {
-    let (bytes, name) = read_file(path)?;
+    let (bytes, name) = read_file(path, &IR_RULES)?;
     decode_wav(&bytes, &name)
 }
 
-/// A file's bytes (refused above [`MAX_FILE_BYTES`] before reading) and its stem as a name.
-fn read_file(path: &Path) -> Result<(Vec<u8>, String), IrError> {
+/// A file's bytes (refused above the rules' size before reading) and its stem as a name.
+fn read_file(path: &Path, rules: &Rules) -> Result<(Vec<u8>, String), IrError> {
     let meta =
         std::fs::metadata(path).map_err(|e| IrError::Io(format!("{}: {e}", path.display())))?;
     if meta.is_dir() {
         return Err(IrError::Io(format!("{} is a folder", path.display())));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > rules.max_bytes {
         return Err(IrError::TooLong(
-            meta.len() as f64 / (4.0 * 4.0 * 192_000.0),
+            meta.len() as f64 * rules.max_seconds / rules.max_bytes as f64,
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| IrError::Io(format!("{}: {e}", path.display())))?;
@@ -124,8 +187,12 @@ fn read_file(path: &Path) -> Result<(Vec<u8>, String), IrError> {
     Ok((bytes, name))
 }
 
-/// Decodes and validates WAV bytes (a file's contents, or a copy embedded in a state).
+/// Decodes and validates WAV bytes as an impulse response.
 pub fn decode_wav(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
+    wav(bytes, &IR_RULES).map(|d| d.named(name))
+}
+
+fn wav(bytes: &[u8], rules: &Rules) -> Result<Decoded, IrError> {
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| match e {
         hound::Error::Unsupported => {
             IrError::Unsupported("compressed or unknown sample format".into())
@@ -134,75 +201,92 @@ pub fn decode_wav(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
         other => IrError::NotWav(other.to_string()),
     })?;
     let spec = reader.spec();
-    if !matches!(spec.channels, 1 | 2 | 4) {
-        return Err(IrError::Channels(spec.channels));
-    }
-    if spec.sample_rate < 8_000 || spec.sample_rate > 384_000 {
-        return Err(IrError::Unsupported(format!(
-            "sample rate {} Hz",
-            spec.sample_rate
-        )));
-    }
     let frames = reader.duration() as usize;
-    let seconds = frames as f64 / spec.sample_rate as f64;
-    if seconds > MAX_FILE_SECONDS {
-        return Err(IrError::TooLong(seconds));
-    }
+    check_layout(rules, spec.channels as u32, spec.sample_rate, frames as u64)?;
     // The header's length must fit in the data actually present (bounded allocation).
     let bytes_per_frame = spec.channels as usize * (spec.bits_per_sample as usize).div_ceil(8);
     if frames * bytes_per_frame > bytes.len() {
         return Err(IrError::Truncated);
     }
     let n_ch = spec.channels as usize;
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader.into_samples::<f32>().collect::<Result<_, _>>(),
+    let (interleaved, encoding) = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => (
+            reader.into_samples::<f32>().collect::<Result<Vec<_>, _>>(),
+            WavEncoding::Float,
+        ),
         (hound::SampleFormat::Int, b @ (16 | 24 | 32)) => {
             let scale = 1.0 / (1u64 << (b - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
+            (
+                reader
+                    .into_samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 * scale))
+                    .collect::<Result<Vec<_>, _>>(),
+                WavEncoding::Int(b),
+            )
         }
         (f, b) => return Err(IrError::Unsupported(format!("{b}-bit {f:?}"))),
-    }
-    .map_err(|_| IrError::Truncated)?;
+    };
+    let interleaved = interleaved.map_err(|_| IrError::Truncated)?;
     if interleaved.len() < frames * n_ch {
         return Err(IrError::Truncated);
     }
-    finish(name, spec.sample_rate, n_ch, interleaved)
+    finish(rules, spec.sample_rate, n_ch, interleaved, encoding)
+}
+
+impl Decoded {
+    /// As an impulse response named `name`.
+    fn named(self, name: &str) -> IrData {
+        IrData {
+            name: name.to_string(),
+            sample_rate: self.sample_rate,
+            channels: self.channels,
+        }
+    }
+}
+
+/// Checks samples against the rules: not empty, finite and not silent where required.
+pub fn check_samples(rules: &Rules, samples: &[f32]) -> Result<(), IrError> {
+    if samples.is_empty() {
+        return Err(IrError::Empty);
+    }
+    if rules.reject_non_finite && samples.iter().any(|v| !v.is_finite()) {
+        return Err(IrError::NonFinite);
+    }
+    if rules.reject_silent && samples.iter().all(|v| *v == 0.0) {
+        return Err(IrError::Silent);
+    }
+    Ok(())
 }
 
 /// Validates interleaved samples and splits them into channels.
-fn finish(name: &str, rate: u32, n_ch: usize, interleaved: Vec<f32>) -> Result<IrData, IrError> {
-    if interleaved.is_empty() {
-        return Err(IrError::Empty);
-    }
-    if interleaved.iter().any(|v| !v.is_finite()) {
-        return Err(IrError::NonFinite);
-    }
-    if interleaved.iter().all(|v| *v == 0.0) {
-        return Err(IrError::Silent);
-    }
+fn finish(
+    rules: &Rules,
+    rate: u32,
+    n_ch: usize,
+    interleaved: Vec<f32>,
+    encoding: WavEncoding,
+) -> Result<Decoded, IrError> {
+    check_samples(rules, &interleaved)?;
     let channels = (0..n_ch)
         .map(|c| interleaved.iter().skip(c).step_by(n_ch).copied().collect())
         .collect();
-    Ok(IrData {
-        name: name.to_string(),
+    Ok(Decoded {
         sample_rate: rate,
         channels,
+        encoding,
     })
 }
 
-/// Checks a header's layout before anything is allocated for it.
-fn check_layout(channels: u32, rate: u32, frames: u64) -> Result<(), IrError> {
-    if !matches!(channels, 1 | 2 | 4) {
+/// Checks a header's layout (channels, rate, length) before anything is allocated for it.
+pub fn check_layout(rules: &Rules, channels: u32, rate: u32, frames: u64) -> Result<(), IrError> {
+    if !rules.channels.contains(&channels) {
         return Err(IrError::Channels(channels.min(u16::MAX as u32) as u16));
     }
-    if !(8_000..=384_000).contains(&rate) {
-        return Err(IrError::Unsupported(format!("sample rate {rate} Hz")));
+    if !(RATES.0..=RATES.1).contains(&rate) {
+        return Err(IrError::Rate(rate));
     }
     let seconds = frames as f64 / rate as f64;
-    if seconds > MAX_FILE_SECONDS {
+    if seconds > rules.max_seconds {
         return Err(IrError::TooLong(seconds));
     }
     if frames == 0 {
@@ -214,29 +298,46 @@ fn check_layout(channels: u32, rate: u32, frames: u64) -> Result<(), IrError> {
 /// Reads and validates an impulse response in any supported format (WAV, AIFF/AIFC, FLAC),
 /// chosen by the file's leading bytes, not its extension.
 pub fn load_ir(path: &Path) -> Result<IrData, IrError> {
-    let (bytes, name) = read_file(path)?;
+    let (bytes, name) = read_file(path, &IR_RULES)?;
     decode_any(&bytes, &name)
 }
 
-/// Decodes WAV, AIFF/AIFC or FLAC bytes, recognised by their magic number.
+/// Reads audio to process (WAV, AIFF/AIFC or FLAC, by content) under [`INPUT_RULES`].
+pub fn load_audio(path: &Path) -> Result<Decoded, IrError> {
+    let (bytes, _) = read_file(path, &INPUT_RULES)?;
+    decode_audio(&bytes, &INPUT_RULES)
+}
+
+/// Decodes WAV, AIFF/AIFC or FLAC bytes as an impulse response.
 pub fn decode_any(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
+    decode_audio(bytes, &IR_RULES).map(|d| d.named(name))
+}
+
+/// The one decode entry point: WAV, AIFF/AIFC or FLAC, recognised by the magic number, not
+/// the name, and checked against `rules`.
+pub fn decode_audio(bytes: &[u8], rules: &Rules) -> Result<Decoded, IrError> {
     match bytes.get(..4) {
-        Some(b"fLaC") => decode_flac(bytes, name),
-        Some(b"FORM") => decode_aiff(bytes, name),
-        Some(b"RIFF" | b"RIFX" | b"RF64") | None => decode_wav(bytes, name),
+        Some(b"fLaC") => flac(bytes, rules),
+        Some(b"FORM") => aiff(bytes, rules),
+        Some(b"RIFF" | b"RIFX" | b"RF64") | None => wav(bytes, rules),
         Some(_) => Err(IrError::NotWav(
             "not a WAV, AIFF or FLAC file (unrecognised header)".into(),
         )),
     }
 }
 
-/// Decodes and validates FLAC bytes (pure-Rust `claxon` decoder; any bit depth up to 32).
+/// Decodes and validates FLAC bytes as an impulse response.
 pub fn decode_flac(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
+    flac(bytes, &IR_RULES).map(|d| d.named(name))
+}
+
+/// FLAC by the pure-Rust `claxon` decoder (any bit depth up to 32).
+fn flac(bytes: &[u8], rules: &Rules) -> Result<Decoded, IrError> {
     let mut reader = claxon::FlacReader::new(std::io::Cursor::new(bytes))
         .map_err(|e| IrError::NotWav(format!("FLAC: {e}")))?;
     let info = reader.streaminfo();
     let frames = info.samples.unwrap_or(0);
-    check_layout(info.channels, info.sample_rate, frames)?;
+    check_layout(rules, info.channels, info.sample_rate, frames)?;
     let n_ch = info.channels as usize;
     let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
     let total = frames as usize * n_ch;
@@ -251,116 +352,19 @@ pub fn decode_flac(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
     if interleaved.len() < total {
         return Err(IrError::Truncated);
     }
-    finish(name, info.sample_rate, n_ch, interleaved)
+    let bits = info.bits_per_sample.clamp(8, 32) as u16;
+    finish(
+        rules,
+        info.sample_rate,
+        n_ch,
+        interleaved,
+        WavEncoding::Int(bits),
+    )
 }
 
-/// IEEE 754 80-bit extended (big-endian) to `f64`, as AIFF stores its sample rate.
-fn extended_to_f64(b: &[u8]) -> f64 {
-    let exp = (((b[0] as i32) & 0x7f) << 8) | b[1] as i32;
-    let mant = u64::from_be_bytes(b[2..10].try_into().expect("ten bytes"));
-    if exp == 0 && mant == 0 {
-        return 0.0;
-    }
-    let v = mant as f64 * 2f64.powi(exp - 16383 - 63);
-    if b[0] & 0x80 != 0 {
-        -v
-    } else {
-        v
-    }
-}
-
-/// Decodes and validates AIFF (8/16/24/32-bit integer) or AIFC (`NONE`, `sowt`, `fl32`)
-/// bytes. Format: Apple, "Audio Interchange File Format AIFF-C", 1991.
+/// Decodes and validates AIFF or AIFC bytes as an impulse response.
 pub fn decode_aiff(bytes: &[u8], name: &str) -> Result<IrData, IrError> {
-    let bad = |m: &str| IrError::NotWav(format!("AIFF: {m}"));
-    if bytes.len() < 12 || &bytes[..4] != b"FORM" {
-        return Err(bad("no FORM header"));
-    }
-    let aifc = match &bytes[8..12] {
-        b"AIFF" => false,
-        b"AIFC" => true,
-        _ => return Err(bad("not an AIFF form")),
-    };
-    let (mut comm, mut ssnd) = (None, None);
-    let mut pos = 12;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32::from_be_bytes(bytes[pos + 4..pos + 8].try_into().expect("4")) as usize;
-        let body = pos + 8;
-        let end = body.saturating_add(size).min(bytes.len());
-        match id {
-            b"COMM" => comm = Some(&bytes[body..end]),
-            b"SSND" => ssnd = Some((&bytes[body..end], body.saturating_add(size) > bytes.len())),
-            _ => {}
-        }
-        pos = body.saturating_add(size).saturating_add(size & 1);
-    }
-    let comm = comm.ok_or_else(|| bad("no COMM chunk"))?;
-    if comm.len() < 18 {
-        return Err(IrError::Truncated);
-    }
-    let n_ch = u16::from_be_bytes([comm[0], comm[1]]) as u32;
-    let frames = u32::from_be_bytes(comm[2..6].try_into().expect("4")) as u64;
-    let bits = u16::from_be_bytes([comm[6], comm[7]]) as u32;
-    let rate = extended_to_f64(&comm[8..18]);
-    let rate_u = if rate.is_finite() && rate > 0.0 && rate < 1e7 {
-        rate.round() as u32
-    } else {
-        0
-    };
-    let compression: &[u8] = if aifc {
-        comm.get(18..22).ok_or(IrError::Truncated)?
-    } else {
-        b"NONE"
-    };
-    check_layout(n_ch, rate_u, frames)?;
-    let (little, float) = match compression {
-        b"NONE" | b"twos" => (false, false),
-        b"sowt" => (true, false),
-        b"fl32" | b"FL32" if bits == 32 => (false, true),
-        other => {
-            return Err(IrError::Unsupported(format!(
-                "AIFC compression '{}'",
-                String::from_utf8_lossy(other)
-            )))
-        }
-    };
-    if !float && !matches!(bits, 8 | 16 | 24 | 32) {
-        return Err(IrError::Unsupported(format!("{bits}-bit AIFF")));
-    }
-    let (ssnd, cut) = ssnd.ok_or(IrError::Empty)?;
-    if ssnd.len() < 8 {
-        return Err(IrError::Truncated);
-    }
-    let offset = u32::from_be_bytes(ssnd[..4].try_into().expect("4")) as usize;
-    let data = ssnd.get(8 + offset.min(ssnd.len())..).unwrap_or(&[]);
-    let width = bits.div_ceil(8) as usize;
-    let n_ch = n_ch as usize;
-    let total = frames as usize * n_ch;
-    if data.len() < total * width {
-        return Err(if cut || !data.is_empty() {
-            IrError::Truncated
-        } else {
-            IrError::Empty
-        });
-    }
-    let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-    let interleaved = data[..total * width]
-        .chunks_exact(width)
-        .map(|w| {
-            let mut be = [0u8; 4];
-            for (i, b) in w.iter().enumerate() {
-                be[i] = if little { w[width - 1 - i] } else { *b };
-            }
-            if float {
-                f32::from_be_bytes(be)
-            } else {
-                // Left-justified in an i32, then scaled by the format's full scale.
-                (i32::from_be_bytes(be) >> (32 - 8 * width)) as f32 * scale
-            }
-        })
-        .collect();
-    finish(name, rate_u, n_ch, interleaved)
+    aiff(bytes, &IR_RULES).map(|d| d.named(name))
 }
 
 /// How [`write_wav`] stores samples.

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
-use crate::ir_file::{IrData, IrError, MAX_FILE_SECONDS};
+use crate::ir_file::{self, IrData, IrError, IR_RULES};
 
 /// Version of the encoding in [`StoredIr::format`].
 pub const FORMAT: u32 = 1;
@@ -76,19 +76,7 @@ impl StoredIr {
                 self.format
             )));
         }
-        if !matches!(self.channels, 1 | 2 | 4) {
-            return Err(IrError::Channels(self.channels.min(u16::MAX as u32) as u16));
-        }
-        if !(8_000..=384_000).contains(&self.sample_rate) {
-            return Err(damaged(&format!("sample rate {} Hz", self.sample_rate)));
-        }
-        let seconds = self.frames as f64 / self.sample_rate as f64;
-        if seconds > MAX_FILE_SECONDS {
-            return Err(IrError::TooLong(seconds));
-        }
-        if self.frames == 0 {
-            return Err(IrError::Empty);
-        }
+        ir_file::check_layout(&IR_RULES, self.channels, self.sample_rate, self.frames)?;
         let n = self.frames as usize * self.channels as usize;
         let raw_len = 4 * n;
         // DEFLATE never expands by more than 5 bytes per 16 KB stored block plus a header.
@@ -113,12 +101,7 @@ impl StoredIr {
                 planes[3 * n + i],
             ]));
         }
-        if flat.iter().any(|v| !v.is_finite()) {
-            return Err(IrError::NonFinite);
-        }
-        if flat.iter().all(|v| *v == 0.0) {
-            return Err(IrError::Silent);
-        }
+        ir_file::check_samples(&IR_RULES, &flat)?;
         Ok(IrData {
             name: self.name.clone(),
             sample_rate: self.sample_rate,

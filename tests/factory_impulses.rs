@@ -18,7 +18,9 @@ fn committed_wavs_are_the_generators_output() {
         assert_eq!(file.sample_rate, 48_000, "{}", spec.name);
         let [l, r] = render(spec, 48_000.0);
         assert_eq!(file.len(), l.len(), "{}", spec.name);
-        // The file is peak-normalised to -1 dBFS and quantised to 24 bits.
+        // The file is peak-normalised to -1 dBFS and quantised to 24 bits by the one WAV
+        // writer (`ir_file::write_wav`: round(v * 2^23)), so every sample is within half a
+        // step of the generator's (the earlier writer's 2^23 - 1 scale was off by up to a step).
         let peak = l.iter().chain(&r).fold(0.0f32, |m, v| m.max(v.abs()));
         let g = 10f32.powf(-1.0 / 20.0) / peak;
         let err = file.channels[0]
@@ -27,7 +29,8 @@ fn committed_wavs_are_the_generators_output() {
             .chain(file.channels[1].iter().zip(&r))
             .map(|(a, b)| (a - b * g).abs())
             .fold(0.0f32, f32::max);
-        assert!(err < 2.0 / 8_388_608.0, "{}: {err}", spec.name);
+        let lsb = err * 8_388_608.0;
+        assert!(lsb <= 0.6, "{}: {lsb} steps of 24 bits", spec.name);
     }
     let cathedral = rooms.iter().find(|r| r.name == "Cathedral").unwrap();
     assert!(cathedral.length_s >= 4.0);

@@ -488,3 +488,75 @@ fn a_host_state_renders_what_the_session_plays() {
     let b = short_render("state_b.wav", &flags);
     assert!(a == b, "the state renders as the same settings given by ID");
 }
+
+/// A 16-bit big-endian AIFF of `samples` (interleaved, `ch` channels) at 44.1 kHz.
+fn aiff16(ch: u16, samples: &[f32]) -> Vec<u8> {
+    let frames = samples.len() / ch as usize;
+    let mut comm = Vec::new();
+    comm.extend(ch.to_be_bytes());
+    comm.extend((frames as u32).to_be_bytes());
+    comm.extend(16u16.to_be_bytes());
+    // 44100 as an 80-bit extended: exponent 16383 + 15, mantissa 44100 << 48.
+    comm.extend((16383u16 + 15).to_be_bytes());
+    comm.extend((44_100u64 << 48).to_be_bytes());
+    let mut ssnd = vec![0u8; 8];
+    for v in samples {
+        ssnd.extend(
+            fluxforge::ir_file::quantize(*v, 16)
+                .clamp(-32768, 32767)
+                .to_be_bytes()[2..]
+                .iter(),
+        );
+    }
+    let mut body = b"AIFF".to_vec();
+    for (id, chunk) in [(b"COMM", comm), (b"SSND", ssnd)] {
+        body.extend(id);
+        body.extend((chunk.len() as u32).to_be_bytes());
+        body.extend(chunk);
+    }
+    let mut out = b"FORM".to_vec();
+    out.extend((body.len() as u32).to_be_bytes());
+    out.extend(body);
+    out
+}
+
+#[test]
+fn reads_aiff_input_through_the_same_front_as_wav() {
+    let samples: Vec<f32> = (0..2 * 3000)
+        .map(|i| ((i as f64 * 0.031).sin() * 0.4) as f32)
+        .collect();
+    let (wav_in, aiff_in) = (tmp("front.wav"), tmp("front.aif"));
+    write_wav_file(
+        &wav_in,
+        2,
+        44_100,
+        WavEncoding::Int(16),
+        samples.iter().copied(),
+    )
+    .unwrap();
+    std::fs::write(&aiff_in, aiff16(2, &samples)).unwrap();
+    let render = |input: &Path, out: &str| {
+        let out = tmp(out);
+        let st = bin()
+            .args([
+                input.to_str().unwrap(),
+                out.to_str().unwrap(),
+                "--tail",
+                "0.2",
+                "--quiet",
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success(), "{}", input.display());
+        std::fs::read(out).unwrap()
+    };
+    let (a, b) = (
+        render(&wav_in, "front-w.wav"),
+        render(&aiff_in, "front-a.wav"),
+    );
+    assert!(a.len() > 44 + 4 * 3000);
+    assert!(
+        a == b,
+        "AIFF input renders exactly as the same samples in WAV"
+    );
+}

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use fluxforge::ir_file::{write_wav_file, WavEncoding};
+
 fn main() -> ExitCode {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
         eprintln!("usage: fluxforge-irgen <DIR>");
@@ -23,26 +25,9 @@ fn main() -> ExitCode {
         let peak = l.iter().chain(&r).fold(0.0f32, |m, v| m.max(v.abs()));
         let g = 10f32.powf(-1.0 / 20.0) / peak;
         let path = dir.join(format!("{}.wav", room.name));
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: rate,
-            bits_per_sample: 24,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let write = || -> Result<(), hound::Error> {
-            let mut w = hound::WavWriter::create(&path, spec)?;
-            for (a, b) in l.iter().zip(&r) {
-                for v in [a, b] {
-                    w.write_sample(((v * g) as f64 * 8_388_607.0).round() as i32)?;
-                }
-            }
-            w.finalize()
-        };
-        if let Err(e) = write() {
-            eprintln!(
-                "fluxforge-irgen: error: cannot write {}: {e}",
-                path.display()
-            );
+        let samples = l.iter().zip(&r).flat_map(|(a, b)| [a * g, b * g]);
+        if let Err(e) = write_wav_file(&path, 2, rate, WavEncoding::Int(24), samples) {
+            eprintln!("fluxforge-irgen: error: {e}");
             return ExitCode::FAILURE;
         }
         println!("{} ({:.1} s)", path.display(), l.len() as f64 / rate as f64);

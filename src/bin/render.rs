@@ -282,80 +282,44 @@ fn parse_args() -> Result<Option<Args>, String> {
     }))
 }
 
-/// Decoded audio: per-channel samples in [-1, 1] and the file's format.
-struct Audio {
-    channels: Vec<Vec<f32>>,
-    spec: hound::WavSpec,
-}
-
-fn read_wav(path: &std::path::Path) -> Result<Audio, String> {
-    let reader = hound::WavReader::open(path).map_err(|e| match e {
-        hound::Error::IoError(io) => format!("cannot read {}: {io}", path.display()),
-        other => format!("{} is not a readable WAV file: {other}", path.display()),
-    })?;
-    let spec = reader.spec();
-    let n_ch = spec.channels as usize;
-    if n_ch == 0 || n_ch > 2 {
-        return Err(format!(
-            "{}: {n_ch} channels; 1 or 2 are supported",
+/// Reads audio to process through the plugin's one audio-file front (WAV, AIFF/AIFC or
+/// FLAC, recognised by content).
+fn read_audio(path: &std::path::Path) -> Result<ir_file::Decoded, String> {
+    ir_file::load_audio(path).map_err(|e| match e {
+        ir_file::IrError::Channels(n) => {
+            format!("{}: {n} channels; 1 or 2 are supported", path.display())
+        }
+        ir_file::IrError::Io(io) => format!("cannot read {io}"),
+        ir_file::IrError::NotWav(why) => format!(
+            "{} is not a readable WAV, AIFF or FLAC file ({why})",
             path.display()
-        ));
-    }
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader.into_samples::<f32>().collect::<Result<_, _>>(),
-        (hound::SampleFormat::Int, b @ (8 | 16 | 24 | 32)) => {
-            let scale = 1.0 / (1u64 << (b - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-        }
-        (f, b) => {
-            return Err(format!(
-                "{}: unsupported sample format {f:?} {b}-bit",
-                path.display()
-            ))
-        }
-    }
-    .map_err(|e| format!("{}: corrupt or truncated WAV data: {e}", path.display()))?;
-    let frames = interleaved.len() / n_ch;
-    let channels = (0..n_ch)
-        .map(|c| (0..frames).map(|i| interleaved[i * n_ch + c]).collect())
-        .collect();
-    Ok(Audio { channels, spec })
+        ),
+        other => format!("{}: {other}", path.display()),
+    })
 }
 
-/// Writes a stereo WAV in the input's encoding.
+/// Writes a stereo WAV.
 fn write_wav(
     path: &std::path::Path,
-    spec: hound::WavSpec,
+    rate: u32,
+    encoding: ir_file::WavEncoding,
     l: &[f32],
     r: &[f32],
 ) -> Result<(), String> {
-    let encoding = match spec.sample_format {
-        hound::SampleFormat::Float => ir_file::WavEncoding::Float,
-        hound::SampleFormat::Int => ir_file::WavEncoding::Int(spec.bits_per_sample),
-    };
     let frames = l.iter().zip(r).flat_map(|(a, b)| [*a, *b]);
-    ir_file::write_wav_file(path, 2, spec.sample_rate, encoding, frames)
+    ir_file::write_wav_file(path, 2, rate, encoding, frames)
 }
 
 /// A dry phrase: Karplus-Strong plucks (Karplus & Strong, CMJ 7(2), 1983) on a minor
 /// pentatonic line, panned left/right, and short noise-burst claps on beats 2 and 4.
 fn write_demo_input(path: &std::path::Path) -> Result<(), String> {
     let [l, r] = fluxforge::demo::phrase(48_000);
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    write_wav(path, spec, &l, &r)
+    write_wav(path, 48_000, ir_file::WavEncoding::Int(24), &l, &r)
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let audio = read_wav(&args.input)?;
-    let rate = audio.spec.sample_rate as f32;
+    let audio = read_audio(&args.input)?;
+    let rate = audio.sample_rate as f32;
     // The plugin's own pipeline and plan, so a render equals the plugin's output.
     // A file given with --ir, else the IR a preset or state carries when its room is the
     // loaded file, else the factory room.
@@ -394,13 +358,13 @@ fn run(args: Args) -> Result<(), String> {
     // The sidechain, as long as the render (silence after its end).
     let key = match &args.sidechain {
         Some(path) => {
-            let sc = read_wav(path)?;
-            if sc.spec.sample_rate != audio.spec.sample_rate {
+            let sc = read_audio(path)?;
+            if sc.sample_rate != audio.sample_rate {
                 return Err(format!(
                     "{}: {} Hz; the sidechain must have the input's rate ({} Hz)",
                     path.display(),
-                    sc.spec.sample_rate,
-                    audio.spec.sample_rate
+                    sc.sample_rate,
+                    audio.sample_rate
                 ));
             }
             let fit = |c: &Vec<f32>| {
@@ -437,7 +401,13 @@ fn run(args: Args) -> Result<(), String> {
     if show {
         eprintln!();
     }
-    write_wav(&args.output, audio.spec, &l, &r)?;
+    // The output in the input's encoding (a FLAC or AIFF input of 8 bits is written as
+    // 16-bit WAV: hound writes 8-bit WAV unsigned, which the front does not read back).
+    let encoding = match audio.encoding {
+        ir_file::WavEncoding::Int(b) if b < 16 => ir_file::WavEncoding::Int(16),
+        other => other,
+    };
+    write_wav(&args.output, audio.sample_rate, encoding, &l, &r)?;
     if let Some(p) = &args.save_preset {
         let mut preset = Preset::capture(&args.params);
         if args.ir.is_some() {
@@ -455,7 +425,7 @@ fn run(args: Args) -> Result<(), String> {
         eprintln!(
             "wrote {} ({secs:.2} s at {} Hz, {:.0}x real time)",
             args.output.display(),
-            audio.spec.sample_rate,
+            audio.sample_rate,
             secs / took.max(1e-9)
         );
     }
