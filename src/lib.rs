@@ -32,7 +32,7 @@ use dsp::convolver::CrossfadeShape;
 use ir_source::{default_ir, kernel_for};
 use loader::{Loader, RenderKey, Task};
 use params::FluxForgeParams;
-use shared::{Meters, SpectrumFeed};
+use shared::{Meters, SpectrumFeed, SpectrumWriter};
 
 /// Port names of both layouts: the second input is the sidechain.
 const SIDECHAIN_NAMES: PortNames = PortNames {
@@ -61,6 +61,7 @@ pub struct FluxForge {
     requested: Option<RenderKey>,
     /// Analyzer frames to the editor.
     spectrum: Arc<SpectrumFeed>,
+    spectrum_in: SpectrumWriter,
     /// Editor heartbeat last seen, and samples processed since it last changed.
     last_beat: u32,
     since_beat: usize,
@@ -77,6 +78,7 @@ pub struct FluxForge {
 
 impl Default for FluxForge {
     fn default() -> Self {
+        let (spectrum_in, spectrum) = shared::spectrum_feed();
         Self {
             params: Arc::new(FluxForgeParams::default()),
             meters: Arc::new(Meters::default()),
@@ -85,7 +87,8 @@ impl Default for FluxForge {
             mono_input: false,
             loader: Arc::default(),
             requested: None,
-            spectrum: Arc::default(),
+            spectrum,
+            spectrum_in,
             last_beat: 0,
             since_beat: usize::MAX,
             last_analysis: 0,
@@ -285,7 +288,7 @@ impl Plugin for FluxForge {
         self.since_beat = self.since_beat.saturating_add(channels[0].len());
         if editor_open && engine.spectral().analyses() != self.last_analysis {
             self.last_analysis = engine.spectral().analyses();
-            self.spectrum.publish_analysis(
+            self.spectrum_in.publish_analysis(
                 engine.spectral(),
                 self.out_analyzer.as_ref(),
                 self.rate,

@@ -7,13 +7,13 @@
 //! * [`Mailbox`]: a single-slot, lock-free hand-over of a boxed value between threads (an
 //!   `AtomicPtr` swapped in and out). A newer value replaces an unread one, which goes back
 //!   to the sender to be dropped there, never on the receiving (audio) thread.
-//! * [`SpectrumFeed`]: a triple buffer of fixed-size [`Spectrum`]s from the audio thread to
-//!   the editor's analyzer (the writer never waits and never sees the reader's buffer), plus a
+//! * [`spectrum_feed`]: the `triple_buffer` crate's typed halves carrying fixed-size
+//!   [`Spectrum`]s from the audio thread ([`SpectrumWriter`]) to the editor's analyzer
+//!   ([`SpectrumFeed`]; the writer never waits and never sees the reader's buffer), plus a
 //!   heartbeat the editor beats every frame so the audio thread analyses only while it is
 //!   open.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use atomic_float::AtomicF32;
 
@@ -113,12 +113,11 @@ mod feed_tests {
 
     #[test]
     fn triple_buffer_delivers_the_newest_frame_once_across_threads() {
-        let feed = std::sync::Arc::new(SpectrumFeed::default());
+        let (mut w, feed) = spectrum_feed();
         assert!(feed.latest().is_none());
-        let f2 = feed.clone();
         let writer = std::thread::spawn(move || {
             for i in 0..20_000 {
-                f2.publish(|s| {
+                w.publish(|s| {
                     s.level_db.fill(i as f32);
                     s.gain_db.fill(-(i as f32));
                 });
@@ -216,45 +215,39 @@ impl Default for Spectrum {
     }
 }
 
-const FRESH: u8 = 4;
-
-/// Single-writer (audio thread), single-reader (editor) triple buffer of [`Spectrum`]s.
+/// The editor's end of the analyzer feed: the reading half of a triple buffer of
+/// [`Spectrum`]s (the `triple_buffer` crate) and the editor's heartbeat. The lock is taken by
+/// the editor only; the audio thread holds the [`SpectrumWriter`] and reads the heartbeat.
 pub struct SpectrumFeed {
-    bufs: [UnsafeCell<Spectrum>; 3],
-    /// Index of the shared middle buffer, with [`FRESH`] set when it holds an unread frame.
-    middle: AtomicU8,
-    /// The writer's buffer index (touched by the writer only).
-    write: AtomicU8,
-    /// The reader's buffer index (touched by the reader only).
-    read: AtomicU8,
+    output: std::sync::Mutex<triple_buffer::Output<Spectrum>>,
     /// Incremented by the editor every frame.
     heartbeat: AtomicU32,
 }
 
-// SAFETY: the three buffers are partitioned between writer, middle and reader; a buffer is
-// touched only by the side that holds its index, and indices change hands through the atomic
-// swap of `middle` (AcqRel), which orders the data written before it.
-unsafe impl Sync for SpectrumFeed {}
-
-impl Default for SpectrumFeed {
-    fn default() -> Self {
-        Self {
-            bufs: std::array::from_fn(|_| UnsafeCell::new(Spectrum::default())),
-            middle: AtomicU8::new(1),
-            write: AtomicU8::new(0),
-            read: AtomicU8::new(2),
-            heartbeat: AtomicU32::new(0),
-        }
-    }
+/// The audio thread's end of the analyzer feed (the writing half).
+pub struct SpectrumWriter {
+    input: triple_buffer::Input<Spectrum>,
 }
 
-impl SpectrumFeed {
+/// A connected writer and feed. Allocates.
+pub fn spectrum_feed() -> (SpectrumWriter, std::sync::Arc<SpectrumFeed>) {
+    let (input, output) = triple_buffer::triple_buffer(&Spectrum::default());
+    (
+        SpectrumWriter { input },
+        std::sync::Arc::new(SpectrumFeed {
+            output: std::sync::Mutex::new(output),
+            heartbeat: AtomicU32::new(0),
+        }),
+    )
+}
+
+impl SpectrumWriter {
     /// Writer: reduces the spectral dynamics' analysis (the section's input) and, if given,
     /// an output analysis to the display points (the loudest bin and the largest gain change
     /// within each point's band) and publishes them. No allocation (runs in `process()` while
     /// the editor's analyzer is open).
     pub fn publish_analysis(
-        &self,
+        &mut self,
         sd: &crate::dsp::spectral::SpectralDynamics,
         output: Option<&crate::dsp::spectral::SpectralDynamics>,
         rate: f32,
@@ -289,26 +282,18 @@ impl SpectrumFeed {
         });
     }
 
-    /// Writer: fills the back buffer and publishes it. Never blocks, never allocates.
-    pub fn publish(&self, fill: impl FnOnce(&mut Spectrum)) {
-        let w = self.write.load(Ordering::Relaxed) as usize;
-        // SAFETY: index `w` belongs to the writer until the swap below.
-        fill(unsafe { &mut *self.bufs[w].get() });
-        let prev = self.middle.swap(w as u8 | FRESH, Ordering::AcqRel);
-        self.write.store(prev & 3, Ordering::Relaxed);
+    /// Fills the back buffer and publishes it. Never blocks, never allocates.
+    pub fn publish(&mut self, fill: impl FnOnce(&mut Spectrum)) {
+        fill(self.input.input_buffer_mut());
+        self.input.publish();
     }
+}
 
-    /// Reader: the newest frame, if one arrived since the last call.
+impl SpectrumFeed {
+    /// Editor: the newest frame, if one arrived since the last call.
     pub fn latest(&self) -> Option<Spectrum> {
-        if self.middle.load(Ordering::Acquire) & FRESH == 0 {
-            return None;
-        }
-        let r = self.read.load(Ordering::Relaxed);
-        let prev = self.middle.swap(r, Ordering::AcqRel);
-        let r = prev & 3;
-        self.read.store(r, Ordering::Relaxed);
-        // SAFETY: index `r` now belongs to the reader.
-        Some(unsafe { *self.bufs[r as usize].get() })
+        let mut out = self.output.lock().unwrap_or_else(|e| e.into_inner());
+        out.update().then(|| *out.output_buffer())
     }
 
     /// Editor: "I am open" (call every frame).

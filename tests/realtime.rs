@@ -213,7 +213,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
         &s,
     );
     e.set_analyzer(true);
-    let feed = fluxforge::shared::SpectrumFeed::default();
+    let (mut writer, feed) = fluxforge::shared::spectrum_feed();
     let mut rng = Rng::new(11);
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
@@ -258,7 +258,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             let [k0, k1] = &key;
             e.process_keyed(&mut [&mut l[..n], &mut r[..n]], Some([&k0[..n], &k1[..n]]));
             // What the plugin does for an open editor after each block.
-            feed.publish_analysis(e.spectral(), None, 48_000.0);
+            writer.publish_analysis(e.spectral(), None, 48_000.0);
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
         e.set_analyzer(false);
@@ -283,7 +283,7 @@ fn output_analysis_and_demo_player_do_not_allocate() {
     out.set_analyzer(true);
     let input = SpectralDynamics::new(48_000.0, &SpectralSettings::default());
     let mut demo = fluxforge::demo::Player::new(48_000);
-    let feed = fluxforge::shared::SpectrumFeed::default();
+    let (mut writer, feed) = fluxforge::shared::spectrum_feed();
     let mut rng = Rng::new(4);
     let mut l = vec![0.0f32; 2048];
     let mut r = vec![0.0f32; 2048];
@@ -297,7 +297,7 @@ fn output_analysis_and_demo_player_do_not_allocate() {
                 l[0] == first && r[n - 1] == last,
                 "analysis leaves the signal alone"
             );
-            feed.publish_analysis(&input, Some(&out), 48_000.0);
+            writer.publish_analysis(&input, Some(&out), 48_000.0);
         }
     });
     assert_eq!(total, 0, "allocator calls on the audio path");

@@ -94,7 +94,13 @@ pub fn editor_with(
         params: params.clone(),
         log: Mutex::new(Vec::new()),
     });
-    let mut app = EditorApp::new(params.clone(), Arc::default(), loader, Arc::default(), None);
+    let mut app = EditorApp::new(
+        params.clone(),
+        Arc::default(),
+        loader,
+        crate::shared::spectrum_feed().1,
+        None,
+    );
     app.attach(GuiContext::new(host.clone()));
     (app, params, host)
 }
@@ -308,8 +314,7 @@ fn the_wheel_over_a_handle_changes_its_q_and_double_click_resets_it() {
 #[test]
 fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
     use crate::dsp::spectral::{SpectralDynamics, SpectralSettings};
-    use crate::shared::SpectrumFeed;
-    let feed = Arc::new(SpectrumFeed::default());
+    let (mut writer, feed) = crate::shared::spectrum_feed();
     let (mut app, _params, _host) = editor();
     app.spectrum = feed.clone();
     let (mut h, area) = dynamics_page(app);
@@ -329,7 +334,7 @@ fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
         };
         let (input, output) = (analysed(f as f64, 0.25), analysed(2.0 * f as f64, 0.063));
         for _ in 0..30 {
-            feed.publish_analysis(&input, Some(&output), 48_000.0);
+            writer.publish_analysis(&input, Some(&output), 48_000.0);
             h.run_steps(1);
         }
         for (line, f, db) in [
@@ -506,7 +511,7 @@ fn a_file_dropped_on_the_window_loads_as_the_ir() {
         params.clone(),
         Arc::default(),
         Arc::default(),
-        Arc::default(),
+        crate::shared::spectrum_feed().1,
         Some(Box::new(move |t| seen.lock().unwrap().push(t))),
     );
     app.attach(GuiContext::new(host));
@@ -567,8 +572,7 @@ fn tab_moves_keyboard_focus_and_tooltips_describe_the_parameter() {
 #[test]
 fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
     use crate::dsp::spectral::{SpectralDynamics, SpectralSettings};
-    use crate::shared::SpectrumFeed;
-    let feed = Arc::new(SpectrumFeed::default());
+    let (mut writer, feed) = crate::shared::spectrum_feed();
     let (mut app, params, host) = editor();
     app.spectrum = feed.clone();
     let (mut h, _) = dynamics_page(app);
@@ -595,7 +599,7 @@ fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
         let (mut l, mut r) = (x[pos..pos + 1024].to_vec(), x[pos..pos + 1024].to_vec());
         sd.process(&mut [&mut l, &mut r]);
         pos = (pos + 1024) % (x.len() - 1024);
-        feed.publish_analysis(&sd, None, 48_000.0);
+        writer.publish_analysis(&sd, None, 48_000.0);
         h.run_steps(1);
     }
     h.run_steps(3);
