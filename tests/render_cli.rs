@@ -560,3 +560,23 @@ fn reads_aiff_input_through_the_same_front_as_wav() {
         "AIFF input renders exactly as the same samples in WAV"
     );
 }
+
+#[test]
+fn options_take_their_value_after_a_space_or_an_equals_sign() {
+    let (src, a, b) = (tmp("eq-in.wav"), tmp("eq-a.wav"), tmp("eq-b.wav"));
+    write(&src, 2, 16, false, 2000);
+    let run = |out: &Path, args: &[&str]| {
+        let mut all = vec![src.to_str().unwrap(), out.to_str().unwrap(), "--quiet"];
+        all.extend_from_slice(args);
+        assert!(bin().args(&all).status().unwrap().success(), "{args:?}");
+        std::fs::read(out).unwrap()
+    };
+    let spaced = run(
+        &a,
+        &["--tail", "0.25", "--in-gain", "-3", "--set", "mix=0.3"],
+    );
+    let joined = run(&b, &["--tail=0.25", "--in-gain=-3", "--set=mix=0.3"]);
+    assert!(spaced == joined);
+    let r = hound::WavReader::open(&b).unwrap();
+    assert_eq!(r.duration() as usize, 2000 + 11_025);
+}

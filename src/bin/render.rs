@@ -172,6 +172,7 @@ fn load_state(
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
+    use lexopt::Arg::{Long, Short, Value};
     let mut positional = Vec::new();
     let params = FluxForgeParams::default();
     let mut stored_ir = None;
@@ -181,24 +182,39 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
-    let mut it = std::env::args().skip(1);
-    let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
-        let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
+    let mut parser = lexopt::Parser::from_env();
+    // An option's value as text, or "FLAG needs WHAT".
+    let value = |parser: &mut lexopt::Parser, flag: &str, what: &str| {
+        parser
+            .value()
+            .map_err(|_| format!("{flag} needs {what}"))?
+            .into_string()
+            .map_err(|v| format!("{flag}: not valid text: {v:?}"))
+    };
+    let num = |flag: &str, v: String| -> Result<f64, String> {
         v.parse::<f64>()
             .ok()
             .filter(|x| x.is_finite())
             .ok_or_else(|| format!("{flag}: not a number: {v}"))
     };
-    while let Some(a) = it.next() {
-        if let Some((_, id, fixed)) = ALIASES.iter().find(|(flag, _, _)| *flag == a) {
-            let value = match fixed {
+    while let Some(arg) = parser.next().map_err(|e| format!("{e} (see --help)"))? {
+        let flag = match &arg {
+            Long(name) => format!("--{name}"),
+            Short(c) => format!("-{c}"),
+            Value(v) => {
+                positional.push(PathBuf::from(v));
+                continue;
+            }
+        };
+        if let Some((_, id, fixed)) = ALIASES.iter().find(|(f, _, _)| *f == flag) {
+            let v = match fixed {
                 Some(v) => v.to_string(),
-                None => it.next().ok_or_else(|| format!("{a} needs a value"))?,
+                None => value(&mut parser, &flag, "a value")?,
             };
-            set_param(&params, &a, id, &value)?;
+            set_param(&params, &flag, id, &v)?;
             continue;
         }
-        match a.as_str() {
+        match flag.as_str() {
             "-h" | "--help" => return Ok(None),
             "--list-presets" => {
                 for p in fluxforge::factory_presets::bank() {
@@ -211,16 +227,14 @@ fn parse_args() -> Result<Option<Args>, String> {
                 std::process::exit(0);
             }
             "--set" => {
-                let kv = it.next().ok_or("--set needs ID=VALUE")?;
-                let (id, value) = kv
+                let kv = value(&mut parser, &flag, "ID=VALUE")?;
+                let (id, v) = kv
                     .split_once('=')
                     .ok_or_else(|| format!("--set {kv}: expected ID=VALUE"))?;
-                set_param(&params, "--set", id.trim(), value.trim())?;
+                set_param(&params, "--set", id.trim(), v.trim())?;
             }
             "--preset" => {
-                let p = it
-                    .next()
-                    .ok_or("--preset needs a file or a factory preset name")?;
+                let p = value(&mut parser, &flag, "a file or a factory preset name")?;
                 let path = std::path::Path::new(&p);
                 let preset = match fluxforge::factory_presets::find(&p) {
                     Some(f) if !path.exists() => f,
@@ -232,21 +246,19 @@ fn parse_args() -> Result<Option<Args>, String> {
                 stored_ir = preset.ir.clone();
             }
             "--state" => {
-                let p = it.next().ok_or("--state needs a file")?;
+                let p = value(&mut parser, &flag, "a file")?;
                 stored_ir = load_state(std::path::Path::new(&p), &params)?;
             }
             "--save-preset" => {
-                save_preset = Some(PathBuf::from(
-                    it.next().ok_or("--save-preset needs a file")?,
-                ))
+                save_preset = Some(PathBuf::from(value(&mut parser, &flag, "a file")?))
             }
-            "--ir" => ir = Some(PathBuf::from(it.next().ok_or("--ir needs a file")?)),
-            "--sidechain" => {
-                sidechain = Some(PathBuf::from(it.next().ok_or("--sidechain needs a file")?))
+            "--ir" => ir = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
+            "--sidechain" => sidechain = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
+            "--tail" => {
+                tail_s = Some(num(&flag, value(&mut parser, &flag, "a value")?)?.clamp(0.0, 600.0))
             }
-            "--tail" => tail_s = Some(num(&a, it.next())?.clamp(0.0, 600.0)),
             "--block" => {
-                let b = num(&a, it.next())?;
+                let b = num(&flag, value(&mut parser, &flag, "a value")?)?;
                 if !(1.0..=65536.0).contains(&b) {
                     return Err("--block must be 1..=65536".into());
                 }
@@ -254,13 +266,12 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "--quiet" => quiet = true,
             "--make-demo-input" => {
-                let p = PathBuf::from(it.next().ok_or("--make-demo-input needs a file")?);
+                let p = PathBuf::from(value(&mut parser, &flag, "a file")?);
                 write_demo_input(&p)?;
                 eprintln!("wrote {}", p.display());
                 std::process::exit(0);
             }
-            s if s.starts_with('-') => return Err(format!("unknown option {s} (see --help)")),
-            _ => positional.push(PathBuf::from(a)),
+            other => return Err(format!("unknown option {other} (see --help)")),
         }
     }
     if positional.len() != 2 {
