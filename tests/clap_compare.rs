@@ -59,9 +59,9 @@ fn a_b_and_undo_redo_restore_exact_values_through_parameter_events() {
     let mut compare = Compare::default();
 
     // The user drags Mix (many values, one step) and sets a band's frequency and drive.
-    let drag: Vec<(&str, f32)> = (0..10).map(|k| ("Mix", 0.3 + 0.02 * k as f32)).collect();
+    let drag: Vec<(&str, f32)> = (0..10).map(|k| ("mix", 0.3 + 0.02 * k as f32)).collect();
     edits(&mut inst, &mut proc, &p, &mut history, &drag);
-    let more = [("Band 2 Freq", 0.61), ("Drive", 0.43), ("Mix", 0.52)];
+    let more = [("eq_freq_2", 0.61), ("sat_drive", 0.43), ("mix", 0.52)];
     edits(&mut inst, &mut proc, &p, &mut history, &more);
     let a1 = snapshot(&mut inst, &p);
     assert!(history.observe(&a1, false, true));
@@ -72,10 +72,10 @@ fn a_b_and_undo_redo_restore_exact_values_through_parameter_events() {
     send(&mut inst, &mut proc, &p, &load);
     history.record(&a1, &snapshot(&mut inst, &p));
     let in_b = [
-        ("Mix", 0.9),
-        ("Character", 2.0),
-        ("Band 4 Gain", 0.8),
-        ("Pre-delay", 0.25),
+        ("mix", 0.9),
+        ("sat_mode", 2.0),
+        ("eq_gain_4", 0.8),
+        ("ir_predelay", 0.25),
     ];
     edits(&mut inst, &mut proc, &p, &mut history, &in_b);
     let b = snapshot(&mut inst, &p);

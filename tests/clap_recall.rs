@@ -204,7 +204,7 @@ fn three_room_changes(s: &mut Session, what: &str) {
     for room in [Room::Plate, Room::SmallRoom, Room::LargeHall] {
         s.settle(
             &Target::Room(room),
-            &[("Room", room_value(room))],
+            &[("room", room_value(room))],
             &format!("{what}, then {}", room.name()),
         );
     }
@@ -218,7 +218,7 @@ fn a_state_loaded_after_a_room_change_plays_its_own_room() {
     for d in DELAYS {
         let mut s = Session::start();
         s.play(20, &[]);
-        s.play(d, &[("Room", room_value(Room::Cathedral))]);
+        s.play(d, &[("room", room_value(Room::Cathedral))]);
         s.load(&default);
         let what = format!("Cathedral, {d} blocks, default state");
         s.settle(&Target::Room(Room::MediumRoom), &[], &what);
@@ -233,7 +233,7 @@ fn a_state_loaded_after_an_edit_plays_its_own_edits() {
     for d in DELAYS {
         let mut s = Session::start();
         s.play(20, &[]);
-        s.play(d, &[("Pre-delay", predelay_value(120.0))]);
+        s.play(d, &[("ir_predelay", predelay_value(120.0))]);
         s.load(&default);
         let what = format!("pre-delay 120 ms, {d} blocks, default state");
         s.settle(&Target::Room(Room::MediumRoom), &[], &what);
@@ -241,7 +241,7 @@ fn a_state_loaded_after_an_edit_plays_its_own_edits() {
         for ms in [40.0, 200.0, 10.0] {
             s.settle(
                 &Target::Predelay(ms),
-                &[("Pre-delay", predelay_value(ms))],
+                &[("ir_predelay", predelay_value(ms))],
                 &format!("{what}, then {ms} ms"),
             );
         }
@@ -269,7 +269,7 @@ fn a_state_loaded_after_a_file_state_plays_its_own_ir() {
     // And the file state itself lands after a room change in flight.
     let mut s = Session::start();
     s.play(20, &[]);
-    s.play(10, &[("Room", room_value(Room::Cathedral))]);
+    s.play(10, &[("room", room_value(Room::Cathedral))]);
     s.load(&file_state);
     s.settle(
         &Target::File(Arc::new(ir)),
@@ -292,7 +292,7 @@ fn a_state_loaded_twice_or_beside_automation_or_while_inactive_lands() {
     // Twice in a row, while a render is in flight: the second wins.
     let mut s = Session::start();
     s.play(20, &[]);
-    s.play(10, &[("Room", room_value(Room::Cathedral))]);
+    s.play(10, &[("room", room_value(Room::Cathedral))]);
     s.load(&plate);
     s.load(&default);
     s.settle(&Target::Room(Room::MediumRoom), &[], "loaded twice");
@@ -302,7 +302,7 @@ fn a_state_loaded_twice_or_beside_automation_or_while_inactive_lands() {
     // Loaded right after the block that carried an automation event: the state wins.
     let mut s = Session::start();
     s.play(20, &[]);
-    s.play(1, &[("Room", room_value(Room::Chamber))]);
+    s.play(1, &[("room", room_value(Room::Chamber))]);
     s.load(&plate);
     s.settle(&Target::Room(Room::Plate), &[], "state after automation");
     s.stop();
@@ -310,11 +310,11 @@ fn a_state_loaded_twice_or_beside_automation_or_while_inactive_lands() {
     // Loaded before the block that carries an automation event: the event wins.
     let mut s = Session::start();
     s.play(20, &[]);
-    s.play(10, &[("Room", room_value(Room::Cathedral))]);
+    s.play(10, &[("room", room_value(Room::Cathedral))]);
     s.load(&plate);
     s.settle(
         &Target::Room(Room::Chamber),
-        &[("Room", room_value(Room::Chamber))],
+        &[("room", room_value(Room::Chamber))],
         "automation after state",
     );
     three_room_changes(&mut s, "automation after state");
@@ -323,7 +323,7 @@ fn a_state_loaded_twice_or_beside_automation_or_while_inactive_lands() {
     // Loaded while deactivated, with a render still in flight from before.
     let mut s = Session::start();
     s.play(20, &[]);
-    s.play(3, &[("Room", room_value(Room::Cathedral))]);
+    s.play(3, &[("room", room_value(Room::Cathedral))]);
     let proc = s.proc.take().unwrap();
     let stopped = proc.stop_processing();
     s.inst.deactivate(stopped);
@@ -359,7 +359,7 @@ fn rapid_room_automation_ends_on_the_last_room() {
     ];
     for _ in 0..3 {
         for room in rooms {
-            s.play(5, &[("Room", room_value(room))]);
+            s.play(5, &[("room", room_value(room))]);
         }
     }
     s.settle(&Target::Room(Room::Plate), &[], "rapid automation");

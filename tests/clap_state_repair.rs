@@ -58,7 +58,7 @@ fn values(
 ) -> BTreeMap<String, f64> {
     names
         .iter()
-        .map(|(id, name)| (id.clone(), p.value(inst, name)))
+        .map(|(id, _)| (id.clone(), p.value(inst, id)))
         .collect()
 }
 

@@ -83,37 +83,60 @@ pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
     .expect("instantiates")
 }
 
-/// Parameter ids and ranges by name.
+/// The plugin's parameters as a host sees them, found by their string IDs.
 pub struct Params {
     pub ext: PluginParams,
+    /// `(string ID, CLAP id)` of every parameter, in the plugin's order.
     pub ids: Vec<(String, ClapId)>,
+}
+
+/// The CLAP id the framework gives a string parameter ID: a 31-bit multiplicative hash of
+/// its bytes. [`Params::get`] checks every ID against the ids the plugin reports.
+fn clap_id_of(id: &str) -> u32 {
+    let hash = id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    hash & !(1 << 31)
 }
 
 impl Params {
     pub fn get(inst: &mut PluginInstance<TestHost>) -> Self {
+        use nice_plug::prelude::Params as _;
         let handle = inst.plugin_handle();
         let ext = handle
             .get_extension::<PluginParams>()
             .expect("params extension");
-        let mut ids = Vec::new();
+        let mut reported = Vec::new();
         let mut buf = ParamInfoBuffer::new();
         for i in 0..ext.count(&handle) {
-            let info = ext.get_info(&handle, i, &mut buf).expect("param info");
-            let name = String::from_utf8_lossy(info.name).to_string();
-            ids.push((name, info.id));
+            reported.push(ext.get_info(&handle, i, &mut buf).expect("param info").id);
         }
+        let ids: Vec<(String, ClapId)> = fluxforge::params::FluxForgeParams::default()
+            .param_map()
+            .into_iter()
+            .map(|(id, _, _)| {
+                let clap = ClapId::new(clap_id_of(&id));
+                assert!(reported.contains(&clap), "parameter {id} is not reported");
+                (id, clap)
+            })
+            .collect();
+        assert_eq!(
+            ids.len(),
+            reported.len(),
+            "every reported parameter has an ID"
+        );
         Self { ext, ids }
     }
-    pub fn id(&self, name: &str) -> ClapId {
+    pub fn id(&self, id: &str) -> ClapId {
         self.ids
             .iter()
-            .find(|(n, _)| n == name)
-            .unwrap_or_else(|| panic!("param {name}"))
+            .find(|(n, _)| n == id)
+            .unwrap_or_else(|| panic!("param {id}"))
             .1
     }
-    pub fn value(&self, inst: &mut PluginInstance<TestHost>, name: &str) -> f64 {
+    pub fn value(&self, inst: &mut PluginInstance<TestHost>, id: &str) -> f64 {
         self.ext
-            .get_value(&inst.plugin_handle(), self.id(name))
+            .get_value(&inst.plugin_handle(), self.id(id))
             .unwrap()
     }
 }

@@ -1,0 +1,279 @@
+//! EQ & dynamics through the host: zero latency in every mode, placements and ducking
+//! reaching the engine, the sidechain port driving the detectors.
+
+use super::common::*;
+
+#[test]
+fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
+    use fluxforge::dsp::dynamic_eq::{BandKind, DynamicMode};
+    use fluxforge::dsp::spectral::SpectralMode;
+    // (state values by parameter id, the same settings for the engine reference)
+    let b = |v: f32| serde_json::json!({ "bool": v > 0.5 });
+    let cases: Vec<(&str, Vec<(&str, serde_json::Value)>, Settings)> = {
+        let mut static_bell = Settings::default();
+        static_bell.eq[2].enabled = true;
+        static_bell.eq[2].gain_db = 6.0;
+        let mut dyn_band = static_bell;
+        dyn_band.eq[2].dynamic = DynamicMode::Down;
+        dyn_band.eq[2].threshold_db = -30.0;
+        let mut cut = Settings::default();
+        cut.eq[0].enabled = true;
+        cut.eq[0].kind = BandKind::LowCut;
+        let mut down = Settings::default();
+        down.spectral.enabled = true;
+        down.spectral.threshold_db = -30.0;
+        let mut up = down;
+        up.spectral.mode = SpectralMode::Up;
+        vec![
+            (
+                "static bell",
+                vec![("eq_on_3", b(1.0)), ("eq_gain_3", f(6.0))],
+                static_bell,
+            ),
+            (
+                "dynamic band",
+                vec![
+                    ("eq_on_3", b(1.0)),
+                    ("eq_gain_3", f(6.0)),
+                    ("eq_dyn_3", serde_json::json!({ "i32": 1 })),
+                    ("eq_thresh_3", f(-30.0)),
+                ],
+                dyn_band,
+            ),
+            (
+                "low cut",
+                vec![
+                    ("eq_on_1", b(1.0)),
+                    ("eq_type_1", serde_json::json!({ "i32": 3 })),
+                ],
+                cut,
+            ),
+            (
+                "spectral down",
+                vec![("spec_on", b(1.0)), ("spec_thresh", f(-30.0))],
+                down,
+            ),
+            (
+                "spectral up",
+                vec![
+                    ("spec_on", b(1.0)),
+                    ("spec_thresh", f(-30.0)),
+                    ("spec_mode", serde_json::json!({ "i32": 1 })),
+                ],
+                up,
+            ),
+        ]
+    };
+    let len = 48_000;
+    let sine: Vec<f32> = (0..len)
+        .map(|n| (0.3 * (std::f64::consts::TAU * 997.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let t0 = 30_000;
+    for (name, values, mut settings) in cases {
+        settings.mix = 0.0; // dry: the EQ and dynamics alone
+        let mut values = values;
+        values.push(("mix", f(0.0)));
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in &values {
+            assert!(state["params"].get(*id).is_some(), "{name}: param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let latency = inst
+            .plugin_handle()
+            .get_extension::<PluginLatency>()
+            .unwrap()
+            .get(&mut inst.plugin_handle());
+        assert_eq!(latency, 0, "{name}: reported latency");
+        let mut proc = proc.start_processing().unwrap();
+        let mut with = sine.clone();
+        with[t0] += 0.5;
+        let plain = run(&mut proc, &[sine.clone(), sine.clone()], &mut || 256, &[]);
+        inst.deactivate(proc.stop_processing());
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(8);
+        let hit = run(
+            &mut proc,
+            &[with.clone(), with.clone()],
+            &mut || rng.range(1, 256),
+            &[],
+        );
+        inst.deactivate(proc.stop_processing());
+        // The plugin is the engine (whatever the host's block sizes).
+        let want = reference(48_000.0, &[with.clone(), with], settings, &[]);
+        assert!(
+            max_diff(&hit, &want) < 1e-5,
+            "{name}: {}",
+            max_diff(&hit, &want)
+        );
+        // Measured: the impulse's effect starts at its own sample, not later, not earlier.
+        let d: Vec<f32> = hit[0].iter().zip(&plain[0]).map(|(a, b)| a - b).collect();
+        assert!(
+            d[..t0].iter().all(|v| v.abs() < 1e-6),
+            "{name}: nothing before the impulse"
+        );
+        assert!(
+            d[t0].abs() > 0.2,
+            "{name}: the impulse comes out at once ({})",
+            d[t0]
+        );
+    }
+}
+
+#[test]
+fn eq_placement_band_placement_and_ducking_reach_the_engine() {
+    use fluxforge::dsp::chain::EqPlacement;
+    use fluxforge::dsp::ducker::DuckSettings;
+    use fluxforge::dsp::dynamic_eq::{Placement, Slope};
+    use serde_json::json;
+    let on = json!({ "bool": true });
+    let choice = |i: i32| json!({ "i32": i });
+    let mut s = Settings {
+        mix: 0.5,
+        eq_placement: EqPlacement::Return,
+        duck: DuckSettings {
+            threshold_db: -30.0,
+            depth_db: 12.0,
+            release_ms: 300.0,
+        },
+        ..Default::default()
+    };
+    s.eq[2].enabled = true;
+    s.eq[2].gain_db = 12.0;
+    s.eq[5].enabled = true;
+    s.eq[5].freq_hz = 200.0;
+    s.eq[5].slope = Slope::Db48;
+    s.eq[5].placement = Placement::Side;
+    s.eq[7].enabled = true;
+    s.eq[7].placement = Placement::Left;
+    let values = vec![
+        ("mix", f(0.5)),
+        ("eq_where", choice(1)),
+        ("eq_on_3", on.clone()),
+        ("eq_gain_3", f(12.0)),
+        ("eq_on_6", on.clone()),
+        ("eq_freq_6", f(200.0)),
+        ("eq_slope_6", choice(2)),
+        ("eq_place_6", choice(4)),
+        ("eq_on_8", on.clone()),
+        ("eq_place_8", choice(1)),
+        ("duck_thresh", f(-30.0)),
+        ("duck_depth", f(12.0)),
+        ("duck_release", f(300.0)),
+    ];
+    // Loud and quiet halves, so the ducker works and releases.
+    let mut x = noise(96_000, 21);
+    for c in &mut x {
+        for v in &mut c[24_000..48_000] {
+            *v *= 0.01;
+        }
+    }
+    let play = |values: &[(&str, serde_json::Value)]| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in values {
+            assert!(state["params"].get(*id).is_some(), "param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(3);
+        let out = run(&mut proc, &x, &mut || rng.range(1, 512), &[]);
+        inst.deactivate(proc.stop_processing());
+        out
+    };
+    let out = play(&values);
+    let want = reference(48_000.0, &x, s, &[]);
+    assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
+    let plain = reference(
+        48_000.0,
+        &x,
+        Settings {
+            mix: 0.5,
+            ..Default::default()
+        },
+        &[],
+    );
+    assert!(max_diff(&out, &plain) > 0.05, "the new settings act");
+    // On the return, the EQ leaves the dry signal alone: dry only, the output is the input.
+    let mut dry_only = values.clone();
+    dry_only[0] = ("mix", f(0.0));
+    assert_eq!(play(&dry_only), x, "dry untouched by an EQ on the return");
+}
+
+#[test]
+fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
+    use fluxforge::dsp::dynamic_eq::DynamicMode;
+    use fluxforge::dsp::DetectorSource;
+    use serde_json::json;
+    // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input
+    // is a 1 kHz sine at -40 dBFS (below the threshold), the sidechain one at -6 dBFS.
+    let mut s = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    s.eq[2].enabled = true;
+    s.eq[2].freq_hz = 1000.0;
+    s.eq[2].dynamic = DynamicMode::Down;
+    s.eq[2].threshold_db = -30.0;
+    s.eq[2].source = DetectorSource::External;
+    let values = [
+        ("mix", f(0.0)),
+        ("eq_on_3", json!({ "bool": true })),
+        ("eq_freq_3", f(1000.0)),
+        ("eq_dyn_3", json!({ "i32": 1 })),
+        ("eq_thresh_3", f(-30.0)),
+        ("eq_source_3", json!({ "i32": 1 })),
+    ];
+    let len = 48_000;
+    let tone = |db: f64| -> Vec<f32> {
+        let a = 10f64.powf(db / 20.0);
+        (0..len)
+            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
+            .collect()
+    };
+    let x = [tone(-40.0), tone(-40.0)];
+    let key = [tone(-6.0), tone(-6.0)];
+    let play = |key: Option<&[Vec<f32>; 2]>| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in &values {
+            assert!(state["params"].get(*id).is_some(), "param id {id}");
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(12);
+        let out = run_keyed(&mut proc, &x, key, &mut || rng.range(1, 512), &[]);
+        inst.deactivate(proc.stop_processing());
+        out
+    };
+    let level = |y: &[f32]| {
+        let tail = &y[len / 2..];
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        20.0 * (rms(tail) / rms(&x[0][len / 2..])).log10()
+    };
+    let keyed = play(Some(&key));
+    // -6 dBFS is 24 dB over the threshold: 4:1 asks for -18 dB, the range allows -12.
+    assert!(
+        (level(&keyed[0]) + 12.0).abs() < 1.0,
+        "{} dB",
+        level(&keyed[0])
+    );
+    assert!((level(&keyed[1]) + 12.0).abs() < 1.0);
+    let want = reference_keyed(48_000.0, &x, &key, s);
+    assert!(
+        max_diff(&keyed, &want) < 1e-5,
+        "{}",
+        max_diff(&keyed, &want)
+    );
+    // No sidechain routed (the host passes the main port only): the band listens to the
+    // main signal, which stays below the threshold.
+    let alone = play(None);
+    assert!(level(&alone[0]).abs() < 0.1, "{} dB", level(&alone[0]));
+}
