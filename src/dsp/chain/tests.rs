@@ -22,17 +22,13 @@ fn ir() -> Vec<f32> {
 }
 
 fn run(e: &mut Engine, x: &[f32], calls: &[usize]) -> Vec<f32> {
-    let mut l = x.to_vec();
-    let mut r = x.to_vec();
-    let mut pos = 0;
-    let mut k = 0;
-    while pos < x.len() {
-        let n = calls[k % calls.len()].min(x.len() - pos);
-        e.process(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]]);
-        pos += n;
-        k += 1;
-    }
-    l
+    crate::dsp::test_util::run_stereo(
+        |ch| {
+            e.process(ch);
+        },
+        x,
+        calls,
+    )
 }
 
 #[test]

@@ -25,12 +25,7 @@ fn sine(hz: f64, amp: f64, len: usize, n: usize) -> (Vec<f32>, usize) {
 }
 
 fn run(s: &mut Saturator, x: &[f32]) -> Vec<f32> {
-    let mut l = x.to_vec();
-    let mut r = x.to_vec();
-    for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
-        s.process(&mut [a, b]);
-    }
-    l
+    crate::dsp::test_util::run_stereo(|ch| s.process(ch), x, &[128])
 }
 
 /// Power spectrum of the last `n` samples.
