@@ -25,7 +25,7 @@ use nice_plug::wrapper::clap::{PluginDescriptor, Wrapper};
 use nice_plug::wrapper::setup_logger;
 
 use super::{repair_state, MAX_STATE_BYTES};
-use crate::FluxForge;
+use crate::plugin::FluxForge;
 
 /// The front the host sees. `plugin` must stay the first field: the host's pointer to it is
 /// the pointer to the whole front.

@@ -25,7 +25,7 @@ use nice_plug::wrapper::vst3::vst3::{Class, ComRef, ComWrapper};
 use nice_plug::wrapper::vst3::{PluginInfo, Wrapper};
 
 use super::{repair_state, MAX_STATE_BYTES};
-use crate::FluxForge;
+use crate::plugin::FluxForge;
 
 /// The framework's VST3 wrapper behind the state repair.
 pub struct Guarded<P: Vst3Plugin>(Wrapper<P>);

@@ -1,0 +1,335 @@
+//! The plugin: the struct the host instantiates, its `Plugin`, `ClapPlugin` and `Vst3Plugin`
+//! implementations. Host glue only: audio flows through [`crate::dsp::chain::Engine`], IRs
+//! come from [`crate::loader`], the editor is [`crate::editor`]; the exported entry points
+//! are in [`crate::host`].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier,
+};
+
+use crate::dsp::chain::Engine;
+use crate::dsp::convolver::CrossfadeShape;
+use crate::ir_source::{default_ir, kernel_for};
+use crate::loader::{Loader, RenderKey, Task};
+use crate::params::FluxForgeParams;
+use crate::shared::{Meters, SpectrumFeed, SpectrumWriter};
+use crate::{demo, dsp, editor, factory_presets, shared};
+
+/// Port names of both layouts: the second input is the sidechain.
+const SIDECHAIN_NAMES: PortNames = PortNames {
+    layout: None,
+    main_input: None,
+    main_output: None,
+    aux_inputs: &["Sidechain"],
+    aux_outputs: &[],
+};
+
+/// Crossfade time when the IR changes (room, file or edit), seconds.
+pub const ROOM_CROSSFADE_S: f32 = 0.05;
+
+/// The plugin instance.
+pub struct FluxForge {
+    params: Arc<FluxForgeParams>,
+    meters: Arc<Meters>,
+    editor_state: Arc<EguiEditorState>,
+    /// Built in `activate`; `None` while inactive.
+    engine: Option<Engine>,
+    /// True when the host gave us one input channel (mono in, stereo out).
+    mono_input: bool,
+    /// Background IR loading and kernel hand-over.
+    loader: Arc<Loader>,
+    /// The render inputs the audio thread last asked for (or activation built).
+    requested: Option<RenderKey>,
+    /// Analyzer frames to the editor.
+    spectrum: Arc<SpectrumFeed>,
+    spectrum_in: SpectrumWriter,
+    /// Editor heartbeat last seen, and samples processed since it last changed.
+    last_beat: u32,
+    since_beat: usize,
+    /// Analysis count last published.
+    last_analysis: u64,
+    /// Session sample rate, Hz.
+    rate: f32,
+    /// Demo mode (see [`demo`]): asked for in the environment, and its player once active.
+    /// The output spectrum for the editor (analysis only, run while the editor is open).
+    out_analyzer: Option<dsp::spectral::SpectralDynamics>,
+    demo_mode: bool,
+    demo: Option<demo::Player>,
+}
+
+impl Default for FluxForge {
+    fn default() -> Self {
+        let (spectrum_in, spectrum) = shared::spectrum_feed();
+        Self {
+            params: Arc::new(FluxForgeParams::default()),
+            meters: Arc::new(Meters::default()),
+            editor_state: editor::default_state(),
+            engine: None,
+            mono_input: false,
+            loader: Arc::default(),
+            requested: None,
+            spectrum,
+            spectrum_in,
+            last_beat: 0,
+            since_beat: usize::MAX,
+            last_analysis: 0,
+            rate: 48_000.0,
+            demo: None,
+            out_analyzer: None,
+            demo_mode: demo::enabled(),
+        }
+        .with_demo_preset()
+    }
+}
+
+impl FluxForge {
+    /// In demo mode, the factory preset `FLUXFORGE_DEMO_PRESET` names (see [`demo`]).
+    fn with_demo_preset(self) -> Self {
+        if self.demo_mode {
+            if let Some(p) = std::env::var("FLUXFORGE_DEMO_PRESET")
+                .ok()
+                .and_then(|n| factory_presets::find(&n))
+            {
+                p.apply(&self.params);
+            }
+        }
+        self
+    }
+}
+
+impl Plugin for FluxForge {
+    const NAME: &'static str = "FluxForge";
+    const VENDOR: &'static str = "FluxForge";
+    const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
+    const EMAIL: &'static str = "info@fluxforge.audio";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: SIDECHAIN_NAMES,
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: SIDECHAIN_NAMES,
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = EguiEditor<editor::EditorApp>;
+    type SysExMessage = ();
+    /// Render the IR and hand its kernel over, or load a file (see [`loader`]).
+    type BackgroundTask = Task;
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let loader = self.loader.clone();
+        let params = self.params.clone();
+        Box::new(move |task: Task| loader.run(task, &params))
+    }
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        create_egui_editor(
+            self.editor_state.clone(),
+            RepaintNotifier::new(),
+            EguiNiceSettings::default()
+                .with_tile("FluxForge")
+                .with_resize_hint(editor::resize_hint()),
+            editor::EditorApp::new(
+                self.params.clone(),
+                self.meters.clone(),
+                self.loader.clone(),
+                self.spectrum.clone(),
+                Some(Box::new(move |t| async_executor.execute_background(t))),
+            ),
+        )
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
+        let rate = config.sample_rate;
+        self.rate = rate;
+        // Kernels from a previous activation were built at its rate: dropped in set_target.
+        let block = config.max_buffer_size as usize;
+        self.loader.set_target(rate, block);
+        self.requested = Some(RenderKey::of(&self.params));
+        // The IR is rendered here, at the session rate (a rate change re-resamples the file).
+        let kernel = self
+            .loader
+            .build(&self.params, rate, block)
+            .unwrap_or_else(|| {
+                let [l, r] = default_ir(rate);
+                kernel_for(&[&l, &r], block)
+            });
+        let mut engine = Engine::new(rate, Some(Box::new(kernel)), &self.params.settings());
+        engine.convolver_mut().set_crossfade(
+            (ROOM_CROSSFADE_S * config.sample_rate) as usize,
+            CrossfadeShape::EqualPower,
+        );
+        self.engine = Some(engine);
+        self.demo = self
+            .demo_mode
+            .then(|| demo::Player::new(config.sample_rate as u32));
+        let mut out = dsp::spectral::SpectralDynamics::new(
+            config.sample_rate,
+            &dsp::spectral::SpectralSettings::default(),
+        );
+        out.set_analyzer(true);
+        self.out_analyzer = Some(out);
+        context.set_latency_samples(0);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(e) = self.engine.as_mut() {
+            e.set_settings(&self.params.settings());
+            e.reset();
+        }
+    }
+
+    fn deactivate(&mut self) {
+        self.engine = None;
+        drop(self.loader.kernel_out.take());
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(engine) = self.engine.as_mut() else {
+            return ProcessStatus::Error("not activated");
+        };
+        // A changed room, file or edit is rendered in the background (no allocation here: the
+        // task is a value, and at most one is queued).
+        let key = RenderKey::of(&self.params);
+        if self.requested != Some(key) {
+            self.requested = Some(key);
+            if self.loader.request_render() {
+                context.execute_background(Task::Render);
+            }
+        }
+        if self.loader.hand_over(engine.convolver_mut()) {
+            context.execute_background(Task::Collect);
+        }
+        engine.set_settings(&self.params.settings());
+        let channels = buffer.as_slice();
+        if channels.len() < 2 {
+            return ProcessStatus::Error("needs two output channels");
+        }
+        if let Some(d) = self.demo.as_mut() {
+            d.fill(&mut channels[..2]);
+        }
+        if self.mono_input {
+            let (l, r) = channels.split_at_mut(1);
+            r[0].copy_from_slice(l[0]);
+        }
+        // The analyzer runs while the editor beats (it stops 1 s after the last frame).
+        let beat = self.spectrum.heartbeat();
+        if beat != self.last_beat {
+            self.last_beat = beat;
+            self.since_beat = 0;
+        }
+        let editor_open = self.since_beat < self.rate as usize;
+        engine.set_analyzer(editor_open);
+        let solo = match self.meters.solo.load(std::sync::atomic::Ordering::Relaxed) {
+            k @ 1.. if editor_open => Some(k as usize - 1),
+            _ => None,
+        };
+        engine.set_solo(solo);
+        // The sidechain port (stereo; a mono one feeds both channels).
+        let n = channels[0].len();
+        let key = aux.inputs.first().and_then(|b| {
+            let s = b.as_slice_immutable();
+            (!s.is_empty() && s[0].len() == n).then(|| [&*s[0], &*s[s.len().min(2) - 1]])
+        });
+        let peaks = engine.process_keyed(&mut channels[..2], key);
+        if editor_open {
+            if let (Some(out), [l, r, ..]) = (self.out_analyzer.as_mut(), &mut *channels) {
+                // Analysis only: the output is read, not changed.
+                out.process(&mut [&mut **l, &mut **r]);
+            }
+        }
+        self.since_beat = self.since_beat.saturating_add(channels[0].len());
+        if editor_open && engine.spectral().analyses() != self.last_analysis {
+            self.last_analysis = engine.spectral().analyses();
+            self.spectrum_in.publish_analysis(
+                engine.spectral(),
+                self.out_analyzer.as_ref(),
+                self.rate,
+            );
+        }
+        for c in 0..2 {
+            self.meters.input[c].raise(peaks.input[c]);
+            self.meters.output[c].raise(peaks.output[c]);
+            self.meters.squares[c]
+                .fetch_add(peaks.input_sq[c], std::sync::atomic::Ordering::Relaxed);
+            self.meters.squares[2 + c]
+                .fetch_add(peaks.output_sq[c], std::sync::atomic::Ordering::Relaxed);
+        }
+        self.meters.frames.fetch_add(
+            channels[0].len() as u32,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.meters.ducking.raise(engine.ducking_db());
+        for (m, g) in self
+            .meters
+            .band_gain_db
+            .iter()
+            .zip(engine.eq().dynamic_gain_db())
+        {
+            m.store(g, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.meters
+            .sidechain
+            .raise(if engine.sidechain_live() { 1.0 } else { 0.0 });
+        ProcessStatus::Tail(engine.convolver().ir_len() as u32)
+    }
+}
+
+impl ClapPlugin for FluxForge {
+    const CLAP_ID: &'static str = "audio.fluxforge.fluxforge";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Zero-latency convolution reverb with dynamic EQ and character saturation");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Reverb,
+        ClapFeature::Equalizer,
+        ClapFeature::Distortion,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
+}
+
+impl Vst3Plugin for FluxForge {
+    const VST3_CLASS_ID: [u8; 16] = *b"FluxForgeConvRev";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[
+        Vst3SubCategory::Fx,
+        Vst3SubCategory::Reverb,
+        Vst3SubCategory::Eq,
+        Vst3SubCategory::Distortion,
+        Vst3SubCategory::Stereo,
+    ];
+}
