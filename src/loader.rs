@@ -100,6 +100,9 @@ pub struct IrStatus {
     pub serial: u64,
 }
 
+/// A prepared source: its key, rate, auto-gain and channels at that rate.
+type Prepared = (SourceKey, u32, bool, Arc<Vec<Vec<f32>>>);
+
 /// The identity of a prepared (resampled, normalised) source.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum SourceKey {
@@ -115,7 +118,7 @@ struct Cache {
     /// The last file IR that decoded, kept to restore when a newer one does not.
     last_good: Option<(StoredIr, Arc<IrData>)>,
     /// The prepared source: key, rate, auto-gain, channels at `rate`.
-    prepared: Option<(SourceKey, u32, bool, Arc<Vec<Vec<f32>>>)>,
+    prepared: Option<Prepared>,
 }
 
 /// Shared between the plugin, its background task and its editor.

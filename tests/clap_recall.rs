@@ -129,8 +129,8 @@ impl Session {
                 y
             })
             .collect();
-        for c in 0..2 {
-            self.history[c].extend_from_slice(&input[c]);
+        for (h, x) in self.history.iter_mut().zip(&input) {
+            h.extend_from_slice(x);
         }
         (out, refs)
     }

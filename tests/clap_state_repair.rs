@@ -57,8 +57,8 @@ fn values(
     names: &BTreeMap<String, String>,
 ) -> BTreeMap<String, f64> {
     names
-        .iter()
-        .map(|(id, _)| (id.clone(), p.value(inst, id)))
+        .keys()
+        .map(|id| (id.clone(), p.value(inst, id)))
         .collect()
 }
 

@@ -434,8 +434,8 @@ impl Engine {
         let mut pos = 0;
         while pos < len {
             let n = CHUNK.min(len - pos);
-            for c in 0..CHANNELS {
-                for (r, x) in self.raw[c][..n].iter_mut().zip(&channels[c][pos..pos + n]) {
+            for (c, (raw, ch)) in self.raw.iter_mut().zip(channels.iter()).enumerate() {
+                for (r, x) in raw[..n].iter_mut().zip(&ch[pos..pos + n]) {
                     // `!(a <= b)` is also true for NaN.
                     *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
                     peaks.input[c] = peaks.input[c].max(r.abs());

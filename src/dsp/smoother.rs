@@ -43,6 +43,7 @@ impl Smoother {
 
     /// The next value.
     #[inline]
+    #[allow(clippy::should_implement_trait)] // a ramp that never ends, not an iterator
     pub fn next(&mut self) -> f32 {
         if self.remaining > 0 {
             self.remaining -= 1;

@@ -21,7 +21,7 @@ fn wav(
 }
 
 fn decay(i: usize) -> f32 {
-    (-(i as f32) / 500.0).exp() * if i % 3 == 0 { 0.8 } else { -0.5 }
+    (-(i as f32) / 500.0).exp() * if i.is_multiple_of(3) { 0.8 } else { -0.5 }
 }
 
 #[test]

@@ -11,6 +11,9 @@
 
 use std::sync::Arc;
 
+/// A text-to-value parser as nice-plug takes it.
+pub type Parser = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
 /// What a float parameter's value means, for display and parsing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unit {
@@ -176,8 +179,8 @@ impl Unit {
         })
     }
 
-    /// The parser nice-plug takes.
-    pub fn parser(self) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+    /// The parser nice-plug takes ([`Parser`]).
+    pub fn parser(self) -> Parser {
         Arc::new(move |s| self.parse(s))
     }
 }

@@ -3,13 +3,16 @@
 
 use super::common::*;
 
+/// A named state (parameter values by ID) and the engine settings it must give.
+type Case<'a> = (&'a str, Vec<(&'a str, serde_json::Value)>, Settings);
+
 #[test]
 fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
     use fluxforge::dsp::dynamic_eq::{BandKind, DynamicMode};
     use fluxforge::dsp::spectral::SpectralMode;
     // (state values by parameter id, the same settings for the engine reference)
     let b = |v: f32| serde_json::json!({ "bool": v > 0.5 });
-    let cases: Vec<(&str, Vec<(&str, serde_json::Value)>, Settings)> = {
+    let cases: Vec<Case> = {
         let mut static_bell = Settings::default();
         static_bell.eq[2].enabled = true;
         static_bell.eq[2].gain_db = 6.0;
@@ -85,7 +88,7 @@ fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
             .plugin_handle()
             .get_extension::<PluginLatency>()
             .unwrap()
-            .get(&mut inst.plugin_handle());
+            .get(&inst.plugin_handle());
         assert_eq!(latency, 0, "{name}: reported latency");
         let mut proc = proc.start_processing().unwrap();
         let mut with = sine.clone();

@@ -245,7 +245,7 @@ fn zero_latency_with_every_ir_and_edit() {
             .plugin_handle()
             .get_extension::<PluginLatency>()
             .unwrap()
-            .get(&mut inst.plugin_handle());
+            .get(&inst.plugin_handle());
         assert_eq!(latency, 0, "{id}: reported latency");
         let mut proc = proc.start_processing().unwrap();
         let out = run(&mut proc, &delta, &mut || 128, &[]);

@@ -1,3 +1,6 @@
+// Index loops over channels and samples read like the equations they check.
+#![allow(clippy::needless_range_loop, clippy::type_complexity)]
+
 use super::*;
 use crate::dsp::rng::Rng;
 

@@ -1,3 +1,6 @@
+// Index loops over channels read like the equations they check.
+#![allow(clippy::needless_range_loop)]
+
 use super::*;
 use crate::dsp::test_util;
 use crate::dsp::DetectorSource;

@@ -123,7 +123,7 @@ impl SpectralDynamics {
                     // Mirror of the downward curve: the amount below the threshold.
                     let t = s.threshold_db + s.tilt_db * oct;
                     let up = -compress_db(2.0 * t - level, t, s.ratio, s.knee_db);
-                    let gate = ((level - UP_FLOOR_DB) / 12.0).max(0.0).min(1.0);
+                    let gate = ((level - UP_FLOOR_DB) / 12.0).clamp(0.0, 1.0);
                     *g = up.min(range) * gate;
                 }
             }

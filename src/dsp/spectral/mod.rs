@@ -354,8 +354,8 @@ impl SpectralDynamics {
     fn analyse_only(&mut self, channels: &mut [&mut [f32]; 2]) {
         let n = channels[0].len();
         for i in 0..n {
-            for c in 0..2 {
-                self.ring[c][self.ring_pos] = channels[c][i];
+            for (ring, ch) in self.ring.iter_mut().zip(channels.iter()) {
+                ring[self.ring_pos] = ch[i];
             }
             self.ring_pos = (self.ring_pos + 1) % WINDOW;
             self.time += 1;
