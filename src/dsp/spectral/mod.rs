@@ -40,7 +40,6 @@
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::{Fft, FftPlanner};
 
 use super::simd::SimdLevel;
@@ -51,6 +50,7 @@ mod fir;
 mod synthesis;
 
 pub use fir::{PartitionedFir, BLOCK, FADE, FIR_LEN};
+pub use synthesis::MinPhase;
 
 /// Analysis window, samples.
 pub const WINDOW: usize = 1024;
@@ -170,15 +170,8 @@ pub struct SpectralDynamics {
     max_b: Vec<u32>,
     gain_db: Vec<f32>,
     // Synthesis.
-    s_inv: Arc<dyn ComplexToReal<f32>>,
-    s_fwd: Arc<dyn RealToComplex<f32>>,
-    s_spec: Vec<Complex<f32>>,
-    s_time: Vec<f32>,
-    s_scratch: Vec<Complex<f32>>,
-    /// Gains of the filter last synthesised, dB, `SYN_N / 2 + 1`.
-    synth_db: Vec<f32>,
-    /// Raised-cosine fade over the FIR's last [`BLOCK`] taps.
-    taper: Vec<f32>,
+    /// Designs the filters.
+    synthesis: MinPhase,
     /// The filter applied to the audio.
     fir: PartitionedFir,
 }
@@ -186,19 +179,9 @@ pub struct SpectralDynamics {
 impl SpectralDynamics {
     /// Spectral dynamics at `rate` Hz. Allocates and plans every FFT.
     pub fn new(rate: f32, settings: &SpectralSettings) -> Self {
-        let mut planner = RealFftPlanner::<f32>::new();
         let mut complex = FftPlanner::<f32>::new();
         let a_fft = complex.plan_fft_forward(WINDOW);
-        let s_inv = planner.plan_fft_inverse(SYN_N);
-        let s_fwd = planner.plan_fft_forward(SYN_N);
-        let scratch = [
-            a_fft.get_inplace_scratch_len(),
-            s_inv.get_scratch_len(),
-            s_fwd.get_scratch_len(),
-        ]
-        .into_iter()
-        .max()
-        .unwrap_or(0);
+        let scratch = a_fft.get_inplace_scratch_len();
         let window = (0..WINDOW)
             .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / WINDOW as f64).cos()) as f32)
             .collect();
@@ -233,15 +216,7 @@ impl SpectralDynamics {
                 .map(|k| ((k.max(1) as f32 * DEC as f32 * rate / WINDOW as f32) / 1000.0).log2())
                 .collect(),
             gain_db: vec![0.0; BINS],
-            s_spec: s_fwd.make_output_vec(),
-            s_time: s_fwd.make_input_vec(),
-            s_inv,
-            s_fwd,
-            s_scratch: vec![Complex::default(); scratch],
-            synth_db: vec![0.0; SYN_N / 2 + 1],
-            taper: (0..BLOCK)
-                .map(|n| 0.5 * (1.0 + (std::f32::consts::PI * n as f32 / BLOCK as f32).cos()))
-                .collect(),
+            synthesis: MinPhase::new(),
             fir: PartitionedFir::new(SimdLevel::detect()),
         };
         s.reset();
@@ -272,7 +247,7 @@ impl SpectralDynamics {
         self.fir.reset();
         self.level_db.fill(-200.0);
         self.gain_db.fill(0.0);
-        self.synth_db.fill(0.0);
+        self.synthesis.reset();
     }
 
     /// Runs the analysis while disabled too (for an open editor). Gains stay at 0 dB then.
@@ -331,7 +306,9 @@ impl SpectralDynamics {
                 && !self.fir.fading()
             {
                 self.analyse();
-                self.synthesise();
+                if let Some(taps) = self.synthesis.design(self.simd, &self.gain_db) {
+                    self.fir.load(taps);
+                }
             }
             let m = self.fir.segment(n - i);
             let [l, r] = channels;
