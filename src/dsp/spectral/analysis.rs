@@ -3,31 +3,140 @@
 //! the resolution smoothing across frequency (band maxima by a sparse table, band means by
 //! prefix sums) and the attack/release smoothing in time.
 
+use std::sync::Arc;
+
 use realfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use super::super::fast_math::power_db;
 use super::super::gain_computer::compress_db;
-use super::super::simd::{Isa, Kernel};
-use super::{SpectralDynamics, SpectralMode, BINS, DEC, FFT_BINS, HOP, UP_FLOOR_DB, WINDOW};
+use super::super::simd::{Isa, Kernel, SimdLevel};
+use super::{
+    SpectralMode, SpectralSettings, BINS, DEC, FFT_BINS, HOP, TABLE_ROWS, UP_FLOOR_DB, WINDOW,
+};
 
-impl SpectralDynamics {
+/// The side path of the stage: a ring of the last [`WINDOW`] input samples per channel and,
+/// every hop, the per-bin levels and the gain curve.
+pub struct Analysis {
+    rate: f32,
+    /// Counts analyses, so a reader can tell a new one from the last.
+    pub(super) analyses: u64,
+    pub(super) ring: [Vec<f32>; 2],
+    pub(super) ring_pos: usize,
+    pub(super) window: Vec<f32>,
+    /// Both channels in one complex FFT: left in the real part, right in the imaginary.
+    pub(super) a_fft: Arc<dyn Fft<f32>>,
+    pub(super) a_buf: Vec<Complex<f32>>,
+    pub(super) a_scratch: Vec<Complex<f32>>,
+    /// Per-bin level, dBFS (linked).
+    pub(super) level_db: Vec<f32>,
+    pub(super) energy: Vec<f32>,
+    /// Per-bin target gain (dB), band-maximum level (dBFS) and smoothed gain (dB).
+    pub(super) target_db: Vec<f32>,
+    pub(super) spread_db: Vec<f32>,
+    pub(super) prefix: Vec<f64>,
+    /// `log2(f / 1 kHz)` of every bin (bin 0 as bin 1), for the threshold tilt.
+    pub(super) octaves: Vec<f32>,
+    /// Scratch: per-bin power of each channel.
+    pub(super) power: [Vec<f32>; 2],
+    /// Resolution band edges per bin (inclusive) and the inverse of the band's width, for
+    /// `span_oct` octaves.
+    pub(super) span_lo: Vec<u32>,
+    pub(super) span_hi: Vec<u32>,
+    pub(super) span_inv: Vec<f64>,
+    pub(super) span_oct: f32,
+    /// Sparse table of band maxima, `[row * BINS + bin]`: row `r` holds the maximum level
+    /// over bins `bin..bin + 2^r`; `rows` rows beyond the levels are in use.
+    pub(super) table: Vec<f32>,
+    pub(super) rows: usize,
+    /// Where in `table` the two halves of each bin's band maximum are.
+    pub(super) max_a: Vec<u32>,
+    pub(super) max_b: Vec<u32>,
+    pub(super) gain_db: Vec<f32>,
+}
+
+impl Analysis {
+    /// The analysis at `rate` Hz. Allocates and plans its FFT.
+    pub fn new(rate: f32) -> Self {
+        let mut complex = FftPlanner::<f32>::new();
+        let a_fft = complex.plan_fft_forward(WINDOW);
+        let scratch = a_fft.get_inplace_scratch_len();
+        let window = (0..WINDOW)
+            .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / WINDOW as f64).cos()) as f32)
+            .collect();
+        let mut a = Self {
+            rate,
+            analyses: 0,
+            ring: [vec![0.0; WINDOW], vec![0.0; WINDOW]],
+            ring_pos: 0,
+            window,
+            a_buf: vec![Complex::default(); WINDOW],
+            a_fft,
+            a_scratch: vec![Complex::default(); scratch],
+            level_db: vec![-200.0; BINS],
+            energy: vec![0.0; BINS],
+            target_db: vec![0.0; BINS],
+            spread_db: vec![0.0; BINS],
+            prefix: vec![0.0; BINS + 1],
+            power: [vec![0.0; FFT_BINS], vec![0.0; FFT_BINS]],
+            span_lo: vec![0; BINS],
+            span_hi: vec![0; BINS],
+            span_inv: vec![1.0; BINS],
+            table: vec![0.0; TABLE_ROWS * BINS],
+            rows: 0,
+            max_a: vec![0; BINS],
+            max_b: vec![0; BINS],
+            span_oct: f32::NAN,
+            octaves: (0..BINS)
+                .map(|k| ((k.max(1) as f32 * DEC as f32 * rate / WINDOW as f32) / 1000.0).log2())
+                .collect(),
+            gain_db: vec![0.0; BINS],
+        };
+        a.reset();
+        a
+    }
+
+    /// Clears the ring, the levels and the gains.
+    pub fn reset(&mut self) {
+        self.ring_pos = 0;
+        for r in &mut self.ring {
+            r.fill(0.0);
+        }
+        self.level_db.fill(-200.0);
+        self.gain_db.fill(0.0);
+    }
+
+    /// Writes `x` (at most [`WINDOW`] samples) into channel `c`'s ring at the current position;
+    /// [`Self::advance`] moves the position once both channels are written.
+    pub fn feed(&mut self, c: usize, x: &[f32]) {
+        let m = x.len();
+        let first = (WINDOW - self.ring_pos).min(m);
+        self.ring[c][self.ring_pos..self.ring_pos + first].copy_from_slice(&x[..first]);
+        self.ring[c][..m - first].copy_from_slice(&x[first..]);
+    }
+
+    /// Moves the ring position by `m` samples.
+    pub fn advance(&mut self, m: usize) {
+        self.ring_pos = (self.ring_pos + m) % WINDOW;
+    }
+
     /// Levels, gain computer, frequency and time smoothing (with AVX2 + FMA where the CPU has
     /// them: the per-bin passes below are written as branch-free loops that vectorise).
-    pub(super) fn analyse(&mut self) {
-        struct Analyse<'a>(&'a mut SpectralDynamics);
+    pub fn analyse(&mut self, level: SimdLevel, settings: &SpectralSettings) {
+        struct Analyse<'a>(&'a mut Analysis, &'a SpectralSettings);
         impl Kernel for Analyse<'_> {
             type Output = ();
             #[inline(always)]
             fn run<I: Isa>(self) {
-                self.0.analyse_impl()
+                self.0.analyse_impl(self.1)
             }
         }
-        self.simd.run(Analyse(self))
+        level.run(Analyse(self, settings))
     }
 
     #[inline(always)]
-    fn analyse_impl(&mut self) {
-        let s = self.settings;
+    fn analyse_impl(&mut self, settings: &SpectralSettings) {
+        let s = *settings;
         self.analyses += 1;
         // A sine of amplitude A has total one-sided energy A^2 N (3N/8) / 4 under Hann.
         let norm = 32.0 / (3.0 * (WINDOW as f32).powi(2));

@@ -37,11 +37,6 @@
 //! every gain at 0 dB the filter is exactly the identity, so below threshold (or with range
 //! 0) the output equals the input.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
-
 use super::simd::SimdLevel;
 use super::DetectorSource;
 
@@ -49,6 +44,7 @@ mod analysis;
 mod fir;
 mod synthesis;
 
+pub use analysis::Analysis;
 pub use fir::{PartitionedFir, BLOCK, FADE, FIR_LEN};
 pub use synthesis::MinPhase;
 
@@ -131,44 +127,11 @@ pub struct SpectralDynamics {
     settings: SpectralSettings,
     /// Analyse even when disabled (an open editor shows the spectrum).
     analyzer: bool,
-    /// Counts analyses, so a reader can tell a new one from the last.
-    analyses: u64,
     simd: SimdLevel,
     /// Samples since reset (hops are aligned to it).
     time: u64,
-    // Analysis.
-    ring: [Vec<f32>; 2],
-    ring_pos: usize,
-    window: Vec<f32>,
-    /// Both channels in one complex FFT: left in the real part, right in the imaginary.
-    a_fft: Arc<dyn Fft<f32>>,
-    a_buf: Vec<Complex<f32>>,
-    a_scratch: Vec<Complex<f32>>,
-    /// Per-bin level, dBFS (linked).
-    level_db: Vec<f32>,
-    energy: Vec<f32>,
-    /// Per-bin target gain (dB), band-maximum level (dBFS) and smoothed gain (dB).
-    target_db: Vec<f32>,
-    spread_db: Vec<f32>,
-    prefix: Vec<f64>,
-    /// `log2(f / 1 kHz)` of every bin (bin 0 as bin 1), for the threshold tilt.
-    octaves: Vec<f32>,
-    /// Scratch: per-bin power of each channel.
-    power: [Vec<f32>; 2],
-    /// Resolution band edges per bin (inclusive) and the inverse of the band's width, for
-    /// `span_oct` octaves.
-    span_lo: Vec<u32>,
-    span_hi: Vec<u32>,
-    span_inv: Vec<f64>,
-    span_oct: f32,
-    /// Sparse table of band maxima, `[row * BINS + bin]`: row `r` holds the maximum level
-    /// over bins `bin..bin + 2^r`; `rows` rows beyond the levels are in use.
-    table: Vec<f32>,
-    rows: usize,
-    /// Where in `table` the two halves of each bin's band maximum are.
-    max_a: Vec<u32>,
-    max_b: Vec<u32>,
-    gain_db: Vec<f32>,
+    /// The side path: levels and the gain curve.
+    analysis: Analysis,
     // Synthesis.
     /// Designs the filters.
     synthesis: MinPhase,
@@ -179,43 +142,13 @@ pub struct SpectralDynamics {
 impl SpectralDynamics {
     /// Spectral dynamics at `rate` Hz. Allocates and plans every FFT.
     pub fn new(rate: f32, settings: &SpectralSettings) -> Self {
-        let mut complex = FftPlanner::<f32>::new();
-        let a_fft = complex.plan_fft_forward(WINDOW);
-        let scratch = a_fft.get_inplace_scratch_len();
-        let window = (0..WINDOW)
-            .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / WINDOW as f64).cos()) as f32)
-            .collect();
         let mut s = Self {
             rate,
             settings: *settings,
             analyzer: false,
-            analyses: 0,
             simd: SimdLevel::detect(),
             time: 0,
-            ring: [vec![0.0; WINDOW], vec![0.0; WINDOW]],
-            ring_pos: 0,
-            window,
-            a_buf: vec![Complex::default(); WINDOW],
-            a_fft,
-            a_scratch: vec![Complex::default(); scratch],
-            level_db: vec![-200.0; BINS],
-            energy: vec![0.0; BINS],
-            target_db: vec![0.0; BINS],
-            spread_db: vec![0.0; BINS],
-            prefix: vec![0.0; BINS + 1],
-            power: [vec![0.0; FFT_BINS], vec![0.0; FFT_BINS]],
-            span_lo: vec![0; BINS],
-            span_hi: vec![0; BINS],
-            span_inv: vec![1.0; BINS],
-            table: vec![0.0; TABLE_ROWS * BINS],
-            rows: 0,
-            max_a: vec![0; BINS],
-            max_b: vec![0; BINS],
-            span_oct: f32::NAN,
-            octaves: (0..BINS)
-                .map(|k| ((k.max(1) as f32 * DEC as f32 * rate / WINDOW as f32) / 1000.0).log2())
-                .collect(),
-            gain_db: vec![0.0; BINS],
+            analysis: Analysis::new(rate),
             synthesis: MinPhase::new(),
             fir: PartitionedFir::new(SimdLevel::detect()),
         };
@@ -240,13 +173,8 @@ impl SpectralDynamics {
     /// Clears all state; the filter becomes the identity.
     pub fn reset(&mut self) {
         self.time = 0;
-        self.ring_pos = 0;
-        for r in &mut self.ring {
-            r.fill(0.0);
-        }
+        self.analysis.reset();
         self.fir.reset();
-        self.level_db.fill(-200.0);
-        self.gain_db.fill(0.0);
         self.synthesis.reset();
     }
 
@@ -257,13 +185,13 @@ impl SpectralDynamics {
 
     /// Number of analyses since construction (changes when [`Self::analysis`] does).
     pub fn analyses(&self) -> u64 {
-        self.analyses
+        self.analysis.analyses
     }
 
     /// Per-bin input level (dBFS) and applied gain (dB) of the last hop, [`BINS`] each, for
     /// the editor.
     pub fn analysis(&self) -> (&[f32], &[f32]) {
-        (&self.level_db, &self.gain_db)
+        (&self.analysis.level_db, &self.analysis.gain_db)
     }
 
     /// Frequency of gain-grid bin `k`, Hz.
@@ -305,8 +233,8 @@ impl SpectralDynamics {
                 && self.time.is_multiple_of(HOP as u64)
                 && !self.fir.fading()
             {
-                self.analyse();
-                if let Some(taps) = self.synthesis.design(self.simd, &self.gain_db) {
+                self.analysis.analyse(self.simd, &self.settings);
+                if let Some(taps) = self.synthesis.design(self.simd, &self.analysis.gain_db) {
                     self.fir.load(taps);
                 }
             }
@@ -315,13 +243,11 @@ impl SpectralDynamics {
             for (c, x) in [&l[i..i + m], &r[i..i + m]].into_iter().enumerate() {
                 // The analysis hears the key, if it has one.
                 let heard = key.map_or(x, |k| &k[c][i..i + m]);
-                let first = (WINDOW - self.ring_pos).min(m);
-                self.ring[c][self.ring_pos..self.ring_pos + first].copy_from_slice(&heard[..first]);
-                self.ring[c][..m - first].copy_from_slice(&heard[first..]);
+                self.analysis.feed(c, heard);
             }
             self.fir
                 .process_segment([&mut l[i..i + m], &mut r[i..i + m]]);
-            self.ring_pos = (self.ring_pos + m) % WINDOW;
+            self.analysis.advance(m);
             self.time += m as u64;
             i += m;
         }
@@ -330,16 +256,19 @@ impl SpectralDynamics {
     /// Feeds the analysis ring and analyses every hop, without touching the audio.
     fn analyse_only(&mut self, channels: &mut [&mut [f32]; 2]) {
         let n = channels[0].len();
-        for i in 0..n {
-            for (ring, ch) in self.ring.iter_mut().zip(channels.iter()) {
-                ring[self.ring_pos] = ch[i];
+        let mut i = 0;
+        while i < n {
+            let m = (HOP - (self.time % HOP as u64) as usize).min(n - i);
+            for (c, ch) in channels.iter().enumerate() {
+                self.analysis.feed(c, &ch[i..i + m]);
             }
-            self.ring_pos = (self.ring_pos + 1) % WINDOW;
-            self.time += 1;
+            self.analysis.advance(m);
+            self.time += m as u64;
             if self.time.is_multiple_of(HOP as u64) {
-                self.analyse();
-                self.gain_db.fill(0.0);
+                self.analysis.analyse(self.simd, &self.settings);
+                self.analysis.gain_db.fill(0.0);
             }
+            i += m;
         }
     }
 }

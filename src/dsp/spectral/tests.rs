@@ -35,26 +35,29 @@ fn band_maxima_equal_a_naive_search() {
     let mut sd = SpectralDynamics::new(RATE, &SpectralSettings::default());
     let mut rng = Rng::new(11);
     for w in [0.0, 0.01, 1.0 / 12.0, 1.0 / 6.0, 0.5, 1.0, 2.0] {
-        sd.set_spans(w);
-        for v in sd.level_db.iter_mut() {
+        sd.analysis.set_spans(w);
+        for v in sd.analysis.level_db.iter_mut() {
             *v = (rng.bipolar() * 60.0 - 40.0) as f32;
         }
-        sd.band_maxima(w);
+        sd.analysis.band_maxima(w);
         for k in 0..BINS {
             let want = if w > 0.0 {
-                let (lo, hi) = (sd.span_lo[k] as usize, sd.span_hi[k] as usize);
+                let (lo, hi) = (
+                    sd.analysis.span_lo[k] as usize,
+                    sd.analysis.span_hi[k] as usize,
+                );
                 assert!(
                     lo < k.max(1) && hi > k.min(BINS - 2),
                     "band of bin {k} at {w} oct"
                 );
-                sd.level_db[lo..=hi]
+                sd.analysis.level_db[lo..=hi]
                     .iter()
                     .copied()
                     .fold(f32::MIN, f32::max)
             } else {
-                sd.level_db[k]
+                sd.analysis.level_db[k]
             };
-            assert_eq!(sd.spread_db[k], want, "bin {k} at {w} octaves");
+            assert_eq!(sd.analysis.spread_db[k], want, "bin {k} at {w} octaves");
         }
     }
 }
@@ -143,9 +146,9 @@ fn channels_are_measured_and_filtered_separately_and_linked() {
         }
         let k = (1000.0 / sd.bin_hz(1)).round() as usize;
         assert!(
-            (sd.level_db[k] + 6.0).abs() < 0.5,
+            (sd.analysis.level_db[k] + 6.0).abs() < 0.5,
             "level {}",
-            sd.level_db[k]
+            sd.analysis.level_db[k]
         );
         let quiet = 1 - loud;
         let (tl, tq) = (&x[loud][len - 48_000..], &x[quiet][len - 48_000..]);
@@ -215,17 +218,20 @@ fn synthesised_fir_is_minimum_phase_and_follows_the_gain_curve() {
     for k in 0..BINS {
         let f = sd.bin_hz(k);
         let oct = (f.max(1.0) / 2000.0).log2();
-        sd.gain_db[k] = -12.0 * (-oct * oct / 0.18).exp() + if f > 10_000.0 { 4.0 } else { 0.0 };
+        sd.analysis.gain_db[k] =
+            -12.0 * (-oct * oct / 0.18).exp() + if f > 10_000.0 { 4.0 } else { 0.0 };
     }
     // The taps the designer hands to the partitioned FIR (whose loading its own test checks).
     let mut designer = MinPhase::new();
     let h: Vec<f32> = designer
-        .design(SimdLevel::detect(), &sd.gain_db)
+        .design(SimdLevel::detect(), &sd.analysis.gain_db)
         .expect("a new design")
         .to_vec();
     assert_eq!(h.len(), FIR_LEN);
     assert!(
-        designer.design(SimdLevel::detect(), &sd.gain_db).is_none(),
+        designer
+            .design(SimdLevel::detect(), &sd.analysis.gain_db)
+            .is_none(),
         "unchanged: no work"
     );
     let resp = |fr: f64| {
