@@ -47,11 +47,6 @@ pub struct FluxForge {
     /// Analyzer frames to the editor.
     spectrum: Arc<SpectrumFeed>,
     spectrum_in: SpectrumWriter,
-    /// Editor heartbeat last seen, and samples processed since it last changed.
-    last_beat: u32,
-    since_beat: usize,
-    /// Analysis count last published.
-    last_analysis: u64,
     /// Session sample rate, Hz.
     rate: f32,
     /// Demo mode (see [`demo`]): asked for in the environment, and its player once active.
@@ -74,9 +69,6 @@ impl Default for FluxForge {
             requested: None,
             spectrum,
             spectrum_in,
-            last_beat: 0,
-            since_beat: usize::MAX,
-            last_analysis: 0,
             rate: 48_000.0,
             demo: None,
             out_analyzer: None,
@@ -245,12 +237,7 @@ impl Plugin for FluxForge {
             r[0].copy_from_slice(l[0]);
         }
         // The analyzer runs while the editor beats (it stops 1 s after the last frame).
-        let beat = self.spectrum.heartbeat();
-        if beat != self.last_beat {
-            self.last_beat = beat;
-            self.since_beat = 0;
-        }
-        let editor_open = self.since_beat < self.rate as usize;
+        let editor_open = self.spectrum_in.editor_open(self.rate);
         engine.set_analyzer(editor_open);
         let solo = match self.meters.solo.load(std::sync::atomic::Ordering::Relaxed) {
             k @ 1.. if editor_open => Some(k as usize - 1),
@@ -270,14 +257,10 @@ impl Plugin for FluxForge {
                 out.process(&mut [&mut **l, &mut **r]);
             }
         }
-        self.since_beat = self.since_beat.saturating_add(channels[0].len());
-        if editor_open && engine.spectral().analyses() != self.last_analysis {
-            self.last_analysis = engine.spectral().analyses();
-            self.spectrum_in.publish_analysis(
-                engine.spectral(),
-                self.out_analyzer.as_ref(),
-                self.rate,
-            );
+        self.spectrum_in.played(channels[0].len());
+        if editor_open {
+            self.spectrum_in
+                .publish_new(engine.spectral(), self.out_analyzer.as_ref(), self.rate);
         }
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);

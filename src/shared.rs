@@ -112,6 +112,29 @@ mod feed_tests {
     use super::*;
 
     #[test]
+    fn the_writer_analyses_while_the_editor_beats_and_publishes_each_analysis_once() {
+        use crate::dsp::spectral::SpectralDynamics;
+        let (mut w, feed) = spectrum_feed();
+        assert!(!w.editor_open(1000.0), "closed until the editor beats");
+        feed.beat();
+        assert!(w.editor_open(1000.0));
+        w.played(999);
+        assert!(w.editor_open(1000.0));
+        w.played(1);
+        assert!(!w.editor_open(1000.0), "closed a second after the last beat");
+        feed.beat();
+        assert!(w.editor_open(1000.0));
+        let mut sd = SpectralDynamics::new(48_000.0, &Default::default());
+        sd.set_analyzer(true);
+        let (mut l, mut r) = (vec![0.1f32; 256], vec![0.1f32; 256]);
+        sd.process(&mut [&mut l, &mut r]);
+        w.publish_new(&sd, None, 48_000.0);
+        assert!(feed.latest().is_some());
+        w.publish_new(&sd, None, 48_000.0);
+        assert!(feed.latest().is_none(), "the same analysis is not published twice");
+    }
+
+    #[test]
     fn triple_buffer_delivers_the_newest_frame_once_across_threads() {
         let (mut w, feed) = spectrum_feed();
         assert!(feed.latest().is_none());
@@ -224,24 +247,68 @@ pub struct SpectrumFeed {
     heartbeat: AtomicU32,
 }
 
-/// The audio thread's end of the analyzer feed (the writing half).
+/// The audio thread's end of the analyzer feed: the writing half, and the bookkeeping of the
+/// editor's heartbeat (the analysis runs while the editor beats, and stops one second after
+/// its last frame) and of the analyses already published.
 pub struct SpectrumWriter {
     input: triple_buffer::Input<Spectrum>,
+    feed: std::sync::Arc<SpectrumFeed>,
+    /// Heartbeat last seen, and samples processed since it last changed.
+    last_beat: u32,
+    since_beat: usize,
+    /// The analysis last published (its count).
+    last_analysis: u64,
 }
 
 /// A connected writer and feed. Allocates.
 pub fn spectrum_feed() -> (SpectrumWriter, std::sync::Arc<SpectrumFeed>) {
     let (input, output) = triple_buffer::triple_buffer(&Spectrum::default());
+    let feed = std::sync::Arc::new(SpectrumFeed {
+        output: std::sync::Mutex::new(output),
+        heartbeat: AtomicU32::new(0),
+    });
     (
-        SpectrumWriter { input },
-        std::sync::Arc::new(SpectrumFeed {
-            output: std::sync::Mutex::new(output),
-            heartbeat: AtomicU32::new(0),
-        }),
+        SpectrumWriter {
+            input,
+            feed: feed.clone(),
+            last_beat: 0,
+            since_beat: usize::MAX,
+            last_analysis: 0,
+        },
+        feed,
     )
 }
 
 impl SpectrumWriter {
+    /// Whether the editor has beaten within the last second (`rate` samples), before a block.
+    pub fn editor_open(&mut self, rate: f32) -> bool {
+        let beat = self.feed.heartbeat();
+        if beat != self.last_beat {
+            self.last_beat = beat;
+            self.since_beat = 0;
+        }
+        self.since_beat < rate as usize
+    }
+
+    /// Counts `samples` processed since the last heartbeat, after a block.
+    pub fn played(&mut self, samples: usize) {
+        self.since_beat = self.since_beat.saturating_add(samples);
+    }
+
+    /// Publishes the spectral analysis (and the output's) if it is newer than the last one
+    /// published. No allocation.
+    pub fn publish_new(
+        &mut self,
+        sd: &crate::dsp::spectral::SpectralDynamics,
+        output: Option<&crate::dsp::spectral::SpectralDynamics>,
+        rate: f32,
+    ) {
+        if sd.analyses() != self.last_analysis {
+            self.last_analysis = sd.analyses();
+            self.publish_analysis(sd, output, rate);
+        }
+    }
+
     /// Writer: reduces the spectral dynamics' analysis (the section's input) and, if given,
     /// an output analysis to the display points (the loudest bin and the largest gain change
     /// within each point's band) and publishes them. No allocation (runs in `process()` while
