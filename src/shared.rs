@@ -121,7 +121,10 @@ mod feed_tests {
         w.played(999);
         assert!(w.editor_open(1000.0));
         w.played(1);
-        assert!(!w.editor_open(1000.0), "closed a second after the last beat");
+        assert!(
+            !w.editor_open(1000.0),
+            "closed a second after the last beat"
+        );
         feed.beat();
         assert!(w.editor_open(1000.0));
         let mut sd = SpectralDynamics::new(48_000.0, &Default::default());
@@ -131,7 +134,10 @@ mod feed_tests {
         w.publish_new(&sd, None, 48_000.0);
         assert!(feed.latest().is_some());
         w.publish_new(&sd, None, 48_000.0);
-        assert!(feed.latest().is_none(), "the same analysis is not published twice");
+        assert!(
+            feed.latest().is_none(),
+            "the same analysis is not published twice"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ pub fn amplitude(y: &[f32], f: f64, rate: f32) -> f64 {
 
 /// Runs `x` on both channels through `process` in calls of the given sizes (cycled) and
 /// returns the left output. Every stereo stage takes its channels as `&mut [&mut [f32]; 2]`
-/// (the engine and the saturator a slice of any count), so this one helper drives the
-/// engine, the saturator, the dynamic EQ and the spectral stage.
+/// (the engine and the saturator a slice of any count; the convolver through
+/// `process_stereo`), so this one helper drives every stage.
 pub fn run_stereo(
     mut process: impl FnMut(&mut [&mut [f32]; 2]),
     x: &[f32],

@@ -115,6 +115,8 @@ pub struct Convolver {
     /// Per-chunk output of each slot `[slot][output][CHUNK]`, and replayed input.
     out: [[Vec<f32>; MAX_CHANNELS]; 2],
     replay: [Vec<f32>; MAX_CHANNELS],
+    /// A copy of the input for [`Convolver::process_stereo`] (in place), `[channel][CHUNK]`.
+    stereo_in: [Vec<f32>; 2],
     /// Work steps of kernels already retired (see [`Convolver::work_done`]).
     work_retired: u64,
 }
@@ -143,6 +145,7 @@ impl Convolver {
             retired: None,
             out: [buf(), buf()],
             replay: buf(),
+            stereo_in: [vec![0.0; CHUNK], vec![0.0; CHUNK]],
             work_retired: 0,
         };
         if let Some(mut k) = kernel {
@@ -304,6 +307,32 @@ impl Convolver {
             self.work_retired += k.rt.work;
             self.retired = Some(k);
         }
+    }
+
+    /// Stereo in place (a convolver of two inputs and two outputs): the signature every
+    /// stereo stage shares, so one test helper drives them all. No allocation.
+    ///
+    /// # Panics
+    /// If the convolver is not 2 in, 2 out, or the channels differ in length.
+    pub fn process_stereo(&mut self, channels: &mut [&mut [f32]; 2]) {
+        assert!(self.n_in == 2 && self.n_out == 2);
+        let n = channels[0].len();
+        assert_eq!(channels[1].len(), n);
+        // Taken for the call and put back: moving a Vec neither allocates nor frees.
+        let [mut a, mut b] = std::mem::take(&mut self.stereo_in);
+        let [l, r] = channels;
+        let mut pos = 0;
+        while pos < n {
+            let m = CHUNK.min(n - pos);
+            a[..m].copy_from_slice(&l[pos..pos + m]);
+            b[..m].copy_from_slice(&r[pos..pos + m]);
+            self.process(
+                &[&a[..m], &b[..m]],
+                &mut [&mut l[pos..pos + m], &mut r[pos..pos + m]],
+            );
+            pos += m;
+        }
+        self.stereo_in = [a, b];
     }
 
     /// Convolves `inputs` (one slice per input channel) into `outputs` (one slice per output

@@ -585,3 +585,21 @@ fn fft_head_is_exact_for_aligned_and_odd_calls() {
     }
     assert!(heads.windows(2).all(|w| w[0] < w[1]), "heads {heads:?}");
 }
+
+#[test]
+fn stereo_in_place_equals_separate_buffers_at_any_call_size() {
+    let irs: Vec<Vec<f32>> = (0..2).map(|c| test_ir(3000, 60 + c)).collect();
+    let x = noise(9000, 61);
+    let make = || {
+        let refs: Vec<&[f32]> = irs.iter().map(|v| v.as_slice()).collect();
+        let plan = PartitionPlan::for_ir(3000, 2, 2, 2, &CostModel::default());
+        Convolver::new(2, 2, Some(Box::new(Kernel::new(&plan, &refs, 2, 2))))
+    };
+    let mut a = make();
+    let want = run(&mut a, &[x.clone(), x.clone()], 2, 64, 0);
+    for calls in [&[1usize, 5, 64][..], &[700, 3]] {
+        let mut b = make();
+        let got = crate::dsp::test_util::run_stereo(|ch| b.process_stereo(ch), &x, calls);
+        assert!(got == want[0], "calls {calls:?}");
+    }
+}
