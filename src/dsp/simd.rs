@@ -35,7 +35,8 @@ impl SimdLevel {
                 Ok("avx2") => SimdLevel::Avx2Fma,
                 _ => SimdLevel::Avx512,
             };
-            Self::supported().min(cap)
+            // Also fills the cache `run` reads, so the audio thread never initialises it.
+            Self::supported_cached().min(cap)
         })
     }
 
