@@ -9,6 +9,7 @@
 //! cargo bench --bench convolution -- idle      # silence after the tail against noise
 //! cargo bench --bench convolution -- extras    # memory, kernel build time, head sizes
 //! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
+//! cargo bench --bench convolution -- cell 1 1024 # one IR length and block in detail
 //! ```
 //!
 //! All engines process stereo (left IR on the left channel, right IR on the right) at 48 kHz
@@ -491,4 +492,31 @@ fn main() {
     if want("grid") {
         grid(quick);
     }
+    if let Some(i) = args.iter().position(|a| a == "cell") {
+        let secs = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1.0);
+        let block = args.get(i + 2).and_then(|v| v.parse().ok()).unwrap_or(1024);
+        cell(secs, block);
+    }
+}
+
+/// One grid cell in detail: the plugin's plan and the plugin path against the textbook
+/// engine, interleaved, seven repetitions of two seconds each.
+fn cell(secs: f64, block: usize) {
+    let (l, r) = (ir(secs, 1), ir(secs, 2));
+    let plan = fluxforge::ir_source::plan_for_ir(l.len(), 2, block);
+    println!("\n## One cell: {secs} s stereo IR, block {block}\n");
+    println!("plan: {plan:?}");
+    let mut best = [f64::MAX; 2];
+    for _ in 0..7 {
+        for (j, name) in ["plugin", "textbook"].into_iter().enumerate() {
+            let mut e = make(name, block, &l, &r);
+            best[j] = best[j].min(cpu_per_second(e.as_mut(), block, 2.0, 1));
+        }
+    }
+    println!(
+        "fastest of 7: plugin {:.5}, textbook {:.5} CPU s/s: {:.2}x",
+        best[0],
+        best[1],
+        best[0] / best[1]
+    );
 }

@@ -29,7 +29,7 @@ pub const CHUNK_BINS: usize = 1024;
 /// One unit of work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Forward FFT of leaf `r` (input gathered through the caller's closure).
+    /// Forward FFT of leaf `r` (input gathered from the caller's [`Window`]).
     ForwardLeaf(usize),
     /// Forward combine of node `(level, node)`, bins `k0..k1`.
     Combine {
@@ -45,8 +45,52 @@ pub enum Step {
         k0: usize,
         k1: usize,
     },
-    /// Inverse FFT of leaf `r` (output scattered through the caller's closure).
+    /// Inverse FFT of leaf `r` (the upper half of its output added to the caller's buffers).
     InverseLeaf(usize),
+}
+
+/// A forward transform's input: `zeros` zeros followed by the two parts, `M` samples in all
+/// (a window of a ring buffer that may wrap, preceded by silence from before it was filled).
+#[derive(Clone, Copy, Debug)]
+pub struct Window<'a> {
+    pub zeros: usize,
+    pub parts: [&'a [f32]; 2],
+}
+
+/// `dst[j] = src[start + j * stride]` for as many `j` as `src` holds (at most `dst.len()`);
+/// returns that count.
+fn copy_strided(dst: &mut [f32], src: &[f32], start: usize, stride: usize) -> usize {
+    if start >= src.len() {
+        return 0;
+    }
+    let n = (src.len() - start).div_ceil(stride).min(dst.len());
+    if stride == 1 {
+        dst[..n].copy_from_slice(&src[start..start + n]);
+    } else {
+        for (d, x) in dst[..n].iter_mut().zip(src[start..].iter().step_by(stride)) {
+            *d = *x;
+        }
+    }
+    n
+}
+
+/// `dst[start + j * stride] += src[j]` for as many `j` as `dst` holds (at most `src.len()`);
+/// returns that count.
+fn add_strided(dst: &mut [f32], src: &[f32], start: usize, stride: usize) -> usize {
+    if start >= dst.len() {
+        return 0;
+    }
+    let n = (dst.len() - start).div_ceil(stride).min(src.len());
+    if stride == 1 {
+        for (d, x) in dst[start..start + n].iter_mut().zip(&src[..n]) {
+            *d += *x;
+        }
+    } else {
+        for (d, x) in dst[start..].iter_mut().step_by(stride).zip(&src[..n]) {
+            *d += *x;
+        }
+    }
+    n
 }
 
 /// A size-`M` real FFT split into steps. Allocates only in [`SplitRealFft::new`].
@@ -172,20 +216,50 @@ impl SplitRealFft {
         (self.size >> level) / 2 + 1
     }
 
-    /// Runs one forward or inverse step. `input(i)` gives time sample `i` (forward leaves);
-    /// `output(i, v)` receives time sample `i` of the unnormalised inverse (inverse leaves).
-    pub fn run(
-        &mut self,
-        step: Step,
-        input: impl Fn(usize) -> f32,
-        mut output: impl FnMut(usize, f32),
-    ) {
+    /// Runs one step of [`forward_steps`](Self::forward_steps) on the time samples `input`.
+    pub fn run_forward(&mut self, step: Step, input: Window) {
+        debug_assert!(!matches!(step, Step::Split { .. } | Step::InverseLeaf(_)));
+        self.run(step, input, [&mut [], &mut []]);
+    }
+
+    /// Runs one step of [`inverse_steps`](Self::inverse_steps): the unnormalised inverse's
+    /// last `M/2` time samples (the valid half of an overlap-save product) are added to
+    /// `output`'s two parts, `M/2` samples in all (a span of a ring buffer that may wrap).
+    pub fn run_inverse(&mut self, step: Step, output: [&mut [f32]; 2]) {
+        debug_assert!(!matches!(step, Step::Combine { .. } | Step::ForwardLeaf(_)));
+        self.run(
+            step,
+            Window {
+                zeros: 0,
+                parts: [&[], &[]],
+            },
+            output,
+        );
+    }
+
+    fn run(&mut self, step: Step, input: Window, output: [&mut [f32]; 2]) {
         match step {
             Step::ForwardLeaf(r) => {
+                debug_assert_eq!(
+                    input.zeros + input.parts[0].len() + input.parts[1].len(),
+                    self.size
+                );
                 let stride = 1 << self.depth;
-                for (j, v) in self.leaf_real.iter_mut().enumerate() {
-                    *v = input(r + j * stride);
+                // Leaf samples are r, r + stride, ...: zeros first, then each part in turn.
+                let zeros = input
+                    .zeros
+                    .saturating_sub(r)
+                    .div_ceil(stride)
+                    .min(self.leaf);
+                self.leaf_real[..zeros].fill(0.0);
+                let mut j = zeros;
+                let mut start = r + j * stride - input.zeros;
+                for part in input.parts {
+                    let n = copy_strided(&mut self.leaf_real[j..], part, start, stride);
+                    j += n;
+                    start = (start + n * stride).saturating_sub(part.len());
                 }
+                debug_assert_eq!(j, self.leaf);
                 let bins = self.leaf / 2 + 1;
                 let dst = &mut self.levels[self.depth][r * bins..(r + 1) * bins];
                 self.r2c
@@ -259,10 +333,18 @@ impl SplitRealFft {
                         &mut self.scratch,
                     )
                     .expect("sizes fixed at construction");
+                // Sample i = r + j * stride is in the upper half (i >= M/2) exactly when
+                // j >= leaf/2; it goes to output index i - M/2.
                 let stride = 1 << self.depth;
-                for (j, v) in self.leaf_real.iter().enumerate() {
-                    output(r + j * stride, *v);
+                let upper = &self.leaf_real[self.leaf / 2..];
+                let mut j = 0;
+                let mut start = r;
+                for part in output {
+                    let n = add_strided(part, &upper[j..], start, stride);
+                    j += n;
+                    start = (start + n * stride).saturating_sub(part.len());
                 }
+                debug_assert_eq!(j, upper.len());
             }
         }
     }
@@ -278,10 +360,14 @@ mod tests {
         let mut planner = RealFftPlanner::<f32>::new();
         for size in [8usize, 64, 1024, 16384] {
             let mut rng = Rng::new(size as u64);
-            let x: Vec<f32> = (0..size).map(|_| rng.bipolar() as f32).collect();
+            // The input as a wrapped ring window after a run of zeros.
+            let (zeros, cut) = (size / 8, size / 2 + 1);
+            let xz: Vec<f32> = (0..size)
+                .map(|i| if i < zeros { 0.0 } else { rng.bipolar() as f32 })
+                .collect();
             let fft = planner.plan_fft_forward(size);
             let mut reference = fft.make_output_vec();
-            fft.process(&mut x.clone(), &mut reference).unwrap();
+            fft.process(&mut xz.clone(), &mut reference).unwrap();
             let peak = reference.iter().fold(0.0f32, |m, z| m.max(z.norm()));
             for max_leaf in [size, size / 2, size / 4, 8, 4] {
                 let mut s = SplitRealFft::new(size, max_leaf, &mut planner);
@@ -289,8 +375,12 @@ mod tests {
                 for l in s.levels.iter_mut() {
                     l.fill(Complex::new(f32::NAN, 1e30));
                 }
+                let input = Window {
+                    zeros,
+                    parts: [&xz[zeros..cut], &xz[cut..]],
+                };
                 for step in s.forward_steps().to_vec() {
-                    s.run(step, |i| x[i], |_, _| unreachable!());
+                    s.run_forward(step, input);
                 }
                 let err = s
                     .spectrum()
@@ -300,14 +390,17 @@ mod tests {
                     .fold(0.0, f32::max);
                 assert!(err <= 2e-6 * peak, "forward {size}/{max_leaf}: {err}");
 
-                let mut y = vec![0.0f32; size];
+                // The upper half, added into two parts of a buffer that already holds 1.
+                let mut y = vec![1.0f32; size / 2];
                 s.spectrum().copy_from_slice(&reference);
+                let (a, b) = y.split_at_mut(size / 8 + 1);
                 for step in s.inverse_steps().to_vec() {
-                    s.run(step, |_| unreachable!(), |i, v| y[i] = v);
+                    s.run_inverse(step, [&mut *a, &mut *b]);
                 }
                 let err = y
                     .iter()
-                    .zip(&x)
+                    .map(|v| v - 1.0)
+                    .zip(&xz[size / 2..])
                     .map(|(a, b)| (a / size as f32 - b).abs())
                     .fold(0.0, f32::max);
                 assert!(err < 1e-5, "inverse {size}/{max_leaf}: {err}");

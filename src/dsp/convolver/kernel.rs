@@ -324,6 +324,20 @@ impl Kernel {
     }
 }
 
+/// The span of `len` samples of a ring buffer from index `start`, as the part up to the ring's
+/// end and the part wrapped to its start.
+pub(super) fn ring_parts(ring: &[f32], start: usize, len: usize) -> [&[f32]; 2] {
+    let first = len.min(ring.len() - start);
+    [&ring[start..start + first], &ring[..len - first]]
+}
+
+/// [`ring_parts`], mutable.
+pub(super) fn ring_parts_mut(ring: &mut [f32], start: usize, len: usize) -> [&mut [f32]; 2] {
+    let first = len.min(ring.len() - start);
+    let (head, tail) = ring.split_at_mut(start);
+    [&mut tail[..first], &mut head[..len - first]]
+}
+
 /// Writes one zero per memory page of `v` (volatile, so that it is not elided as a store of
 /// what a zeroed allocation already holds), making the OS map every page now.
 fn prefault(v: &mut [f32]) {
@@ -373,7 +387,11 @@ impl Runtime {
             stages: plan
                 .stages
                 .iter()
-                .map(|s| StageRt::new(s, n_in, n_out, planner, &model))
+                .enumerate()
+                .map(|(i, s)| {
+                    let fused = i == 0 && plan.fft_head;
+                    StageRt::new(s, fused, plan.max_leaf(), n_in, n_out, planner, &model)
+                })
                 .collect(),
         };
         // Zeroed allocations are mapped lazily: the first write to each page would fault on
@@ -445,10 +463,10 @@ impl Runtime {
             for (i, x) in inputs.iter().enumerate() {
                 let x = &x[pos..pos + seg];
                 self.hist[i][d - 1 + phase..d - 1 + phase + seg].copy_from_slice(x);
-                let ring = &mut self.in_ring[i];
-                for (j, &v) in x.iter().enumerate() {
-                    ring[(self.time as usize + j) & self.in_mask] = v;
-                }
+                let at = self.time as usize & self.in_mask;
+                let [a, b] = ring_parts_mut(&mut self.in_ring[i], at, seg);
+                a.copy_from_slice(&x[..a.len()]);
+                b.copy_from_slice(&x[a.len()..]);
             }
             // Trailing zeros of the segment over all inputs extend or restart the silent run.
             let trailing = inputs
@@ -466,6 +484,14 @@ impl Runtime {
             } else {
                 trailing as u64
             };
+            // A whole aligned segment ends on the first stage's boundary: its forward
+            // transform (run there) is the head's too, and the first stage's products for this
+            // segment join the head's in one inverse at its end (see `fused_head`). Otherwise
+            // the first stage's job, deferred at the boundary, completes into the ring now.
+            let fused = !k.head_re.is_empty() && phase == 0 && seg == d;
+            if phase == 0 {
+                self.resolve_deferred(k, fused);
+            }
             // Output: what the stages wrote ahead, plus the head. The ring is zero outside
             // [time, written_to): past that there is nothing to read.
             let ring_clean = self.written_to <= self.time;
@@ -477,21 +503,18 @@ impl Runtime {
                     }
                     continue;
                 }
-                let ring = &mut self.out_ring[o];
-                for (j, y) in dst.iter_mut().enumerate() {
-                    let idx = (self.time as usize + j) & self.out_mask;
-                    if emit {
-                        *y = ring[idx];
-                    }
-                    ring[idx] = 0.0;
+                let at = self.time as usize & self.out_mask;
+                let [a, b] = ring_parts_mut(&mut self.out_ring[o], at, seg);
+                if emit {
+                    dst[..a.len()].copy_from_slice(a);
+                    dst[a.len()..].copy_from_slice(b);
                 }
+                a.fill(0.0);
+                b.fill(0.0);
             }
             // The head reads the segment and the D-1 inputs before it: all zeros, no FIR.
             let head_silent = self.skip_silence && self.silent >= (seg + d - 1) as u64;
-            // A whole aligned segment ends on the first stage's boundary: its forward
-            // transform (run there) is the head's too, see `fft_head` below.
-            let fft_head = !k.head_re.is_empty() && phase == 0 && seg == d;
-            if emit && !head_silent && !fft_head {
+            if emit && !head_silent && !fused {
                 self.work += 1;
                 for p in &k.paths {
                     simd::fir(
@@ -509,52 +532,70 @@ impl Runtime {
                 }
             }
             self.run_stages(k);
-            if emit && !head_silent && fft_head {
-                self.fft_head(k, outputs, pos);
+            if emit && fused {
+                self.fused_head(k, outputs, pos);
             }
             pos += seg;
         }
     }
 
-    /// Adds the head's contribution to the whole segment that ends now (`D` samples of each
-    /// output from `pos`), by overlap-save at the first stage's size: its job, just run at this boundary,
-    /// stored the spectrum of the last 2D inputs in its newest FDL slot; the product with the
-    /// head's spectrum, transformed back, holds the segment's outputs in its last D samples.
-    fn fft_head(&mut self, k: &Spectra, outputs: &mut [&mut [f32]], pos: usize) {
-        self.work += 1;
+    /// Adds the head's and the first stage's contributions to the whole segment that ends now
+    /// (`D` samples of each output from `pos`) by one overlap-save product at the first
+    /// stage's size: its job, just run at this boundary, stored the spectrum of the last `2D`
+    /// inputs in its newest FDL slot, which the head's spectrum multiplies; partition `j`
+    /// multiplies the spectrum stored `j + 1` blocks ago (the stage's deferred job would have
+    /// multiplied it `j` blocks ago, at the segment's start). The inverse holds the segment's
+    /// outputs in its last `D` samples: one inverse per output instead of two.
+    fn fused_head(&mut self, k: &Spectra, outputs: &mut [&mut [f32]], pos: usize) {
         let d = self.head_len;
         let st = &mut self.stages[0];
-        let (bins, slot) = (st.bins, st.newest * st.bins);
+        let ks = &k.stages[0];
+        let (bins, slots) = (st.bins, st.slots);
+        // Partitions with input (stored since the reset, besides the newest) and IR.
+        let reach = ks.active.min(st.filled.saturating_sub(1));
+        // Every product reads inputs of the last (2 + reach) blocks: all zeros, no work.
+        if self.skip_silence && self.silent >= ((2 + reach) * d) as u64 {
+            return;
+        }
+        self.work += 1;
+        let newest = st.newest;
+        let slot = |j: usize| ((newest + slots - j) % slots) * bins;
         for (o, out) in outputs.iter_mut().enumerate() {
-            st.acc_re[o].fill(0.0);
-            st.acc_im[o].fill(0.0);
+            let (acc_re, acc_im) = (&mut st.acc_re[o], &mut st.acc_im[o]);
+            acc_re.fill(0.0);
+            acc_im.fill(0.0);
             for p in k.paths.iter().filter(|p| p.output == o) {
+                let (xr, xi) = (&st.fdl_re[p.input], &st.fdl_im[p.input]);
+                let x = slot(0);
                 simd::cmac(
                     self.simd,
-                    &mut st.acc_re[o],
-                    &mut st.acc_im[o],
-                    &st.fdl_re[p.input][slot..slot + bins],
-                    &st.fdl_im[p.input][slot..slot + bins],
+                    acc_re,
+                    acc_im,
+                    &xr[x..x + bins],
+                    &xi[x..x + bins],
                     &k.head_re[p.ir],
                     &k.head_im[p.ir],
                 );
+                for j in 0..reach {
+                    let (x, h) = (slot(j + 1), j * bins);
+                    simd::cmac(
+                        self.simd,
+                        acc_re,
+                        acc_im,
+                        &xr[x..x + bins],
+                        &xi[x..x + bins],
+                        &ks.re[p.ir][h..h + bins],
+                        &ks.im[p.ir][h..h + bins],
+                    );
+                }
             }
             for (b, z) in st.fft.spectrum().iter_mut().enumerate() {
-                z.re = st.acc_re[o][b];
-                z.im = st.acc_im[o][b];
+                z.re = acc_re[b];
+                z.im = acc_im[b];
             }
-            let dst = &mut out[pos..pos + d];
             for i in 0..st.fft.inverse_steps().len() {
                 let step = st.fft.inverse_steps()[i];
-                st.fft.run(
-                    step,
-                    |_| 0.0,
-                    |i, v| {
-                        if i >= d {
-                            dst[i - d] += v;
-                        }
-                    },
-                );
+                st.fft.run_inverse(step, [&mut out[pos..pos + d], &mut []]);
             }
         }
     }

@@ -18,6 +18,14 @@
 //!   partition for efficient convolution with short input/output delay", AES 113, 2002;
 //!   Wefers, "Partitioned convolution algorithms for real-time auralization", 2015).
 //!
+//! With an FFT head (plans for hosts that call with long blocks, [`PartitionPlan::fft_head`]),
+//! a whole aligned segment computes the head as one more partition of the first stage: at the
+//! segment's end, the head's spectrum times the newest input spectrum and the stage's
+//! partitions times the ones before are summed and transformed back once, the textbook
+//! uniformly partitioned step. The first stage's job therefore stops after its forward
+//! transforms at each boundary and finishes at the start of the next segment only if that
+//! segment is not whole in its call (then the FIR head runs), so any call size stays exact.
+//!
 //! The first stage has `O = N` and is computed in full at its boundary ("immediate"). Every
 //! later stage has `O >= 2N`, which leaves a whole period of slack: its job (forward FFTs,
 //! one complex multiply-accumulate step per partition, inverse FFTs) is spread over the `N`

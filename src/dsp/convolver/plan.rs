@@ -56,8 +56,8 @@ pub struct PartitionPlan {
     /// IR length covered by the plan, in samples.
     pub capacity: usize,
     /// Whether a whole, aligned segment computes the head by FFT (sharing the first stage's
-    /// forward transform: one product and one inverse per output) instead of the direct
-    /// FIR. Shorter or unaligned segments always use the FIR, so any call size stays exact
+    /// forward transform and, fused with the first stage's products, its inverse: one more
+    /// product per path) instead of the direct FIR. Shorter or unaligned segments always use the FIR, so any call size stays exact
     /// and zero-latency. Worth it when the host's calls are at least `head_len` long.
     pub fft_head: bool,
 }
@@ -68,8 +68,10 @@ pub const MAX_PARTITION: usize = 8192;
 /// Largest head considered for an FFT head ([`PartitionPlan::for_ir_and_call`]).
 pub const MAX_FFT_HEAD: usize = 1024;
 
-/// Largest single FFT the convolver runs in one step: bigger transforms are split
-/// ([`SplitRealFft`]) so that no step costs more than a few microseconds.
+/// Largest single FFT the convolver runs in one step at small heads: bigger transforms are
+/// split ([`SplitRealFft`]) so that no step costs more than a few microseconds. A plan with a
+/// longer head (the host calls with long blocks, so each call has more time) runs leaves up to
+/// eight times its head ([`PartitionPlan::max_leaf`]): splitting costs passes over the data.
 pub const MAX_LEAF_FFT: usize = 2048;
 
 impl PartitionPlan {
@@ -267,10 +269,9 @@ impl PartitionPlan {
     ) -> f64 {
         let d = self.head_len as f64;
         let head = if self.fft_head && !self.stages.is_empty() {
-            // One product per path and one inverse per output of size 2D, per D samples (the
-            // forward transform is the first stage's).
-            let n2 = 2.0 * d;
-            (n_out as f64 * m.fft_ns * n2 * n2.log2() + (paths as f64) * (d + 1.0) * m.cmac_ns) / d
+            // One product per path per D samples: the forward transform is the first stage's,
+            // and the inverse is shared with the first stage's products (fused).
+            (paths as f64) * (d + 1.0) * m.cmac_ns / d
         } else {
             paths as f64 * d * m.fir_ns
         };
@@ -282,6 +283,11 @@ impl PartitionPlan {
             c += (paths * s.count * (s.block + 1)) as f64 * m.cmac_ns / s.block as f64;
         }
         c
+    }
+
+    /// Largest FFT the plan's jobs run in one step (see [`MAX_LEAF_FFT`]).
+    pub fn max_leaf(&self) -> usize {
+        MAX_LEAF_FFT.max(8 * self.head_len)
     }
 
     /// Largest block size in the plan (the head length if there are no stages).

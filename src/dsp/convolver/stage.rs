@@ -4,10 +4,10 @@
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
 
-use super::kernel::{Runtime, Spectra};
+use super::kernel::{ring_parts, ring_parts_mut, Runtime, Spectra};
 use super::simd;
-use super::split_fft::{SplitRealFft, Step};
-use super::{CostModel, Stage, MAX_LEAF_FFT};
+use super::split_fft::{SplitRealFft, Step, Window};
+use super::{CostModel, Stage};
 
 /// One unit of a stage job.
 #[derive(Clone, Copy, Debug)]
@@ -28,8 +28,17 @@ pub(super) struct StageRt {
     pub(super) n: usize,
     pub(super) bins: usize,
     pub(super) offset: usize,
-    pub(super) count: usize,
+    /// FDL slots: the partition count, and one more for a first stage that can be fused with the head
+    /// (whose product reads the newest spectrum while the partitions read the ones before).
+    pub(super) slots: usize,
     pub(super) immediate: bool,
+    /// A first stage fused with an FFT head: at its boundary the job runs only its forward
+    /// transforms; the products and inverse wait for the next segment, which either holds a
+    /// whole block (then one fused product with the head at the segment's end replaces them,
+    /// see `Runtime::fused_head`) or not (then they complete at the segment's start).
+    pub(super) deferred: bool,
+    /// Index of the job's first `Mac` step (where a deferred job pauses).
+    pub(super) first_mac: usize,
     /// The size-2N transform, cut into steps of bounded size.
     pub(super) fft: SplitRealFft,
     /// Input spectra `[input][slot * bins + bin]`.
@@ -37,13 +46,13 @@ pub(super) struct StageRt {
     pub(super) fdl_im: Vec<Vec<f32>>,
     /// FDL slot holding the newest spectrum.
     pub(super) newest: usize,
-    /// FDL slots written since construction or `reset` (at most `count`): partition `j` of a
+    /// FDL slots written since construction or `reset` (at most `slots`): partition `j` of a
     /// job reads the spectrum stored `j` jobs ago, which is silence if `j >= filled`. So a
     /// reset need not zero the FDLs (megabytes for a long IR), and the MACs of partitions the
     /// input has not reached yet are skipped.
     pub(super) filled: usize,
     /// How many of the newest FDL slots are known to hold zero spectra (stored by skipped
-    /// jobs); at `count` every slot is zero and a skipped job need not even clear one.
+    /// jobs); at `slots` every slot is zero and a skipped job need not even clear one.
     pub(super) zero_slots: usize,
     /// Accumulators `[output][bin]`.
     pub(super) acc_re: Vec<Vec<f32>>,
@@ -60,9 +69,12 @@ pub(super) struct StageRt {
 
 impl StageRt {
     /// The runtime of stage `s` for `n_in` inputs and `n_out` outputs: its transform, FDLs,
-    /// accumulators and the job's steps weighted by `model`. Allocates.
+    /// accumulators and the job's steps weighted by `model`; `fused` for a first stage fused
+    /// with an FFT head; transforms split into leaves of at most `max_leaf`. Allocates.
     pub(super) fn new(
         s: &Stage,
+        fused: bool,
+        max_leaf: usize,
         n_in: usize,
         n_out: usize,
         planner: &mut RealFftPlanner<f32>,
@@ -70,7 +82,7 @@ impl StageRt {
     ) -> Self {
         let n = s.block;
         let bins = n + 1;
-        let fft = SplitRealFft::new(2 * n, MAX_LEAF_FFT, planner);
+        let fft = SplitRealFft::new(2 * n, max_leaf, planner);
         // The job: forward transforms per input, one MAC per partition, then an inverse per
         // output; each weighted by its modelled cost.
         let mut steps = Vec::new();
@@ -82,6 +94,7 @@ impl StageRt {
             );
             steps.push(JobStep::Store { input });
         }
+        let first_mac = steps.len();
         steps.extend((0..s.count).map(|part| JobStep::Mac { part }));
         for out in 0..n_out {
             steps.push(JobStep::Load { out });
@@ -122,11 +135,13 @@ impl StageRt {
             n,
             bins,
             offset: s.offset,
-            count: s.count,
+            slots: s.count + fused as usize,
             immediate: s.immediate(),
+            deferred: fused,
+            first_mac,
             fft,
-            fdl_re: vec![vec![0.0; s.count * bins]; n_in],
-            fdl_im: vec![vec![0.0; s.count * bins]; n_in],
+            fdl_re: vec![vec![0.0; (s.count + fused as usize) * bins]; n_in],
+            fdl_im: vec![vec![0.0; (s.count + fused as usize) * bins]; n_in],
             newest: 0,
             filled: 0,
             zero_slots: 0,
@@ -142,6 +157,15 @@ impl StageRt {
     }
 }
 
+impl StageRt {
+    pub(super) fn clear_acc(&mut self) {
+        for o in 0..self.acc_re.len() {
+            self.acc_re[o].fill(0.0);
+            self.acc_im[o].fill(0.0);
+        }
+    }
+}
+
 impl Runtime {
     /// Creates jobs at block boundaries and advances spread jobs.
     pub(super) fn run_stages(&mut self, k: &Spectra) {
@@ -149,22 +173,23 @@ impl Runtime {
         for s in 0..self.stages.len() {
             let n = self.stages[s].n as u64;
             if self.stages[s].job_active {
+                debug_assert!(!self.stages[s].deferred, "deferred job left unresolved");
                 let frac = ((now - self.stages[s].job_t) as f64 / n as f64).min(1.0) as f32;
                 self.advance(k, s, frac);
             }
             if now.is_multiple_of(n) {
                 let st = &mut self.stages[s];
-                let filled = (st.filled + 1).min(st.count);
+                let filled = (st.filled + 1).min(st.slots);
                 // Partitions the job would multiply: those the IR and the input both reach.
                 let reach = k.stages[s].active.min(filled);
                 // Partition `j` reads the spectrum of the 2N inputs that ended `j` blocks ago.
                 // If all of them (and the new window) are zeros, the job's spectra, products
                 // and output are exact zeros: store a zero spectrum and do no transform.
                 let window = 2 + reach.saturating_sub(1) as u64;
-                st.newest = (st.newest + 1) % st.count;
+                st.newest = (st.newest + 1) % st.slots;
                 st.filled = filled;
                 if self.skip_silence && self.silent >= window * n {
-                    if st.zero_slots < st.count {
+                    if st.zero_slots < st.slots {
                         let b = st.newest * st.bins;
                         for i in 0..st.fdl_re.len() {
                             st.fdl_re[i][b..b + st.bins].fill(0.0);
@@ -178,14 +203,45 @@ impl Runtime {
                 st.job_active = true;
                 st.job_t = now;
                 st.job_done = 0;
-                for o in 0..st.acc_re.len() {
-                    st.acc_re[o].fill(0.0);
-                    st.acc_im[o].fill(0.0);
+                if st.deferred {
+                    // Forward transforms now; the rest waits for `resolve_deferred`.
+                    let end = st.first_mac;
+                    self.advance_to(k, s, end);
+                    continue;
                 }
+                st.clear_acc();
                 if st.immediate {
                     self.advance(k, s, 1.0);
                 }
             }
+        }
+    }
+
+    /// At the start of a segment: completes the first stage's deferred job into the output
+    /// ring, unless `fused` (the segment is whole in this call and the fused head product at
+    /// its end will include the stage's partitions), in which case the job is dropped.
+    pub(super) fn resolve_deferred(&mut self, k: &Spectra, fused: bool) {
+        let Some(st) = self.stages.first_mut() else {
+            return;
+        };
+        if !st.deferred || !st.job_active {
+            return;
+        }
+        if fused {
+            st.job_active = false;
+        } else {
+            st.clear_acc();
+            self.advance(k, 0, 1.0);
+        }
+    }
+
+    /// Runs stage `s`'s job up to (not including) step `end`.
+    fn advance_to(&mut self, k: &Spectra, s: usize, end: usize) {
+        while self.stages[s].job_done < end {
+            let step = self.stages[s].job_done;
+            self.work += 1;
+            self.run_step(k, s, step);
+            self.stages[s].job_done += 1;
         }
     }
 
@@ -215,20 +271,10 @@ impl Runtime {
             JobStep::Forward { input, step } => {
                 // The window is the 2N inputs before the job's boundary; times before the
                 // last reset are silence (the ring is not cleared by `reset`).
-                let ring = &self.in_ring[input];
-                let start = st.job_t as usize + in_mask + 1 - 2 * n;
-                let first_valid = (2 * n).saturating_sub(st.job_t as usize);
-                st.fft.run(
-                    step,
-                    |i| {
-                        if i < first_valid {
-                            0.0
-                        } else {
-                            ring[(start + i) & in_mask]
-                        }
-                    },
-                    |_, _| {},
-                );
+                let zeros = (2 * n).saturating_sub(st.job_t as usize);
+                let start = (st.job_t as usize + zeros).wrapping_sub(2 * n) & in_mask;
+                let parts = ring_parts(&self.in_ring[input], start, 2 * n - zeros);
+                st.fft.run_forward(step, Window { zeros, parts });
             }
             JobStep::Store { input } => {
                 let base = st.newest * bins;
@@ -244,7 +290,7 @@ impl Runtime {
                 if j >= st.filled || j >= ks.active {
                     return; // silence before the first input, or past the IR's end
                 }
-                let fdl = ((st.newest + st.count - j) % st.count) * bins;
+                let fdl = ((st.newest + st.slots - j) % st.slots) * bins;
                 let hb = j * bins;
                 for p in &k.paths {
                     simd::cmac(
@@ -275,17 +321,9 @@ impl Runtime {
                 }
                 // Only the last N samples of the 2N inverse are valid (overlap-save); they are
                 // output times [t - N + O, t + O).
-                let dst_t = st.job_t as usize + st.offset - n;
-                let ring = &mut self.out_ring[o];
-                st.fft.run(
-                    step,
-                    |_| 0.0,
-                    |i, v| {
-                        if i >= n {
-                            ring[(dst_t + i - n) & out_mask] += v;
-                        }
-                    },
-                );
+                let dst = (st.job_t as usize + st.offset - n) & out_mask;
+                st.fft
+                    .run_inverse(step, ring_parts_mut(&mut self.out_ring[o], dst, n));
             }
         }
     }

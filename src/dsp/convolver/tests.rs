@@ -603,3 +603,77 @@ fn stereo_in_place_equals_separate_buffers_at_any_call_size() {
         assert!(got == want[0], "calls {calls:?}");
     }
 }
+
+/// The first stage fused with an FFT head: whole aligned segments take one product with the
+/// head and the stage's partitions at the segment's end; other segments complete the stage's
+/// deferred job at their start and run the FIR head. Mixed calls, a silence longer than the IR
+/// (the fused product's own silence test), a reset and skipping on or off must all agree with
+/// direct convolution and with each other.
+#[test]
+fn fused_first_stage_is_exact_for_mixed_calls_silence_and_reset() {
+    let irs: Vec<Vec<f32>> = (0..2).map(|c| test_ir(20_000, 120 + c)).collect();
+    let refs: Vec<&[f32]> = irs.iter().map(|v| v.as_slice()).collect();
+    let block = 512;
+    let plan = PartitionPlan::for_ir_and_call(20_000, 2, 2, 2, &CostModel::default(), block);
+    assert!(plan.fft_head && plan.head_len == block, "{plan:?}");
+    let len = 90_000;
+    let x: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            let mut v = noise(len, 130 + c);
+            v[25_000..60_000].fill(0.0);
+            v
+        })
+        .collect();
+    // Whole blocks, several blocks in one call, and pieces that break the alignment.
+    let pattern = [
+        512usize, 512, 100, 412, 1024, 1, 511, 512, 2048, 300, 724, 512,
+    ];
+    let play = |conv: &mut Convolver, x: &[Vec<f32>], y: &mut [Vec<f32>]| {
+        let mut pos = 0;
+        for &n in pattern.iter().cycle() {
+            if pos >= x[0].len() {
+                break;
+            }
+            let n = n.min(x[0].len() - pos);
+            let (l, r) = y.split_at_mut(1);
+            conv.process(
+                &[&x[0][pos..pos + n], &x[1][pos..pos + n]],
+                &mut [&mut l[0][pos..pos + n], &mut r[0][pos..pos + n]],
+            );
+            pos += n;
+        }
+    };
+    let make = |skip: bool| {
+        let mut c = Convolver::new(2, 2, Some(Box::new(Kernel::new(&plan, &refs, 2, 2))));
+        c.set_skip_silence(skip);
+        c
+    };
+    let mut y = vec![vec![0.0f32; len]; 2];
+    let mut conv = make(true);
+    play(&mut conv, &x, &mut y);
+    for c in 0..2 {
+        let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
+        for n in (0..len).step_by(7) {
+            let r = direct_at(&x[c], &irs[c], n);
+            max_ref = max_ref.max(r.abs());
+            max_err = max_err.max((y[c][n] as f64 - r).abs());
+        }
+        let rel = max_err / max_ref;
+        assert!(rel <= 2e-6, "channel {c}: error {rel:e}");
+    }
+    // Once every window has passed the input's end, the output is exactly silent; skipping
+    // changes no sample.
+    let quiet = 25_000 + 20_000 + 4 * plan.max_block();
+    assert!(quiet < 60_000, "{plan:?}");
+    assert!(y.iter().all(|v| v[quiet..60_000].iter().all(|&s| s == 0.0)));
+    let mut full = vec![vec![0.0f32; len]; 2];
+    let mut no_skip = make(false);
+    play(&mut no_skip, &x, &mut full);
+    assert!(full == y, "skipping silent work changed the output");
+    assert!(conv.work_done() < no_skip.work_done());
+    // After a reset the convolver plays like a fresh one, bit for bit.
+    conv.reset();
+    let mut again = vec![vec![0.0f32; len]; 2];
+    play(&mut conv, &x, &mut again);
+    assert!(again == y, "reset did not restore a fresh state");
+}
