@@ -283,11 +283,28 @@ impl SplitRealFft {
                 let half = p / 2;
                 // Below P/4 the children's bins are read directly, above it mirrored (Hermitian).
                 let mid = k1.min(cb).max(k0);
-                for k in k0..mid {
-                    parent[k] = even[k] + tw[k] * odd[k];
+                // Slices and zipped iterators (no index checks) so the loops vectorise.
+                let d0 = k0.min(mid).min(cb);
+                let d1 = mid.min(cb);
+                let direct = (parent[d0..d1].iter_mut())
+                    .zip(&even[d0..d1])
+                    .zip(&odd[d0..d1])
+                    .zip(&tw[d0..d1]);
+                for (((y, e), o), w) in direct {
+                    *y = *e + *w * *o;
                 }
-                for k in mid..k1 {
-                    parent[k] = even[half - k].conj() + tw[k] * odd[half - k].conj();
+                // Bins mid..k1 read the children at half - k, from half - mid down.
+                let (m0, m1) = if mid < k1 {
+                    (half + 1 - k1, half + 1 - mid)
+                } else {
+                    (0, 0)
+                };
+                let mirrored = (parent[mid..k1].iter_mut())
+                    .zip(even[m0..m1].iter().rev())
+                    .zip(odd[m0..m1].iter().rev())
+                    .zip(&tw[mid..k1]);
+                for (((y, e), o), w) in mirrored {
+                    *y = e.conj() + *w * o.conj();
                 }
             }
             Step::Split {
@@ -304,11 +321,20 @@ impl SplitRealFft {
                 let tw = &self.twiddles[level];
                 let half = p / 2;
                 let odd_base = (node + (1 << level)) * cb;
-                for k in k0..k1 {
-                    let y = parent[k];
-                    let m = parent[half - k].conj();
-                    children[node * cb + k] = y + m;
-                    children[odd_base + k] = (y - m) * tw[k].conj();
+                {
+                    let (lo, hi) = children.split_at_mut(odd_base);
+                    let even = &mut lo[node * cb + k0..node * cb + k1];
+                    let odd = &mut hi[k0..k1];
+                    // parent[half - k] for k = k0..k1 is mirrored[n - 1 - i], i = k - k0.
+                    let n = k1 - k0;
+                    let mirrored = &parent[half + 1 - k1..half + 1 - k0];
+                    let (direct, tw) = (&parent[k0..k1], &tw[k0..k1]);
+                    let (even, odd) = (&mut even[..n], &mut odd[..n]);
+                    for i in 0..n {
+                        let (y, m) = (direct[i], mirrored[n - 1 - i].conj());
+                        even[i] = y + m;
+                        odd[i] = (y - m) * tw[i].conj();
+                    }
                 }
                 // realfft requires exactly real DC and Nyquist bins on the inverse.
                 if k0 == 0 {

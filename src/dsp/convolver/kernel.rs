@@ -224,8 +224,10 @@ impl Kernel {
                 head_im.push(spec.iter().map(|z| z.im * scale).collect());
             }
         }
+        let routes = routing(layout, n_in, n_out);
+        let paths = routes.len();
         let spectra = Spectra {
-            paths: routing(layout, n_in, n_out),
+            paths: routes,
             ir_len,
             head_rev,
             head_re,
@@ -245,7 +247,7 @@ impl Kernel {
             plan: plan.clone(),
             n_in,
             n_out,
-            rt: Runtime::new(plan, n_in, n_out, ir_len, &mut planner),
+            rt: Runtime::new(plan, (n_in, n_out, paths), ir_len, &mut planner),
             spectra,
         }
     }
@@ -351,8 +353,7 @@ fn prefault(v: &mut [f32]) {
 impl Runtime {
     fn new(
         plan: &PartitionPlan,
-        n_in: usize,
-        n_out: usize,
+        (n_in, n_out, paths): (usize, usize, usize),
         ir_len: usize,
         planner: &mut RealFftPlanner<f32>,
     ) -> Self {
@@ -390,7 +391,14 @@ impl Runtime {
                 .enumerate()
                 .map(|(i, s)| {
                     let fused = i == 0 && plan.fft_head;
-                    StageRt::new(s, fused, plan.max_leaf(), n_in, n_out, planner, &model)
+                    StageRt::new(
+                        s,
+                        fused,
+                        plan.max_leaf(),
+                        (n_in, n_out, paths),
+                        planner,
+                        &model,
+                    )
                 })
                 .collect(),
         };

@@ -362,6 +362,21 @@ impl Convolver {
             }
             let ins = &ins[..self.n_in];
             let a = self.active;
+            if self.hand.is_none() {
+                // No hand-over: the audible kernel writes the outputs directly.
+                let mut outs: [&mut [f32]; MAX_CHANNELS] = [&mut [], &mut []];
+                for (o, y) in outputs.iter_mut().enumerate() {
+                    outs[o] = &mut y[pos..pos + m];
+                }
+                let outs = &mut outs[..self.n_out];
+                match &mut self.slots[a] {
+                    Some(k) => k.process(ins, outs, true),
+                    None => outs.iter_mut().for_each(|o| o.fill(0.0)),
+                }
+                self.time += m as u64;
+                pos += m;
+                continue;
+            }
             let [out_a, out_b] = &mut self.out;
             {
                 let mut outs = out_a.each_mut().map(|v| &mut v[..m]);

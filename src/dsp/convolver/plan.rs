@@ -125,13 +125,6 @@ impl PartitionPlan {
         }
     }
 
-    /// The same plan with the head computed by FFT for whole segments (see
-    /// [`PartitionPlan::fft_head`]).
-    pub fn with_fft_head(mut self) -> Self {
-        self.fft_head = true;
-        self
-    }
-
     /// A uniformly partitioned plan (partition = `block`), with a direct head of `block` taps
     /// for zero latency: the baseline the benchmark compares against.
     pub fn uniform(block: usize, capacity: usize) -> Self {
