@@ -677,3 +677,57 @@ fn fused_first_stage_is_exact_for_mixed_calls_silence_and_reset() {
     play(&mut conv, &x, &mut again);
     assert!(again == y, "reset did not restore a fresh state");
 }
+
+/// A hand-over between two kernels with fused first stages: the incoming one replays the
+/// history in pieces the outgoing one's call sizes do not align with, then both run the mixed
+/// calls; after the crossfade the output is the new IR's, exactly.
+#[test]
+fn fused_kernels_hand_over_exactly() {
+    let (a, b) = (test_ir(15_000, 141), test_ir(9_000, 142));
+    let block = 512;
+    let kernel = |h: &[f32]| {
+        let plan = PartitionPlan::for_ir_and_call(h.len(), 1, 1, 1, &CostModel::default(), block);
+        assert!(plan.fft_head, "{plan:?}");
+        Box::new(Kernel::new(&plan, &[h], 1, 1))
+    };
+    let mut conv = Convolver::new(1, 1, Some(kernel(&a)));
+    conv.set_crossfade(700, CrossfadeShape::EqualPower);
+    let total = 80_000;
+    let x = noise(total, 143);
+    let mut y = vec![0.0f32; total];
+    let pattern = [512usize, 512, 1024, 37, 475, 512, 300];
+    let (offer, mut pending, mut done) = (20_000, Some(kernel(&b)), None);
+    let mut pos = 0;
+    for &n in pattern.iter().cycle() {
+        if pos >= total {
+            break;
+        }
+        let n = n.min(total - pos);
+        if pos >= offer {
+            if let Some(k) = pending.take() {
+                assert!(conv.offer_kernel(k).is_ok());
+            }
+        }
+        conv.process(&[&x[pos..pos + n]], &mut [&mut y[pos..pos + n]]);
+        pos += n;
+        if conv.take_retired().is_some() {
+            done = Some(pos);
+        }
+    }
+    let done = done.expect("the hand-over completed");
+    let err = |h: &[f32], range: std::ops::Range<usize>| {
+        let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
+        for n in range.step_by(3) {
+            let r = direct_at(&x, h, n);
+            max_ref = max_ref.max(r.abs());
+            max_err = max_err.max((y[n] as f64 - r).abs());
+        }
+        max_err / max_ref
+    };
+    assert!(err(&a, 0..offer) <= 2e-6, "before: {:e}", err(&a, 0..offer));
+    assert!(
+        err(&b, done..total) <= 2e-6,
+        "after: {:e}",
+        err(&b, done..total)
+    );
+}
