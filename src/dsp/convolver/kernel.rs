@@ -574,27 +574,15 @@ impl Runtime {
             acc_im.fill(0.0);
             for p in k.paths.iter().filter(|p| p.output == o) {
                 let (xr, xi) = (&st.fdl_re[p.input], &st.fdl_im[p.input]);
-                let x = slot(0);
-                simd::cmac(
-                    self.simd,
-                    acc_re,
-                    acc_im,
-                    &xr[x..x + bins],
-                    &xi[x..x + bins],
-                    &k.head_re[p.ir],
-                    &k.head_im[p.ir],
-                );
-                for j in 0..reach {
-                    let (x, h) = (slot(j + 1), j * bins);
-                    simd::cmac(
-                        self.simd,
-                        acc_re,
-                        acc_im,
-                        &xr[x..x + bins],
-                        &xi[x..x + bins],
-                        &ks.re[p.ir][h..h + bins],
-                        &ks.im[p.ir][h..h + bins],
-                    );
+                // (input spectrum's slot, IR spectrum): the head, then the partitions.
+                let head = (slot(0), &k.head_re[p.ir][..], &k.head_im[p.ir][..]);
+                let parts = (0..reach).map(|j| {
+                    let h = j * bins..(j + 1) * bins;
+                    (slot(j + 1), &ks.re[p.ir][h.clone()], &ks.im[p.ir][h])
+                });
+                for (x, hr, hi) in std::iter::once(head).chain(parts) {
+                    let (xr, xi) = (&xr[x..x + bins], &xi[x..x + bins]);
+                    simd::cmac(self.simd, acc_re, acc_im, xr, xi, hr, hi);
                 }
             }
             for (b, z) in st.fft.spectrum().iter_mut().enumerate() {

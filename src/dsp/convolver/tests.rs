@@ -23,6 +23,45 @@ fn direct_at(x: &[f32], h: &[f32], n: usize) -> f64 {
     (0..kmax).map(|k| h[k] as f64 * x[n - k] as f64).sum()
 }
 
+/// Largest error against direct f64 convolution of `x` with `h` over the outputs `y` at
+/// `indices`, relative to the largest reference sample there.
+fn rel_error(x: &[f32], h: &[f32], y: &[f32], indices: impl Iterator<Item = usize>) -> f64 {
+    let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
+    for n in indices {
+        let r = direct_at(x, h, n);
+        max_ref = max_ref.max(r.abs());
+        max_err = max_err.max((y[n] as f64 - r).abs());
+    }
+    max_err / max_ref
+}
+
+/// Plays `x` through the mono `conv` into `y` in calls of `next_call()` samples, offering
+/// `incoming` at the first call at or after `offer`; returns where the hand-over completed.
+fn play_handover(
+    conv: &mut Convolver,
+    x: &[f32],
+    y: &mut [f32],
+    offer: usize,
+    incoming: Box<Kernel>,
+    mut next_call: impl FnMut() -> usize,
+) -> usize {
+    let (mut pos, mut pending, mut done) = (0, Some(incoming), None);
+    while pos < x.len() {
+        let n = next_call().min(x.len() - pos);
+        if pos >= offer {
+            if let Some(k) = pending.take() {
+                assert!(conv.offer_kernel(k).is_ok());
+            }
+        }
+        conv.process(&[&x[pos..pos + n]], &mut [&mut y[pos..pos + n]]);
+        pos += n;
+        if conv.take_retired().is_some() {
+            done = Some(pos);
+        }
+    }
+    done.expect("the hand-over completed")
+}
+
 /// Runs `conv` over `inputs` in calls of seeded random length `1..=max_call`.
 fn run(
     conv: &mut Convolver,
@@ -501,21 +540,7 @@ fn kernels_with_their_own_plans_hand_over_exactly() {
         let offer = 70_000;
         let mut y = vec![0.0f32; total];
         let mut rng = Rng::new(94);
-        let (mut pos, mut pending, mut done) = (0, Some(kb), None);
-        while pos < total {
-            let n = rng.range(1, 700).min(total - pos);
-            if pos >= offer {
-                if let Some(k) = pending.take() {
-                    assert!(conv.offer_kernel(k).is_ok());
-                }
-            }
-            conv.process(&[&x[pos..pos + n]], &mut [&mut y[pos..pos + n]]);
-            pos += n;
-            if conv.take_retired().is_some() {
-                done = Some(pos);
-            }
-        }
-        let done = done.expect("the hand-over completed");
+        let done = play_handover(&mut conv, &x, &mut y, offer, kb, || rng.range(1, 700));
         assert!(done <= offer + 1400 + Convolver::handover_delay(len_b) + 1000);
         let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
         for n in (done..total).step_by(5) {
@@ -652,13 +677,7 @@ fn fused_first_stage_is_exact_for_mixed_calls_silence_and_reset() {
     let mut conv = make(true);
     play(&mut conv, &x, &mut y);
     for c in 0..2 {
-        let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
-        for n in (0..len).step_by(7) {
-            let r = direct_at(&x[c], &irs[c], n);
-            max_ref = max_ref.max(r.abs());
-            max_err = max_err.max((y[c][n] as f64 - r).abs());
-        }
-        let rel = max_err / max_ref;
+        let rel = rel_error(&x[c], &irs[c], &y[c], (0..len).step_by(7));
         assert!(rel <= 2e-6, "channel {c}: error {rel:e}");
     }
     // Once every window has passed the input's end, the output is exactly silent; skipping
@@ -696,34 +715,12 @@ fn fused_kernels_hand_over_exactly() {
     let x = noise(total, 143);
     let mut y = vec![0.0f32; total];
     let pattern = [512usize, 512, 1024, 37, 475, 512, 300];
-    let (offer, mut pending, mut done) = (20_000, Some(kernel(&b)), None);
-    let mut pos = 0;
-    for &n in pattern.iter().cycle() {
-        if pos >= total {
-            break;
-        }
-        let n = n.min(total - pos);
-        if pos >= offer {
-            if let Some(k) = pending.take() {
-                assert!(conv.offer_kernel(k).is_ok());
-            }
-        }
-        conv.process(&[&x[pos..pos + n]], &mut [&mut y[pos..pos + n]]);
-        pos += n;
-        if conv.take_retired().is_some() {
-            done = Some(pos);
-        }
-    }
-    let done = done.expect("the hand-over completed");
-    let err = |h: &[f32], range: std::ops::Range<usize>| {
-        let (mut max_ref, mut max_err) = (0.0f64, 0.0f64);
-        for n in range.step_by(3) {
-            let r = direct_at(&x, h, n);
-            max_ref = max_ref.max(r.abs());
-            max_err = max_err.max((y[n] as f64 - r).abs());
-        }
-        max_err / max_ref
-    };
+    let offer = 20_000;
+    let mut calls = pattern.iter().cycle();
+    let done = play_handover(&mut conv, &x, &mut y, offer, kernel(&b), || {
+        *calls.next().expect("endless")
+    });
+    let err = |h: &[f32], range: std::ops::Range<usize>| rel_error(&x, h, &y, range.step_by(3));
     assert!(err(&a, 0..offer) <= 2e-6, "before: {:e}", err(&a, 0..offer));
     assert!(
         err(&b, done..total) <= 2e-6,
