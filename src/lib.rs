@@ -20,5 +20,6 @@ pub mod preset;
 pub mod shared;
 pub mod state_repair;
 pub mod user_presets;
+pub mod worker;
 
 pub use plugin::FluxForge;

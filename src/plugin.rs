@@ -17,6 +17,7 @@ use crate::ir_source::{default_ir, kernel_for};
 use crate::loader::{Loader, RenderKey, Task};
 use crate::params::FluxForgeParams;
 use crate::shared::{Meters, SpectrumFeed, SpectrumWriter};
+use crate::worker::{Worker, WorkerHandle};
 use crate::{demo, dsp, editor, factory_presets, shared};
 
 /// Port names of both layouts: the second input is the sidechain.
@@ -42,6 +43,10 @@ pub struct FluxForge {
     mono_input: bool,
     /// Background IR loading and kernel hand-over.
     loader: Arc<Loader>,
+    /// This instance's background thread (renders, file loads, freeing kernels), and how the
+    /// audio thread and the editor reach it. Joined when the instance is dropped.
+    worker: Worker,
+    tasks: WorkerHandle,
     /// The render inputs the audio thread last asked for (or activation built).
     requested: Option<RenderKey>,
     /// Analyzer frames to the editor.
@@ -59,13 +64,18 @@ pub struct FluxForge {
 impl Default for FluxForge {
     fn default() -> Self {
         let (spectrum_in, spectrum) = shared::spectrum_feed();
+        let params = Arc::new(FluxForgeParams::default());
+        let loader = Arc::<Loader>::default();
+        let worker = Worker::start(loader.clone(), params.clone());
         Self {
-            params: Arc::new(FluxForgeParams::default()),
+            params,
             meters: Arc::new(Meters::default()),
             editor_state: editor::default_state(),
             engine: None,
             mono_input: false,
-            loader: Arc::default(),
+            loader,
+            tasks: worker.handle(),
+            worker,
             requested: None,
             spectrum,
             spectrum_in,
@@ -121,20 +131,16 @@ impl Plugin for FluxForge {
 
     type Editor = EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
-    /// Render the IR and hand its kernel over, or load a file (see [`loader`]).
-    type BackgroundTask = Task;
-
-    fn task_executor(&mut self) -> TaskExecutor<Self> {
-        let loader = self.loader.clone();
-        let params = self.params.clone();
-        Box::new(move |task: Task| loader.run(task, &params))
-    }
+    /// Unused: background work runs on the instance's own [`Worker`], never on the
+    /// framework's shared executor (whose tasks keep the instance alive).
+    type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }
 
-    fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let tasks = self.worker.handle();
         create_egui_editor(
             self.editor_state.clone(),
             RepaintNotifier::new(),
@@ -146,7 +152,7 @@ impl Plugin for FluxForge {
                 self.meters.clone(),
                 self.loader.clone(),
                 self.spectrum.clone(),
-                Some(Box::new(move |t| async_executor.execute_background(t))),
+                Some(Box::new(move |t| tasks.send(t))),
             ),
         )
     }
@@ -207,7 +213,7 @@ impl Plugin for FluxForge {
         &mut self,
         buffer: &mut Buffer,
         aux: &mut AuxiliaryBuffers,
-        context: &mut impl ProcessContext<Self>,
+        _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(engine) = self.engine.as_mut() else {
             return ProcessStatus::Error("not activated");
@@ -218,11 +224,11 @@ impl Plugin for FluxForge {
         if self.requested != Some(key) {
             self.requested = Some(key);
             if self.loader.request_render() {
-                context.execute_background(Task::Render);
+                self.tasks.send(Task::Render);
             }
         }
         if self.loader.hand_over(engine.convolver_mut()) {
-            context.execute_background(Task::Collect);
+            self.tasks.send(Task::Collect);
         }
         engine.set_settings(&self.params.settings());
         let channels = buffer.as_slice();

@@ -186,6 +186,30 @@ impl Preset {
     }
 }
 
+/// Sets every parameter a plugin state holds (read by [`crate::state_repair::read`], so
+/// clamped to its range) to the state's value; the others keep theirs. Returns what could not
+/// be used. What the renderer does with `--state`, and what a host's load does through the
+/// framework: both end in the same plain values.
+pub fn apply_state_values(
+    state: &nice_plug::prelude::PluginState,
+    params: &FluxForgeParams,
+) -> Vec<String> {
+    use nice_plug::plugin::ParamValue;
+    state
+        .params
+        .iter()
+        .filter_map(|(id, v)| {
+            let value = match v {
+                ParamValue::F32(x) => Value::from(*x as f64),
+                ParamValue::I32(x) => Value::from(*x),
+                ParamValue::Bool(b) => Value::Bool(*b),
+                ParamValue::String(s) => Value::String(s.clone()),
+            };
+            set(params, id, &value).err()
+        })
+        .collect()
+}
+
 /// A parameter's current plain value as preset JSON.
 unsafe fn plain_json(ptr: ParamPtr) -> Value {
     unsafe {

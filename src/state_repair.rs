@@ -14,8 +14,13 @@
 //! - what was dropped is written to the log and handed to the editor through the
 //!   [`REPORT_FIELD`] field ([`StateReport`]), so the user sees it.
 //!
-//! Unknown keys (a state from a later version) are ignored, never fatal. Out-of-range values
-//! are clamped by the parameters themselves.
+//! Unknown keys (a state from a later version) are ignored, never fatal. Every value read,
+//! strictly or not, is then brought into its parameter's range ([`Schema::clamp`]): the
+//! framework stores a state's plain value as given, so an out-of-range or non-finite value
+//! would otherwise reach the DSP (a gain of 1e5 dB plays NaN). A finite value outside the
+//! range takes the nearest end, a non-finite one the default, an enum index past the last
+//! variant the last one; each change is named in the report. The host fronts and the
+//! renderer (`--state`) both read states through [`read`], so they play one state alike.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +28,7 @@ use std::sync::Mutex;
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::plugin::ParamValue;
-use nice_plug::prelude::{Params, PluginState};
+use nice_plug::prelude::{Param, ParamPtr, Params, PluginState};
 use serde::de::DeserializeOwned;
 
 /// The persisted field through which a load reports what it dropped ([`StateReport`]).
@@ -37,6 +42,73 @@ pub struct Schema {
     pub params: Vec<String>,
     /// Persisted-field names, [`REPORT_FIELD`] excluded.
     pub fields: Vec<String>,
+    /// The plain range of each numeric parameter by ID (a parameter without one is not
+    /// clamped).
+    pub ranges: BTreeMap<String, Range>,
+}
+
+/// The plain values a numeric parameter may hold, as a state stores them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Range {
+    /// A float parameter.
+    Float { lo: f32, hi: f32, default: f32 },
+    /// An integer parameter, or an enum's variant index.
+    Int { lo: i32, hi: i32, default: i32 },
+}
+
+impl Range {
+    /// The range of the parameter behind `ptr` (`None` for switches).
+    ///
+    /// # Safety
+    /// `ptr` must point to a live parameter (as those of a `param_map()` whose object lives).
+    unsafe fn of(ptr: ParamPtr) -> Option<Self> {
+        // SAFETY: the caller guarantees `ptr` is live; these calls only read the parameter.
+        unsafe {
+            match ptr {
+                ParamPtr::FloatParam(p) => {
+                    let (a, b) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
+                    Some(Range::Float {
+                        lo: a.min(b),
+                        hi: a.max(b),
+                        default: (*p).default_plain_value(),
+                    })
+                }
+                ParamPtr::IntParam(p) => Some(Range::Int {
+                    lo: ptr.preview_plain(0.0).round() as i32,
+                    hi: ptr.preview_plain(1.0).round() as i32,
+                    default: (*p).default_plain_value(),
+                }),
+                ParamPtr::EnumParam(_) => {
+                    let last = ptr.step_count().unwrap_or(0) as i32;
+                    Some(Range::Int {
+                        lo: 0,
+                        hi: last,
+                        default: (ptr.default_normalized_value() * last as f32).round() as i32,
+                    })
+                }
+                ParamPtr::BoolParam(_) => None,
+            }
+        }
+    }
+
+    /// `v` brought into the range (`None`: it already is).
+    pub fn clamp(&self, v: &ParamValue) -> Option<ParamValue> {
+        match (*self, v) {
+            (Range::Float { lo, hi, default }, ParamValue::F32(x)) => {
+                let c = if x.is_finite() {
+                    x.clamp(lo, hi)
+                } else {
+                    default
+                };
+                (c.to_bits() != x.to_bits()).then_some(ParamValue::F32(c))
+            }
+            (Range::Int { lo, hi, .. }, ParamValue::I32(x)) => {
+                let c = (*x).clamp(lo, hi);
+                (c != *x).then_some(ParamValue::I32(c))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Schema {
@@ -53,7 +125,36 @@ impl Schema {
                 .into_keys()
                 .filter(|k| k != REPORT_FIELD)
                 .collect(),
+            ranges: params
+                .param_map()
+                .into_iter()
+                // SAFETY: the pointers come from `params`, which outlives this call.
+                .filter_map(|(id, ptr, _)| unsafe { Range::of(ptr) }.map(|r| (id, r)))
+                .collect(),
         }
+    }
+
+    /// Brings every parameter value of `state` into its range; returns what was changed
+    /// ("in_gain: 100000 -> 24"), in parameter-ID order.
+    pub fn clamp(&self, state: &mut PluginState) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (id, v) in state.params.iter_mut() {
+            let Some(c) = self.ranges.get(id).and_then(|r| r.clamp(v)) else {
+                continue;
+            };
+            changed.push(format!("{id}: {} -> {}", show(v), show(&c)));
+            *v = c;
+        }
+        changed
+    }
+}
+
+fn show(v: &ParamValue) -> String {
+    match v {
+        ParamValue::F32(x) => format!("{x}"),
+        ParamValue::I32(x) => format!("{x}"),
+        ParamValue::Bool(b) => format!("{b}"),
+        ParamValue::String(s) => format!("{s:?}"),
     }
 }
 
@@ -70,7 +171,35 @@ pub struct Salvage {
 
 /// Reads `bytes` strictly if they allow it, else recovers every entry of `schema` that is
 /// intact.
+/// Every value read is brought into its range ([`Schema::clamp`]); a clamped value is named in
+/// the report.
 pub fn read(bytes: &[u8], schema: &Schema) -> Salvage {
+    let mut salvage = read_values(bytes, schema);
+    let clamped = schema.clamp(&mut salvage.state);
+    if !clamped.is_empty() {
+        let text = describe_clamped(&clamped);
+        salvage.report = Some(match salvage.report.take() {
+            Some(r) => format!("{r} {text}"),
+            None => text,
+        });
+    }
+    salvage
+}
+
+fn describe_clamped(clamped: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let shown: Vec<&str> = clamped.iter().take(SHOWN).map(String::as_str).collect();
+    format!(
+        "{} saved value{} out of range, set to the nearest valid value ({}{}).",
+        clamped.len(),
+        if clamped.len() == 1 { " was" } else { "s were" },
+        shown.join(", "),
+        if clamped.len() > SHOWN { ", ..." } else { "" }
+    )
+}
+
+/// [`read`] before clamping.
+fn read_values(bytes: &[u8], schema: &Schema) -> Salvage {
     if let Ok(state) = serde_json::from_slice::<PluginState>(bytes) {
         return Salvage {
             state,
@@ -282,6 +411,7 @@ mod tests {
         let schema = Schema {
             params: ids,
             fields: fields.into_keys().collect(),
+            ranges: BTreeMap::new(),
         };
         (state, schema)
     }
@@ -441,5 +571,48 @@ mod tests {
         assert!(schema.fields.iter().any(|f| f == "ir"));
         assert!(!schema.fields.iter().any(|f| f == REPORT_FIELD));
         assert_eq!(params.serialize_fields()[REPORT_FIELD], "\"\"");
+    }
+
+    #[test]
+    fn values_out_of_range_are_clamped_and_named_non_finite_ones_take_the_default() {
+        let params = crate::params::FluxForgeParams::default();
+        let schema = Schema::of(&params);
+        let mut state = crate::preset::Preset::empty().to_state();
+        let default_mix = state.params["mix"].clone();
+        state.params.insert("in_gain".into(), ParamValue::F32(1e5));
+        state
+            .params
+            .insert("out_gain".into(), ParamValue::F32(-1e30));
+        state
+            .params
+            .insert("mix".into(), ParamValue::F32(f32::INFINITY));
+        state.params.insert("room".into(), ParamValue::I32(99));
+        let changed = schema.clamp(&mut state);
+        assert_eq!(changed.len(), 4, "{changed:?}");
+        assert!(same(&state.params["in_gain"], &ParamValue::F32(24.0)));
+        assert!(same(&state.params["out_gain"], &ParamValue::F32(-24.0)));
+        assert!(same(&state.params["mix"], &default_mix));
+        let ParamValue::I32(room) = state.params["room"] else {
+            panic!("room is an index")
+        };
+        assert!(room > 0 && room < 99);
+        // In range: untouched.
+        assert!(schema.clamp(&mut state).is_empty());
+
+        // Through `read`, from text as a host hands it back: reported.
+        let mut text = serde_json::to_string(&crate::preset::Preset::empty().to_state()).unwrap();
+        text = text.replacen(
+            "\"in_gain\":{\"f32\":0.0}",
+            "\"in_gain\":{\"f32\":100000.0}",
+            1,
+        );
+        assert!(text.contains("100000"));
+        let got = read(text.as_bytes(), &schema);
+        assert!(same(&got.state.params["in_gain"], &ParamValue::F32(24.0)));
+        let r = got.report.expect("reported");
+        assert!(
+            r.contains("1 saved value was out of range") && r.contains("in_gain: 100000 -> 24"),
+            "{r}"
+        );
     }
 }

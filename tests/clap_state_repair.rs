@@ -8,7 +8,8 @@ use common::*;
 use std::collections::BTreeMap;
 
 use fluxforge::params::FluxForgeParams;
-use nice_plug::prelude::{ParamPtr, Params as _};
+use fluxforge::state_repair::{Range, Schema};
+use nice_plug::prelude::{Param as _, ParamPtr, Params as _};
 
 /// A state with the test IR embedded and every float parameter away from its default, as
 /// JSON; the parameters' display names by ID.
@@ -216,4 +217,129 @@ fn garbage_is_refused_and_changes_nothing() {
     let before = values(&mut inst, &p, &names);
     assert!(!load_state(&mut inst, b"\x00\x01 not a state"));
     assert_eq!(values(&mut inst, &p, &names), before);
+}
+
+/// What a state's JSON may carry where a float belongs: far past any range, infinite (1e400
+/// reads as infinity or not at all), not a number, and 2^32 and 2^64.
+const BAD_FLOATS: [&str; 7] = [
+    "1e30",
+    "-1e30",
+    "1e400",
+    "-1e400",
+    "NaN",
+    "4294967296",
+    "18446744073709551616",
+];
+/// What it may carry where an integer or an enum's index belongs.
+const BAD_INTS: [&str; 2] = ["2147483647", "-2147483648"];
+
+/// The plain value a state's value `text` must load as: the nearest end of the range, or the
+/// default where the value is not a finite number.
+fn expected(range: Range, text: &str) -> f64 {
+    let x: f64 = text.parse().unwrap();
+    match range {
+        Range::Float { lo, hi, default } => {
+            let x = x as f32;
+            if x.is_finite() {
+                x.clamp(lo, hi) as f64
+            } else {
+                default as f64
+            }
+        }
+        Range::Int { lo, hi, .. } => (x as i64).clamp(lo as i64, hi as i64) as f64,
+    }
+}
+
+/// A saved value as a number (as the plugin holds it: f32 or i32).
+fn plain(v: &serde_json::Value) -> f64 {
+    let x = v
+        .get("f32")
+        .or_else(|| v.get("i32"))
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or_else(|| panic!("numeric value expected: {v}"));
+    f64::from(x as f32)
+}
+
+#[test]
+fn every_parameter_out_of_range_in_a_state_loads_clamped_and_plays_finite() {
+    let params = FluxForgeParams::default();
+    let schema = Schema::of(&params);
+    let mut inst = new_instance(load_entry());
+    let base = save_state(&mut inst);
+    let base_json: serde_json::Value = serde_json::from_slice(&base).unwrap();
+    let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    // A -12 dBFS peak tone.
+    let tone: Vec<f32> = (0..512).map(|i| 0.25 * (i as f32 * 0.0573).sin()).collect();
+    let input = [tone.clone(), tone];
+    let peak_of = |out: &[Vec<f32>; 2]| {
+        out.iter().flatten().fold(0.0f32, |m, x| {
+            if x.is_finite() {
+                m.max(x.abs())
+            } else {
+                f32::INFINITY
+            }
+        })
+    };
+    // The loudest a single parameter's range allows: +24 dB (the largest gain any one
+    // control adds) over the defaults' output, with a margin.
+    proc.reset();
+    let default_peak = peak_of(&run(&mut proc, &input, &mut || 512, &[]));
+    let ceiling = default_peak * 15.85 * 1.5;
+    let mut cases = 0;
+    let mut reported = 0;
+    for (id, ptr, _) in params.param_map() {
+        let (key, bad): (&str, &[&str]) = match ptr {
+            ParamPtr::FloatParam(_) => ("f32", &BAD_FLOATS),
+            ParamPtr::IntParam(_) | ParamPtr::EnumParam(_) => ("i32", &BAD_INTS),
+            ParamPtr::BoolParam(_) => continue,
+        };
+        let range = schema.ranges[&id];
+        for text in bad {
+            let mut state = base_json.clone();
+            state["params"][&id] = serde_json::json!({ key: "@" });
+            let json = serde_json::to_string(&state)
+                .unwrap()
+                .replace("\"@\"", text);
+            // Back to the defaults, then the bad state.
+            assert!(load_state(&mut inst, &base));
+            load_state(&mut inst, json.as_bytes());
+            let saved: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+            let got = plain(&saved["params"][&id]);
+            let want = expected(range, text);
+            assert_eq!(got, want, "{id} = {text}: loaded as {got}");
+            // The renderer reads the same state to the same value.
+            let salvage = fluxforge::state_repair::read(json.as_bytes(), &schema);
+            reported += usize::from(salvage.report.is_some_and(|r| r.contains(&id)));
+            let rendered = FluxForgeParams::default();
+            fluxforge::preset::apply_state_values(&salvage.state, &rendered);
+            let (_, rptr, _) = rendered
+                .param_map()
+                .into_iter()
+                .find(|(i, _, _)| *i == id)
+                .unwrap();
+            // SAFETY: `rptr` points into `rendered`, alive here.
+            let r = unsafe {
+                match rptr {
+                    // A float's plain value exactly (it is stored as given).
+                    ParamPtr::FloatParam(p) => f64::from((*p).unmodulated_plain_value()),
+                    _ => f64::from(rptr.preview_plain(rptr.unmodulated_normalized_value())),
+                }
+            };
+            assert_eq!(r, got, "{id} = {text}: renderer {r}, plugin {got}");
+            // And it plays finite, at a level the range allows.
+            // From a clean start, so no earlier case's tail is heard (CLAP reset).
+            proc.reset();
+            let peak = peak_of(&run(&mut proc, &input, &mut || 512, &[]));
+            assert!(
+                peak < ceiling,
+                "{id} = {text}: output peak {peak} (defaults {default_peak})"
+            );
+            cases += 1;
+        }
+    }
+    assert!(cases > 700, "{cases} cases");
+    // Every value that read as a number and was out of range is named in the report.
+    assert!(reported * 2 > cases, "{reported} of {cases} reported");
+    inst.deactivate(proc.stop_processing());
 }

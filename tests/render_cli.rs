@@ -580,3 +580,38 @@ fn options_take_their_value_after_a_space_or_an_equals_sign() {
     let r = hound::WavReader::open(&b).unwrap();
     assert_eq!(r.duration() as usize, 2000 + 11_025);
 }
+
+#[test]
+fn a_state_with_out_of_range_values_renders_as_the_range_ends() {
+    // Gains far past their ranges (as a damaged or hand-edited session may hold): the render
+    // is the one of the same state with each value at its range end, and stays finite.
+    let write_state = |name: &str, values: &str| {
+        let text =
+            format!(r#"{{"version":"0.1.0","params":{{{values}}},"fields":{{"ir":"null"}}}}"#);
+        let path = tmp(name);
+        std::fs::write(&path, text).unwrap();
+        vec!["--state".to_string(), path.to_str().unwrap().to_string()]
+    };
+    let bad = short_render(
+        "state_bad.wav",
+        &write_state(
+            "bad.state",
+            r#""in_gain":{"f32":100000.0},"out_gain":{"f32":1e30},"wet_level":{"f32":18446744073709551616},"ir_early":{"f32":4294967296},"mix":{"f32":-1e30}"#,
+        ),
+    );
+    let ends = short_render(
+        "state_ends.wav",
+        &write_state(
+            "ends.state",
+            r#""in_gain":{"f32":24.0},"out_gain":{"f32":24.0},"wet_level":{"f32":12.0},"ir_early":{"f32":6.0},"mix":{"f32":0.0}"#,
+        ),
+    );
+    assert!(bad.iter().all(|x| x.is_finite()));
+    // Input and output gain both at +24 dB on a 0.5 peak: about +42 dBFS, the ranges' own end.
+    let peak = bad.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(peak < 0.5 * 251.0 * 2.0, "peak {peak}");
+    assert!(
+        bad == ends,
+        "out-of-range values render as their range ends"
+    );
+}

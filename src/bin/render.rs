@@ -15,7 +15,6 @@ use fluxforge::ir_state::StoredIr;
 use fluxforge::params::{FluxForgeParams, Room};
 use fluxforge::preset::{self, Preset};
 use fluxforge::state_repair::{self, Schema};
-use nice_plug::plugin::ParamValue;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -152,16 +151,8 @@ fn load_state(
     if let Some(r) = &salvage.report {
         eprintln!("fluxforge-render: {}: {r}", path.display());
     }
-    for (id, v) in &salvage.state.params {
-        let value = match v {
-            ParamValue::F32(x) => Value::from(*x as f64),
-            ParamValue::I32(x) => Value::from(*x),
-            ParamValue::Bool(b) => Value::Bool(*b),
-            ParamValue::String(s) => Value::String(s.clone()),
-        };
-        if let Err(e) = preset::set(params, id, &value) {
-            eprintln!("fluxforge-render: {}: {e}", path.display());
-        }
+    for e in preset::apply_state_values(&salvage.state, params) {
+        eprintln!("fluxforge-render: {}: {e}", path.display());
     }
     Ok(salvage
         .state

@@ -1,13 +1,20 @@
 //! The one SIMD dispatcher: every vectorised loop in the DSP is written once, generic over an
-//! instruction set ([`Isa`]), as a [`Kernel`]; [`SimdLevel::run`] compiles it three times
-//! (baseline, AVX2 + FMA, AVX-512) and calls the one the CPU supports. The bodies are plain
+//! instruction set ([`Isa`]), as a [`Kernel`]; [`SimdLevel::run`] compiles it for each level of
+//! the target architecture (x86-64: baseline SSE2, AVX2 + FMA, AVX-512; aarch64: baseline and
+//! NEON with fused multiply-add) and calls the one the CPU supports. The bodies are plain
 //! loops over fixed-width chunks with independent accumulators, which LLVM turns into packed
 //! instructions; no intrinsics. The pattern is `pulp`'s `WithSimd` without the vector types
 //! (the loops auto-vectorise), so no dependency is needed for it.
 //!
 //! The level is detected once per process ([`SimdLevel::detect`]); `FLUXFORGE_SIMD` =
-//! `baseline`, `avx2` or `avx512` caps it (never above what the CPU has), for tests and
-//! benchmarks of each path.
+//! `baseline`, `neon`, `avx2` or `avx512` caps it (never above what the CPU has), for tests
+//! and benchmarks of each path.
+//!
+//! On aarch64 (Apple Silicon, ARM Linux) NEON is part of the architecture, so the baseline
+//! loops are already 4-wide; the [`Neon`] level adds fused multiply-add (`fmla`), which the
+//! baseline leaves out so that it rounds exactly as the x86 baseline does. The vector
+//! instructions of each aarch64 kernel are counted in the release build by
+//! `scripts/cross.sh asm` (see `docs/PLATFORMS.md`).
 //!
 //! Real-time safe: no allocation, no branching on data.
 
@@ -16,8 +23,11 @@ use std::sync::OnceLock;
 /// Which instruction set the kernels run with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SimdLevel {
-    /// The compile target's baseline (SSE2 on x86-64).
+    /// The compile target's baseline (SSE2 on x86-64, NEON without fused multiply-add on
+    /// aarch64).
     Baseline,
+    /// aarch64 NEON with fused multiply-add.
+    Neon,
     /// AVX2 with fused multiply-add.
     Avx2Fma,
     /// AVX-512 F/VL/BW/DQ (x86-64-v4) with fused multiply-add.
@@ -25,13 +35,14 @@ pub enum SimdLevel {
 }
 
 impl SimdLevel {
-    /// The best level this CPU supports, capped by `FLUXFORGE_SIMD` (`baseline`, `avx2`,
-    /// `avx512`). Detected on the first call and remembered; never on the audio thread.
+    /// The best level this CPU supports, capped by `FLUXFORGE_SIMD` (`baseline`, `neon`,
+    /// `avx2`, `avx512`). Detected on the first call and remembered; never on the audio thread.
     pub fn detect() -> Self {
         static LEVEL: OnceLock<SimdLevel> = OnceLock::new();
         *LEVEL.get_or_init(|| {
             let cap = match std::env::var("FLUXFORGE_SIMD").as_deref() {
                 Ok("baseline") => SimdLevel::Baseline,
+                Ok("neon") => SimdLevel::Neon,
                 Ok("avx2") => SimdLevel::Avx2Fma,
                 _ => SimdLevel::Avx512,
             };
@@ -52,13 +63,29 @@ impl SimdLevel {
                 return SimdLevel::Avx2Fma;
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            return SimdLevel::Neon;
+        }
         SimdLevel::Baseline
+    }
+
+    /// The levels of the target architecture, lowest first.
+    const fn of_this_arch() -> &'static [Self] {
+        if cfg!(target_arch = "x86_64") {
+            &[SimdLevel::Baseline, SimdLevel::Avx2Fma, SimdLevel::Avx512]
+        } else if cfg!(target_arch = "aarch64") {
+            &[SimdLevel::Baseline, SimdLevel::Neon]
+        } else {
+            &[SimdLevel::Baseline]
+        }
     }
 
     /// Every level this CPU can run, lowest first (tests run each).
     pub fn available() -> Vec<Self> {
-        [SimdLevel::Baseline, SimdLevel::Avx2Fma, SimdLevel::Avx512]
-            .into_iter()
+        Self::of_this_arch()
+            .iter()
+            .copied()
             .filter(|l| *l <= Self::supported())
             .collect()
     }
@@ -76,8 +103,13 @@ impl SimdLevel {
             match level {
                 SimdLevel::Avx512 => return unsafe { run_avx512(kernel) },
                 SimdLevel::Avx2Fma => return unsafe { run_avx2(kernel) },
-                SimdLevel::Baseline => {}
+                SimdLevel::Baseline | SimdLevel::Neon => {}
             }
+        }
+        #[cfg(target_arch = "aarch64")]
+        if self.min(Self::supported_cached()) == SimdLevel::Neon {
+            // SAFETY: `supported()` detected NEON (the level is capped by it).
+            return unsafe { run_neon(kernel) };
         }
         kernel.run::<Baseline>()
     }
@@ -102,6 +134,8 @@ pub struct Baseline;
 pub struct Avx2;
 /// AVX-512.
 pub struct Avx512;
+/// aarch64 NEON with fused multiply-add.
+pub struct Neon;
 
 impl Isa for Baseline {
     const FUSED: bool = false;
@@ -110,6 +144,9 @@ impl Isa for Avx2 {
     const FUSED: bool = true;
 }
 impl Isa for Avx512 {
+    const FUSED: bool = true;
+}
+impl Isa for Neon {
     const FUSED: bool = true;
 }
 
@@ -133,6 +170,12 @@ unsafe fn run_avx2<K: Kernel>(kernel: K) -> K::Output {
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 unsafe fn run_avx512<K: Kernel>(kernel: K) -> K::Output {
     kernel.run::<Avx512>()
+}
+
+#[cfg(target_arch = "aarch64")]
+#[target_feature(enable = "neon")]
+unsafe fn run_neon<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run::<Neon>()
 }
 
 /// `a * b + c`: one fused instruction where the kernel is compiled with FMA, a multiply and an

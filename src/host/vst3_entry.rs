@@ -126,10 +126,12 @@ impl IBStreamTrait for MemoryStream {
 
     unsafe fn seek(&self, pos: int64, mode: int32, result: *mut int64) -> tresult {
         let mut at = self.at.borrow_mut();
-        let base = match mode as u32 {
-            m if m == kIBSeekSet => 0,
-            m if m == kIBSeekCur => *at,
-            m if m == kIBSeekEnd => self.data.len() as i64,
+        // The seek-mode constants are `u32` in the Linux and macOS bindings and `i32` in the
+        // Windows ones: compare as `i64`, which holds both.
+        let base = match i64::from(mode) {
+            m if m == kIBSeekSet as i64 => 0,
+            m if m == kIBSeekCur as i64 => *at,
+            m if m == kIBSeekEnd as i64 => self.data.len() as i64,
             _ => return kInvalidArgument,
         };
         *at = (base + pos).clamp(0, self.data.len() as i64);

@@ -11,6 +11,7 @@
 mod common;
 mod dynamics;
 mod ir;
+mod lifetime;
 
 use common::*;
 
