@@ -1,32 +1,65 @@
 #!/usr/bin/env bash
 # Runs the whole FluxForge test suite:
-#   1. the plugin built in debug with nice-plug's assert_process_allocs, under the CLAP host
+#   1. formatting and lints (rustfmt, clippy with warnings as errors);
+#   2. the plugin built in debug with nice-plug's assert_process_allocs, under the CLAP host
 #      test (any allocation in process() aborts it);
-#   2. unit, DSP and real-time tests, and the CLAP host tests on the release bundle; the DSP
+#   3. unit, DSP and real-time tests, and the CLAP host tests on the release bundle; the DSP
 #      unit tests again on the baseline (non-AVX2) kernels;
-#   3. the release VST3 under pedalboard, checked against the offline renderer.
+#   4. the release VST3 under pedalboard, checked against the offline renderer;
+#   5. the other platforms (docs/PLATFORMS.md): aarch64 Linux under qemu-user and Windows
+#      under Wine, each the smoke subset of the library's tests and renders compared with this
+#      machine's; macOS type-checked for both architectures.
+# Prints the time of each step at the end. FLUXFORGE_SKIP_CROSS=1 leaves out step 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-./scripts/deps.sh test
+timings=()
 
-echo "== allocation-checked debug bundle"
-cargo xtask bundle fluxforge --features assert_process_allocs
-mkdir -p target/alloc-check
-cp target/bundled/FluxForge.clap target/alloc-check/FluxForge.clap
-FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test --test clap_host --test clap_recall
+step() {
+  local name=$1 t0
+  shift
+  echo "== $name"
+  t0=$(date +%s)
+  "$@"
+  timings+=("$(printf '%5d s  %s' $(($(date +%s) - t0)) "$name")")
+}
 
-echo "== release bundles and renderer"
-cargo xtask bundle fluxforge --release
-cargo build --release --bin fluxforge-render
+lints() {
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets -- -D warnings
+}
 
-echo "== Rust tests"
-cargo test --workspace
+alloc_checked() {
+  cargo xtask bundle fluxforge --features assert_process_allocs
+  mkdir -p target/alloc-check
+  cp target/bundled/FluxForge.clap target/alloc-check/FluxForge.clap
+  FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test --test clap_host --test clap_recall
+}
 
-echo "== DSP unit tests on the baseline kernels (the path of CPUs without AVX2/FMA)"
-FLUXFORGE_SIMD=baseline cargo test --lib -- dsp::
+release_build() {
+  cargo xtask bundle fluxforge --release
+  cargo build --release --bin fluxforge-render
+}
 
-echo "== VST3 host tests (pedalboard)"
-.venv/bin/python -m pytest -q tests/vst3_host.py
+cross_platform() {
+  local t=$1
+  ./scripts/cross.sh test "$t"
+  ./scripts/cross.sh renders "$t"
+}
 
-echo "== whole suite took $(( $(date +%s) - start )) s"
+step "dependencies" ./scripts/deps.sh test
+step "formatting and lints" lints
+step "allocation-checked debug bundle under the CLAP host tests" alloc_checked
+step "release bundles and renderer" release_build
+step "Rust tests" cargo test --workspace
+step "DSP unit tests on the baseline kernels" env FLUXFORGE_SIMD=baseline cargo test --lib -- dsp::
+step "VST3 host tests (pedalboard)" .venv/bin/python -m pytest -q tests/vst3_host.py
+if [ "${FLUXFORGE_SKIP_CROSS:-0}" != 1 ]; then
+  step "aarch64 Linux under qemu-user: smoke tests and renders" cross_platform aarch64-unknown-linux-gnu
+  step "Windows under Wine: smoke tests and renders" cross_platform x86_64-pc-windows-gnu
+  step "macOS type-check (aarch64 and x86_64)" ./scripts/cross.sh check-macos
+fi
+
+echo "== per-step times"
+printf '%s\n' "${timings[@]}"
+echo "== whole suite took $(($(date +%s) - start)) s"

@@ -292,7 +292,9 @@ unsafe extern "C" fn create_plugin(
         return std::ptr::null();
     }
     // The wrapper's reference is released by its own `destroy`, which the front calls.
-    let wrapper = Arc::into_raw(Wrapper::<FluxForge>::new(host));
+    // SAFETY: `host` is the host's pointer for this instance, as the framework's own
+    // factory passes it (valid until the instance is destroyed).
+    let wrapper = Arc::into_raw(unsafe { Wrapper::<FluxForge>::new(host) });
     let inner = unsafe { (*wrapper).clap_plugin.as_ptr() as *const clap_plugin };
     let front = Box::new(Front {
         plugin: clap_plugin {

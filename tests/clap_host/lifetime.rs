@@ -57,7 +57,7 @@ fn busy_instance(
     }
     let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
     let mut proc = proc.start_processing().unwrap();
-    let events = if k % 2 == 0 {
+    let events = if k.is_multiple_of(2) {
         vec![(0, p.id("room"), room.to_index() as f64)]
     } else {
         vec![(0, p.id("ir_decay"), normalized("ir_decay", 1.5))]

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# FluxForge on the platforms other than the build machine's (see docs/PLATFORMS.md):
+#
+#   scripts/cross.sh setup [TARGET...]   install what cross builds need (rust targets, linkers,
+#                                        Wine, qemu-user), only what is missing
+#   scripts/cross.sh test TARGET [all]   build the library's tests for TARGET and run them there
+#                                        (Windows under Wine, aarch64 under qemu-user); without
+#                                        `all`, the smoke subset CI runs
+#   scripts/cross.sh renders TARGET [all] render the demo phrase (and with `all` every factory
+#                                        preset) with TARGET's renderer and compare each file
+#                                        with the build machine's render of the same thing
+#   scripts/cross.sh clap-host TARGET    the CLAP host tests against TARGET's bundle, in a
+#                                        test host built for TARGET
+#   scripts/cross.sh check-macos         type-check every target for both macOS architectures
+#   scripts/cross.sh asm                 count the vector instructions of each aarch64 kernel
+#
+# TARGET: x86_64-pc-windows-gnu or aarch64-unknown-linux-gnu. Tests of cross targets run in
+# the release profile, so they reuse the release build's dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WINDOWS=x86_64-pc-windows-gnu
+ARM=aarch64-unknown-linux-gnu
+MACS=(aarch64-apple-darwin x86_64-apple-darwin)
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing system packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+rust_target() {
+  rustup target list --installed 2>/dev/null | grep -qx "$1" || rustup target add "$1"
+}
+
+setup() {
+  local targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=("$WINDOWS" "$ARM")
+  ./scripts/deps.sh build
+  for t in "${targets[@]}"; do
+    rust_target "$t"
+    case "$t" in
+      "$WINDOWS") apt_install gcc-mingw-w64-x86-64 wine64 ;;
+      "$ARM") apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user ;;
+      *-apple-darwin) ;;
+      *) echo "unknown target $t" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# Runs a program built for TARGET (the same runners cargo uses, .cargo/config.toml).
+run_on() {
+  local t=$1
+  shift
+  case "$t" in
+    "$WINDOWS") scripts/cross/wine-run.sh "$@" ;;
+    "$ARM") qemu-aarch64 -L /usr/aarch64-linux-gnu "$@" ;;
+    *) "$@" ;;
+  esac
+}
+
+exe() {
+  case "$1" in
+    "$WINDOWS") echo "target/$1/release/$2.exe" ;;
+    native) echo "target/release/$2" ;;
+    *) echo "target/$1/release/$2" ;;
+  esac
+}
+
+# The DSP and unit tests that make the smoke subset: every DSP module (the SIMD levels of the
+# target included), the state and preset readers, the audio-file front.
+SMOKE=(dsp:: state_repair:: preset:: ir_file:: params:: worker::)
+
+cmd_test() {
+  local t=$1 scope=${2:-smoke}
+  setup "$t"
+  local filters=()
+  [ "$scope" = all ] || filters=("${SMOKE[@]}")
+  # The library's own tests (the editor's GUI tests need a display: not run here).
+  cargo test --release --lib --target "$t" -- --skip editor:: "${filters[@]}"
+}
+
+cmd_renders() {
+  local t=$1 scope=${2:-smoke}
+  setup "$t"
+  cargo build --release --bin fluxforge-render
+  cargo build --release --target "$t" --bin fluxforge-render
+  local dir=target/cross-renders/$t
+  rm -rf "$dir" && mkdir -p "$dir/native" "$dir/target"
+  local native target
+  native=$(exe native fluxforge-render)
+  target=$(exe "$t" fluxforge-render)
+  "$native" --make-demo-input "$dir/dry.wav"
+  local names=("demo")
+  if [ "$scope" = all ]; then
+    while IFS= read -r f; do names+=("$f"); done < <(cd presets && ls */*.json | sed 's/\.json$//')
+  else
+    names+=("Spaces/Piano Hall" "Drums/Big Drums Crush" "Mix Repair/De-Ess" "Character/Tape Saturation")
+  fi
+  for name in "${names[@]}"; do
+    local flags=(--quiet --tail 1)
+    [ "$name" = demo ] && flags+=(--mix 0.35) || flags+=(--preset "presets/$name.json")
+    local out=${name//\//_}.wav
+    "$native" "$dir/dry.wav" "$dir/native/$out" "${flags[@]}"
+    run_on "$t" "$target" "$dir/dry.wav" "$dir/target/$out" "${flags[@]}"
+  done
+  FLUXFORGE_CROSS_RENDERS="$dir" cargo test --test cross_renders -- --nocapture
+}
+
+cmd_clap_host() {
+  local t=$1
+  setup "$t"
+  cargo xtask bundle fluxforge --release --target "$t"
+  local bundle="target/bundled-$t"
+  rm -rf "$bundle" && mkdir -p "$bundle"
+  cp -r target/bundled/FluxForge.clap target/bundled/FluxForge.vst3 "$bundle/"
+  # The Windows test host is a Windows executable: give it a Windows path to the bundle.
+  local path="$bundle/FluxForge.clap"
+  [ "$t" = "$WINDOWS" ] && path="Z:$(realpath "$path" | tr / '\\')"
+  FLUXFORGE_CLAP="$path" cargo test --release --target "$t" --test clap_host -- --test-threads=1
+}
+
+cmd_check_macos() {
+  for t in "${MACS[@]}"; do
+    rust_target "$t"
+    echo "== cargo check --all-targets --target $t"
+    cargo check --all-targets --target "$t"
+  done
+}
+
+# Counts NEON vector instructions (operands on v registers: `.4s`, `.2d`, `q` loads) in the
+# aarch64 release library's kernels: the dispatcher's NEON and baseline entry points of every
+# SIMD kernel. A kernel that did not vectorise shows (almost) none.
+cmd_asm() {
+  setup "$ARM"
+  apt_install binutils-aarch64-linux-gnu
+  cargo build --release --lib --target "$ARM"
+  local so="target/$ARM/release/libfluxforge.so"
+  aarch64-linux-gnu-objdump -d --no-show-raw-insn -C "$so" | python3 scripts/cross/count_vector.py
+}
+
+case "${1:-}" in
+  setup) shift; setup "$@" ;;
+  test) cmd_test "$2" "${3:-smoke}" ;;
+  renders) cmd_renders "$2" "${3:-smoke}" ;;
+  clap-host) cmd_clap_host "$2" ;;
+  check-macos) cmd_check_macos ;;
+  asm) cmd_asm ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
+esac
