@@ -14,8 +14,9 @@
 #   scripts/cross.sh check-macos         type-check every target for both macOS architectures
 #   scripts/cross.sh asm                 count the vector instructions of each aarch64 kernel
 #
-# TARGET: x86_64-pc-windows-gnu or aarch64-unknown-linux-gnu. Tests of cross targets run in
-# the release profile, so they reuse the release build's dependencies.
+# TARGET: x86_64-pc-windows-gnu or aarch64-unknown-linux-gnu. Tests and renders of cross
+# targets build in the `cross` profile (Cargo.toml: release code generation without LTO),
+# so they share one dependency build; release archives are built by scripts/release.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,9 +71,9 @@ run_on() {
 
 exe() {
   case "$1" in
-    "$WINDOWS") echo "target/$1/release/$2.exe" ;;
+    "$WINDOWS") echo "target/$1/cross/$2.exe" ;;
     native) echo "target/release/$2" ;;
-    *) echo "target/$1/release/$2" ;;
+    *) echo "target/$1/cross/$2" ;;
   esac
 }
 
@@ -86,20 +87,21 @@ cmd_test() {
   local filters=()
   [ "$scope" = all ] || filters=("${SMOKE[@]}")
   # The library's own tests (the editor's GUI tests need a display: not run here).
-  cargo test --release --lib --target "$t" -- --skip editor:: "${filters[@]}"
+  cargo test --profile cross --lib --target "$t" -- --skip editor:: "${filters[@]}"
 }
 
 cmd_renders() {
   local t=$1 scope=${2:-smoke}
   setup "$t"
   cargo build --release --bin fluxforge-render
-  cargo build --release --target "$t" --bin fluxforge-render
+  cargo build --profile cross --target "$t" --bin fluxforge-render
   local dir=target/cross-renders/$t
   rm -rf "$dir" && mkdir -p "$dir/native" "$dir/target"
   local native target
   native=$(exe native fluxforge-render)
   target=$(exe "$t" fluxforge-render)
-  "$native" --make-demo-input "$dir/dry.wav"
+  "$native" --make-demo-input "$dir/dry-pcm.wav"
+  python3 scripts/cross/to_float_wav.py "$dir/dry-pcm.wav" "$dir/dry.wav"
   local names=("demo")
   if [ "$scope" = all ]; then
     while IFS= read -r f; do names+=("$f"); done < <(cd presets && ls */*.json | sed 's/\.json$//')
@@ -119,14 +121,14 @@ cmd_renders() {
 cmd_clap_host() {
   local t=$1
   setup "$t"
-  cargo xtask bundle fluxforge --release --target "$t"
+  cargo xtask bundle fluxforge --profile cross --target "$t"
   local bundle="target/bundled-$t"
   rm -rf "$bundle" && mkdir -p "$bundle"
   cp -r target/bundled/FluxForge.clap target/bundled/FluxForge.vst3 "$bundle/"
   # The Windows test host is a Windows executable: give it a Windows path to the bundle.
   local path="$bundle/FluxForge.clap"
   [ "$t" = "$WINDOWS" ] && path="Z:$(realpath "$path" | tr / '\\')"
-  FLUXFORGE_CLAP="$path" cargo test --release --target "$t" --test clap_host -- --test-threads=1
+  FLUXFORGE_CLAP="$path" cargo test --profile cross --target "$t" --test clap_host -- --test-threads=1
 }
 
 cmd_check_macos() {
@@ -138,13 +140,13 @@ cmd_check_macos() {
 }
 
 # Counts NEON vector instructions (operands on v registers: `.4s`, `.2d`, `q` loads) in the
-# aarch64 release library's kernels: the dispatcher's NEON and baseline entry points of every
+# aarch64 library's kernels (release code generation, the cross profile): the dispatcher's NEON and baseline entry points of every
 # SIMD kernel. A kernel that did not vectorise shows (almost) none.
 cmd_asm() {
   setup "$ARM"
   apt_install binutils-aarch64-linux-gnu
-  cargo build --release --lib --target "$ARM"
-  local so="target/$ARM/release/libfluxforge.so"
+  cargo build --profile cross --lib --target "$ARM"
+  local so="target/$ARM/cross/libfluxforge.so"
   aarch64-linux-gnu-objdump -d --no-show-raw-insn -C "$so" | python3 scripts/cross/count_vector.py
 }
 

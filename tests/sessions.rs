@@ -1,0 +1,275 @@
+//! Sessions and presets saved by every released version open exactly as they were saved.
+//!
+//! `tests/fixtures/sessions/<version>/` holds what that version saved: for each factory room,
+//! for an everything-on setting and for a session with an embedded file IR, the CLAP state
+//! the plugin wrote (`state-*.json`), the preset file (`preset-*.json`) and the renderer's
+//! output for both (`render-*.wav`, a fixed phrase). The test loads every state into the
+//! plugin (CLAP host) and the renderer and every preset into the renderer, and checks every
+//! plain value and the render against what was recorded.
+//!
+//! Recording a new version's set (once per release, never overwriting one):
+//! `FLUXFORGE_RECORD_SESSIONS=1 cargo test --test sessions -- --ignored record`.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+
+use fluxforge::params::FluxForgeParams;
+use fluxforge::preset::Preset;
+use fluxforge::state_repair::Schema;
+use nice_plug::prelude::Params as _;
+
+/// Largest sample difference from a recorded render (the SIMD level of the machine that runs
+/// the test may differ from the recording one's: fused and separate multiply-adds round
+/// differently).
+const TOLERANCE: f32 = 1e-5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")
+}
+
+/// The recorded settings: each factory room, everything on, and a file IR.
+fn cases() -> Vec<(String, Preset)> {
+    let mut out = Vec::new();
+    for room in Room::variants().iter().filter(|r| **r != Room::File.name()) {
+        let mut p = Preset::empty();
+        p.params.insert("room".into(), (*room).into());
+        p.params.insert("mix".into(), 0.4.into());
+        out.push((format!("room-{}", room.to_lowercase().replace(' ', "-")), p));
+    }
+    let mut all = Preset::empty();
+    let set = |p: &mut Preset, id: &str, v: serde_json::Value| {
+        p.params.insert(id.to_string(), v);
+    };
+    for (id, v) in [
+        ("room", "Cathedral".into()),
+        ("mix", 0.5.into()),
+        ("sat_mode", "Warm".into()),
+        ("sat_os", true.into()),
+        ("sat_drive", 12.0.into()),
+        ("spec_on", true.into()),
+        ("duck_depth", 6.0.into()),
+        ("ir_predelay", 20.0.into()),
+        ("ir_decay", 80.0.into()),
+        ("wet_width", 0.7.into()),
+    ] {
+        set(&mut all, id, v);
+    }
+    for b in 1..=8 {
+        set(&mut all, &format!("eq_on_{b}"), true.into());
+        set(&mut all, &format!("eq_type_{b}"), "Bell".into());
+        set(&mut all, &format!("eq_dyn_{b}"), "Down".into());
+        set(
+            &mut all,
+            &format!("eq_freq_{b}"),
+            (60.0 * 2.2f64.powi(b - 1)).into(),
+        );
+        set(
+            &mut all,
+            &format!("eq_gain_{b}"),
+            (if b % 2 == 0 { 4.0 } else { -3.0 }).into(),
+        );
+        set(&mut all, &format!("eq_thresh_{b}"), (-30.0).into());
+    }
+    out.push(("everything-on".into(), all));
+    let mut file = Preset::empty();
+    file.params.insert("room".into(), Room::File.name().into());
+    file.params.insert("mix".into(), 0.5.into());
+    file.ir = Some(StoredIr::encode(
+        &test_ir(2, 44_100, 0.4, 31),
+        "Tiled Hall.wav",
+    ));
+    out.push(("file-ir".into(), file));
+    out
+}
+
+/// The fixed input: 0.3 s of noise bursts over a tone, then silence for the tail.
+fn input_wav(dir: &Path) -> PathBuf {
+    let path = dir.join("input.wav");
+    let rate = 48_000.0;
+    let mut rng = Rng::new(404);
+    let frames = (0..(0.3 * rate) as usize).flat_map(|i| {
+        let t = i as f64 / rate;
+        let env = (-(t % 0.1) / 0.03).exp();
+        let tone = 0.2 * (2.0 * std::f64::consts::PI * 330.0 * t).sin();
+        let n = rng.bipolar() * 0.3;
+        [(env * n + tone) as f32, (env * n * 0.7 + tone) as f32]
+    });
+    let frames: Vec<f32> = frames.collect();
+    fluxforge::ir_file::write_wav_file(
+        &path,
+        2,
+        48_000,
+        fluxforge::ir_file::WavEncoding::Float,
+        frames,
+    )
+    .unwrap();
+    path
+}
+
+/// The renderer's output for `flags` on the fixed input, interleaved.
+fn render(work: &Path, name: &str, flags: &[&str]) -> Vec<f32> {
+    let input = input_wav(work);
+    let out = work.join(name);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
+        .arg(&input)
+        .arg(&out)
+        .args(["--tail", "0.2", "--quiet"])
+        .args(flags)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{flags:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    read_wav(&out)
+}
+
+fn read_wav(path: &Path) -> Vec<f32> {
+    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.samples::<f32>().map(Result::unwrap).collect()
+}
+
+fn work_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fluxforge-sessions-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+#[ignore = "records this version's fixtures: FLUXFORGE_RECORD_SESSIONS=1"]
+fn record() {
+    if std::env::var_os("FLUXFORGE_RECORD_SESSIONS").is_none() {
+        return;
+    }
+    let dir = root().join(env!("CARGO_PKG_VERSION"));
+    assert!(
+        !dir.exists(),
+        "{} exists: a released version's fixtures are never rewritten",
+        dir.display()
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let work = work_dir("record");
+    for (slug, preset) in cases() {
+        // The state as the plugin saves it after loading the preset's settings.
+        let mut inst = new_instance(load_entry());
+        let json = serde_json::to_vec(&preset.to_state()).unwrap();
+        assert!(load_state(&mut inst, &json));
+        let saved = save_state(&mut inst);
+        let state: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+        let state_path = dir.join(format!("state-{slug}.json"));
+        std::fs::write(&state_path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+        preset
+            .save(&dir.join(format!("preset-{slug}.json")))
+            .unwrap();
+        let out = render(&work, "r.wav", &["--state", state_path.to_str().unwrap()]);
+        fluxforge::ir_file::write_wav_file(
+            &dir.join(format!("render-{slug}.wav")),
+            2,
+            48_000,
+            fluxforge::ir_file::WavEncoding::Float,
+            out,
+        )
+        .unwrap();
+    }
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "render length");
+    a.iter()
+        .zip(b)
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
+/// Every parameter of `state` (plain values as saved) read back from `saved`.
+fn assert_same_values(state: &serde_json::Value, saved: &serde_json::Value, what: &str) {
+    let params = state["params"].as_object().expect("params");
+    for (id, v) in params {
+        assert_eq!(
+            saved["params"][id], *v,
+            "{what}: {id} loads as {} (saved {v})",
+            saved["params"][id]
+        );
+    }
+}
+
+#[test]
+fn sessions_and_presets_of_every_released_version_open_as_saved() {
+    let work = work_dir("check");
+    let schema = Schema::of(&FluxForgeParams::default());
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root())
+        .expect("the fixture folder")
+        .map(|e| e.unwrap().path())
+        .collect();
+    versions.sort();
+    assert!(!versions.is_empty());
+    let mut checked = 0;
+    for dir in versions {
+        let version = dir.file_name().unwrap().to_string_lossy().to_string();
+        let mut states: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("state-")
+            })
+            .collect();
+        states.sort();
+        assert!(states.len() >= 8, "{version}: {} states", states.len());
+        for state_path in states {
+            let name = state_path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let slug = name
+                .trim_start_matches("state-")
+                .trim_end_matches(".json")
+                .to_string();
+            let what = format!("{version}/{slug}");
+            let bytes = std::fs::read(&state_path).unwrap();
+            let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+
+            // The plugin: every plain value as saved, and saved again the same.
+            let mut inst = new_instance(load_entry());
+            assert!(load_state(&mut inst, &bytes), "{what}: loads");
+            let saved: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+            assert_same_values(&state, &saved, &what);
+            assert_eq!(saved["fields"]["ir"], state["fields"]["ir"], "{what}: IR");
+
+            // The renderer reads the same values.
+            let salvage = fluxforge::state_repair::read(&bytes, &schema);
+            assert!(salvage.report.is_none(), "{what}: {:?}", salvage.report);
+            let rendered = FluxForgeParams::default();
+            assert!(fluxforge::preset::apply_state_values(&salvage.state, &rendered).is_empty());
+            let captured = Preset::capture(&rendered);
+
+            // The render, from the state and from the preset, is the recorded one.
+            let recorded = read_wav(&dir.join(format!("render-{slug}.wav")));
+            let got = render(&work, "s.wav", &["--state", state_path.to_str().unwrap()]);
+            let d = max_diff(&got, &recorded);
+            assert!(d <= TOLERANCE, "{what}: state render differs by {d}");
+            let preset_path = dir.join(format!("preset-{slug}.json"));
+            let got = render(&work, "p.wav", &["--preset", preset_path.to_str().unwrap()]);
+            let d = max_diff(&got, &recorded);
+            assert!(d <= TOLERANCE, "{what}: preset render differs by {d}");
+            let preset = Preset::load(&preset_path).unwrap();
+            let p = FluxForgeParams::default();
+            let notes = preset.apply(&p);
+            assert!(notes.is_empty(), "{what}: preset notes {notes:?}");
+            // The preset and the state describe the same values.
+            assert_eq!(
+                Preset::capture(&p).params,
+                captured.params,
+                "{what}: preset values"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "{checked} sessions checked");
+    let _ = std::fs::remove_dir_all(&work);
+}
