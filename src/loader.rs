@@ -135,6 +135,11 @@ pub struct Loader {
     wanted: AtomicU64,
     /// A render task is queued and not started yet.
     queued: AtomicBool,
+    /// The generation of the audio thread's latest render request, and the latest generation
+    /// a render finished for (delivered, or failed and reported): a request is pending while
+    /// `finished < requested`. What an offline host's process call waits for.
+    requested: AtomicU64,
+    finished: AtomicU64,
     /// A collect task is queued and not started yet.
     collecting: AtomicBool,
     /// Kernels built in the background, to the audio thread.
@@ -180,8 +185,29 @@ impl Loader {
     /// Audio thread: note that the render inputs changed. Returns true when a
     /// [`Task::Render`] must be sent (none is queued yet). Lock-free, no allocation.
     pub fn request_render(&self) -> bool {
-        self.wanted.fetch_add(1, Ordering::AcqRel);
+        let generation = self.wanted.fetch_add(1, Ordering::AcqRel) + 1;
+        self.requested.fetch_max(generation, Ordering::AcqRel);
         !self.queued.swap(true, Ordering::AcqRel)
+    }
+
+    /// Offline processing only (an offline host allows the audio thread to wait): sleeps in
+    /// short steps until the render the audio thread asked for last has finished and a kernel
+    /// it retired has been freed, so that [`Loader::hand_over`] installs the new kernel in this
+    /// very call, whatever the processing speed. Gives up after `limit` (a render that never
+    /// ends must not hang the host's bounce); returns whether it finished in time.
+    pub fn wait_offline(&self, limit: std::time::Duration) -> bool {
+        let t0 = Instant::now();
+        let busy = || {
+            self.finished.load(Ordering::Acquire) < self.requested.load(Ordering::Acquire)
+                || !self.kernel_out.is_empty()
+        };
+        while busy() {
+            if t0.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        true
     }
 
     /// Audio thread: the kernel hand-over of one processing call. Returns a retired kernel,
@@ -241,6 +267,7 @@ impl Loader {
                 self.queued.store(false, Ordering::Release);
                 let generation = self.wanted.load(Ordering::Acquire);
                 let Some((rate, block)) = self.target.read().ok().and_then(|t| *t) else {
+                    self.finished.fetch_max(generation, Ordering::AcqRel);
                     return;
                 };
                 if let Some(kernel) = self.build(params, rate, block) {
@@ -250,6 +277,8 @@ impl Loader {
                         drop(self.kernel_in.put(Box::new(kernel.with_tag(generation))));
                     }
                 }
+                // Delivered, stale or failed (reported): this generation is done.
+                self.finished.fetch_max(generation, Ordering::AcqRel);
             }
         }
     }

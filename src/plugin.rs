@@ -32,6 +32,10 @@ const SIDECHAIN_NAMES: PortNames = PortNames {
 /// Crossfade time when the IR changes (room, file or edit), seconds.
 pub const ROOM_CROSSFADE_S: f32 = 0.05;
 
+/// Longest wait of an offline process call for an IR render (a render that never finishes
+/// must not hang a bounce).
+const OFFLINE_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The plugin instance.
 pub struct FluxForge {
     params: Arc<FluxForgeParams>,
@@ -49,6 +53,9 @@ pub struct FluxForge {
     tasks: WorkerHandle,
     /// The render inputs the audio thread last asked for (or activation built).
     requested: Option<RenderKey>,
+    /// The host processes offline (a bounce): an IR change waits for its render (see
+    /// [`Loader::wait_offline`]), so the bounce does not depend on the processing speed.
+    offline: bool,
     /// Analyzer frames to the editor.
     spectrum: Arc<SpectrumFeed>,
     spectrum_in: SpectrumWriter,
@@ -77,6 +84,7 @@ impl Default for FluxForge {
             tasks: worker.handle(),
             worker,
             requested: None,
+            offline: false,
             spectrum,
             spectrum_in,
             rate: 48_000.0,
@@ -166,6 +174,7 @@ impl Plugin for FluxForge {
         self.mono_input = layout.main_input_channels.map(NonZeroU32::get) == Some(1);
         let rate = config.sample_rate;
         self.rate = rate;
+        self.offline = config.process_mode == ProcessMode::Offline;
         // Kernels from a previous activation were built at its rate: dropped in set_target.
         let block = config.max_buffer_size as usize;
         self.loader.set_target(rate, block);
@@ -183,6 +192,7 @@ impl Plugin for FluxForge {
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,
             CrossfadeShape::EqualPower,
         );
+        engine.convolver_mut().set_offline(self.offline);
         self.engine = Some(engine);
         self.demo = self
             .demo_mode
@@ -226,6 +236,11 @@ impl Plugin for FluxForge {
             if self.loader.request_render() {
                 self.tasks.send(Task::Render);
             }
+        }
+        if self.offline {
+            // An offline host allows waiting: the new IR is handed over in this call, at the
+            // sample where it changed, however fast the host processes.
+            self.loader.wait_offline(OFFLINE_WAIT_LIMIT);
         }
         if self.loader.hand_over(engine.convolver_mut()) {
             self.tasks.send(Task::Collect);

@@ -130,6 +130,12 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
     // A send before this finds no thread to wake, but its flag is seen by the first pass.
     let _ = inbox.thread.set(std::thread::current());
     std::sync::atomic::fence(Ordering::SeqCst);
+    // For tests of offline bounces: a slower machine, simulated (`FLUXFORGE_TEST_RENDER_DELAY_MS`
+    // delays every render by that long).
+    let delay = std::env::var("FLUXFORGE_TEST_RENDER_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(std::time::Duration::from_millis);
     while !inbox.stop.load(Ordering::SeqCst) {
         let load = inbox.loads.lock().ok().and_then(|mut q| q.pop_front());
         if let Some(task) = load {
@@ -137,6 +143,9 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
             continue;
         }
         if inbox.render.swap(false, Ordering::AcqRel) {
+            if let Some(d) = delay {
+                std::thread::sleep(d);
+            }
             loader.run(Task::Render, params);
             continue;
         }

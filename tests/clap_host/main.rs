@@ -12,6 +12,7 @@ mod common;
 mod dynamics;
 mod ir;
 mod lifetime;
+mod offline;
 
 use common::*;
 

@@ -83,6 +83,11 @@ const CHUNK: usize = MAX_FFT_HEAD;
 /// History samples a new kernel replays per sample that passes, until it has caught up.
 pub const REPLAY_SPEED: usize = 8;
 
+/// Offline processing: samples from the offer of a kernel to the start of its crossfade
+/// (the whole history is replayed within the chunk of the offer; the fade starts one chunk
+/// after that one ends, whatever the call sizes).
+pub const OFFLINE_HANDOVER_DELAY: usize = 2 * CHUNK;
+
 /// Crossfade curve used when a new kernel replaces the old one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrossfadeShape {
@@ -119,6 +124,9 @@ pub struct Convolver {
     hand: Option<Handover>,
     fade_len: u64,
     fade_shape: CrossfadeShape,
+    /// Offline processing ([`Convolver::set_offline`]): a new kernel replays the whole
+    /// history at once and its crossfade starts [`OFFLINE_HANDOVER_DELAY`] after the offer.
+    offline: bool,
     retired: Option<Box<Kernel>>,
     /// Per-chunk output of each slot `[slot][output][CHUNK]`, and replayed input.
     out: [[Vec<f32>; MAX_CHANNELS]; 2],
@@ -150,6 +158,7 @@ impl Convolver {
             hand: None,
             fade_len: 4800,
             fade_shape: CrossfadeShape::EqualPower,
+            offline: false,
             retired: None,
             out: [buf(), buf()],
             replay: buf(),
@@ -233,6 +242,14 @@ impl Convolver {
         self.hand.is_some()
     }
 
+    /// Offline processing (a bounce, where the caller may take as long as it needs): a new
+    /// kernel replays the whole history in the chunk where it is offered instead of at
+    /// [`REPLAY_SPEED`] times real time, so its crossfade starts a fixed
+    /// [`OFFLINE_HANDOVER_DELAY`] after the offer whatever the IR's length.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
     /// Offers a new kernel (any plan). If accepted, it replays the current kernel's input
     /// history (as much of it as its IR reaches) at [`REPLAY_SPEED`] times real time, then
     /// replaces the current one with a crossfade. Returns the kernel back if a hand-over is
@@ -257,6 +274,8 @@ impl Convolver {
         // CHUNK later; the fade starts one more chunk after, whatever the call sizes.
         let start = if lag == 0 {
             self.time
+        } else if self.offline {
+            self.time + OFFLINE_HANDOVER_DELAY as u64
         } else {
             self.time + Self::handover_delay(lag) as u64
         };
@@ -401,7 +420,11 @@ impl Convolver {
                     // sample of it.
                     let old = old.as_ref().expect("history comes from the current kernel");
                     h.lag += m;
-                    let mut budget = REPLAY_SPEED * m;
+                    let mut budget = if self.offline {
+                        usize::MAX
+                    } else {
+                        REPLAY_SPEED * m
+                    };
                     while h.lag > 0 && budget > 0 {
                         let piece = h.lag.min(budget).min(CHUNK);
                         let mut rep: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];

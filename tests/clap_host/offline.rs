@@ -1,0 +1,158 @@
+//! Offline bounces do not depend on how fast they run: with the host in offline render mode,
+//! an automated room change plays the new room from a fixed point (the sample of the change,
+//! then the 50 ms crossfade) whether the background render is quick or slow, so two bounces
+//! of one session are identical. In real-time mode nothing waits. The scenarios run in child
+//! processes of this test binary, one with every render slowed down by 150 ms
+//! (`FLUXFORGE_TEST_RENDER_DELAY_MS`, read by the plugin's worker when it starts).
+
+use super::*;
+use clack_extensions::render::{PluginRender, RenderMode};
+use std::time::{Duration, Instant};
+
+const RATE: usize = 48_000;
+/// Where the room changes (inside a call of every size pattern used).
+const CHANGE: usize = RATE + 123;
+
+/// 3 s of noise bursts; the room changes to the Cathedral at 1.0 s (an event inside a call).
+fn bounce(
+    offline: bool,
+    change_room: bool,
+    sizes: &mut dyn FnMut() -> usize,
+) -> ([Vec<f32>; 2], Duration) {
+    let mut inst = new_instance(load_entry());
+    let p = Params::get(&mut inst);
+    if offline {
+        let render = inst
+            .plugin_handle()
+            .get_extension::<PluginRender>()
+            .expect("render extension");
+        render
+            .set(&mut inst.plugin_handle(), RenderMode::Offline)
+            .expect("offline mode");
+    }
+    let proc = inst.activate(|_, _| (), config(RATE as f64, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let mut input = noise(3 * RATE, 17);
+    for ch in &mut input {
+        for (i, x) in ch.iter_mut().enumerate() {
+            *x *= if (i / 6000) % 3 == 0 { 1.0 } else { 0.05 };
+        }
+    }
+    let change = (CHANGE, p.id("room"), Room::Cathedral.to_index() as f64);
+    let events = if change_room { vec![change] } else { vec![] };
+    let t0 = Instant::now();
+    let out = run(&mut proc, &input, sizes, &events);
+    let took = t0.elapsed();
+    inst.deactivate(proc.stop_processing());
+    (out, took)
+}
+
+fn write(path: &Path, out: &[Vec<f32>; 2]) {
+    let bytes: Vec<u8> = out
+        .iter()
+        .flat_map(|c| c.iter().flat_map(|x| x.to_le_bytes()))
+        .collect();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn read(path: &Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
+use std::path::Path;
+
+#[test]
+#[ignore = "run by offline_bounces_are_identical_whatever_the_render_speed"]
+fn child_bounce() {
+    let Some(dir) = std::env::var_os("FLUXFORGE_OFFLINE_CHILD") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let (fixed, _) = bounce(true, true, &mut || 512);
+    write(&dir.join("fixed.f32"), &fixed);
+    let (unchanged, _) = bounce(true, false, &mut || 512);
+    write(&dir.join("unchanged.f32"), &unchanged);
+    let mut rng = Rng::new(5);
+    let (varied, _) = bounce(true, true, &mut || rng.range(1, 512));
+    write(&dir.join("varied.f32"), &varied);
+    // Real time: the process calls never wait for the render.
+    let (_, took) = bounce(false, true, &mut || 512);
+    std::fs::write(dir.join("realtime-ms"), took.as_millis().to_string()).unwrap();
+}
+
+fn run_child(dir: &Path, delay_ms: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "offline::child_bounce",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("FLUXFORGE_OFFLINE_CHILD", dir)
+        .env("FLUXFORGE_TEST_RENDER_DELAY_MS", delay_ms.to_string())
+        .output()
+        .expect("the child runs");
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn offline_bounces_are_identical_whatever_the_render_speed() {
+    let base = std::env::temp_dir().join(format!("fluxforge-offline-{}", std::process::id()));
+    let (quick, slow) = (base.join("quick"), base.join("slow"));
+    run_child(&quick, 0);
+    run_child(&slow, 150);
+    let a = read(&quick.join("fixed.f32"));
+    let b = read(&slow.join("fixed.f32"));
+    assert!(
+        a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+        "a slow render changed the bounce"
+    );
+    for dir in [&quick, &slow] {
+        let c = read(&dir.join("varied.f32"));
+        let d = a
+            .iter()
+            .zip(&c)
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(d < 1e-6, "other call sizes changed the bounce by {d}");
+    }
+    // The new room is heard from a fixed point on: its crossfade starts
+    // OFFLINE_HANDOVER_DELAY samples after the change. Up to there the bounce is the one
+    // without the change; within 5 ms after, it differs.
+    let at = CHANGE + fluxforge::dsp::convolver::OFFLINE_HANDOVER_DELAY;
+    let same = read(&quick.join("unchanged.f32"));
+    let len = 3 * RATE;
+    for c in 0..2 {
+        let (x, y) = (&a[c * len..(c + 1) * len], &same[c * len..(c + 1) * len]);
+        // (Before it, only the rounding of the call that the event splits differs.)
+        let before = x[..at]
+            .iter()
+            .zip(&y[..at])
+            .fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
+        assert!(before < 1e-6, "changed before the event ({before})");
+        let d = x[at..at + RATE / 200]
+            .iter()
+            .zip(&y[at..at + RATE / 200])
+            .fold(0.0f32, |m, (p, q)| m.max((p - q).abs()));
+        assert!(
+            d > 1e-4,
+            "the new room is not heard within 5 ms of its fixed point ({d})"
+        );
+    }
+    // Real time did not wait for the 150 ms render.
+    let ms: u64 = std::fs::read_to_string(slow.join("realtime-ms"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(ms < 150, "real-time processing waited {ms} ms");
+    let _ = std::fs::remove_dir_all(&base);
+}
