@@ -11,6 +11,7 @@
 mod common;
 mod dynamics;
 mod ir;
+#[cfg(target_os = "linux")] // counts threads in /proc
 mod lifetime;
 mod offline;
 
