@@ -121,10 +121,15 @@ cmd_renders() {
 cmd_clap_host() {
   local t=$1
   setup "$t"
+  # The bundler always writes target/bundled/: keep this machine's bundles aside meanwhile.
+  local keep=target/bundled-native
+  rm -rf "$keep" && mkdir -p "$keep"
+  cp -r target/bundled/. "$keep/" 2>/dev/null || true
   cargo xtask bundle fluxforge --profile cross --target "$t"
   local bundle="target/bundled-$t"
   rm -rf "$bundle" && mkdir -p "$bundle"
   cp -r target/bundled/FluxForge.clap target/bundled/FluxForge.vst3 "$bundle/"
+  rm -rf target/bundled && mv "$keep" target/bundled
   # The Windows test host is a Windows executable: give it a Windows path to the bundle.
   local path="$bundle/FluxForge.clap"
   [ "$t" = "$WINDOWS" ] && path="Z:$(realpath "$path" | tr / '\\')"

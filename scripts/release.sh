@@ -47,6 +47,11 @@ standalone_deps() {
 
 rm -rf dist
 mkdir -p dist
+# The bundler always writes target/bundled/: keep this machine's bundles and put them back.
+keep=target/bundled-native
+rm -rf "$keep" && mkdir -p "$keep"
+cp -r target/bundled/. "$keep/" 2>/dev/null || true
+trap 'rm -rf target/bundled && mv "$keep" target/bundled' EXIT
 for t in "${targets[@]}"; do
   echo "== $t"
   name="FluxForge-$version-$t"
