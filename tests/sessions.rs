@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use fluxforge::params::FluxForgeParams;
 use fluxforge::preset::Preset;
 use fluxforge::state_repair::Schema;
-use nice_plug::prelude::Params as _;
 
 /// Largest sample difference from a recorded render (the SIMD level of the machine that runs
 /// the test may differ from the recording one's: fused and separate multiply-adds round

@@ -27,7 +27,7 @@ fn bounce(
             .get_extension::<PluginRender>()
             .expect("render extension");
         render
-            .set(&mut inst.plugin_handle(), RenderMode::Offline)
+            .set(&inst.plugin_handle(), RenderMode::Offline)
             .expect("offline mode");
     }
     let proc = inst.activate(|_, _| (), config(RATE as f64, 512)).unwrap();
