@@ -222,7 +222,7 @@ impl Loader {
                 let _none = self.kernel_out.put(old);
             } else if conv.ready_for_kernel() {
                 if let Some(k) = self.kernel_in.take() {
-                    if k.tag() != self.wanted.load(Ordering::Acquire) {
+                    if !self.is_current(&k) {
                         let _none = self.kernel_out.put(k);
                     } else if let Err(k) = conv.offer_kernel(k) {
                         let _none = self.kernel_out.put(k);
@@ -231,6 +231,12 @@ impl Loader {
             }
         }
         !self.kernel_out.is_empty() && !self.collecting.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether `kernel` was rendered for the latest request (the only kind the audio thread
+    /// accepts).
+    pub fn is_current(&self, kernel: &Kernel) -> bool {
+        kernel.tag() == self.wanted.load(Ordering::Acquire)
     }
 
     /// A copy of the status for the editor (`None` if the background holds the lock).

@@ -23,12 +23,20 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
 use crate::loader::{Loader, Task};
 use crate::params::FluxForgeParams;
 
 /// Name of every instance's worker thread (tests count them).
 pub const THREAD_NAME: &str = "fluxforge-ir";
+
+/// Renders start at most this often. Fast automation or modulation of an IR edit (Decay,
+/// Stretch, Length, Pre-delay...) asks for a render on nearly every block; they coalesce into
+/// one render per interval, the newest value winning (a render reads the parameters when it
+/// starts), and the last render is of the final value. Each render crossfades in 50 ms, so
+/// the sound follows the modulation in steps of at most this long, without gaps.
+pub const MIN_RENDER_INTERVAL: Duration = Duration::from_millis(30);
 
 /// What the thread is asked to do, shared by it, the plugin, the audio thread and the editor.
 struct Inbox {
@@ -135,19 +143,30 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
     let delay = std::env::var("FLUXFORGE_TEST_RENDER_DELAY_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .map(std::time::Duration::from_millis);
+        .map(Duration::from_millis);
+    let mut last_render: Option<Instant> = None;
     while !inbox.stop.load(Ordering::SeqCst) {
         let load = inbox.loads.lock().ok().and_then(|mut q| q.pop_front());
         if let Some(task) = load {
             loader.run(task, params);
             continue;
         }
-        if inbox.render.swap(false, Ordering::AcqRel) {
-            if let Some(d) = delay {
-                std::thread::sleep(d);
+        // A render asked for within MIN_RENDER_INTERVAL of the last one waits for its turn.
+        let mut render_in = None;
+        if inbox.render.load(Ordering::Acquire) {
+            let wait = last_render.map_or(Duration::ZERO, |t| {
+                MIN_RENDER_INTERVAL.saturating_sub(t.elapsed())
+            });
+            if wait.is_zero() {
+                inbox.render.store(false, Ordering::Release);
+                if let Some(d) = delay {
+                    std::thread::sleep(d);
+                }
+                last_render = Some(Instant::now());
+                loader.run(Task::Render, params);
+                continue;
             }
-            loader.run(Task::Render, params);
-            continue;
+            render_in = Some(wait);
         }
         if inbox.collect.swap(false, Ordering::AcqRel) {
             loader.run(Task::Collect, params);
@@ -155,14 +174,16 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
         }
         // A send (or the stop) between the checks above and this park leaves the thread's
         // token set, so park returns at once; spurious wake-ups only cost one more pass.
-        std::thread::park();
+        match render_in {
+            Some(t) => std::thread::park_timeout(t),
+            None => std::thread::park(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
 
     fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
         let t0 = Instant::now();
@@ -203,5 +224,51 @@ mod tests {
             1,
             "the thread let go of the parameters"
         );
+    }
+
+    #[test]
+    fn modulated_edits_coalesce_into_one_render_per_interval_and_end_on_the_final_value() {
+        let loader = Arc::new(Loader::default());
+        let params = Arc::new(FluxForgeParams::default());
+        loader.set_target(48_000.0, 512);
+        let worker = Worker::start(loader.clone(), params.clone());
+        let handle = worker.handle();
+        let serial = |l: &Loader| loop {
+            if let Some(s) = l.status() {
+                return s.serial;
+            }
+        };
+        let before = serial(&loader);
+        // Decay modulated at 2 Hz for 0.6 s, the audio thread asking for a render on every
+        // 1.3 ms block (64 samples at 48 kHz).
+        let t0 = Instant::now();
+        let mut last = 0.0;
+        while t0.elapsed() < Duration::from_millis(600) {
+            let t = t0.elapsed().as_secs_f32();
+            last = 100.0 + 50.0 * (std::f32::consts::TAU * 2.0 * t).sin();
+            crate::preset::set(&params, "ir_decay", &serde_json::json!(last)).unwrap();
+            if loader.request_render() {
+                handle.send(Task::Render);
+            }
+            std::thread::sleep(Duration::from_micros(1333));
+        }
+        let asked = t0.elapsed();
+        assert!(
+            loader.wait_offline(Duration::from_secs(20)),
+            "the last render finished"
+        );
+        let renders = serial(&loader) - before;
+        let bound = (asked.as_millis() / MIN_RENDER_INTERVAL.as_millis()) as u64 + 2;
+        assert!(
+            renders <= bound,
+            "{renders} renders for {asked:?} (bound {bound})"
+        );
+        assert!(renders >= 5, "only {renders} renders");
+        // The kernel waiting for the audio thread was rendered after the last request, from
+        // the final value (the audio thread accepts only such a kernel).
+        let k = loader.kernel_in.take().expect("a kernel");
+        assert!(loader.is_current(&k), "ends on the final value's IR");
+        assert_eq!(params.ir_edits().decay_pct, last);
+        drop(worker);
     }
 }
