@@ -27,7 +27,10 @@ MACS=(aarch64-apple-darwin x86_64-apple-darwin)
 apt_install() {
   local missing=()
   for p in "$@"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    # (dpkg-query, not dpkg -s: with a package installed for two architectures, as
+    # the aarch64 release build does, `dpkg -s NAME` fails as ambiguous)
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system packages: ${missing[*]}"
@@ -125,6 +128,7 @@ cmd_clap_host() {
   local keep=target/bundled-native
   rm -rf "$keep" && mkdir -p "$keep"
   cp -r target/bundled/. "$keep/" 2>/dev/null || true
+  rm -rf target/bundled
   cargo xtask bundle fluxforge --profile cross --target "$t"
   local bundle="target/bundled-$t"
   rm -rf "$bundle" && mkdir -p "$bundle"

@@ -15,7 +15,10 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # (dpkg-query, not dpkg -s: with a package installed for two architectures, as
+  # the aarch64 release build does, `dpkg -s NAME` fails as ambiguous)
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing system packages: ${missing[*]}"

@@ -25,18 +25,18 @@ for t in "${targets[@]}"; do
 done
 [ ${#cross[@]} -eq 0 ] || ./scripts/cross.sh setup "${cross[@]}"
 
-# The standalone links the platform's audio API: ALSA on Linux (per architecture).
+# The standalone links the platform's audio APIs: ALSA and JACK on Linux (per architecture).
 standalone_deps() {
   case "$1" in
     x86_64-unknown-linux-gnu) ./scripts/deps.sh gui ;;
     aarch64-unknown-linux-gnu)
-      if ! dpkg -s libasound2-dev:arm64 >/dev/null 2>&1; then
+      if ! dpkg -s libasound2-dev:arm64 libjack-jackd2-dev:arm64 >/dev/null 2>&1; then
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
         $sudo dpkg --add-architecture arm64
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-          libasound2-dev:arm64 >/dev/null
+          libasound2-dev:arm64 libjack-jackd2-dev:arm64 >/dev/null
       fi
       export PKG_CONFIG_ALLOW_CROSS=1
       export PKG_CONFIG_PATH=/usr/lib/aarch64-linux-gnu/pkgconfig
@@ -64,6 +64,8 @@ for t in "${targets[@]}"; do
   exe=""
   case "$t" in *windows*) exe=.exe ;; esac
 
+  # Only this target's binaries in its bundles (the bundler adds to what it finds).
+  rm -rf target/bundled
   cargo xtask bundle fluxforge --release "${native[@]}"
   cp -r target/bundled/FluxForge.clap target/bundled/FluxForge.vst3 "$stage/"
   cargo build --release "${native[@]}" --bin fluxforge-render
