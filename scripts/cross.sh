@@ -24,23 +24,8 @@ WINDOWS=x86_64-pc-windows-gnu
 ARM=aarch64-unknown-linux-gnu
 MACS=(aarch64-apple-darwin x86_64-apple-darwin)
 
-apt_install() {
-  local missing=()
-  for p in "$@"; do
-    # (dpkg-query, not dpkg -s: with a package installed for two architectures, as
-    # the aarch64 release build does, `dpkg -s NAME` fails as ambiguous)
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing system packages: ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
-  fi
-}
+# shellcheck source=apt.sh
+. scripts/apt.sh
 
 rust_target() {
   rustup target list --installed 2>/dev/null | grep -qx "$1" || rustup target add "$1"

@@ -13,20 +13,9 @@ case "$what" in
   gui) pkgs+=(xvfb x11-utils x11-apps imagemagick xauth libasound2-dev libjack-jackd2-dev) ;;
 esac
 
-missing=()
-for p in "${pkgs[@]}"; do
-  # (dpkg-query, not dpkg -s: with a package installed for two architectures, as
-  # the aarch64 release build does, `dpkg -s NAME` fails as ambiguous)
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing system packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=apt.sh
+. scripts/apt.sh
+apt_install "${pkgs[@]}"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install Rust (https://rustup.rs) first" >&2

@@ -196,13 +196,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn renders_sent_from_any_thread_arrive_and_the_thread_ends_with_its_worker() {
+    /// A worker for a loader with a 48 kHz target, its parameters and a handle.
+    fn started() -> (Arc<Loader>, Arc<FluxForgeParams>, Worker, WorkerHandle) {
         let loader = Arc::new(Loader::default());
         let params = Arc::new(FluxForgeParams::default());
         loader.set_target(48_000.0, 512);
         let worker = Worker::start(loader.clone(), params.clone());
         let handle = worker.handle();
+        (loader, params, worker, handle)
+    }
+
+    #[test]
+    fn renders_sent_from_any_thread_arrive_and_the_thread_ends_with_its_worker() {
+        let (loader, params, worker, handle) = started();
         assert!(loader.request_render());
         handle.send(Task::Render);
         wait_for("the render", || !loader.kernel_in.is_empty());
@@ -228,11 +234,7 @@ mod tests {
 
     #[test]
     fn modulated_edits_coalesce_into_one_render_per_interval_and_end_on_the_final_value() {
-        let loader = Arc::new(Loader::default());
-        let params = Arc::new(FluxForgeParams::default());
-        loader.set_target(48_000.0, 512);
-        let worker = Worker::start(loader.clone(), params.clone());
-        let handle = worker.handle();
+        let (loader, params, worker, handle) = started();
         let serial = |l: &Loader| loop {
             if let Some(s) = l.status() {
                 return s.serial;
