@@ -11,7 +11,8 @@
 #                                        with the build machine's render of the same thing
 #   scripts/cross.sh clap-host TARGET    the CLAP host tests against TARGET's bundle, in a
 #                                        test host built for TARGET
-#   scripts/cross.sh check-macos         type-check every target for both macOS architectures
+#   scripts/cross.sh check-macos         type-check for both macOS architectures (every target
+#                                        for Apple Silicon, library and binaries for Intel)
 #   scripts/cross.sh asm                 count the vector instructions of each aarch64 kernel
 #
 # TARGET: x86_64-pc-windows-gnu or aarch64-unknown-linux-gnu. Tests and renders of cross
@@ -74,15 +75,24 @@ cmd_test() {
   setup "$t"
   local filters=()
   [ "$scope" = all ] || filters=("${SMOKE[@]}")
+  build_for "$t"
   # The library's own tests (the editor's GUI tests need a display: not run here).
   cargo test --profile cross --lib --target "$t" -- --skip editor:: "${filters[@]}"
+}
+
+# Builds TARGET's library tests and renderer in one cargo call. Naming an integration test
+# (render_cli, which runs the renderer) makes cargo resolve features with the dev-dependencies
+# for the renderer too, so the renderer and the tests share every dependency build; a
+# separate `cargo build --bin` would build the GUI stack a second time with other features.
+build_for() {
+  cargo test --profile cross --target "$1" --lib --test render_cli --no-run
 }
 
 cmd_renders() {
   local t=$1 scope=${2:-smoke}
   setup "$t"
   cargo build --release --bin fluxforge-render
-  cargo build --profile cross --target "$t" --bin fluxforge-render
+  build_for "$t"
   local dir=target/cross-renders/$t
   rm -rf "$dir" && mkdir -p "$dir/native" "$dir/target"
   local native target
@@ -125,12 +135,14 @@ cmd_clap_host() {
   FLUXFORGE_CLAP="$path" cargo test --profile cross --target "$t" --test clap_host -- --test-threads=1
 }
 
+# Every target (tests and benches included) for Apple Silicon; the library and binaries for
+# Intel Macs, whose code differs from Apple Silicon's only in the library's architecture cfgs.
 cmd_check_macos() {
-  for t in "${MACS[@]}"; do
-    rust_target "$t"
-    echo "== cargo check --all-targets --target $t"
-    cargo check --all-targets --target "$t"
-  done
+  for t in "${MACS[@]}"; do rust_target "$t"; done
+  echo "== cargo check --all-targets --target ${MACS[0]}"
+  cargo check --all-targets --target "${MACS[0]}"
+  echo "== cargo check --lib --bins --target ${MACS[1]}"
+  cargo check --lib --bins --target "${MACS[1]}"
 }
 
 # Counts NEON vector instructions (operands on v registers: `.4s`, `.2d`, `q` loads) in the
@@ -151,5 +163,5 @@ case "${1:-}" in
   clap-host) cmd_clap_host "$2" ;;
   check-macos) cmd_check_macos ;;
   asm) cmd_asm ;;
-  *) sed -n '2,19p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs the whole FluxForge test suite:
 #   1. formatting and lints (rustfmt, clippy with warnings as errors);
-#   2. the plugin built in debug with nice-plug's assert_process_allocs, under the CLAP host
-#      test (any allocation in process() aborts it);
-#   3. unit, DSP and real-time tests, and the CLAP host tests on the release bundle; the DSP
+#   2. one test build (the `test` profile: optimised, with debug assertions) with nice-plug's
+#      `assert_process_allocs`: its cdylib is the allocation-checked plugin, run under the CLAP
+#      host tests (any allocation in process() aborts them);
+#   3. the release bundles and renderer;
+#   4. unit, DSP and real-time tests, and the CLAP host tests on the release bundle; the DSP
 #      unit tests again on the baseline (non-AVX2) kernels;
-#   4. the release VST3 under pedalboard, checked against the offline renderer;
-#   5. the other platforms (docs/PLATFORMS.md): aarch64 Linux under qemu-user and Windows
+#   5. the release VST3 under pedalboard, checked against the offline renderer;
+#   6. the other platforms (docs/PLATFORMS.md): aarch64 Linux under qemu-user and Windows
 #      under Wine, each the smoke subset of the library's tests and renders compared with this
 #      machine's; macOS type-checked for both architectures.
-# Prints the time of each step at the end. FLUXFORGE_SKIP_CROSS=1 leaves out step 5.
+# Every cargo call of steps 2-4 uses the same profile and features, so the test build is
+# compiled once. Prints the time of each step at the end. FLUXFORGE_SKIP_CROSS=1 leaves out
+# step 6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -29,16 +33,24 @@ lints() {
   cargo clippy --workspace --all-targets -- -D warnings
 }
 
+# The features of every test-profile cargo call (one build serves them all).
+TEST=(--features assert_process_allocs)
+
+test_build() {
+  cargo test "${TEST[@]}" --no-run
+}
+
+# The test build's cdylib (built with the allocation checker) as a CLAP bundle; on Linux a CLAP
+# bundle is the shared library itself.
 alloc_checked() {
-  cargo xtask bundle fluxforge --features assert_process_allocs
   mkdir -p target/alloc-check
-  cp target/bundled/FluxForge.clap target/alloc-check/FluxForge.clap
-  FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test --test clap_host --test clap_recall
+  cp target/debug/deps/libfluxforge.so target/alloc-check/FluxForge.clap
+  FLUXFORGE_CLAP=target/alloc-check/FluxForge.clap cargo test "${TEST[@]}" --test clap_host --test clap_recall
 }
 
 release_build() {
+  # Builds the library and the binaries (the renderer among them) of the package.
   cargo xtask bundle fluxforge --release
-  cargo build --release --bin fluxforge-render
 }
 
 cross_platform() {
@@ -49,10 +61,11 @@ cross_platform() {
 
 step "dependencies" ./scripts/deps.sh test
 step "formatting and lints" lints
-step "allocation-checked debug bundle under the CLAP host tests" alloc_checked
+step "test build (allocation-checked)" test_build
 step "release bundles and renderer" release_build
-step "Rust tests" cargo test --workspace
-step "DSP unit tests on the baseline kernels" env FLUXFORGE_SIMD=baseline cargo test --lib -- dsp::
+step "allocation-checked plugin under the CLAP host tests" alloc_checked
+step "Rust tests" cargo test "${TEST[@]}"
+step "DSP unit tests on the baseline kernels" env FLUXFORGE_SIMD=baseline cargo test "${TEST[@]}" --lib -- dsp::
 step "VST3 host tests (pedalboard)" .venv/bin/python -m pytest -q tests/vst3_host.py
 if [ "${FLUXFORGE_SKIP_CROSS:-0}" != 1 ]; then
   step "aarch64 Linux under qemu-user: smoke tests and renders" cross_platform aarch64-unknown-linux-gnu
