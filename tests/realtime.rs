@@ -1,10 +1,14 @@
-//! Real-time safety of the DSP: no heap allocation or deallocation on the audio path, checked
-//! by a counting global allocator (allocations are counted only on the thread and inside the
-//! region under test). The plugin-level check (nice-plug's `assert_process_allocs` around
-//! the real `process()`) runs in `scripts/test.sh` against a debug bundle.
+//! Real-time safety of the DSP: no heap allocation or deallocation on the audio path. Two
+//! detectors, one per build:
+//! - a plain `cargo test`: a counting global allocator (allocations are counted only on the
+//!   thread and inside the region under test);
+//! - the suite's build (`--features assert_process_allocs`, scripts/test.sh): nice-plug then
+//!   installs its own global allocator, which aborts the process on any allocator call inside
+//!   `assert_no_alloc`; the region under test runs inside it (a violation aborts this test
+//!   binary, and `the_detector_detects` shows that it does).
+//! The plugin-level check (the same allocator around the real `process()`) runs in
+//! `scripts/test.sh` against the test build's plugin.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::{Engine, Settings};
@@ -12,49 +16,65 @@ use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::saturator::CharacterMode;
 
-struct Counting;
+#[cfg(not(feature = "assert_process_allocs"))]
+mod detector {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
 
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
+    struct Counting;
 
-// SAFETY: forwards to the system allocator; the bookkeeping uses const thread-locals, which
-// never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(l) }
+    thread_local! {
+        static ARMED: Cell<bool> = const { Cell::new(false) };
+        static COUNT: Cell<usize> = const { Cell::new(0) };
     }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        note();
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(p, l, n) }
-    }
-}
 
-fn note() {
-    let _ = ARMED.try_with(|a| {
-        if a.get() {
-            COUNT.with(|c| c.set(c.get() + 1));
+    // SAFETY: forwards to the system allocator; the bookkeeping uses const thread-locals, which
+    // never allocate.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            note();
+            unsafe { System.alloc(l) }
         }
-    });
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            note();
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            note();
+            unsafe { System.realloc(p, l, n) }
+        }
+    }
+
+    fn note() {
+        let _ = ARMED.try_with(|a| {
+            if a.get() {
+                COUNT.with(|c| c.set(c.get() + 1));
+            }
+        });
+    }
+
+    #[global_allocator]
+    static A: Counting = Counting;
+
+    /// Runs `f` and returns how many allocator calls it made on this thread.
+    pub fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        COUNT.with(|c| c.set(0));
+        ARMED.with(|a| a.set(true));
+        let r = f();
+        ARMED.with(|a| a.set(false));
+        (r, COUNT.with(|c| c.get()))
+    }
 }
 
-#[global_allocator]
-static A: Counting = Counting;
-
-/// Runs `f` and returns how many allocator calls it made on this thread.
-fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    COUNT.with(|c| c.set(0));
-    ARMED.with(|a| a.set(true));
-    let r = f();
-    ARMED.with(|a| a.set(false));
-    (r, COUNT.with(|c| c.get()))
+#[cfg(feature = "assert_process_allocs")]
+mod detector {
+    /// Runs `f` where any allocator call aborts the process: returning at all means none.
+    pub fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        (nice_assert_no_alloc::assert_no_alloc(f), 0)
+    }
 }
+
+use detector::allocations;
 
 fn room(len: usize, seed: u64) -> [Vec<f32>; 2] {
     let mut rng = Rng::new(seed);
@@ -66,10 +86,36 @@ fn room(len: usize, seed: u64) -> [Vec<f32>; 2] {
     [f(), f()]
 }
 
+/// Set in the child process of `the_detector_detects` (the aborting detector).
+const CHILD: &str = "FLUXFORGE_REALTIME_DETECTOR_CHILD";
+
 #[test]
 fn the_detector_detects() {
-    let (_, n) = allocations(|| vec![1u8; 10]);
-    assert!(n >= 1, "a Vec allocation must be counted");
+    if cfg!(not(feature = "assert_process_allocs")) {
+        let (_, n) = allocations(|| vec![1u8; 10]);
+        assert!(n >= 1, "a Vec allocation must be counted");
+    } else if std::env::var_os(CHILD).is_some() {
+        let (v, _) = allocations(|| vec![1u8; 10]);
+        println!("not aborted: {}", v.len());
+    } else {
+        // The aborting detector must abort: run this test alone in a child process.
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "the_detector_detects",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success() && !stdout.contains("not aborted"),
+            "an allocation inside the checked region must abort: {:?}\n{stdout}",
+            out.status
+        );
+    }
 }
 
 #[test]
