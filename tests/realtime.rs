@@ -6,6 +6,7 @@
 //!   installs its own global allocator, which aborts the process on any allocator call inside
 //!   `assert_no_alloc`; the region under test runs inside it (a violation aborts this test
 //!   binary, and `the_detector_detects` shows that it does).
+//!
 //! The plugin-level check (the same allocator around the real `process()`) runs in
 //! `scripts/test.sh` against the test build's plugin.
 
