@@ -15,7 +15,7 @@
 # 5. the measurement: the same renders with both binaries, interleaved, repeated, per
 #    workload; it prints CPU seconds per second of audio for each and the ratio.
 #
-# The PGO build is an option, not the default: the README says what it gained here.
+# The PGO build is an option, not the default: docs/BENCHMARKS.md says what it gained here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

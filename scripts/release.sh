@@ -8,7 +8,7 @@
 #
 # Each archive holds the CLAP and VST3 bundles in the layout that platform's hosts expect
 # (VST3: FluxForge.vst3/Contents/<arch>-<os>/...), the offline renderer, the standalone
-# application and the README. Installs what it needs (rust targets, cross linkers) when
+# application, the README and the manual. Installs what it needs (rust targets, cross linkers) when
 # missing. Usage: scripts/release.sh [TARGET...] (default: all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +76,7 @@ for t in "${targets[@]}"; do
   )
   cp "$out/fluxforge-standalone$exe" "$stage/"
   cp README.md "$stage/"
+  mkdir -p "$stage/docs" && cp docs/MANUAL.md "$stage/docs/"
   if [ -n "$exe" ]; then
     (cd target/release-stage && rm -f "$name.zip" && python3 -m zipfile -c "$name.zip" "$name")
     mv "target/release-stage/$name.zip" dist/

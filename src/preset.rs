@@ -17,6 +17,14 @@
 //! clamped). `ir` is present when the preset carries its own IR (`room` = "Loaded File").
 //! A file with no `format` key is read as the renderer's earlier flat preset (parameter IDs
 //! at the top level).
+//!
+//! # Safety
+//!
+//! The parameter-pointer contract: nice-plug reaches parameters through `ParamPtr`s, raw
+//! pointers into the parameter object `param_map()` was called on. Every function here takes
+//! that object by reference and uses the pointers only while it holds the reference, on one
+//! thread; the parameters' values are atomics, so reading or setting them through a pointer
+//! races with nothing.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -69,6 +77,9 @@ impl Preset {
         let values = params
             .param_map()
             .into_iter()
+            // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for
+            // longer than the pointer is used (the parameter-pointer contract, module
+            // documentation).
             .map(|(id, ptr, _)| (id, unsafe { plain_json(ptr) }))
             .collect();
         Self {
@@ -98,6 +109,9 @@ impl Preset {
         let mut notes = Vec::new();
         for (id, ptr, _) in params.param_map() {
             if !keep.contains(&id.as_str()) && !self.params.contains_key(&id) {
+                // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here
+                // for longer than the pointer is used (the parameter-pointer contract, module
+                // documentation).
                 unsafe { reset(ptr) };
             }
         }
@@ -129,6 +143,9 @@ impl Preset {
             .param_map()
             .into_iter()
             .map(|(id, ptr, _)| {
+                // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here
+                // for longer than the pointer is used (the parameter-pointer contract, module
+                // documentation).
                 let v = unsafe {
                     match ptr {
                         ParamPtr::FloatParam(p) => ParamValue::F32((*p).unmodulated_plain_value()),
@@ -211,7 +228,12 @@ pub fn apply_state_values(
 }
 
 /// A parameter's current plain value as preset JSON.
+///
+/// # Safety
+///
+/// `ptr` points into a live parameter object (the parameter-pointer contract).
 unsafe fn plain_json(ptr: ParamPtr) -> Value {
+    // SAFETY: the caller's `ptr` is valid (this function's contract).
     unsafe {
         match ptr {
             ParamPtr::FloatParam(p) => Value::from((*p).unmodulated_plain_value() as f64),
@@ -225,7 +247,12 @@ unsafe fn plain_json(ptr: ParamPtr) -> Value {
 }
 
 /// Sets a parameter to its default (a float or integer exactly to its default plain value).
+///
+/// # Safety
+///
+/// `ptr` points into a live parameter object (the parameter-pointer contract).
 unsafe fn reset(ptr: ParamPtr) {
+    // SAFETY: the caller's `ptr` is valid (this function's contract).
     unsafe {
         match ptr {
             ParamPtr::FloatParam(p) => {
@@ -250,11 +277,17 @@ fn fold(s: &str) -> String {
 }
 
 /// The variant names of an enum or stepped parameter, by normalized value.
+///
+/// # Safety
+///
+/// `ptr` points into a live parameter object (the parameter-pointer contract).
 unsafe fn choices(ptr: ParamPtr) -> Vec<(f32, String)> {
+    // SAFETY: the caller's `ptr` is valid (this function's contract).
     let steps = unsafe { ptr.step_count() }.unwrap_or(1).max(1);
     (0..=steps)
         .map(|k| {
             let n = k as f32 / steps as f32;
+            // SAFETY: as above.
             (n, unsafe { ptr.normalized_value_to_string(n, false) })
         })
         .collect()
@@ -273,6 +306,8 @@ pub fn set(params: &FluxForgeParams, id: &str, value: &Value) -> Result<Option<S
     };
     let ptr = *ptr;
     let bad = || format!("{id}: cannot use {value} (see --list-params)");
+    // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
+    // than the pointer is used (the parameter-pointer contract, module documentation).
     let normalized = unsafe {
         match (ptr, value) {
             (ParamPtr::BoolParam(_), Value::Bool(b)) => f32::from(*b),
@@ -328,6 +363,8 @@ pub fn set(params: &FluxForgeParams, id: &str, value: &Value) -> Result<Option<S
             _ => return Err(bad()),
         }
     };
+    // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
+    // than the pointer is used (the parameter-pointer contract, module documentation).
     unsafe { ptr._internal_set_normalized_value(normalized) };
     Ok(None)
 }
@@ -360,6 +397,8 @@ pub fn table(params: &FluxForgeParams) -> String {
         "ID", "NAME", "PLAIN RANGE", "SHOWN AS", "DEFAULT"
     );
     for (id, ptr, _) in params.param_map() {
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
+        // than the pointer is used (the parameter-pointer contract, module documentation).
         let line = unsafe {
             let text = |n: f32| ptr.normalized_value_to_string(n, true);
             let d = ptr.default_normalized_value();
@@ -377,6 +416,8 @@ pub fn table(params: &FluxForgeParams) -> String {
                 }
             }
         };
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
+        // than the pointer is used (the parameter-pointer contract, module documentation).
         out += &format!("{id:<15} {:<22} {line}\n", unsafe { ptr.name() });
     }
     out
@@ -391,6 +432,9 @@ mod tests {
         let a = FluxForgeParams::default();
         for (k, (id, ptr, _)) in a.param_map().into_iter().enumerate() {
             let n = ((k as f32 * 0.618) % 1.0 * 0.8 + 0.1).clamp(0.0, 1.0);
+            // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for
+            // longer than the pointer is used (the parameter-pointer contract, module
+            // documentation).
             unsafe { ptr._internal_set_normalized_value(n) };
             let _ = id;
         }

@@ -20,11 +20,17 @@ fn rich_state() -> (Vec<u8>, BTreeMap<String, String>) {
     let params = FluxForgeParams::default();
     let mut names = BTreeMap::new();
     for (i, (id, ptr, _)) in params.param_map().into_iter().enumerate() {
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         names.insert(id.clone(), unsafe { ptr.name() }.to_string());
         let entry = &mut state["params"][&id];
         if let (Some(_), ParamPtr::FloatParam(_)) = (entry.get("f32"), ptr) {
+            // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this
+            // use: nice-plug's parameter pointers point into that object.
             let d = unsafe { ptr.default_normalized_value() };
             let n = (d + 0.2 + 0.5 * ((i as f32 * 0.618) % 1.0)) % 1.0;
+            // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this
+            // use: nice-plug's parameter pointers point into that object.
             *entry = serde_json::json!({ "f32": unsafe { ptr.preview_plain(n) } });
         }
     }

@@ -34,14 +34,17 @@ mod detector {
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
             note();
+            // SAFETY: forwarded unchanged: the caller's contract is `System`'s.
             unsafe { System.alloc(l) }
         }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
             note();
+            // SAFETY: forwarded unchanged: the caller's contract is `System`'s.
             unsafe { System.dealloc(p, l) }
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
             note();
+            // SAFETY: forwarded unchanged: the caller's contract is `System`'s.
             unsafe { System.realloc(p, l, n) }
         }
     }

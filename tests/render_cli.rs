@@ -360,7 +360,7 @@ fn every_parameter_is_reachable_and_changes_the_output() {
             "{id} listed"
         );
     }
-    // Parameters that are silent at these settings by design (documented in the README).
+    // Parameters that are silent at these settings by design (documented in docs/MANUAL.md).
     let silent: &[&str] = &[];
     let mut unchanged = Vec::new();
     for (k, id) in ids.iter().enumerate() {
@@ -387,8 +387,12 @@ fn every_parameter_is_reachable_and_changes_the_output() {
             .into_iter()
             .find(|(i, _, _)| i == id)
             .unwrap();
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         let d = unsafe { ptr.default_normalized_value() };
         let n = if d > 0.5 { 0.1 } else { 0.9 };
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         let text = unsafe { ptr.normalized_value_to_string(n, true) };
         let mut flags = ctx.clone();
         flags.extend(["--set".to_string(), format!("{id}={text}")]);

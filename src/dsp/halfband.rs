@@ -6,7 +6,7 @@
 //! Valenzuela & Constantinides, "Digital signal processing schemes for efficient interpolation
 //! and decimation", IEE Proc. G 130(6), 1983 (the same design Laurent de Soras' HIIR uses).
 //! Causal and recursive: no look-ahead, so no reported latency; the price is a small,
-//! frequency-dependent group delay (measured in the tests and documented in the README).
+//! frequency-dependent group delay (measured in the tests and documented in docs/MANUAL.md, Character modes).
 
 /// Designs `n_coefs` allpass coefficients for a half-band filter whose transition band is
 /// `transition` (fraction of the sample rate, e.g. 0.04: pass band up to 0.5 - 0.04 of the

@@ -99,9 +99,12 @@ impl SimdLevel {
         #[cfg(target_arch = "x86_64")]
         {
             let level = self.min(Self::supported_cached());
-            // SAFETY: each arm's features were checked by `supported()` (level is capped by it).
             match level {
+                // SAFETY: `supported()` found AVX-512F/BW/DQ/VL on this CPU (`level` is capped
+                // by it).
                 SimdLevel::Avx512 => return unsafe { run_avx512(kernel) },
+                // SAFETY: `supported()` found AVX2 and FMA on this CPU (`level` is capped by
+                // it).
                 SimdLevel::Avx2Fma => return unsafe { run_avx2(kernel) },
                 SimdLevel::Baseline | SimdLevel::Neon => {}
             }

@@ -199,7 +199,7 @@ impl EditorApp {
 
     /// Files dropped on the window: the first one loads as the IR (the loader reads it by
     /// content and reports what it cannot read). While files hover, the window says so.
-    /// (The window stack delivers drops only if its adapter passes them on; see the README.)
+    /// (The window stack delivers drops only if its adapter passes them on; see docs/MANUAL.md, "File drops".)
     fn file_drops(&mut self, ui: &mut egui::Ui) {
         let (hovering, dropped) = ui.input(|i| {
             (

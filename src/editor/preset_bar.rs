@@ -22,6 +22,8 @@ pub fn values(params: &FluxForgeParams) -> Values {
     params
         .param_map()
         .into_iter()
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         .map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_normalized_value() }))
         .collect()
 }
@@ -40,6 +42,8 @@ pub fn preset_values(preset: &Preset, keep: &[&str]) -> (Values, Vec<String>) {
 fn send(gui: &GuiContext, params: &FluxForgeParams, values: &Values) {
     for (id, ptr, _) in params.param_map() {
         if let Some(n) = values.get(&id) {
+            // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this
+            // use: nice-plug's parameter pointers point into that object.
             unsafe {
                 if ptr.unmodulated_normalized_value() != *n {
                     gui.raw_begin_set_parameter(ptr);

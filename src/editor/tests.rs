@@ -60,6 +60,8 @@ impl GuiContextInner for TestHost {
 
     unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
         let id = self.id(param);
+        // SAFETY: the editor passes pointers from `param_map()` of the parameter object it
+        // edits, which outlives the test's host double.
         unsafe { param._internal_set_normalized_value(normalized) };
         self.log.lock().unwrap().push(Gesture::Set(id, normalized));
     }

@@ -18,6 +18,8 @@ fn by_name(name: &str) -> &'static str {
             FluxForgeParams::default()
                 .param_map()
                 .into_iter()
+                // SAFETY: `ptr` points into the `FluxForgeParams` temporary, which lives until
+                // the end of this statement.
                 .map(|(id, ptr, _)| (unsafe { ptr.name() }.to_string(), description(&id)))
                 .collect()
         })

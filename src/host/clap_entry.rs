@@ -8,6 +8,22 @@
 //! [`super::repair_state`] and gives the wrapper the result as an in-memory stream. The
 //! forwarding adds one indirect call to `process()`, nothing else on the audio thread, except
 //! where a host passes fewer input ports than the plugin declares (see [`process`]).
+//!
+//! # Safety
+//!
+//! Every `unsafe` here rests on the CLAP ABI contract and on this module's layout:
+//! 1. **Provenance.** Every `clap_plugin` pointer the host passes to a front function is one
+//!    that [`create_plugin`] returned: a boxed [`Front`], `#[repr(C)]` with the
+//!    `clap_plugin` first, so the pointer is also the front's. Its `inner` points to the
+//!    wrapper's own `clap_plugin`, which the wrapper keeps alive until its `destroy`; the
+//!    front is freed right after that, in the front's `destroy`, the host's last call.
+//! 2. **Forwarding contract.** A front function calls the wrapper's function of the same
+//!    name with the wrapper's plugin object and the host's other arguments unchanged. The
+//!    host's guarantees for the call (valid pointers for its duration, the thread CLAP names
+//!    for it: `process`, `reset` and `start_processing` on the audio thread, the rest on the
+//!    main thread) are therefore exactly those the wrapper's function requires.
+//! 3. **Streams and strings** from the host are valid for the call only; nothing here keeps
+//!    them. Strings are NUL-terminated (CLAP).
 
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, OnceLock};
@@ -40,14 +56,21 @@ unsafe fn inner(plugin: *const clap_plugin) -> Option<&'static clap_plugin> {
     if plugin.is_null() {
         return None;
     }
+    // SAFETY: a non-null `plugin` is a pointer `create_plugin` gave the host (contract, point
+    // 1), so it points to a live `Front`; its `inner` is the wrapper's plugin object, alive
+    // until the front's `destroy`.
     unsafe { (*(plugin as *const Front)).inner.as_ref() }
 }
 
 unsafe extern "C" fn init(p: *const clap_plugin) -> bool {
+    // SAFETY: forwarding contract (module documentation).
     unsafe { inner(p).and_then(|i| i.init.map(|f| f(i))).unwrap_or(false) }
 }
 
 unsafe extern "C" fn destroy(p: *const clap_plugin) {
+    // SAFETY: forwarding contract; `destroy` is the host's last call on this instance (CLAP),
+    // so the front, boxed in `create_plugin`, is freed exactly once, after the wrapper has
+    // destroyed itself.
     unsafe {
         if let Some(i) = inner(p) {
             if let Some(f) = i.destroy {
@@ -59,6 +82,7 @@ unsafe extern "C" fn destroy(p: *const clap_plugin) {
 }
 
 unsafe extern "C" fn activate(p: *const clap_plugin, rate: f64, min: u32, max: u32) -> bool {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         inner(p)
             .and_then(|i| i.activate.map(|f| f(i, rate, min, max)))
@@ -67,6 +91,7 @@ unsafe extern "C" fn activate(p: *const clap_plugin, rate: f64, min: u32, max: u
 }
 
 unsafe extern "C" fn deactivate(p: *const clap_plugin) {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         if let Some(f) = inner(p).and_then(|i| i.deactivate.map(|f| (f, i))) {
             (f.0)(f.1);
@@ -75,6 +100,7 @@ unsafe extern "C" fn deactivate(p: *const clap_plugin) {
 }
 
 unsafe extern "C" fn start_processing(p: *const clap_plugin) -> bool {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         inner(p)
             .and_then(|i| i.start_processing.map(|f| f(i)))
@@ -83,6 +109,7 @@ unsafe extern "C" fn start_processing(p: *const clap_plugin) -> bool {
 }
 
 unsafe extern "C" fn stop_processing(p: *const clap_plugin) {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         if let Some(f) = inner(p).and_then(|i| i.stop_processing.map(|f| (f, i))) {
             (f.0)(f.1);
@@ -91,6 +118,7 @@ unsafe extern "C" fn stop_processing(p: *const clap_plugin) {
 }
 
 unsafe extern "C" fn reset(p: *const clap_plugin) {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         if let Some(f) = inner(p).and_then(|i| i.reset.map(|f| (f, i))) {
             (f.0)(f.1);
@@ -110,6 +138,9 @@ unsafe extern "C" fn process(
     p: *const clap_plugin,
     data: *const clap_process,
 ) -> clap_process_status {
+    // SAFETY: forwarding contract; non-null `data` is the host's process data for this call,
+    // whose `audio_inputs` holds `audio_inputs_count` buffers (CLAP); the padded copy lives on
+    // this stack frame until the forwarded call returns.
     unsafe {
         let Some((f, i)) = inner(p).and_then(|i| i.process.map(|f| (f, i))) else {
             return CLAP_PROCESS_ERROR;
@@ -139,6 +170,8 @@ unsafe extern "C" fn process(
 }
 
 unsafe extern "C" fn get_extension(p: *const clap_plugin, id: *const c_char) -> *const c_void {
+    // SAFETY: a non-null `id` is a NUL-terminated string from the host (CLAP); the rest is the
+    // forwarding contract.
     unsafe {
         if !id.is_null() && CStr::from_ptr(id) == CLAP_EXT_STATE {
             return &STATE as *const clap_plugin_state as *const c_void;
@@ -150,6 +183,7 @@ unsafe extern "C" fn get_extension(p: *const clap_plugin, id: *const c_char) -> 
 }
 
 unsafe extern "C" fn on_main_thread(p: *const clap_plugin) {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         if let Some(f) = inner(p).and_then(|i| i.on_main_thread.map(|f| (f, i))) {
             (f.0)(f.1);
@@ -166,10 +200,13 @@ static STATE: clap_plugin_state = clap_plugin_state {
 /// The wrapper's own state extension.
 unsafe fn inner_state(i: &clap_plugin) -> Option<&'static clap_plugin_state> {
     let f = i.get_extension?;
+    // SAFETY: the wrapper's `get_extension` returns null or a pointer to its static
+    // `clap_plugin_state`.
     unsafe { (f(i, CLAP_EXT_STATE.as_ptr()) as *const clap_plugin_state).as_ref() }
 }
 
 unsafe extern "C" fn state_save(p: *const clap_plugin, stream: *const clap_ostream) -> bool {
+    // SAFETY: forwarding contract (module documentation).
     unsafe {
         inner(p)
             .and_then(|i| Some((inner_state(i)?.save?, i)))
@@ -181,6 +218,9 @@ unsafe extern "C" fn state_save(p: *const clap_plugin, stream: *const clap_ostre
 /// then the JSON), repairs the JSON and loads the result. Returns false, after the report has
 /// reached the editor, when nothing at all could be read.
 unsafe extern "C" fn state_load(p: *const clap_plugin, stream: *const clap_istream) -> bool {
+    // SAFETY: forwarding contract; the host's `stream` is valid for this call (null is handled
+    // by `as_ref`); `cursor` and `memory` live on this stack frame until the wrapper's `load`,
+    // which reads the stream only during the call, returns.
     unsafe {
         let Some(i) = inner(p) else { return false };
         let Some(load) = inner_state(i).and_then(|s| s.load) else {
@@ -221,6 +261,8 @@ fn read_all(stream: &clap_istream) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
     loop {
+        // SAFETY: `stream` is the host's live stream (borrowed for this call) and `read` its
+        // own function; `chunk` has `chunk.len()` writable bytes.
         let n = unsafe {
             read(
                 stream,
@@ -249,6 +291,9 @@ unsafe extern "C" fn cursor_read(
     buffer: *mut c_void,
     size: u64,
 ) -> i64 {
+    // SAFETY: `stream` is the `clap_istream` that `state_load` built, whose `ctx` points to its
+    // live `Cursor`; `at + n <= data.len()`, and the host's `buffer` holds at least `size >= n`
+    // bytes (CLAP's read contract).
     unsafe {
         let Some(c) = stream
             .as_ref()
@@ -288,6 +333,7 @@ unsafe extern "C" fn create_plugin(
     host: *const clap_host,
     plugin_id: *const c_char,
 ) -> *const clap_plugin {
+    // SAFETY: a non-null `plugin_id` is a NUL-terminated string (CLAP).
     if plugin_id.is_null() || unsafe { CStr::from_ptr(plugin_id) } != descriptor().clap_id() {
         return std::ptr::null();
     }
@@ -295,10 +341,14 @@ unsafe extern "C" fn create_plugin(
     // SAFETY: `host` is the host's pointer for this instance, as the framework's own
     // factory passes it (valid until the instance is destroyed).
     let wrapper = Arc::into_raw(unsafe { Wrapper::<FluxForge>::new(host) });
+    // SAFETY: `wrapper` comes from `Arc::into_raw` just above; its reference is released only
+    // by the wrapper's `destroy`.
     let inner = unsafe { (*wrapper).clap_plugin.as_ptr() as *const clap_plugin };
     let front = Box::new(Front {
         plugin: clap_plugin {
+            // SAFETY: `inner` is the wrapper's plugin object, alive as long as `wrapper`.
             desc: unsafe { (*inner).desc },
+            // SAFETY: as for `desc`.
             plugin_data: unsafe { (*inner).plugin_data },
             init: Some(init),
             destroy: Some(destroy),
@@ -330,6 +380,7 @@ extern "C" fn entry_init(_plugin_path: *const c_char) -> bool {
 extern "C" fn entry_deinit() {}
 
 extern "C" fn get_factory(factory_id: *const c_char) -> *const c_void {
+    // SAFETY: a non-null `factory_id` is a NUL-terminated string (CLAP).
     if !factory_id.is_null() && unsafe { CStr::from_ptr(factory_id) } == CLAP_PLUGIN_FACTORY_ID {
         &FACTORY as *const clap_plugin_factory as *const c_void
     } else {

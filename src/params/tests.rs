@@ -21,7 +21,11 @@ fn every_default_survives_a_trip_through_the_host() {
     let params = FluxForgeParams::default();
     let mut off = Vec::new();
     for (id, ptr, _) in params.param_map() {
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         let d = unsafe { ptr.default_plain_value() };
+        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+        // nice-plug's parameter pointers point into that object.
         let back = unsafe { ptr.preview_plain(ptr.preview_normalized(d)) };
         if (back - d).abs() > 1e-5 * (1.0 + d.abs()) {
             off.push(format!("{id}: {d} -> {back}"));

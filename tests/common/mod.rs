@@ -156,6 +156,8 @@ pub fn normalized(id: &str, plain: f32) -> f64 {
         .into_iter()
         .find(|(i, _, _)| i == id)
         .unwrap_or_else(|| panic!("parameter {id}"));
+    // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
+    // nice-plug's parameter pointers point into that object.
     unsafe { ptr.preview_normalized(plain) as f64 }
 }
 
