@@ -6,7 +6,6 @@
 use super::widgets;
 use nice_plug::prelude::{Param, ParamSetter};
 
-use super::spectrum_plot::EQ_RANGES_DB;
 use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_learn::{fit, Curve, SpectrumAverage};
 use crate::params::{DetectorInput, FluxForgeParams};
@@ -42,6 +41,9 @@ pub struct Analyzer {
     /// A finished Learn, for the editor to apply as one undo step.
     learned: Option<Curve>,
 }
+
+/// The curve ranges the user can choose, dB (symmetric).
+pub const EQ_RANGES_DB: [f32; 4] = [3.0, 6.0, 12.0, 30.0];
 
 /// Seconds of material Learn listens to.
 pub const LEARN_SECONDS: f32 = 3.0;

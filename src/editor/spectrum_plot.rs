@@ -16,8 +16,6 @@ use crate::shared::{display_hz, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS}
 
 /// Spectrum level range, dBFS (bottom, top).
 pub const LEVEL_RANGE: (f32, f32) = (-100.0, 0.0);
-/// The curve ranges the user can choose, dB (symmetric).
-pub const EQ_RANGES_DB: [f32; 4] = [3.0, 6.0, 12.0, 30.0];
 /// Margins of the plot area inside the display: left (dB labels), right (dBFS labels),
 /// top, bottom (frequency labels), points.
 const MARGIN: (f32, f32, f32, f32) = (30.0, 34.0, 6.0, 16.0);

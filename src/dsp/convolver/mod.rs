@@ -63,14 +63,17 @@
 
 mod kernel;
 mod plan;
+mod runtime;
+mod spectra;
 mod stage;
 #[cfg(test)]
 mod tests;
 
 use super::simd::{self, SimdLevel};
 use super::split_fft;
-pub use kernel::{IrLayout, Kernel, Path};
+pub use kernel::Kernel;
 pub use plan::{CostModel, PartitionPlan, Stage, MAX_FFT_HEAD, MAX_LEAF_FFT, MAX_PARTITION};
+pub use spectra::{IrLayout, Path};
 
 /// Largest number of input or output channels.
 pub const MAX_CHANNELS: usize = 2;
