@@ -325,6 +325,10 @@ impl ClapPlugin for FluxForge {
         ClapFeature::Stereo,
         ClapFeature::Mono,
     ];
+
+    fn remote_controls(&self, context: &mut impl RemoteControlsContext) {
+        crate::params::remote::define(&self.params, context);
+    }
 }
 
 impl Vst3Plugin for FluxForge {

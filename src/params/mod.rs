@@ -19,6 +19,7 @@ use crate::state_repair::StateReport;
 mod describe;
 mod kinds;
 mod ranges;
+pub mod remote;
 pub mod text;
 
 pub use describe::description;

@@ -6,7 +6,8 @@
 //! settings, so these tests fail if the plugin adds latency, ignores automation or bypass,
 //! loses state, or depends on the host's block sizes. This file holds the basics (descriptor,
 //! engine match, block sizes, automation, bypass, character, state); `ir.rs` and
-//! `dynamics.rs` hold the impulse-response and the EQ & dynamics topics. One test binary.
+//! `dynamics.rs` hold the impulse-response and the EQ & dynamics topics, `remote.rs` the
+//! controller pages. One test binary.
 #[path = "../common/mod.rs"]
 mod common;
 mod dynamics;
@@ -14,6 +15,7 @@ mod ir;
 #[cfg(target_os = "linux")] // counts threads in /proc
 mod lifetime;
 mod offline;
+mod remote;
 
 use common::*;
 
