@@ -35,8 +35,51 @@ use nice_plug::wrapper::vst3::{PluginInfo, Wrapper};
 use super::{repair_state, MAX_STATE_BYTES};
 use crate::plugin::FluxForge;
 
-/// The framework's VST3 wrapper behind the state repair.
-pub struct Guarded<P: Vst3Plugin>(Wrapper<P>);
+/// The framework's VST3 wrapper behind the state repair, and the controller values the host
+/// set that the framework has not taken yet.
+pub struct Guarded<P: Vst3Plugin>(Wrapper<P>, Shown);
+
+/// Controller values the host set that the framework has not taken yet. The framework defers
+/// a `setParamNormalized` made while the processor runs to the audio thread (the host sends
+/// the same change with the next `process`) and meanwhile reports the old value, so a host
+/// reading back what it just set saw the old one. Each entry is the value set and the
+/// framework's value at that moment; it is shown until the framework's value moves (the
+/// change arrived, or another did), a new set replaces it, or a state load clears it. The
+/// controller (UI) thread alone uses it: the audio thread never takes this lock.
+#[derive(Default)]
+struct Shown(std::sync::Mutex<Vec<(ParamID, ParamValue, ParamValue)>>);
+
+impl Shown {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<(ParamID, ParamValue, ParamValue)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After a set of `id` to `value` that left the framework at `now`.
+    fn set(&self, id: ParamID, value: ParamValue, now: ParamValue) {
+        let mut e = self.entries();
+        e.retain(|(i, _, _)| *i != id);
+        if (value - now).abs() > 1e-6 {
+            e.push((id, value, now));
+        }
+    }
+
+    /// What the controller shows for `id` when the framework holds `now`.
+    fn get(&self, id: ParamID, now: ParamValue) -> ParamValue {
+        let mut e = self.entries();
+        match e.iter().position(|(i, _, _)| *i == id) {
+            Some(k) if (e[k].2 - now).abs() <= 1e-7 => e[k].1,
+            Some(k) => {
+                e.swap_remove(k);
+                now
+            }
+            None => now,
+        }
+    }
+
+    fn clear(&self) {
+        self.entries().clear();
+    }
+}
 
 impl<P: Vst3Plugin> Class for Guarded<P> {
     type Interfaces = (
@@ -215,7 +258,7 @@ impl IPluginFactoryTrait for Factory {
         {
             return kInvalidArgument;
         }
-        let object = ComWrapper::new(Guarded(Wrapper::<FluxForge>::new()));
+        let object = ComWrapper::new(Guarded(Wrapper::<FluxForge>::new(), Shown::default()));
         let Some(unknown) = object.as_com_ref::<FUnknown>() else {
             return kNoInterface;
         };
@@ -364,6 +407,7 @@ impl<P: Vst3Plugin> IComponentTrait for Guarded<P> {
         unsafe { IComponentTrait::setActive(&self.0, state) }
     }
     unsafe fn setState(&self, state: *mut IBStream) -> tresult {
+        self.1.clear();
         // SAFETY: the caller upholds `setState`'s contract (a valid stream for the call),
         // which is all `set_state_repaired` requires.
         unsafe { self.set_state_repaired(state) }
@@ -374,25 +418,90 @@ impl<P: Vst3Plugin> IComponentTrait for Guarded<P> {
     }
 }
 
+// IEditController: forwarded like the rest, except that the values the host sets are shown
+// at once (`Shown`) and state loads clear them.
+impl<P: Vst3Plugin> IEditControllerTrait for Guarded<P> {
+    unsafe fn setComponentState(&self, state: *mut IBStream) -> tresult {
+        self.1.clear();
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::setComponentState(&self.0, state) }
+    }
+    unsafe fn setState(&self, state: *mut IBStream) -> tresult {
+        self.1.clear();
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::setState(&self.0, state) }
+    }
+    unsafe fn getState(&self, state: *mut IBStream) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::getState(&self.0, state) }
+    }
+    unsafe fn getParameterCount(&self) -> int32 {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::getParameterCount(&self.0) }
+    }
+    unsafe fn getParameterInfo(&self, paramIndex: int32, info: *mut ParameterInfo) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::getParameterInfo(&self.0, paramIndex, info) }
+    }
+    unsafe fn getParamStringByValue(
+        &self,
+        id: ParamID,
+        valueNormalized: ParamValue,
+        string: *mut String128,
+    ) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::getParamStringByValue(&self.0, id, valueNormalized, string) }
+    }
+    unsafe fn getParamValueByString(
+        &self,
+        id: ParamID,
+        string: *mut TChar,
+        valueNormalized: *mut ParamValue,
+    ) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::getParamValueByString(&self.0, id, string, valueNormalized) }
+    }
+    unsafe fn normalizedParamToPlain(
+        &self,
+        id: ParamID,
+        valueNormalized: ParamValue,
+    ) -> ParamValue {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::normalizedParamToPlain(&self.0, id, valueNormalized) }
+    }
+    unsafe fn plainParamToNormalized(&self, id: ParamID, plainValue: ParamValue) -> ParamValue {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::plainParamToNormalized(&self.0, id, plainValue) }
+    }
+    unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        let now = unsafe { IEditControllerTrait::getParamNormalized(&self.0, id) };
+        self.1.get(id, now)
+    }
+    unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        let r = unsafe { IEditControllerTrait::setParamNormalized(&self.0, id, value) };
+        if r == kResultOk && value.is_finite() {
+            // SAFETY: as above.
+            let now = unsafe { IEditControllerTrait::getParamNormalized(&self.0, id) };
+            self.1.set(id, value.clamp(0.0, 1.0), now);
+        }
+        r
+    }
+    unsafe fn setComponentHandler(&self, handler: *mut IComponentHandler) -> tresult {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::setComponentHandler(&self.0, handler) }
+    }
+    unsafe fn createView(&self, name: FIDString) -> *mut IPlugView {
+        // SAFETY: as for the generated forwarders (see `forward!`).
+        unsafe { IEditControllerTrait::createView(&self.0, name) }
+    }
+}
+
 forward! {
     IPluginBaseTrait {
         fn initialize(context: *mut FUnknown) -> tresult;
         fn terminate() -> tresult;
-    }
-    IEditControllerTrait {
-        fn setComponentState(state: *mut IBStream) -> tresult;
-        fn setState(state: *mut IBStream) -> tresult;
-        fn getState(state: *mut IBStream) -> tresult;
-        fn getParameterCount() -> int32;
-        fn getParameterInfo(paramIndex: int32, info: *mut ParameterInfo) -> tresult;
-        fn getParamStringByValue(id: ParamID, valueNormalized: ParamValue, string: *mut String128) -> tresult;
-        fn getParamValueByString(id: ParamID, string: *mut TChar, valueNormalized: *mut ParamValue) -> tresult;
-        fn normalizedParamToPlain(id: ParamID, valueNormalized: ParamValue) -> ParamValue;
-        fn plainParamToNormalized(id: ParamID, plainValue: ParamValue) -> ParamValue;
-        fn getParamNormalized(id: ParamID) -> ParamValue;
-        fn setParamNormalized(id: ParamID, value: ParamValue) -> tresult;
-        fn setComponentHandler(handler: *mut IComponentHandler) -> tresult;
-        fn createView(name: FIDString) -> *mut IPlugView;
     }
     IAudioProcessorTrait {
         fn setBusArrangements(inputs: *mut SpeakerArrangement, numIns: int32, outputs: *mut SpeakerArrangement, numOuts: int32) -> tresult;
