@@ -14,6 +14,8 @@ mod dynamics;
 mod ir;
 #[cfg(target_os = "linux")] // counts threads in /proc
 mod lifetime;
+#[cfg(target_os = "linux")] // reads its memory in /proc
+mod many;
 mod offline;
 mod remote;
 
