@@ -184,13 +184,8 @@ pub struct Engine {
     /// Weight of the input place (1 = input, 0 = return), ramped over [`PLACEMENT_MS`].
     place: Smoother,
     ducker: Ducker,
-    /// Band solo: the band listened to (kept while its fade-out runs), its weight, the
-    /// band-pass it listens through and the settings that band-pass was made for.
-    solo: Option<usize>,
-    solo_gain: Smoother,
-    solo_filter: PairCoeffs,
-    solo_state: StereoState,
-    solo_for: Option<BandSettings>,
+    /// Band solo.
+    listen: Listen,
     eq_settings: [BandSettings; BANDS],
     rate: f32,
     saturator: Saturator,
@@ -207,7 +202,6 @@ pub struct Engine {
     /// Scratch `[channel][CHUNK]`: the sanitised sidechain, the unprocessed input, the gained
     /// dry signal, the wet signal, a copy for crossfades; `[CHUNK]`: the placement fade.
     key: [Vec<f32>; CHANNELS],
-    listen: [Vec<f32>; CHANNELS],
     raw: [Vec<f32>; CHANNELS],
     dry: [Vec<f32>; CHANNELS],
     wet: [Vec<f32>; CHANNELS],
@@ -224,11 +218,7 @@ impl Engine {
             at_return: Section::new(sample_rate, settings),
             place: Smoother::new(1.0, PLACEMENT_MS, sample_rate),
             ducker: Ducker::new(sample_rate, &settings.duck),
-            solo: None,
-            solo_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
-            solo_filter: PairCoeffs::IDENTITY,
-            solo_state: StereoState::default(),
-            solo_for: None,
+            listen: Listen::new(sample_rate),
             eq_settings: settings.eq,
             rate: sample_rate,
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
@@ -241,7 +231,6 @@ impl Engine {
             wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             key_live: false,
             key: std::array::from_fn(|_| vec![0.0; CHUNK]),
-            listen: std::array::from_fn(|_| vec![0.0; CHUNK]),
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -314,7 +303,7 @@ impl Engine {
         self.at_return.reset();
         self.ducker.reset();
         self.key_live = false;
-        self.solo_state = StereoState::default();
+        self.listen.state = StereoState::default();
         self.snap_to_targets();
     }
 
@@ -354,34 +343,34 @@ impl Engine {
     pub fn set_solo(&mut self, band: Option<usize>) {
         match band.filter(|&k| k < BANDS) {
             Some(k) => {
-                if self.solo != Some(k) {
-                    if self.solo_gain.current() == 0.0 {
-                        self.solo_state = StereoState::default();
+                if self.listen.band != Some(k) {
+                    if self.listen.gain.current() == 0.0 {
+                        self.listen.state = StereoState::default();
                     }
-                    self.solo = Some(k);
-                    self.solo_for = None;
+                    self.listen.band = Some(k);
+                    self.listen.made_for = None;
                 }
-                self.solo_gain.set_target(1.0);
+                self.listen.gain.set_target(1.0);
             }
-            None => self.solo_gain.set_target(0.0),
+            None => self.listen.gain.set_target(0.0),
         }
-        if let Some(k) = self.solo {
+        if let Some(k) = self.listen.band {
             let s = self.eq_settings[k];
-            if self.solo_for != Some(s) {
+            if self.listen.made_for != Some(s) {
                 let c = Coeffs::band_pass(
                     s.freq_hz.clamp(10.0, 0.45 * self.rate) as f64,
                     s.q.clamp(0.1, 40.0) as f64,
                     self.rate as f64,
                 );
-                self.solo_filter = PairCoeffs::masked(&c, s.placement.lanes());
-                self.solo_for = Some(s);
+                self.listen.filter = PairCoeffs::masked(&c, s.placement.lanes());
+                self.listen.made_for = Some(s);
             }
         }
     }
 
     /// The band being listened to (or fading out).
     pub fn solo(&self) -> Option<usize> {
-        self.solo
+        self.listen.band
     }
 
     /// A sidechain has carried sound since the last reset, so detectors set to External
@@ -434,60 +423,19 @@ impl Engine {
         let mut pos = 0;
         while pos < len {
             let n = CHUNK.min(len - pos);
-            for (c, (raw, ch)) in self.raw.iter_mut().zip(channels.iter()).enumerate() {
-                for (r, x) in raw[..n].iter_mut().zip(&ch[pos..pos + n]) {
-                    // `!(a <= b)` is also true for NaN.
-                    *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
-                    peaks.input[c] = peaks.input[c].max(r.abs());
-                    peaks.input_sq[c] += *r * *r;
-                }
-            }
-            if let Some(k) = key {
-                for (kc, sc) in self.key.iter_mut().zip(k) {
-                    for (d, x) in kc[..n].iter_mut().zip(&sc[pos..pos + n]) {
-                        *d = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
-                        self.key_live |= *d != 0.0;
-                    }
-                }
-            }
-            let sidechain =
-                (key.is_some() && self.key_live).then(|| [&self.key[0][..n], &self.key[1][..n]]);
-            for i in 0..n {
-                let g = self.input_gain.next();
-                for c in 0..CHANNELS {
-                    self.dry[c][i] = self.raw[c][i] * g;
-                }
-            }
+            self.take_input(channels, key, pos, n, &mut peaks);
+            let keyed = key.is_some() && self.key_live;
             // The placement fade of this slice (1 = at the input).
             for f in &mut self.fade[..n] {
                 *f = self.place.next();
             }
             let (first, last) = (self.fade[0], self.fade[n - 1]);
             let listen_at_input = first >= 0.5;
-            if let (Some(k), true) = (self.solo, listen_at_input) {
-                let ms = self.eq_settings[k].placement.mid_side();
-                band_listen(
-                    &self.solo_filter,
-                    &mut self.solo_state,
-                    ms,
-                    [&self.dry[0][..n], &self.dry[1][..n]],
-                    &mut self.listen,
-                );
+            if listen_at_input {
+                self.listen
+                    .take(&self.eq_settings, [&self.dry[0][..n], &self.dry[1][..n]]);
             }
-            let (all_input, all_return) =
-                (first == 1.0 && last == 1.0, first == 0.0 && last == 0.0);
-            if all_input {
-                let [d0, d1] = &mut self.dry;
-                self.at_input
-                    .process([&mut d0[..n], &mut d1[..n]], sidechain);
-            } else if !all_return {
-                self.at_input.process_weighted(
-                    &mut self.dry,
-                    &mut self.tmp,
-                    &self.fade[..n],
-                    sidechain,
-                );
-            }
+            self.run_section(Place::Input, n, (first, last), keyed);
             {
                 let [d0, d1] = &mut self.dry;
                 self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
@@ -498,66 +446,169 @@ impl Engine {
                 self.convolver
                     .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
             }
-            if let (Some(k), false) = (self.solo, listen_at_input) {
-                let ms = self.eq_settings[k].placement.mid_side();
-                band_listen(
-                    &self.solo_filter,
-                    &mut self.solo_state,
-                    ms,
-                    [&self.wet[0][..n], &self.wet[1][..n]],
-                    &mut self.listen,
-                );
+            if !listen_at_input {
+                self.listen
+                    .take(&self.eq_settings, [&self.wet[0][..n], &self.wet[1][..n]]);
             }
-            if all_return {
-                let [w0, w1] = &mut self.wet;
-                self.at_return
-                    .process([&mut w0[..n], &mut w1[..n]], sidechain);
-            } else if !all_input {
-                for f in &mut self.fade[..n] {
-                    *f = 1.0 - *f;
-                }
-                self.at_return.process_weighted(
-                    &mut self.wet,
-                    &mut self.tmp,
-                    &self.fade[..n],
-                    sidechain,
-                );
-            }
+            self.run_section(Place::Return, n, (first, last), keyed);
             {
                 let [d0, d1] = &self.dry;
                 let [w0, w1] = &mut self.wet;
                 self.ducker
                     .process([&d0[..n], &d1[..n]], [&mut w0[..n], &mut w1[..n]]);
             }
-            for i in 0..n {
-                let (m, og, b) = (self.mix.next(), self.output_gain.next(), self.bypass.next());
-                // Wet width (mid/side) and level.
-                let (w, wg) = (self.width.next(), self.wet_gain.next());
-                let mid = 0.5 * (self.wet[0][i] + self.wet[1][i]);
-                let side = 0.5 * (self.wet[0][i] - self.wet[1][i]) * w;
-                let wet = [(mid + side) * wg, (mid - side) * wg];
-                let solo = if self.solo.is_some() {
-                    self.solo_gain.next()
-                } else {
-                    0.0
-                };
-                for c in 0..CHANNELS {
-                    let mut y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
-                    if solo > 0.0 {
-                        y += solo * (self.listen[c][i] * og - y);
-                    }
-                    let out = (1.0 - b) * y + b * self.raw[c][i];
-                    channels[c][pos + i] = out;
-                    peaks.output[c] = peaks.output[c].max(out.abs());
-                    peaks.output_sq[c] += out * out;
-                }
-            }
+            self.mix_out(channels, pos, n, &mut peaks);
             pos += n;
         }
-        if self.solo_gain.target() == 0.0 && self.solo_gain.current() == 0.0 {
-            self.solo = None;
-        }
+        self.listen.end_if_faded();
         peaks
+    }
+
+    /// Sanitises `n` input (and sidechain) samples from `pos` into the scratch buffers, meters
+    /// them, and applies the input gain into the dry signal.
+    fn take_input(
+        &mut self,
+        channels: &[&mut [f32]],
+        key: Option<[&[f32]; 2]>,
+        pos: usize,
+        n: usize,
+        peaks: &mut BlockPeaks,
+    ) {
+        for (c, (raw, ch)) in self.raw.iter_mut().zip(channels.iter()).enumerate() {
+            for (r, x) in raw[..n].iter_mut().zip(&ch[pos..pos + n]) {
+                // `!(a <= b)` is also true for NaN.
+                *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
+                peaks.input[c] = peaks.input[c].max(r.abs());
+                peaks.input_sq[c] += *r * *r;
+            }
+        }
+        if let Some(k) = key {
+            for (kc, sc) in self.key.iter_mut().zip(k) {
+                for (d, x) in kc[..n].iter_mut().zip(&sc[pos..pos + n]) {
+                    *d = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
+                    self.key_live |= *d != 0.0;
+                }
+            }
+        }
+        for i in 0..n {
+            let g = self.input_gain.next();
+            for c in 0..CHANNELS {
+                self.dry[c][i] = self.raw[c][i] * g;
+            }
+        }
+    }
+
+    /// The EQ & dynamics section at `place` over `n` samples: whole when the placement fade
+    /// (`first`, `last` of this slice) is all there, weighted while it moves, not at all when
+    /// it is all at the other place.
+    fn run_section(&mut self, place: Place, n: usize, (first, last): (f32, f32), keyed: bool) {
+        let sidechain = keyed.then(|| [&self.key[0][..n], &self.key[1][..n]]);
+        let (here, there) = match place {
+            Place::Input => (1.0, 0.0),
+            Place::Return => (0.0, 1.0),
+        };
+        let (section, signal) = match place {
+            Place::Input => (&mut self.at_input, &mut self.dry),
+            Place::Return => (&mut self.at_return, &mut self.wet),
+        };
+        if first == here && last == here {
+            let [a, b] = signal;
+            section.process([&mut a[..n], &mut b[..n]], sidechain);
+        } else if !(first == there && last == there) {
+            if place == Place::Return {
+                for f in &mut self.fade[..n] {
+                    *f = 1.0 - *f;
+                }
+            }
+            section.process_weighted(signal, &mut self.tmp, &self.fade[..n], sidechain);
+        }
+    }
+
+    /// Width, wet level, mix, output gain, the band solo and bypass, per sample, into the
+    /// host's channels at `pos`; meters the output.
+    fn mix_out(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        pos: usize,
+        n: usize,
+        peaks: &mut BlockPeaks,
+    ) {
+        for i in 0..n {
+            let (m, og, b) = (self.mix.next(), self.output_gain.next(), self.bypass.next());
+            // Wet width (mid/side) and level.
+            let (w, wg) = (self.width.next(), self.wet_gain.next());
+            let mid = 0.5 * (self.wet[0][i] + self.wet[1][i]);
+            let side = 0.5 * (self.wet[0][i] - self.wet[1][i]) * w;
+            let wet = [(mid + side) * wg, (mid - side) * wg];
+            let solo = self.listen.next_gain();
+            for c in 0..CHANNELS {
+                let mut y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
+                if solo > 0.0 {
+                    y += solo * (self.listen.out[c][i] * og - y);
+                }
+                let out = (1.0 - b) * y + b * self.raw[c][i];
+                channels[c][pos + i] = out;
+                peaks.output[c] = peaks.output[c].max(out.abs());
+                peaks.output_sq[c] += out * out;
+            }
+        }
+    }
+}
+
+/// Where the EQ & dynamics section runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Input,
+    Return,
+}
+
+/// Band solo (Listen): the band listened to (kept while its fade-out runs), its weight, the
+/// band-pass it listens through, the settings that band-pass was made for, and what it let
+/// through in the current slice.
+struct Listen {
+    band: Option<usize>,
+    gain: Smoother,
+    filter: PairCoeffs,
+    state: StereoState,
+    made_for: Option<BandSettings>,
+    out: [Vec<f32>; CHANNELS],
+}
+
+impl Listen {
+    fn new(sample_rate: f32) -> Self {
+        Self {
+            band: None,
+            gain: Smoother::new(0.0, SOLO_MS, sample_rate),
+            filter: PairCoeffs::IDENTITY,
+            state: StereoState::default(),
+            made_for: None,
+            out: std::array::from_fn(|_| vec![0.0; CHUNK]),
+        }
+    }
+
+    /// Band-passes `x` (the listened band's input) into `out`, if a band is listened to.
+    fn take(&mut self, eq: &[BandSettings; BANDS], x: [&[f32]; 2]) {
+        if let Some(k) = self.band {
+            let ms = eq[k].placement.mid_side();
+            band_listen(&self.filter, &mut self.state, ms, x, &mut self.out);
+        }
+    }
+
+    /// The solo's weight for the next sample (0 when no band is listened to).
+    #[inline]
+    fn next_gain(&mut self) -> f32 {
+        if self.band.is_some() {
+            self.gain.next()
+        } else {
+            0.0
+        }
+    }
+
+    /// Forgets the band once its fade-out has ended.
+    fn end_if_faded(&mut self) {
+        if self.gain.target() == 0.0 && self.gain.current() == 0.0 {
+            self.band = None;
+        }
     }
 }
 
