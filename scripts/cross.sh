@@ -53,7 +53,7 @@ run_on() {
   shift
   case "$t" in
     "$WINDOWS") scripts/cross/wine-run.sh "$@" ;;
-    "$ARM") qemu-aarch64 -L /usr/aarch64-linux-gnu "$@" ;;
+    "$ARM") qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib "$@" ;;
     *) "$@" ;;
   esac
 }
