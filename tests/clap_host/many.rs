@@ -44,6 +44,21 @@ fn open(state: &[u8]) -> Open {
     Open { inst, proc }
 }
 
+/// Plays `input` through every instance block by block, each block to all of them in turn,
+/// as a host does.
+fn play_in_blocks(session: &mut [Open], input: &[Vec<f32>; 2]) {
+    let b = BLOCK as usize;
+    for start in (0..input[0].len()).step_by(b) {
+        let part = [
+            input[0][start..start + b].to_vec(),
+            input[1][start..start + b].to_vec(),
+        ];
+        for o in session.iter_mut() {
+            run(&mut o.proc, &part, &mut || b, &[]);
+        }
+    }
+}
+
 fn close(o: Open) {
     let Open { mut inst, proc } = o;
     inst.deactivate(proc.stop_processing());
@@ -108,24 +123,10 @@ fn a_session_of_32_instances_opens_at_once_and_each_plays_its_own_ir() {
     // Playing all of them, block by block as a host does, against one of them alone.
     let second = noise(48_000, 7);
     let t = Instant::now();
-    for start in (0..48_000).step_by(BLOCK as usize) {
-        let part = [
-            second[0][start..start + BLOCK as usize].to_vec(),
-            second[1][start..start + BLOCK as usize].to_vec(),
-        ];
-        for o in &mut session {
-            run(&mut o.proc, &part, &mut || BLOCK as usize, &[]);
-        }
-    }
+    play_in_blocks(&mut session, &second);
     let all = t.elapsed();
     let t = Instant::now();
-    for start in (0..48_000).step_by(BLOCK as usize) {
-        let part = [
-            second[0][start..start + BLOCK as usize].to_vec(),
-            second[1][start..start + BLOCK as usize].to_vec(),
-        ];
-        run(&mut session[0].proc, &part, &mut || BLOCK as usize, &[]);
-    }
+    play_in_blocks(&mut session[..1], &second);
     let one = t.elapsed();
 
     for o in session.into_iter().chain(defaults) {
