@@ -173,7 +173,11 @@ impl Coeffs {
 
     /// Magnitude response at `f_hz`, linear (analytic: `|H(e^jw)|`).
     pub fn magnitude(&self, f_hz: f64, rate: f64) -> f64 {
-        let w = 2.0 * PI * f_hz / rate;
+        self.magnitude_at(2.0 * PI * f_hz / rate)
+    }
+
+    /// Magnitude response at `w` radians per sample, linear.
+    pub fn magnitude_at(&self, w: f64) -> f64 {
         let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
         let nr = self.b[0] + self.b[1] * c1 + self.b[2] * c2;
         let ni = -(self.b[1] * s1 + self.b[2] * s2);

@@ -1,7 +1,8 @@
 //! Dynamic EQ: [`BANDS`] parametric bands (bell, shelves, tilt shelf, notch, band-pass, cuts of
 //! 12/24/48 dB/oct), each placed on the stereo pair, one channel, the mid or the side, and each
 //! (when it has a gain) able to follow its own band-limited detector. Zero latency: every band
-//! is one to four minimum-phase IIR sections applied directly to the audio. A band that is off
+//! is one to four minimum-phase IIR sections, each matched to its analog prototype up to
+//! Nyquist ([`super::matched`]), applied directly to the audio. A band that is off
 //! costs nothing.
 //!
 //! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's
@@ -22,6 +23,7 @@
 
 use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::fast_math::power_db;
+use super::matched;
 use super::gain_computer::compress_db;
 use super::simd::{Isa, Kernel, SimdLevel};
 use super::smoother::Smoother;
@@ -58,8 +60,10 @@ struct Band {
     states: [StereoState; MAX_SECTIONS],
     /// The parameters the coefficients were last computed for `(freq, q, gain_db)`.
     computed: (f32, f32, f32),
-    /// [`Coeffs::angle`] of `computed.0`.
+    /// [`Coeffs::angle`] of `computed.0` (the detector's) and its radian frequency (the
+    /// band's).
     angle: (f64, f64),
+    w0: f64,
     /// One-pole coefficients of the attack and release per [`UPDATE`] samples.
     att_rel: (f32, f32),
 }
@@ -196,6 +200,7 @@ impl DynamicEq {
             states: [StereoState::default(); MAX_SECTIONS],
             computed: (f32::NAN, f32::NAN, f32::NAN),
             angle: (1.0, 0.0),
+            w0: 0.0,
             att_rel: (1.0, 1.0),
         };
         let mut eq = Self {
@@ -287,11 +292,12 @@ impl DynamicEq {
         let (q64, g64) = (q as f64, total as f64);
         if force || key.0 != b.computed.0 || key.1 != b.computed.1 {
             b.angle = Coeffs::angle(f as f64, rate as f64);
+            b.w0 = matched::omega(f as f64, rate as f64);
             b.detector = Coeffs::band_pass_at(b.angle, q64);
         }
         b.computed = key;
         let s = b.settings;
-        let (sections, n) = sections(s.kind, s.slope, b.angle, q64, g64);
+        let (sections, n) = sections(s.kind, s.slope, b.w0, q64, g64);
         if n > b.n {
             // Sections joining the cascade start from silence.
             for st in &mut b.states[b.n..n] {

@@ -35,6 +35,7 @@ pub mod gain_computer;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;
+pub mod matched;
 pub mod resample;
 pub mod rng;
 pub mod saturator;

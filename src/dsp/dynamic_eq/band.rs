@@ -1,7 +1,8 @@
 //! A dynamic EQ band's description (shape, slope, stereo placement, dynamics) and its design:
-//! the biquad sections a band's settings give.
+//! the biquad sections a band's settings give (analog-matched, [`super::super::matched`]).
 
 use super::super::biquad::Coeffs;
+use super::super::matched::{self, Biquadratic};
 use super::super::DetectorSource;
 use super::MAX_SECTIONS;
 
@@ -197,11 +198,11 @@ impl BandSettings {
     /// The band's static magnitude response at `f_hz` (at rest, no dynamic gain), dB: what the
     /// editor draws.
     pub fn response_db(&self, f_hz: f64, rate: f64) -> f64 {
-        let angle = Coeffs::angle(self.freq_hz as f64, rate);
+        let w0 = matched::omega(self.freq_hz as f64, rate);
         let (c, n) = sections(
             self.kind,
             self.slope,
-            angle,
+            w0,
             self.q as f64,
             self.gain_db as f64,
         );
@@ -212,6 +213,48 @@ impl BandSettings {
     }
 }
 
+impl BandSettings {
+    /// The magnitude of the band's analog prototype at `f_hz`, dB: what the matched sections
+    /// approximate (the reference of the tests and of the error table in the manual).
+    pub fn analog_response_db(&self, f_hz: f64) -> f64 {
+        let (q, g) = (self.q as f64, self.gain_db as f64);
+        let x = (f_hz / self.freq_hz as f64).powi(2);
+        let power = match self.kind {
+            BandKind::Bell => Biquadratic::bell(q, g).power(x),
+            BandKind::LowShelf => Biquadratic::low_shelf(q, g).power(x),
+            BandKind::HighShelf => Biquadratic::high_shelf(q, g).power(x),
+            BandKind::TiltShelf => Biquadratic::tilt(q, g).power(x),
+            BandKind::Notch => matched::notch_power(q, x),
+            BandKind::BandPass => matched::band_pass_power(q, x),
+            BandKind::LowCut | BandKind::HighCut => {
+                let n = self.slope.sections();
+                (0..n)
+                    .map(|k| {
+                        let qk = section_q(k, n, q);
+                        if self.kind == BandKind::LowCut {
+                            matched::high_pass_power(qk, x)
+                        } else {
+                            matched::low_pass_power(qk, x)
+                        }
+                    })
+                    .product()
+            }
+        };
+        10.0 * power.max(1e-300).log10()
+    }
+}
+
+/// The Q of section `k` of a cut of `n` sections whose user setting is `q`: Butterworth, the
+/// most resonant (last) section scaled by `q / 0.707`.
+fn section_q(k: usize, n: usize, q: f64) -> f64 {
+    let qk = butterworth_q(k, n);
+    if k == n - 1 {
+        qk * q / std::f64::consts::FRAC_1_SQRT_2
+    } else {
+        qk
+    }
+}
+
 /// The Q of section `k` of `n` in a Butterworth cut of order `2 n`:
 /// `1 / (2 cos((2k + 1) pi / 4n))`.
 fn butterworth_q(k: usize, n: usize) -> f64 {
@@ -219,13 +262,14 @@ fn butterworth_q(k: usize, n: usize) -> f64 {
     1.0 / (2.0 * theta.cos())
 }
 
-/// The biquad sections of a band shape at a precomputed [`Coeffs::angle`], and how many there
-/// are. Cuts cascade Butterworth sections; the user's `q` scales the most resonant one (so
-/// 0.707 gives a Butterworth cut of any slope, -3 dB at the corner, and more gives a peak).
+/// The biquad sections of a band shape at `w0` ([`matched::omega`]), and how many there are:
+/// each the analog prototype's section matched up to Nyquist. Cuts cascade Butterworth
+/// sections; the user's `q` scales the most resonant one (so 0.707 gives a Butterworth cut of
+/// any slope, -3 dB at the corner, and more gives a peak).
 pub fn sections(
     kind: BandKind,
     slope: Slope,
-    angle: (f64, f64),
+    w0: f64,
     q: f64,
     gain_db: f64,
 ) -> ([Coeffs; MAX_SECTIONS], usize) {
@@ -236,23 +280,20 @@ pub fn sections(
         (c, 1)
     };
     match kind {
-        BandKind::Bell => one(Coeffs::bell_at(angle, q, gain_db)),
-        BandKind::LowShelf => one(Coeffs::low_shelf_at(angle, q, gain_db)),
-        BandKind::HighShelf => one(Coeffs::high_shelf_at(angle, q, gain_db)),
-        BandKind::TiltShelf => one(Coeffs::tilt_shelf_at(angle, q, gain_db)),
-        BandKind::Notch => one(Coeffs::notch_at(angle, q)),
-        BandKind::BandPass => one(Coeffs::band_pass_at(angle, q)),
+        BandKind::Bell => one(Biquadratic::bell(q, gain_db).design(w0)),
+        BandKind::LowShelf => one(Biquadratic::low_shelf(q, gain_db).design(w0)),
+        BandKind::HighShelf => one(Biquadratic::high_shelf(q, gain_db).design(w0)),
+        BandKind::TiltShelf => one(Biquadratic::tilt(q, gain_db).design(w0)),
+        BandKind::Notch => one(matched::notch(w0, q)),
+        BandKind::BandPass => one(matched::band_pass(w0, q)),
         BandKind::LowCut | BandKind::HighCut => {
             let n = slope.sections();
             for (k, s) in c[..n].iter_mut().enumerate() {
-                let mut qk = butterworth_q(k, n);
-                if k == n - 1 {
-                    qk *= q / std::f64::consts::FRAC_1_SQRT_2;
-                }
+                let qk = section_q(k, n, q);
                 *s = if kind == BandKind::LowCut {
-                    Coeffs::high_pass_at(angle, qk)
+                    matched::high_pass(w0, qk)
                 } else {
-                    Coeffs::low_pass_at(angle, qk)
+                    matched::low_pass(w0, qk)
                 };
             }
             (c, n)
