@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use fluxforge::dsp::convolver::Convolver;
-use fluxforge::dsp::dynamic_eq::{BandSettings, DynamicEq, DynamicMode, Placement, BANDS};
+use fluxforge::dsp::dynamic_eq::{BandSettings, Design, DynamicEq, DynamicMode, Placement, BANDS};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::spectral::{SpectralDynamics, SpectralSettings};
 
@@ -61,13 +61,16 @@ fn main() {
     let mut eq = DynamicEq::new(RATE, &bands);
     let mut eq_placed = DynamicEq::new(RATE, &placed);
     let mut eq_idle = DynamicEq::new(RATE, &idle);
+    // The same bands with the bilinear designs of 0.1.0: the reference of the matched ones.
+    let mut eq_bilinear = DynamicEq::new(RATE, &bands);
+    eq_bilinear.set_design(Design::Bilinear);
     let mut sd = SpectralDynamics::new(RATE, &spectral);
     let mut eq2 = DynamicEq::new(RATE, &bands);
     let mut sd2 = SpectralDynamics::new(RATE, &spectral);
     let mut out = [vec![0.0f32; 64], vec![0.0f32; 64]];
     // Stages are timed in turn within each round (the machine's load drifts; interleaving
     // keeps the ratios fair), and each keeps its best round.
-    let mut best = [f64::MAX; 6];
+    let mut best = [f64::MAX; 7];
     for _round in 0..5 {
         for (stage, b) in best.iter_mut().enumerate() {
             let (mut l, mut r) = (x.clone(), x.clone());
@@ -79,6 +82,7 @@ fn main() {
                     0 => eq.process(&mut [a, c]),
                     3 => eq_placed.process(&mut [a, c]),
                     4 => eq_idle.process(&mut [a, c]),
+                    6 => eq_bilinear.process(&mut [a, c]),
                     1 => sd.process(&mut [a, c]),
                     2 => {
                         eq2.process(&mut [&mut *a, &mut *c]);
@@ -112,7 +116,7 @@ fn main() {
     let mut sorted = per_call.clone();
     sorted.sort_by(f64::total_cmp);
     let (median, slowest) = (sorted[calls / 2], sorted[calls - 1]);
-    let [eq_cost, sd_cost, both, placed_cost, idle_cost, rev] = best;
+    let [eq_cost, sd_cost, both, placed_cost, idle_cost, rev, bilinear_cost] = best;
     println!("# Dynamic EQ and spectral dynamics vs the reverb (cargo bench --bench dynamics)\n");
     println!("CPU seconds per second of stereo audio, 48 kHz, blocks of 64, best of 5:\n");
     println!("| stage | CPU s / s | % of a core | vs the 4 s reverb |");
@@ -120,10 +124,12 @@ fn main() {
     let all_dynamic = format!("dynamic EQ, {BANDS} dynamic bands (Stereo)");
     let all_placed = format!("dynamic EQ, {BANDS} dynamic bands on Stereo/Mid/Left/Side/Right");
     let all_idle = format!("dynamic EQ, {BANDS} bands off");
+    let all_bilinear = format!("dynamic EQ, {BANDS} dynamic bands (Stereo), bilinear designs of 0.1.0");
     for (name, c) in [
         (all_dynamic.as_str(), eq_cost),
         (all_placed.as_str(), placed_cost),
         (all_idle.as_str(), idle_cost),
+        (all_bilinear.as_str(), bilinear_cost),
         ("spectral dynamics (new filter every hop)", sd_cost),
         ("both", both),
         ("convolution reverb, 4 s stereo IR", rev),
@@ -135,6 +141,10 @@ fn main() {
             c / rev
         );
     }
+    println!(
+        "\nMatched designs against the bilinear ones (8 dynamic bands, same run): {:.2}x",
+        eq_cost / bilinear_cost
+    );
     println!(
         "\nPer call of 64 samples (both stages): median {:.1} us, slowest {:.1} us ({:.1} % of \
          the call's 1333 us)",

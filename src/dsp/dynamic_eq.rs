@@ -182,6 +182,7 @@ pub struct DynamicEq {
     countdown: usize,
     ms_coef: f64,
     simd: SimdLevel,
+    design: Design,
 }
 
 impl DynamicEq {
@@ -210,10 +211,20 @@ impl DynamicEq {
             countdown: 0,
             ms_coef: 1.0 - (-1.0 / (DETECTOR_MS as f64 * 1e-3 * rate as f64)).exp(),
             simd: SimdLevel::detect(),
+            design: Design::Matched,
         };
         eq.set_settings(settings);
         eq.reset();
         eq
+    }
+
+    /// Designs the bands' sections by `design` from the next update on (the bilinear designs
+    /// of 0.1.0 are kept as the reference of the comparisons; the EQ uses the matched ones).
+    pub fn set_design(&mut self, design: Design) {
+        self.design = design;
+        for b in &mut self.bands {
+            b.computed = (f32::NAN, f32::NAN, f32::NAN);
+        }
     }
 
     /// Runs the vectorised passes at `level` (capped at what the CPU supports).
@@ -255,7 +266,7 @@ impl DynamicEq {
             b.states = [StereoState::default(); MAX_SECTIONS];
             b.dyn_db = 0.0;
             b.computed = (f32::NAN, f32::NAN, f32::NAN);
-            Self::update(b, self.rate, true);
+            Self::update(b, self.rate, self.design, true);
         }
         self.detectors = Detectors::default();
         self.countdown = 0;
@@ -276,7 +287,7 @@ impl DynamicEq {
             .sum()
     }
 
-    fn update(b: &mut Band, rate: f32, force: bool) {
+    fn update(b: &mut Band, rate: f32, design: Design, force: bool) {
         let (f, q, g) = (b.freq.current(), b.q.current(), b.gain.current());
         let total = g + b.dyn_db;
         let key = (f, q, total);
@@ -297,7 +308,7 @@ impl DynamicEq {
         }
         b.computed = key;
         let s = b.settings;
-        let (sections, n) = sections(s.kind, s.slope, b.w0, q64, g64);
+        let (sections, n) = sections_by(design, s.kind, s.slope, (b.w0, b.angle), q64, g64);
         if n > b.n {
             // Sections joining the cascade start from silence.
             for st in &mut b.states[b.n..n] {
@@ -348,13 +359,13 @@ impl DynamicEq {
     #[inline(always)]
     fn process_impl(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let n = channels[0].len();
-        let rate = self.rate;
+        let (rate, design) = (self.rate, self.design);
         let mut pos = 0;
         let mut buf = [[0.0f64; 2]; UPDATE];
         while pos < n {
             if self.countdown == 0 {
                 for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
-                    Self::update(b, rate, false);
+                    Self::update(b, rate, design, false);
                 }
                 self.countdown = UPDATE;
             }

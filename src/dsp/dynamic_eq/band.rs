@@ -262,6 +262,52 @@ fn butterworth_q(k: usize, n: usize) -> f64 {
     1.0 / (2.0 * theta.cos())
 }
 
+/// How a band's sections are designed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Design {
+    /// Matched to the analog prototype up to Nyquist ([`matched`]): the EQ's.
+    #[default]
+    Matched,
+    /// The bilinear transform (RBJ cookbook), as before 0.2.0: the reference of the tests and
+    /// the benchmark that compare the two.
+    Bilinear,
+}
+
+/// The bilinear design of a shape at a precomputed [`Coeffs::angle`] (see [`Design`]).
+fn bilinear(kind: BandKind, angle: (f64, f64), q: f64, gain_db: f64, cut_q: f64) -> Coeffs {
+    match kind {
+        BandKind::Bell => Coeffs::bell_at(angle, q, gain_db),
+        BandKind::LowShelf => Coeffs::low_shelf_at(angle, q, gain_db),
+        BandKind::HighShelf => Coeffs::high_shelf_at(angle, q, gain_db),
+        BandKind::TiltShelf => Coeffs::tilt_shelf_at(angle, q, gain_db),
+        BandKind::Notch => Coeffs::notch_at(angle, q),
+        BandKind::BandPass => Coeffs::band_pass_at(angle, q),
+        BandKind::LowCut => Coeffs::high_pass_at(angle, cut_q),
+        BandKind::HighCut => Coeffs::low_pass_at(angle, cut_q),
+    }
+}
+
+/// [`sections`] by the chosen [`Design`]; `angle` is [`Coeffs::angle`] of the same frequency
+/// (what the bilinear designs take).
+pub fn sections_by(
+    design: Design,
+    kind: BandKind,
+    slope: Slope,
+    (w0, angle): (f64, (f64, f64)),
+    q: f64,
+    gain_db: f64,
+) -> ([Coeffs; MAX_SECTIONS], usize) {
+    if design == Design::Matched {
+        return sections(kind, slope, w0, q, gain_db);
+    }
+    let mut c = [Coeffs::IDENTITY; MAX_SECTIONS];
+    let n = if kind.has_slope() { slope.sections() } else { 1 };
+    for (k, s) in c[..n].iter_mut().enumerate() {
+        *s = bilinear(kind, angle, q, gain_db, section_q(k, n, q));
+    }
+    (c, n)
+}
+
 /// The biquad sections of a band shape at `w0` ([`matched::omega`]), and how many there are:
 /// each the analog prototype's section matched up to Nyquist. Cuts cascade Butterworth
 /// sections; the user's `q` scales the most resonant one (so 0.707 gives a Butterworth cut of

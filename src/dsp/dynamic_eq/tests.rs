@@ -676,7 +676,6 @@ fn eq_error_table() {
 /// (printed by `cargo test --lib bells_before_and_after -- --nocapture`).
 #[test]
 fn bells_before_and_after() {
-    use super::super::biquad::Coeffs;
     let rate = 44_100.0;
     println!("| band | largest error before | after | at 18 kHz: before / after / analog |");
     println!("|---|---:|---:|---:|");
@@ -695,8 +694,11 @@ fn bells_before_and_after() {
             q: q as f32,
             ..BandSettings::default_for(0)
         };
-        let bilinear = Coeffs::bell(f0, q, g, rate);
-        let before = |f: f64| 20.0 * bilinear.magnitude(f, rate).log10();
+        let w0 = crate::dsp::matched::omega(f0, rate);
+        let angle = crate::dsp::biquad::Coeffs::angle(f0, rate);
+        let (bilinear, _) =
+            sections_by(Design::Bilinear, BandKind::Bell, Slope::Db12, (w0, angle), q, g);
+        let before = |f: f64| 20.0 * bilinear[0].magnitude(f, rate).log10();
         let after = |f: f64| s.response_db(f, rate);
         let analog = |f: f64| s.analog_response_db(f);
         let worst = |h: &dyn Fn(f64) -> f64| {
@@ -718,4 +720,25 @@ fn bells_before_and_after() {
             assert!(eb > 2.0 * ea, "the bilinear design was {eb} dB off, the matched {ea} dB");
         }
     }
+}
+
+#[test]
+fn the_bilinear_reference_runs_the_designs_of_0_1_0() {
+    let s = BandSettings {
+        enabled: true,
+        kind: BandKind::Bell,
+        freq_hz: 12_000.0,
+        gain_db: 9.0,
+        q: 1.0,
+        ..BandSettings::default_for(0)
+    };
+    let mut eq = DynamicEq::new(RATE, &bands(s));
+    let bilinear = crate::dsp::biquad::Coeffs::bell(12_000.0, 1.0, 9.0, RATE as f64);
+    let at = |eq: &DynamicEq, f: f64| eq.response_db(f);
+    assert!((at(&eq, 16_000.0) - s.response_db(16_000.0, RATE as f64)).abs() < 1e-9);
+    eq.set_design(Design::Bilinear);
+    eq.reset();
+    let want = 20.0 * bilinear.magnitude(16_000.0, RATE as f64).log10();
+    assert!((at(&eq, 16_000.0) - want).abs() < 1e-9);
+    assert!((want - s.response_db(16_000.0, RATE as f64)).abs() > 1.0);
 }
