@@ -63,7 +63,7 @@ struct Band {
     /// [`Coeffs::angle`] of `computed.0` (the detector's) and its radian frequency (the
     /// band's).
     angle: (f64, f64),
-    w0: f64,
+    w0: matched::Omega,
     /// One-pole coefficients of the attack and release per [`UPDATE`] samples.
     att_rel: (f32, f32),
 }
@@ -201,7 +201,7 @@ impl DynamicEq {
             states: [StereoState::default(); MAX_SECTIONS],
             computed: (f32::NAN, f32::NAN, f32::NAN),
             angle: (1.0, 0.0),
-            w0: 0.0,
+            w0: matched::Omega::new(1.0),
             att_rel: (1.0, 1.0),
         };
         let mut eq = Self {
@@ -308,7 +308,7 @@ impl DynamicEq {
         }
         b.computed = key;
         let s = b.settings;
-        let (sections, n) = sections_by(design, s.kind, s.slope, (b.w0, b.angle), q64, g64);
+        let (sections, n) = sections_by(design, s.kind, s.slope, (&b.w0, b.angle), q64, g64);
         if n > b.n {
             // Sections joining the cascade start from silence.
             for st in &mut b.states[b.n..n] {

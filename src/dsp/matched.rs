@@ -23,7 +23,8 @@
 //!   are blended (the poles are the same, so a blend of the coefficients moves the response
 //!   continuously and keeps the zeros inside the unit circle).
 //!
-//! Every design takes `w0 = 2 pi f0 / rate` (radians per sample, below pi).
+//! Every design takes the band's [`Omega`] (`w0 = 2 pi f0 / rate`, radians per sample, below
+//! pi, with what the designs derive from it alone, computed once per frequency).
 
 use super::biquad::Coeffs;
 use std::f64::consts::PI;
@@ -109,8 +110,7 @@ impl Biquadratic {
     }
 
     /// The matched section at `w0`.
-    pub fn design(&self, w0: f64) -> Coeffs {
-        let w0 = clamp_w0(w0);
+    pub fn design(&self, w0: &Omega) -> Coeffs {
         let invert = self.zp > self.zz || (self.zp == self.zz && self.wp > self.wz);
         if invert {
             invert_section(self.inverse().design_direct(w0))
@@ -119,16 +119,18 @@ impl Biquadratic {
         }
     }
 
-    fn design_direct(&self, w0: f64) -> Coeffs {
-        let a = impulse_invariant(self.wp * w0, self.zp);
-        let three = three_point(|x| self.power(x), w0, a);
+    fn design_direct(&self, w0: &Omega) -> Coeffs {
+        let a = impulse_invariant(self.wp * w0.w, self.zp);
+        let h0 = self.k * (self.wz / self.wp).powi(2);
+        let hn = self.power(w0.x_nyquist).sqrt();
+        let three = three_point(h0, hn, self.power(1.0), w0, a);
         // How far the zeros are in the resonant regime: 0 (three points) .. 1 (matched zeros).
         let t = ramp(self.zz, 0.45, 0.25);
         if t <= 0.0 {
             return three;
         }
         // The analog zeros by impulse invariance, the gain matched at DC.
-        let z = impulse_invariant_below_nyquist(self.wz * w0, self.zz);
+        let z = impulse_invariant_below_nyquist(self.wz * w0.w, self.zz);
         let g = self.power(0.0).sqrt() * (1.0 + a[0] + a[1]) / (1.0 + z[0] + z[1]);
         let matched = [g, g * z[0], g * z[1]];
         let b = std::array::from_fn(|i| three.b[i] + t * (matched[i] - three.b[i]));
@@ -152,9 +154,36 @@ fn ramp(x: f64, from: f64, to: f64) -> f64 {
     ((x - from) / (to - from)).clamp(0.0, 1.0)
 }
 
-/// The radian frequency of `f_hz` at `rate`, the argument of every design here.
-pub fn omega(f_hz: f64, rate: f64) -> f64 {
-    clamp_w0(2.0 * PI * f_hz / rate)
+/// A band's radian frequency and what the designs derive from it alone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Omega {
+    /// `2 pi f0 / rate`, inside (0, pi).
+    pub w: f64,
+    /// `[phi0, phi1, phi2]` at `w`.
+    phi: [f64; 3],
+    /// `1 / phi2`.
+    inv_phi2: f64,
+    /// `(pi / w)^2`: Nyquist in the prototypes' variable.
+    x_nyquist: f64,
+}
+
+impl Omega {
+    /// `w0` radians per sample (clamped inside (0, pi)).
+    pub fn new(w0: f64) -> Self {
+        let w = clamp_w0(w0);
+        let phi = phis(w);
+        Self {
+            w,
+            phi,
+            inv_phi2: 1.0 / phi[2],
+            x_nyquist: (PI / w).powi(2),
+        }
+    }
+}
+
+/// The [`Omega`] of `f_hz` at `rate`, the argument of every design here.
+pub fn omega(f_hz: f64, rate: f64) -> Omega {
+    Omega::new(2.0 * PI * f_hz / rate)
 }
 
 /// Denominator `[a1, a2]` of the analog pole pair of natural frequency `wp` (radians per
@@ -196,29 +225,29 @@ fn power_basis(a: [f64; 2]) -> [f64; 3] {
     ]
 }
 
-/// The minimum-phase `[b0, b1, b2]` whose squared magnitude is `p` in the `phi` basis (the
-/// nearest realisable one where `p` has no real factorisation: zeros on the unit circle).
-fn factor(p: [f64; 3]) -> [f64; 3] {
-    let (s0, s1) = (p[0].max(0.0).sqrt(), p[1].max(0.0).sqrt());
+/// The minimum-phase `[b0, b1, b2]` whose squared magnitude is `[s0^2, s1^2, p2]` in the `phi`
+/// basis (`s0`, `s1` >= 0: the magnitudes at DC and Nyquist); the nearest realisable one where
+/// that has no real factorisation (zeros on the unit circle).
+fn factor(s0: f64, s1: f64, p2: f64) -> [f64; 3] {
     let w = 0.5 * (s0 + s1);
-    let b0 = 0.5 * (w + (w * w + p[2]).max(0.0).sqrt());
+    let b0 = 0.5 * (w + (w * w + p2).max(0.0).sqrt());
     if b0 <= 0.0 {
         return [0.0; 3];
     }
-    [b0, 0.5 * (s0 - s1), -p[2] / (4.0 * b0)]
+    [b0, 0.5 * (s0 - s1), -p2 / (4.0 * b0)]
 }
 
-/// Zeros matching `power` (a function of `x = (w / w0)^2`) at DC, Nyquist and `w0`, over the
-/// poles `a`.
-fn three_point(power: impl Fn(f64) -> f64, w0: f64, a: [f64; 2]) -> Coeffs {
+/// Zeros over the poles `a` making the magnitude `h0` at DC, `hn` at Nyquist and the squared
+/// magnitude `p_w0` at `w0`.
+fn three_point(h0: f64, hn: f64, p_w0: f64, w0: &Omega, a: [f64; 2]) -> Coeffs {
     let pa = power_basis(a);
-    let ph = phis(w0);
+    let ph = w0.phi;
     let at_w0 = pa[0] * ph[0] + pa[1] * ph[1] + pa[2] * ph[2];
-    let p0 = power(0.0) * pa[0];
-    let p1 = power((PI / w0).powi(2)) * pa[1];
-    let p2 = (power(1.0) * at_w0 - p0 * ph[0] - p1 * ph[1]) / ph[2];
+    let s0 = h0 * (1.0 + a[0] + a[1]).abs();
+    let s1 = hn * (1.0 - a[0] + a[1]).abs();
+    let p2 = (p_w0 * at_w0 - s0 * s0 * ph[0] - s1 * s1 * ph[1]) * w0.inv_phi2;
     Coeffs {
-        b: factor([p0, p1, p2]),
+        b: factor(s0, s1, p2),
         a,
     }
 }
@@ -253,22 +282,21 @@ pub fn notch_power(q: f64, x: f64) -> f64 {
 }
 
 /// Matched low-pass (12 dB/octave section, resonance `q`): zeros from DC, Nyquist and `w0`.
-pub fn low_pass(w0: f64, q: f64) -> Coeffs {
-    let w0 = clamp_w0(w0);
-    let a = impulse_invariant(w0, 0.5 / q);
-    three_point(|x| low_pass_power(q, x), w0, a)
+pub fn low_pass(w0: &Omega, q: f64) -> Coeffs {
+    let a = impulse_invariant(w0.w, 0.5 / q);
+    let hn = low_pass_power(q, w0.x_nyquist).sqrt();
+    three_point(1.0, hn, q * q, w0, a)
 }
 
 /// Matched high-pass: a double zero at DC (the analog 12 dB/octave asymptote), the gain
 /// matched at `w0` (where the cut is heard).
-pub fn high_pass(w0: f64, q: f64) -> Coeffs {
-    let w0 = clamp_w0(w0);
-    let a = impulse_invariant(w0, 0.5 / q);
+pub fn high_pass(w0: &Omega, q: f64) -> Coeffs {
+    let a = impulse_invariant(w0.w, 0.5 / q);
     let shape = Coeffs {
         b: [1.0, -2.0, 1.0],
         a,
     };
-    let g = (high_pass_power(q, 1.0).sqrt()) / shape.magnitude_at(w0);
+    let g = (high_pass_power(q, 1.0).sqrt()) / shape.magnitude_at(w0.w);
     Coeffs {
         b: [g, -2.0 * g, g],
         a,
@@ -276,17 +304,16 @@ pub fn high_pass(w0: f64, q: f64) -> Coeffs {
 }
 
 /// Matched band-pass (0 dB at `w0`): a zero at DC, matched at Nyquist and `w0`.
-pub fn band_pass(w0: f64, q: f64) -> Coeffs {
-    let w0 = clamp_w0(w0);
-    let a = impulse_invariant(w0, 0.5 / q);
-    three_point(|x| band_pass_power(q, x), w0, a)
+pub fn band_pass(w0: &Omega, q: f64) -> Coeffs {
+    let a = impulse_invariant(w0.w, 0.5 / q);
+    let hn = band_pass_power(q, w0.x_nyquist).sqrt();
+    three_point(0.0, hn, 1.0, w0, a)
 }
 
 /// Matched notch: zeros on the unit circle at `w0` (a true null), the gain matched at DC.
-pub fn notch(w0: f64, q: f64) -> Coeffs {
-    let w0 = clamp_w0(w0);
-    let a = impulse_invariant(w0, 0.5 / q);
-    let c = w0.cos();
+pub fn notch(w0: &Omega, q: f64) -> Coeffs {
+    let a = impulse_invariant(w0.w, 0.5 / q);
+    let c = w0.w.cos();
     let g = (1.0 + a[0] + a[1]) / (2.0 - 2.0 * c);
     Coeffs {
         b: [g, -2.0 * c * g, g],

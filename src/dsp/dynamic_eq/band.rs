@@ -2,7 +2,7 @@
 //! the biquad sections a band's settings give (analog-matched, [`super::super::matched`]).
 
 use super::super::biquad::Coeffs;
-use super::super::matched::{self, Biquadratic};
+use super::super::matched::{self, Biquadratic, Omega};
 use super::super::DetectorSource;
 use super::MAX_SECTIONS;
 
@@ -202,7 +202,7 @@ impl BandSettings {
         let (c, n) = sections(
             self.kind,
             self.slope,
-            w0,
+            &w0,
             self.q as f64,
             self.gain_db as f64,
         );
@@ -293,7 +293,7 @@ pub fn sections_by(
     design: Design,
     kind: BandKind,
     slope: Slope,
-    (w0, angle): (f64, (f64, f64)),
+    (w0, angle): (&Omega, (f64, f64)),
     q: f64,
     gain_db: f64,
 ) -> ([Coeffs; MAX_SECTIONS], usize) {
@@ -315,7 +315,7 @@ pub fn sections_by(
 pub fn sections(
     kind: BandKind,
     slope: Slope,
-    w0: f64,
+    w0: &Omega,
     q: f64,
     gain_db: f64,
 ) -> ([Coeffs; MAX_SECTIONS], usize) {

@@ -697,7 +697,7 @@ fn bells_before_and_after() {
         let w0 = crate::dsp::matched::omega(f0, rate);
         let angle = crate::dsp::biquad::Coeffs::angle(f0, rate);
         let (bilinear, _) =
-            sections_by(Design::Bilinear, BandKind::Bell, Slope::Db12, (w0, angle), q, g);
+            sections_by(Design::Bilinear, BandKind::Bell, Slope::Db12, (&w0, angle), q, g);
         let before = |f: f64| 20.0 * bilinear[0].magnitude(f, rate).log10();
         let after = |f: f64| s.response_db(f, rate);
         let analog = |f: f64| s.analog_response_db(f);
