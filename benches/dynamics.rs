@@ -124,7 +124,8 @@ fn main() {
     let all_dynamic = format!("dynamic EQ, {BANDS} dynamic bands (Stereo)");
     let all_placed = format!("dynamic EQ, {BANDS} dynamic bands on Stereo/Mid/Left/Side/Right");
     let all_idle = format!("dynamic EQ, {BANDS} bands off");
-    let all_bilinear = format!("dynamic EQ, {BANDS} dynamic bands (Stereo), bilinear designs of 0.1.0");
+    let all_bilinear =
+        format!("dynamic EQ, {BANDS} dynamic bands (Stereo), bilinear designs of 0.1.0");
     for (name, c) in [
         (all_dynamic.as_str(), eq_cost),
         (all_placed.as_str(), placed_cost),

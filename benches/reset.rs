@@ -27,7 +27,7 @@ fn main() {
     settings.spectral.enabled = true;
     settings.character.mode = fluxforge::dsp::saturator::CharacterMode::Warm;
     settings.character.drive_db = 12.0;
-    settings.character.oversample = true;
+    settings.character.oversample = true.into();
     let mut engine = Engine::new(RATE, Some(Box::new(kernel)), &settings);
     let block = 64;
     let mut l = vec![0.0f32; block];

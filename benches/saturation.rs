@@ -1,5 +1,5 @@
-//! Character stage cost: nanoseconds per stereo sample for each mode, with and without 2x
-//! oversampling, at 48 kHz in blocks of 64, at every SIMD level; then the aliasing of
+//! Character stage cost: nanoseconds per stereo sample for each mode, without oversampling
+//! and at 2x and 4x, at 48 kHz in blocks of 64, at every SIMD level; then the aliasing of
 //! antialiasing methods without oversampling, the stage's first-order ADAA beside two
 //! second-order forms measured the same way (`cargo bench --bench saturation`).
 
@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use fluxforge::dsp::rng::Rng;
-use fluxforge::dsp::saturator::{CharacterMode, Saturator, SaturatorSettings};
+use fluxforge::dsp::saturator::{CharacterMode, Oversampling, Saturator, SaturatorSettings};
 use fluxforge::dsp::simd::SimdLevel;
 
 fn main() {
@@ -21,10 +21,8 @@ fn cost() {
     let mut rng = Rng::new(1);
     let x: Vec<f32> = (0..n).map(|_| 0.5 * rng.bipolar() as f32).collect();
     println!("# FluxForge character stage (cargo bench --bench saturation)\n");
-    println!(
-        "| SIMD level | mode | ns per stereo sample (ADAA) | ns per stereo sample (ADAA + 2x) |"
-    );
-    println!("|---|---|---:|---:|");
+    println!("| SIMD level | mode | ns per stereo sample (ADAA) | ADAA + 2x | ADAA + 4x |");
+    println!("|---|---|---:|---:|---:|");
     for level in SimdLevel::available().into_iter().rev() {
         for mode in [
             CharacterMode::Clean,
@@ -33,7 +31,7 @@ fn cost() {
             CharacterMode::Tape,
         ] {
             let mut row = Vec::new();
-            for oversample in [false, true] {
+            for oversample in [Oversampling::Off, Oversampling::X2, Oversampling::X4] {
                 let settings = SaturatorSettings {
                     mode,
                     drive_db: 12.0,
@@ -56,7 +54,10 @@ fn cost() {
                 }
                 row.push(best * 1e9 / n as f64);
             }
-            println!("| {level:?} | {mode:?} | {:.1} | {:.1} |", row[0], row[1]);
+            println!(
+                "| {level:?} | {mode:?} | {:.1} | {:.1} | {:.1} |",
+                row[0], row[1], row[2]
+            );
         }
     }
 }

@@ -192,7 +192,7 @@ impl Plugin for FluxForge {
             (ROOM_CROSSFADE_S * config.sample_rate) as usize,
             CrossfadeShape::EqualPower,
         );
-        engine.convolver_mut().set_offline(self.offline);
+        engine.set_offline(self.offline);
         self.engine = Some(engine);
         self.demo = self
             .demo_mode

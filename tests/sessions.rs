@@ -290,7 +290,10 @@ fn sessions_and_presets_of_every_released_version_open_as_saved() {
             let preset_path = dir.join(format!("preset-{slug}.json"));
             let from_preset = render(&work, "p.wav", &["--preset", preset_path.to_str().unwrap()]);
             let d = max_diff(&from_preset, &from_state);
-            assert!(d <= TOLERANCE, "{what}: preset and state renders differ by {d}");
+            assert!(
+                d <= TOLERANCE,
+                "{what}: preset and state renders differ by {d}"
+            );
             match sound_change(&version, &slug) {
                 None => {
                     let d = max_diff(&from_state, &recorded);
@@ -304,7 +307,10 @@ fn sessions_and_presets_of_every_released_version_open_as_saved() {
                         "{what}: the render differs by {d:.1} dB of the recording, more than \
                          the change of {since} explains ({bound_db} dB)"
                     );
-                    assert!(d > -120.0, "{what}: the listed change of {since} is not heard");
+                    assert!(
+                        d > -120.0,
+                        "{what}: the listed change of {since} is not heard"
+                    );
                 }
             }
             let preset = Preset::load(&preset_path).unwrap();

@@ -348,6 +348,8 @@ fn run(args: Args) -> Result<(), String> {
     let kernel = fluxforge::ir_source::kernel_for(&refs, args.block);
     let ir_len = refs[0].len();
     let mut engine = Engine::new(rate, Some(Box::new(kernel)), &settings);
+    // A render is offline: the character stage's render oversampling applies.
+    engine.set_offline(true);
 
     let frames = audio.channels[0].len();
     let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);

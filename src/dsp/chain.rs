@@ -307,6 +307,13 @@ impl Engine {
         self.snap_to_targets();
     }
 
+    /// The host processes offline (a bounce, or the renderer): IR hand-overs happen at a
+    /// fixed point whatever the speed, and the character stage uses its render oversampling.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.convolver.set_offline(offline);
+        self.saturator.set_offline(offline);
+    }
+
     /// The convolver, for kernel hand-over.
     pub fn convolver_mut(&mut self) -> &mut Convolver {
         &mut self.convolver

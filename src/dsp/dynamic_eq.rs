@@ -23,8 +23,8 @@
 
 use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::fast_math::power_db;
-use super::matched;
 use super::gain_computer::compress_db;
+use super::matched;
 use super::simd::{Isa, Kernel, SimdLevel};
 use super::smoother::Smoother;
 use super::DetectorSource;

@@ -1,10 +1,12 @@
 //! The character stage: drive into one of the [`super::shaper`] modes with antiderivative
-//! antialiasing, optionally at 2x oversampling, with smoothing, mode crossfades, DC blocking,
+//! antialiasing, optionally at 2x or 4x oversampling (a separate choice for offline renders),
+//! with smoothing, mode crossfades, DC blocking,
 //! Tape's high-frequency softening and the stage's own dry/wet mix. No reported latency.
 //!
 //! * **ADAA** ([`super::shaper`]) averages the shaper between consecutive samples: half a
 //!   sample of group delay, aliasing well below a naive shaper's.
-//! * **2x oversampling** with polyphase IIR half-band filters ([`super::halfband`]): causal,
+//! * **2x or 4x oversampling** with polyphase IIR half-band filters ([`super::halfband`]; 4x
+//!   cascades a second, cheaper stage): causal,
 //!   so nothing is reported to the host. The cost is a small fractional group delay (the
 //!   filters' phase plus ADAA's half-sample average at the high rate); the dry signal of the
 //!   stage's own mix goes through the identical linear chain, so mixing never comb-filters.
@@ -21,7 +23,8 @@
 //! the downsampling and mixing.
 
 use super::fast_math::db_to_gain;
-use super::halfband::{default_coefs, HalfbandPair};
+pub use super::halfband::Oversampling;
+use super::halfband::{default_coefs, second_stage_coefs, HalfbandPair};
 pub use super::shaper::CharacterMode;
 use super::shaper::{adaa_block, shape};
 use super::simd::SimdLevel;
@@ -31,8 +34,8 @@ use super::smoother::Smoother;
 const AUTO_GAIN_REF: f64 = 0.25;
 /// Crossfade time of a mode change, milliseconds.
 pub const MODE_FADE_MS: f32 = 20.0;
-/// Input samples per block of work (twice as many at the oversampled rate).
-const CHUNK: usize = super::shaper::MAX_BLOCK / 2;
+/// Input samples per block of work (up to four times as many at the oversampled rate).
+const CHUNK: usize = super::shaper::MAX_BLOCK / 4;
 
 /// The saturator's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,9 +50,13 @@ pub struct SaturatorSettings {
     pub auto_gain: bool,
     /// Wet/dry mix of the stage, 0..1.
     pub mix: f32,
-    /// 2x oversampling around the shaper (less aliasing at high drive, ~3.6 samples of group
-    /// delay at 1 kHz). Off: ADAA alone, half a sample of group delay.
-    pub oversample: bool,
+    /// Oversampling around the shaper while playing (less aliasing at high drive, a few
+    /// samples of group delay: docs/MANUAL.md, Character modes). Off: ADAA alone, half a
+    /// sample of group delay.
+    pub oversample: Oversampling,
+    /// Oversampling in offline renders (see [`Saturator::set_offline`]); `None`: as while
+    /// playing.
+    pub render_oversample: Option<Oversampling>,
 }
 
 impl Default for SaturatorSettings {
@@ -60,7 +67,8 @@ impl Default for SaturatorSettings {
             trim_db: 0.0,
             auto_gain: true,
             mix: 1.0,
-            oversample: false,
+            oversample: Oversampling::Off,
+            render_oversample: None,
         }
     }
 }
@@ -72,6 +80,9 @@ struct Channel {
     /// (identical filters, identical input) and its own downsampler.
     wet_filters: HalfbandPair,
     dry_filters: HalfbandPair,
+    /// The second stages of 4x.
+    wet_filters2: HalfbandPair,
+    dry_filters2: HalfbandPair,
     /// Previous driven sample at the working rate (ADAA memory).
     u_prev: f64,
     /// Previous undriven sample at the working rate (the dry path's half-sample average).
@@ -85,10 +96,12 @@ struct Channel {
 
 impl Channel {
     fn new() -> Self {
-        let c = default_coefs();
+        let (c, c2) = (default_coefs(), second_stage_coefs());
         Self {
             wet_filters: HalfbandPair::new(&c),
             dry_filters: HalfbandPair::new(&c),
+            wet_filters2: HalfbandPair::new(&c2),
+            dry_filters2: HalfbandPair::new(&c2),
             u_prev: 0.0,
             x_prev: 0.0,
             dc_x1: 0.0,
@@ -100,6 +113,8 @@ impl Channel {
     fn reset(&mut self) {
         self.wet_filters.reset();
         self.dry_filters.reset();
+        self.wet_filters2.reset();
+        self.dry_filters2.reset();
         self.u_prev = 0.0;
         self.x_prev = 0.0;
         self.dc_x1 = 0.0;
@@ -141,7 +156,11 @@ pub struct Saturator {
     trim: Smoother,
     mix: Smoother,
     auto_gain: bool,
-    oversample: bool,
+    /// The oversampling in effect, the settings' choices for playback and renders, and
+    /// whether the host renders offline.
+    oversample: Oversampling,
+    choices: (Oversampling, Option<Oversampling>),
+    offline: bool,
     /// Gain compensations of the two faded modes and the tape softening pole, valid for
     /// `coef_key` = (drive gain, modes, auto gain): recomputed only when one changes.
     coefs: (f64, f64, f32),
@@ -167,6 +186,8 @@ impl Saturator {
             mix: Smoother::new(settings.mix.clamp(0.0, 1.0), 20.0, sample_rate),
             auto_gain: settings.auto_gain,
             oversample: settings.oversample,
+            choices: (settings.oversample, settings.render_oversample),
+            offline: false,
             coefs: (1.0, 1.0, 0.0),
             coef_key: None,
             dc_r: 1.0 - std::f32::consts::TAU * 5.0 / sample_rate,
@@ -217,13 +238,35 @@ impl Saturator {
             .set_target(db_to_gain(s.trim_db.clamp(-24.0, 24.0)));
         self.mix.set_target(s.mix.clamp(0.0, 1.0));
         self.auto_gain = s.auto_gain;
-        if s.oversample != self.oversample {
-            // The two paths have different filter states; switching is a (documented) reset.
+        self.choices = (s.oversample, s.render_oversample);
+        self.apply_oversampling();
+    }
+
+    /// The host processes offline (a bounce): the settings' render oversampling applies.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+        self.apply_oversampling();
+    }
+
+    fn apply_oversampling(&mut self) {
+        let (play, render) = self.choices;
+        let os = if self.offline {
+            render.unwrap_or(play)
+        } else {
+            play
+        };
+        if os != self.oversample {
+            // The paths have different filter states; switching is a (documented) reset.
             for c in &mut self.channels {
                 c.reset();
             }
-            self.oversample = s.oversample;
+            self.oversample = os;
         }
+    }
+
+    /// The oversampling in effect.
+    pub fn oversampling(&self) -> Oversampling {
+        self.oversample
     }
 
     /// Clears all state; ramps end at their targets.
@@ -359,22 +402,30 @@ impl Channel {
         &mut self,
         x: &mut [f32],
         c: &Controls,
-        oversample: bool,
+        oversample: Oversampling,
         dc_r: f32,
         simd: SimdLevel,
     ) {
-        const HI: usize = 2 * CHUNK;
+        const HI: usize = 4 * CHUNK;
         let n = c.len;
-        let factor = if oversample { 2 } else { 1 };
+        let factor = oversample.factor();
         let m = n * factor;
         // The working-rate input, undriven (shared by the shaped and the dry paths).
         let mut hi = [0.0f32; HI];
-        if oversample {
-            for (pair, &v) in hi[..m].chunks_exact_mut(2).zip(x.iter()) {
-                pair.copy_from_slice(&self.wet_filters.upsample(v));
+        match oversample {
+            Oversampling::Off => hi[..n].copy_from_slice(&x[..n]),
+            Oversampling::X2 => {
+                for (pair, &v) in hi[..m].chunks_exact_mut(2).zip(x.iter()) {
+                    pair.copy_from_slice(&self.wet_filters.upsample(v));
+                }
             }
-        } else {
-            hi[..n].copy_from_slice(&x[..n]);
+            Oversampling::X4 => {
+                for (quad, &v) in hi[..m].chunks_exact_mut(4).zip(x.iter()) {
+                    let [a, b] = self.wet_filters.upsample(v);
+                    quad[..2].copy_from_slice(&self.wet_filters2.upsample(a));
+                    quad[2..].copy_from_slice(&self.wet_filters2.upsample(b));
+                }
+            }
         }
         let mut u = [0.0f64; HI];
         for (k, (u, &h)) in u[..m].iter_mut().zip(&hi[..m]).enumerate() {
@@ -405,13 +456,28 @@ impl Channel {
         }
         self.x_prev = prev;
         for i in 0..n {
-            let (d, mut w) = if oversample {
-                (
+            let (d, mut w) = match oversample {
+                Oversampling::Off => (dry[i], wet[i]),
+                Oversampling::X2 => (
                     self.dry_filters.downsample([dry[2 * i], dry[2 * i + 1]]),
                     self.wet_filters.downsample([wet[2 * i], wet[2 * i + 1]]),
-                )
-            } else {
-                (dry[i], wet[i])
+                ),
+                Oversampling::X4 => {
+                    let k = 4 * i;
+                    let (d2, w2) = (&mut self.dry_filters2, &mut self.wet_filters2);
+                    let d = [
+                        d2.downsample([dry[k], dry[k + 1]]),
+                        d2.downsample([dry[k + 2], dry[k + 3]]),
+                    ];
+                    let w = [
+                        w2.downsample([wet[k], wet[k + 1]]),
+                        w2.downsample([wet[k + 2], wet[k + 3]]),
+                    ];
+                    (
+                        self.dry_filters.downsample(d),
+                        self.wet_filters.downsample(w),
+                    )
+                }
             };
             // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
             let dc = w - self.dc_x1 + dc_r * self.dc_y1;

@@ -40,7 +40,7 @@ pub const WARM_BIAS: f64 = 0.35;
 pub const ILL_CONDITIONED: f64 = 1e-5;
 
 /// The most samples one [`adaa_block`] call takes.
-pub const MAX_BLOCK: usize = 128;
+pub const MAX_BLOCK: usize = 256;
 
 /// The shaper `f` of a mode (reference evaluation with the standard library).
 pub fn shape(mode: CharacterMode, u: f64) -> f64 {

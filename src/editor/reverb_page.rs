@@ -45,14 +45,19 @@ impl EditorApp {
                             widgets::slider(ui, p, setter, 150.0);
                             ui.end_row();
                         }
-                        for (label, p) in [
-                            ("Auto Gain", &params.auto_gain),
-                            ("Oversample", &params.oversample),
-                        ] {
-                            ui.label(label);
-                            widgets::toggle(ui, p, setter);
-                            ui.end_row();
-                        }
+                        ui.label("Auto Gain");
+                        widgets::toggle(ui, &params.auto_gain, setter);
+                        ui.end_row();
+                        // Oversampling while playing (on/off and its factor) and in renders.
+                        ui.label("Oversample");
+                        ui.horizontal(|ui| {
+                            widgets::toggle(ui, &params.oversample, setter);
+                            widgets::slider(ui, &params.os_factor, setter, 40.0);
+                        });
+                        ui.end_row();
+                        ui.label("Render OS");
+                        widgets::slider(ui, &params.os_render, setter, 150.0);
+                        ui.end_row();
                         ui.label(egui::RichText::new("Ducking").strong());
                         ui.label(
                             egui::RichText::new(format!("-{:.1} dB", self.ducking_db)).small(),

@@ -18,7 +18,11 @@ pub fn description(id: &str) -> &'static str {
         "sat_trim" => "Level after the saturation",
         "sat_auto" => "Keeps the level steady as the drive changes",
         "sat_mix" => "Balance of the clean and the saturated signal",
-        "sat_os" => "Runs the saturation at twice the rate (less aliasing)",
+        "sat_os" => "Runs the saturation at a higher rate while playing (less aliasing)",
+        "sat_os_factor" => {
+            "How many times the rate the saturation runs at while oversampling: 2x or 4x"
+        }
+        "sat_os_render" => "Oversampling of the saturation in offline renders (bounces)",
         "ir_predelay" => "Silence before the reverb starts",
         "ir_trim" => "Removed from the start of the impulse response",
         "ir_length" => "Part of the impulse response kept (with a fade at the cut)",

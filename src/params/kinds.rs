@@ -5,7 +5,7 @@ use nice_plug::prelude::*;
 
 use crate::dsp::chain::EqPlacement;
 use crate::dsp::dynamic_eq::{BandKind, DynamicMode, Placement, Slope};
-use crate::dsp::saturator::CharacterMode;
+use crate::dsp::saturator::{CharacterMode, Oversampling};
 use crate::dsp::spectral::SpectralMode;
 use crate::dsp::DetectorSource;
 
@@ -142,6 +142,58 @@ host_enum! {
         Down = "Down",
         /// Raise what is below it.
         Up = "Up",
+    }
+}
+
+/// The oversampling factor of the character stage while oversampling is on (saved by
+/// position: append only).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFactor {
+    /// Twice the rate.
+    #[name = "2x"]
+    X2,
+    /// Four times the rate.
+    #[name = "4x"]
+    X4,
+}
+
+impl OsFactor {
+    /// The oversampling `on` and this factor give.
+    pub fn with(self, on: bool) -> Oversampling {
+        match (on, self) {
+            (false, _) => Oversampling::Off,
+            (true, OsFactor::X2) => Oversampling::X2,
+            (true, OsFactor::X4) => Oversampling::X4,
+        }
+    }
+}
+
+/// The character stage's oversampling in offline renders (saved by position: append only).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderOs {
+    /// The playback setting.
+    #[name = "As Playback"]
+    AsPlayback,
+    /// No oversampling.
+    #[name = "Off"]
+    Off,
+    /// Twice the rate.
+    #[name = "2x"]
+    X2,
+    /// Four times the rate.
+    #[name = "4x"]
+    X4,
+}
+
+impl RenderOs {
+    /// The render choice (`None`: as while playing).
+    pub fn choice(self) -> Option<Oversampling> {
+        match self {
+            RenderOs::AsPlayback => None,
+            RenderOs::Off => Some(Oversampling::Off),
+            RenderOs::X2 => Some(Oversampling::X2),
+            RenderOs::X4 => Some(Oversampling::X4),
+        }
     }
 }
 

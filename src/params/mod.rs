@@ -11,7 +11,7 @@ use crate::dsp::chain::Settings;
 use crate::dsp::ducker::DuckSettings;
 use crate::dsp::dynamic_eq::{BandSettings, BANDS};
 use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LEVEL_OFF_DB, LOW_CUT_OFF_HZ};
-use crate::dsp::saturator::SaturatorSettings;
+use crate::dsp::saturator::{Oversampling, SaturatorSettings};
 use crate::dsp::spectral::SpectralSettings;
 use crate::ir_state::IrField;
 use crate::state_repair::StateReport;
@@ -201,9 +201,15 @@ pub struct FluxForgeParams {
     /// Saturator wet/dry mix, 0..1.
     #[id = "sat_mix"]
     pub drive_mix: FloatParam,
-    /// 2x oversampling around the saturator.
+    /// Oversampling around the saturator while playing (on/off; its factor is `sat_os_factor`).
     #[id = "sat_os"]
     pub oversample: BoolParam,
+    /// The factor of `sat_os` (2x, 4x).
+    #[id = "sat_os_factor"]
+    pub os_factor: EnumParam<OsFactor>,
+    /// Oversampling around the saturator in offline renders (as playback, off, 2x, 4x).
+    #[id = "sat_os_render"]
+    pub os_render: EnumParam<RenderOs>,
 
     /// Silence before the reverb, ms (0-500). Re-renders the IR in the background.
     #[id = "ir_predelay"]
@@ -353,7 +359,24 @@ impl Default for FluxForgeParams {
                 PCT_OF_FRACTION,
                 None,
             ),
-            oversample: BoolParam::new("Oversample", d.character.oversample),
+            oversample: BoolParam::new("Oversample", d.character.oversample != Oversampling::Off),
+            os_factor: EnumParam::new(
+                "Oversample Factor",
+                if d.character.oversample == Oversampling::X4 {
+                    OsFactor::X4
+                } else {
+                    OsFactor::X2
+                },
+            ),
+            os_render: EnumParam::new(
+                "Render Oversample",
+                match d.character.render_oversample {
+                    None => RenderOs::AsPlayback,
+                    Some(Oversampling::Off) => RenderOs::Off,
+                    Some(Oversampling::X2) => RenderOs::X2,
+                    Some(Oversampling::X4) => RenderOs::X4,
+                },
+            ),
             predelay: float(
                 "Pre-delay",
                 e.predelay_ms,
@@ -536,7 +559,8 @@ impl FluxForgeParams {
                 trim_db: self.sat_trim.value(),
                 auto_gain: self.auto_gain.value(),
                 mix: self.drive_mix.value(),
-                oversample: self.oversample.value(),
+                oversample: self.os_factor.value().with(self.oversample.value()),
+                render_oversample: self.os_render.value().choice(),
             },
             eq_placement: self.eq_placement.value().into(),
             duck: DuckSettings {

@@ -50,6 +50,8 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.drive_mix);
             pg.add_param(&p.auto_gain);
             pg.add_param(&p.oversample);
+            pg.add_param(&p.os_factor);
+            pg.add_param(&p.os_render);
         });
     });
     context.add_section("EQ Bands", |s| {

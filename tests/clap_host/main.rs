@@ -191,7 +191,7 @@ fn character_parameters_reach_the_engine() {
     let mut s = Settings::default();
     s.character.mode = fluxforge::dsp::saturator::CharacterMode::Warm;
     s.character.drive_db = 24.0;
-    s.character.oversample = true;
+    s.character.oversample = true.into();
     let want = reference(48_000.0, &input, Settings::default(), &[(0, s)]);
     let first_bad = (0..input[0].len()).find(|&n| (out[0][n] - want[0][n]).abs() > 1e-5);
     assert!(

@@ -301,7 +301,11 @@ pub fn sections_by(
         return sections(kind, slope, w0, q, gain_db);
     }
     let mut c = [Coeffs::IDENTITY; MAX_SECTIONS];
-    let n = if kind.has_slope() { slope.sections() } else { 1 };
+    let n = if kind.has_slope() {
+        slope.sections()
+    } else {
+        1
+    };
     for (k, s) in c[..n].iter_mut().enumerate() {
         *s = bilinear(kind, angle, q, gain_db, section_q(k, n, q));
     }

@@ -565,7 +565,11 @@ fn worst_error(kind: BandKind, slope: Slope, rate: f64, f0_max: f64, q_max: f32)
         .map(|i| 20.0 * 1000f64.powf(i as f64 / 120.0))
         .filter(|f| *f < 0.5 * rate)
         .collect();
-    let floor = if kind.has_gain() { f64::NEG_INFINITY } else { -30.0 };
+    let floor = if kind.has_gain() {
+        f64::NEG_INFINITY
+    } else {
+        -30.0
+    };
     let mut worst = (0.0, String::new());
     for i in 0..=30 {
         let f0 = 20.0 * 1000f64.powf(i as f64 / 30.0);
@@ -628,16 +632,56 @@ fn eq_error_table() {
     // Upper bounds of the columns at 44.1 / 48 / 96 kHz (a little above what the design
     // reaches; the bilinear designs it replaced fail the first three rows' 14 kHz column).
     let bounds: [[[f64; 5]; 3]; 10] = [
-        [[1.0, 1.0, 1.2, 4.2, 1.2], [1.0, 1.0, 1.1, 3.3, 1.1], [0.5, 0.5, 0.5, 0.6, 0.5]],
-        [[0.7, 3.2, 17.5, 21.5, 3.2], [0.7, 2.0, 9.3, 14.6, 2.9], [0.4, 0.4, 0.4, 0.7, 0.4]],
-        [[0.7, 3.2, 17.5, 21.5, 3.2], [0.7, 2.0, 9.3, 14.6, 2.9], [0.4, 0.4, 0.4, 0.7, 0.4]],
-        [[0.7, 3.2, 17.5, 21.5, 3.2], [0.7, 2.0, 9.3, 14.6, 2.9], [0.4, 0.4, 0.4, 0.7, 0.4]],
-        [[2.5, 3.6, 4.9, 8.3, 4.9], [1.9, 2.9, 3.7, 5.2, 3.7], [0.2, 0.5, 0.6, 0.7, 0.6]],
-        [[1.0, 1.1, 1.4, 5.0, 1.4], [1.0, 1.1, 1.2, 3.9, 1.2], [0.5, 0.5, 0.5, 0.7, 0.5]],
-        [[2.2, 2.6, 2.6, 7.1, 2.6], [1.7, 2.1, 2.1, 3.8, 2.1], [0.2, 0.4, 0.4, 0.6, 0.4]],
-        [[0.5, 1.5, 2.3, 4.0, 2.3], [0.4, 1.0, 1.6, 2.6, 1.6], [0.1, 0.1, 0.1, 0.2, 0.1]],
-        [[1.2, 1.2, 1.2, 2.7, 1.2], [1.1, 1.1, 1.1, 1.4, 1.1], [0.2, 0.2, 0.2, 0.2, 0.2]],
-        [[0.1, 0.8, 3.6, 9.9, 3.6], [0.1, 0.6, 3.1, 5.0, 3.1], [0.2, 0.2, 0.3, 0.3, 0.3]],
+        [
+            [1.0, 1.0, 1.2, 4.2, 1.2],
+            [1.0, 1.0, 1.1, 3.3, 1.1],
+            [0.5, 0.5, 0.5, 0.6, 0.5],
+        ],
+        [
+            [0.7, 3.2, 17.5, 21.5, 3.2],
+            [0.7, 2.0, 9.3, 14.6, 2.9],
+            [0.4, 0.4, 0.4, 0.7, 0.4],
+        ],
+        [
+            [0.7, 3.2, 17.5, 21.5, 3.2],
+            [0.7, 2.0, 9.3, 14.6, 2.9],
+            [0.4, 0.4, 0.4, 0.7, 0.4],
+        ],
+        [
+            [0.7, 3.2, 17.5, 21.5, 3.2],
+            [0.7, 2.0, 9.3, 14.6, 2.9],
+            [0.4, 0.4, 0.4, 0.7, 0.4],
+        ],
+        [
+            [2.5, 3.6, 4.9, 8.3, 4.9],
+            [1.9, 2.9, 3.7, 5.2, 3.7],
+            [0.2, 0.5, 0.6, 0.7, 0.6],
+        ],
+        [
+            [1.0, 1.1, 1.4, 5.0, 1.4],
+            [1.0, 1.1, 1.2, 3.9, 1.2],
+            [0.5, 0.5, 0.5, 0.7, 0.5],
+        ],
+        [
+            [2.2, 2.6, 2.6, 7.1, 2.6],
+            [1.7, 2.1, 2.1, 3.8, 2.1],
+            [0.2, 0.4, 0.4, 0.6, 0.4],
+        ],
+        [
+            [0.5, 1.5, 2.3, 4.0, 2.3],
+            [0.4, 1.0, 1.6, 2.6, 1.6],
+            [0.1, 0.1, 0.1, 0.2, 0.1],
+        ],
+        [
+            [1.2, 1.2, 1.2, 2.7, 1.2],
+            [1.1, 1.1, 1.1, 1.4, 1.1],
+            [0.2, 0.2, 0.2, 0.2, 0.2],
+        ],
+        [
+            [0.1, 0.8, 3.6, 9.9, 3.6],
+            [0.1, 0.6, 3.1, 5.0, 3.1],
+            [0.2, 0.2, 0.3, 0.3, 0.3],
+        ],
     ];
     println!("Largest error against the analog prototype, dB, 20 Hz - 20 kHz, for band");
     println!("frequencies up to 5 / 10 / 14 / 20 kHz (Q 0.1-18, gains +-1..24 dB), and up to");
@@ -696,8 +740,14 @@ fn bells_before_and_after() {
         };
         let w0 = crate::dsp::matched::omega(f0, rate);
         let angle = crate::dsp::biquad::Coeffs::angle(f0, rate);
-        let (bilinear, _) =
-            sections_by(Design::Bilinear, BandKind::Bell, Slope::Db12, (&w0, angle), q, g);
+        let (bilinear, _) = sections_by(
+            Design::Bilinear,
+            BandKind::Bell,
+            Slope::Db12,
+            (&w0, angle),
+            q,
+            g,
+        );
         let before = |f: f64| 20.0 * bilinear[0].magnitude(f, rate).log10();
         let after = |f: f64| s.response_db(f, rate);
         let analog = |f: f64| s.analog_response_db(f);
@@ -717,7 +767,10 @@ fn bells_before_and_after() {
         );
         assert!(ea <= 1.5, "{f0} {g} {q}: {ea} dB");
         if f0 >= 8000.0 {
-            assert!(eb > 2.0 * ea, "the bilinear design was {eb} dB off, the matched {ea} dB");
+            assert!(
+                eb > 2.0 * ea,
+                "the bilinear design was {eb} dB off, the matched {ea} dB"
+            );
         }
     }
 }

@@ -54,14 +54,21 @@ fn every_design_is_stable_and_minimum_phase() {
 #[test]
 fn three_point_matches_dc_nyquist_and_the_band_frequency_exactly() {
     let rate = 48_000.0;
-    for (f0, q, g) in [(1000.0, 0.7, 9.0), (9000.0, 1.0, 6.0), (15_000.0, 1.0, 12.0)] {
+    for (f0, q, g) in [
+        (1000.0, 0.7, 9.0),
+        (9000.0, 1.0, 6.0),
+        (15_000.0, 1.0, 12.0),
+    ] {
         let w0 = omega(f0, rate);
         let s = Biquadratic::bell(q, g);
         let c = s.design(&w0);
         for w in [1e-9, w0.w, PI] {
             let want = 10.0 * s.power((w / w0.w).powi(2)).log10();
             let got = 20.0 * c.magnitude_at(w).log10();
-            assert!((got - want).abs() < 1e-6, "{f0} {q} {g} at {w}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-6,
+                "{f0} {q} {g} at {w}: {got} vs {want}"
+            );
         }
     }
 }
@@ -76,7 +83,10 @@ fn a_cut_undoes_the_same_boost() {
                     for [up, down] in [
                         [Biquadratic::bell(q, g), Biquadratic::bell(q, -g)],
                         [Biquadratic::low_shelf(q, g), Biquadratic::low_shelf(q, -g)],
-                        [Biquadratic::high_shelf(q, g), Biquadratic::high_shelf(q, -g)],
+                        [
+                            Biquadratic::high_shelf(q, g),
+                            Biquadratic::high_shelf(q, -g),
+                        ],
                     ] {
                         let (u, d) = (up.design(&w0), down.design(&w0));
                         for w in [0.01, 0.3, 1.0, 2.0, 3.0] {
@@ -128,7 +138,10 @@ fn the_response_moves_continuously_with_gain_and_frequency() {
             }
         }
     }
-    assert!(worst < 0.02, "largest jump for a 0.01 dB gain step: {worst} dB");
+    assert!(
+        worst < 0.02,
+        "largest jump for a 0.01 dB gain step: {worst} dB"
+    );
     let mut worst_f: f64 = 0.0;
     for q in [0.3, 1.0, 3.0, 10.0] {
         for g in [-12.0, 6.0, 24.0] {
@@ -142,5 +155,8 @@ fn the_response_moves_continuously_with_gain_and_frequency() {
             }
         }
     }
-    assert!(worst_f < 0.02, "largest jump for a 0.075 % frequency step: {worst_f} dB");
+    assert!(
+        worst_f < 0.02,
+        "largest jump for a 0.075 % frequency step: {worst_f} dB"
+    );
 }

@@ -7,7 +7,7 @@ fn settings(mode: CharacterMode, drive_db: f32, oversample: bool) -> SaturatorSe
     SaturatorSettings {
         mode,
         drive_db,
-        oversample,
+        oversample: oversample.into(),
         ..Default::default()
     }
 }
@@ -118,6 +118,81 @@ fn aliasing_is_at_least_20_db_below_a_naive_waveshaper() {
             );
         }
     }
+}
+
+/// The figures of each oversampling choice (`cargo test --lib oversampling_choices --
+/// --nocapture` prints them; the cost is `cargo bench --bench saturation`): the aliasing of
+/// the test above and where a small impulse's response peaks. 4x must alias less than 2x.
+#[test]
+fn oversampling_choices_alias_less_in_turn_and_start_at_sample_zero() {
+    let n = 16384;
+    let (x, k) = sine(12_030.0, 1.0, 16_000 + n, n);
+    let mut impulse = vec![0.0f32; 256];
+    impulse[0] = 0.01;
+    println!("| oversampling | alias/signal, 12 kHz at 0 dBFS, drive 18 dB | peak of a small impulse, samples |");
+    println!("|---|---:|---:|");
+    let mut ratios = Vec::new();
+    for os in [Oversampling::Off, Oversampling::X2, Oversampling::X4] {
+        let set = SaturatorSettings {
+            oversample: os,
+            ..settings(CharacterMode::Subtle, 18.0, false)
+        };
+        let mut s = Saturator::new(2, RATE, &set);
+        assert_eq!(s.oversampling(), os);
+        let r = alias_ratio(&run(&mut s, &x), n, k);
+        let mut s = Saturator::new(
+            2,
+            RATE,
+            &SaturatorSettings {
+                drive_db: 0.0,
+                ..set
+            },
+        );
+        let y = run(&mut s, &impulse);
+        assert!(y[0] != 0.0, "{os:?} starts at sample 0");
+        let peak = (0..y.len())
+            .max_by(|a, b| y[*a].abs().total_cmp(&y[*b].abs()))
+            .unwrap();
+        println!("| {os:?} | {r:.1} dB | {peak} |");
+        ratios.push(r);
+    }
+    assert!(
+        ratios[2] <= ratios[1] - 15.0,
+        "4x {} dB vs 2x {} dB",
+        ratios[2],
+        ratios[1]
+    );
+}
+
+#[test]
+fn offline_renders_use_the_render_oversampling() {
+    let (x, _) = sine(9000.0, 0.8, 4096, 4096);
+    let render = |set: &SaturatorSettings, offline: bool| {
+        let mut s = Saturator::new(2, RATE, set);
+        s.set_offline(offline);
+        (s.oversampling(), run(&mut s, &x))
+    };
+    let play = SaturatorSettings {
+        oversample: Oversampling::X2,
+        render_oversample: Some(Oversampling::X4),
+        ..settings(CharacterMode::Warm, 12.0, false)
+    };
+    let x4 = SaturatorSettings {
+        oversample: Oversampling::X4,
+        render_oversample: None,
+        ..play
+    };
+    let x2 = SaturatorSettings {
+        oversample: Oversampling::X2,
+        render_oversample: None,
+        ..play
+    };
+    // Offline the render choice applies, bit for bit; in real time the playback one.
+    assert_eq!(render(&play, true), render(&x4, false));
+    assert_eq!(render(&play, false), render(&x2, false));
+    // "As playback" follows the playback choice offline too.
+    assert_eq!(render(&x2, true), render(&x2, false));
+    assert_ne!(render(&x2, false).1, render(&x4, false).1);
 }
 
 #[test]
