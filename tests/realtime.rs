@@ -189,7 +189,7 @@ fn subnormal_input_does_not_slow_processing() {
         ..Default::default()
     };
     settings.character.mode = CharacterMode::Warm;
-    settings.character.oversample = true;
+    settings.character.oversample = fluxforge::dsp::saturator::Oversampling::X4;
     let mut e = Engine::new(
         48_000.0,
         Some(Box::new(Kernel::new(&plan, &[&a0, &a1], 2, 2))),

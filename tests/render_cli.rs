@@ -334,6 +334,8 @@ fn context(id: &str) -> Vec<String> {
         "ir_hold" => c.push("ir_decay=50"),
         "ir_split" => c.push("ir_late=-12"),
         "eq_where" => c.extend(["eq_on_3=on", "eq_gain_3=12"]),
+        // The factor of the oversampling switch (a render follows the playback choice).
+        "sat_os_factor" => c.push("sat_os=on"),
         _ => {}
     }
     c.into_iter().map(String::from).collect()

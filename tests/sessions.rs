@@ -182,11 +182,15 @@ fn record() {
 /// fixture cases it changes, why, and how far (in dB of the recording's level) the new render
 /// of such an older session may differ from its recording. An older version's session of a
 /// listed case keeps every value; only its sound changes, as documented in the manual.
+///
+/// 0.2.0: the everything-on session's eight bells reach 15 kHz, and the phrase's noise bursts
+/// carry half their energy above 12 kHz, where the matched 15 kHz bell is a few dB stronger
+/// and wider than the bilinear one was (measured: the render moves by -15.2 dB of its level).
 const SOUND_CHANGES: &[(&str, &[&str], &str, f64)] = &[(
     "0.2.0",
     &["everything-on"],
     "EQ bands matched to their analog prototypes up to Nyquist",
-    -20.0,
+    -12.0,
 )];
 
 fn version_key(v: &str) -> Vec<u32> {
