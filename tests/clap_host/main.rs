@@ -18,6 +18,8 @@ mod lifetime;
 mod many;
 mod offline;
 mod remote;
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))] // thread CPU time
+mod soak;
 
 use common::*;
 
