@@ -66,14 +66,7 @@ fn close(o: Open) {
 
 #[test]
 fn a_session_of_32_instances_opens_at_once_and_each_plays_its_own_ir() {
-    let rooms = [
-        Room::SmallRoom,
-        Room::MediumRoom,
-        Room::Chamber,
-        Room::Plate,
-        Room::LargeHall,
-        Room::Cathedral,
-    ];
+    let rooms = FACTORY_ROOMS;
     let file = StoredIr::encode(&test_ir(2, 48_000, 8.0, 5), "/no/such/folder/Long IR.wav");
     // Every fourth instance plays an 8 s file embedded in its state, the rest a factory room.
     let states: Vec<(Option<Room>, Vec<u8>)> = (0..INSTANCES)

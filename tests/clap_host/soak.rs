@@ -56,14 +56,7 @@ fn soak_events_with_per_call_timing() {
     let p = Params::get(&mut inst);
     // States to load: the current one with each room.
     let base: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
-    let rooms = [
-        Room::SmallRoom,
-        Room::MediumRoom,
-        Room::Chamber,
-        Room::Plate,
-        Room::LargeHall,
-        Room::Cathedral,
-    ];
+    let rooms = FACTORY_ROOMS;
     let states: Vec<Vec<u8>> = rooms
         .iter()
         .map(|r| {

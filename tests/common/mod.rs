@@ -39,6 +39,16 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
+/// The six factory rooms, shortest first.
+pub const FACTORY_ROOMS: [Room; 6] = [
+    Room::SmallRoom,
+    Room::MediumRoom,
+    Room::Chamber,
+    Room::Plate,
+    Room::LargeHall,
+    Room::Cathedral,
+];
+
 /// The bundle under test: `$FLUXFORGE_CLAP` if set (the test script points it at a debug build
 /// with nice-plug's `assert_process_allocs`, which aborts on any allocation in `process()`),
 /// otherwise the release bundle.
