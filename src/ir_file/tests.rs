@@ -377,3 +377,126 @@ fn reads_aiff_aifc_and_flac_like_the_same_wav() {
         .to_string()
         .contains("unrecognised"));
 }
+
+/// What hound's own per-sample writer makes of `samples` (the reference of the fast writer).
+fn hound_wav(channels: u16, encoding: WavEncoding, samples: &[f32]) -> Vec<u8> {
+    let (bits, format) = match encoding {
+        WavEncoding::Int(b) => (b, hound::SampleFormat::Int),
+        WavEncoding::Float => (32, hound::SampleFormat::Float),
+    };
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: 44_100,
+        bits_per_sample: bits,
+        sample_format: format,
+    };
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut buf, spec).unwrap();
+    for &v in samples {
+        match encoding {
+            WavEncoding::Float => w.write_sample(v).unwrap(),
+            WavEncoding::Int(b) => w.write_sample(quantize(v, b)).unwrap(),
+        }
+    }
+    w.finalize().unwrap();
+    buf.into_inner()
+}
+
+#[test]
+fn the_writer_and_the_reader_match_hounds_sample_by_sample_paths() {
+    let mut rng = Rng::new(77);
+    for encoding in [
+        WavEncoding::Float,
+        WavEncoding::Int(16),
+        WavEncoding::Int(24),
+        WavEncoding::Int(32),
+        WavEncoding::Int(8),
+    ] {
+        for channels in [1u16, 2, 4] {
+            // An odd count too: a mono 24-bit file then has an odd data length.
+            for n in [0usize, 1, 7, 4801] {
+                let samples: Vec<f32> = (0..n * channels as usize)
+                    .map(|i| match i % 97 {
+                        0 => 1.5, // clipped by the integer formats
+                        1 => -1.0,
+                        _ => rng.bipolar() as f32,
+                    })
+                    .collect();
+                let mut ours = std::io::Cursor::new(Vec::new());
+                write_wav(
+                    &mut ours,
+                    channels,
+                    44_100,
+                    encoding,
+                    samples.iter().copied(),
+                )
+                .unwrap();
+                let ours = ours.into_inner();
+                let theirs = hound_wav(channels, encoding, &samples);
+                assert_eq!(ours, theirs, "{encoding:?} {channels} ch {n} frames: bytes");
+                if n == 0 || channels > 2 || matches!(encoding, WavEncoding::Int(8)) {
+                    // The input rules take one or two channels and some audio; 8-bit WAV is
+                    // written, not read.
+                    continue;
+                }
+                // The reader: what hound's iterator reads.
+                let got = decode_audio(&ours, &INPUT_RULES).unwrap();
+                let want: Vec<f32> = {
+                    let r = hound::WavReader::new(std::io::Cursor::new(&theirs[..])).unwrap();
+                    match encoding {
+                        WavEncoding::Float => r.into_samples::<f32>().map(Result::unwrap).collect(),
+                        WavEncoding::Int(b) => {
+                            let scale = 1.0 / (1u64 << (b - 1)) as f32;
+                            r.into_samples::<i32>()
+                                .map(|v| v.unwrap() as f32 * scale)
+                                .collect()
+                        }
+                    }
+                };
+                let flat: Vec<f32> = (0..n)
+                    .flat_map(|i| got.channels.iter().map(move |c| c[i]))
+                    .collect();
+                assert_eq!(flat, want, "{encoding:?} {channels} ch {n} frames: samples");
+                // A data chunk cut short is reported as truncated.
+                if n > 7 {
+                    let cut = &ours[..ours.len() - 5];
+                    assert!(matches!(
+                        decode_audio(cut, &INPUT_RULES),
+                        Err(IrError::Truncated)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_24_bit_file_in_4_byte_containers_reads_through_the_general_path() {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 48_000,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new_with_spec_ex(
+        &mut buf,
+        hound::WavSpecEx {
+            spec,
+            bytes_per_sample: 4,
+        },
+    )
+    .unwrap();
+    let codes: Vec<i32> = (0..200)
+        .map(|i| (i * 40_000) % 8_000_000 - 4_000_000)
+        .collect();
+    for c in &codes {
+        w.write_sample(*c).unwrap();
+    }
+    w.finalize().unwrap();
+    let got = decode_audio(&buf.into_inner(), &INPUT_RULES).unwrap();
+    let scale = 1.0 / (1u64 << 23) as f32;
+    for (i, c) in codes.iter().enumerate() {
+        assert_eq!(got.channels[i % 2][i / 2], *c as f32 * scale, "sample {i}");
+    }
+}
