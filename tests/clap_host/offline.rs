@@ -156,3 +156,46 @@ fn offline_bounces_are_identical_whatever_the_render_speed() {
     assert!(ms < 150, "real-time processing waited {ms} ms");
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// 0.5 s of loud noise through the character stage (Warm, +18 dB, oversampled) with the
+/// oversampling parameters `os` (factor index, render index), in offline render mode or not.
+fn saturated(offline: bool, (factor, render): (f64, f64)) -> [Vec<f32>; 2] {
+    let mut inst = new_instance(load_entry());
+    let p = Params::get(&mut inst);
+    if offline {
+        let ext = inst
+            .plugin_handle()
+            .get_extension::<PluginRender>()
+            .expect("render extension");
+        ext.set(&inst.plugin_handle(), RenderMode::Offline)
+            .expect("offline mode");
+    }
+    let mut proc = inst
+        .activate(|_, _| (), config(RATE as f64, 512))
+        .unwrap()
+        .start_processing()
+        .unwrap();
+    let events = [
+        (0, p.id("sat_mode"), 2.0), // Warm, by index
+        (0, p.id("sat_drive"), normalized("sat_drive", 18.0)),
+        (0, p.id("sat_os"), 1.0),
+        (0, p.id("sat_os_factor"), factor),
+        (0, p.id("sat_os_render"), render),
+    ];
+    let out = run(&mut proc, &noise(RATE / 2, 3), &mut || 512, &events);
+    inst.deactivate(proc.stop_processing());
+    out
+}
+
+#[test]
+fn an_offline_host_gets_the_render_oversampling() {
+    // Playing at 2x with 4x for renders: offline it is exactly 4x; in real time, 2x.
+    let (x2, x4, as_playback, render_4x) = (0.0, 1.0, 0.0, 3.0);
+    let offline = saturated(true, (x2, render_4x));
+    let four = saturated(false, (x4, as_playback));
+    let realtime = saturated(false, (x2, render_4x));
+    let two = saturated(false, (x2, as_playback));
+    assert_eq!(offline, four, "offline: the render choice, bit for bit");
+    assert_eq!(realtime, two, "real time: the playback choice");
+    assert_ne!(offline, realtime);
+}
