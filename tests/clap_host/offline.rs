@@ -13,12 +13,8 @@ const RATE: usize = 48_000;
 /// Where the room changes (inside a call of every size pattern used).
 const CHANGE: usize = RATE + 123;
 
-/// 3 s of noise bursts; the room changes to the Cathedral at 1.0 s (an event inside a call).
-fn bounce(
-    offline: bool,
-    change_room: bool,
-    sizes: &mut dyn FnMut() -> usize,
-) -> ([Vec<f32>; 2], Duration) {
+/// A new instance and its parameters, in offline render mode if `offline`.
+fn instance(offline: bool) -> (PluginInstance<TestHost>, Params) {
     let mut inst = new_instance(load_entry());
     let p = Params::get(&mut inst);
     if offline {
@@ -30,6 +26,16 @@ fn bounce(
             .set(&inst.plugin_handle(), RenderMode::Offline)
             .expect("offline mode");
     }
+    (inst, p)
+}
+
+/// 3 s of noise bursts; the room changes to the Cathedral at 1.0 s (an event inside a call).
+fn bounce(
+    offline: bool,
+    change_room: bool,
+    sizes: &mut dyn FnMut() -> usize,
+) -> ([Vec<f32>; 2], Duration) {
+    let (mut inst, p) = instance(offline);
     let proc = inst.activate(|_, _| (), config(RATE as f64, 512)).unwrap();
     let mut proc = proc.start_processing().unwrap();
     let mut input = noise(3 * RATE, 17);
@@ -160,16 +166,7 @@ fn offline_bounces_are_identical_whatever_the_render_speed() {
 /// 0.5 s of loud noise through the character stage (Warm, +18 dB, oversampled) with the
 /// oversampling parameters `os` (factor index, render index), in offline render mode or not.
 fn saturated(offline: bool, (factor, render): (f64, f64)) -> [Vec<f32>; 2] {
-    let mut inst = new_instance(load_entry());
-    let p = Params::get(&mut inst);
-    if offline {
-        let ext = inst
-            .plugin_handle()
-            .get_extension::<PluginRender>()
-            .expect("render extension");
-        ext.set(&inst.plugin_handle(), RenderMode::Offline)
-            .expect("offline mode");
-    }
+    let (mut inst, p) = instance(offline);
     let mut proc = inst
         .activate(|_, _| (), config(RATE as f64, 512))
         .unwrap()
