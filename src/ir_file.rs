@@ -524,7 +524,9 @@ pub fn write_wav<W: std::io::Write + std::io::Seek>(
     Ok(())
 }
 
-/// [`write_wav`] to a file; the error names the file.
+/// [`write_wav`] to a file; the error names the file. The file appears whole or not at all:
+/// it is written under a temporary name beside it and renamed (a reader never sees a header
+/// promising samples that are not there yet, and a failed write leaves no partial file).
 pub fn write_wav_file(
     path: &Path,
     channels: u16,
@@ -532,16 +534,29 @@ pub fn write_wav_file(
     encoding: WavEncoding,
     interleaved: impl IntoIterator<Item = f32>,
 ) -> Result<(), String> {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let err = |e: &dyn fmt::Display| format!("cannot write {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    write_wav(
-        std::io::BufWriter::new(file),
-        channels,
-        rate,
-        encoding,
-        interleaved,
-    )
-    .map_err(|e| err(&e))
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".partial-{}-{n}", std::process::id()));
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::File::create(&partial)
+        .map_err(|e| err(&e))
+        .and_then(|file| {
+            write_wav(
+                std::io::BufWriter::new(file),
+                channels,
+                rate,
+                encoding,
+                interleaved,
+            )
+            .map_err(|e| err(&e))
+        })
+        .and_then(|()| std::fs::rename(&partial, path).map_err(|e| err(&e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }
 
 /// The band auto-gain measures, Hz: what a listener hears. Energy outside it (above 20 kHz

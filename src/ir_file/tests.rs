@@ -500,3 +500,36 @@ fn a_24_bit_file_in_4_byte_containers_reads_through_the_general_path() {
         assert_eq!(got.channels[i % 2][i / 2], *c as f32 * scale, "sample {i}");
     }
 }
+
+#[test]
+fn a_file_is_written_whole_or_not_at_all() {
+    let dir = std::env::temp_dir().join(format!("fluxforge-wav-atomic-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("taken")).unwrap();
+    // Written whole: readable at once, and nothing else left beside it.
+    let ok = dir.join("ok.wav");
+    write_wav_file(&ok, 2, 48_000, WavEncoding::Int(24), vec![0.25f32; 960]).unwrap();
+    assert_eq!(
+        decode_audio(&std::fs::read(&ok).unwrap(), &INPUT_RULES)
+            .unwrap()
+            .channels[0]
+            .len(),
+        480
+    );
+    // A write that cannot end (the name is taken by a folder) names the file and leaves no
+    // partial file behind.
+    let e = write_wav_file(
+        &dir.join("taken"),
+        2,
+        48_000,
+        WavEncoding::Float,
+        vec![0.0f32; 8],
+    )
+    .unwrap_err();
+    assert!(e.contains("taken"), "{e}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
