@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ir_state::StoredIr;
-use crate::params::FluxForgeParams;
+use crate::params::{FluxForgeParams, PresetRef};
 
 /// The `format` of a preset file.
 pub const FORMAT: &str = "fluxforge-preset";
@@ -201,6 +201,50 @@ impl Preset {
         std::fs::write(path, text + "\n")
             .map_err(|e| format!("cannot write preset {}: {e}", path.display()))
     }
+}
+
+/// The persisted field that holds the loaded [`PresetRef`].
+pub const PRESET_FIELD: &str = "preset";
+/// The persisted field that holds mix lock.
+pub const MIX_LOCK_FIELD: &str = "mix-lock";
+/// The persisted field that holds the embedded IR.
+pub const IR_FIELD: &str = "ir";
+
+/// The state that loads `preset` over `current` (the instance's state now), as the editor's
+/// preset bar loads it: every parameter takes the preset's value or its default, except mix
+/// and output gain when `current` has mix lock on; the preset's IR replaces the embedded one
+/// only when the preset has one; `source` becomes the loaded preset; the other fields
+/// (mix lock, the editor's size) are kept. What a host's preset load hands the framework.
+pub fn state_for_load(
+    preset: &Preset,
+    current: &nice_plug::prelude::PluginState,
+    source: &PresetRef,
+) -> nice_plug::prelude::PluginState {
+    let mut state = preset.to_state();
+    let locked = current
+        .fields
+        .get(MIX_LOCK_FIELD)
+        .is_some_and(|v| v.trim() == "true");
+    if locked {
+        for id in MIX_LOCK_IDS {
+            if let Some(v) = current.params.get(id) {
+                state.params.insert(id.to_string(), v.clone());
+            }
+        }
+    }
+    let mut fields = current.fields.clone();
+    if preset.ir.is_some() {
+        if let Some(ir) = state.fields.remove(IR_FIELD) {
+            fields.insert(IR_FIELD.to_string(), ir);
+        }
+    }
+    fields.insert(
+        PRESET_FIELD.to_string(),
+        serde_json::to_string(&Some(source)).unwrap_or_else(|_| "null".into()),
+    );
+    state.fields = fields;
+    state.version = current.version.clone();
+    state
 }
 
 /// Sets every parameter a plugin state holds (read by [`crate::state_repair::read`], so
@@ -426,6 +470,54 @@ pub fn table(params: &FluxForgeParams) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_load_is_the_editor_load_with_mix_lock_and_the_other_fields_kept() {
+        use nice_plug::plugin::ParamValue;
+        let vocal = crate::factory_presets::find("Vocal Plate").unwrap();
+        let mut current = Preset::empty().to_state();
+        current.params.insert("mix".into(), ParamValue::F32(0.9));
+        current
+            .params
+            .insert("out_gain".into(), ParamValue::F32(-3.0));
+        current
+            .fields
+            .insert(IR_FIELD.into(), "{\"kept\":1}".into());
+        current
+            .fields
+            .insert("editor-size".into(), "[900.0,600.0,1.0]".into());
+        let source = PresetRef {
+            name: vocal.name.clone(),
+            file: None,
+        };
+        for lock in [false, true] {
+            current
+                .fields
+                .insert(MIX_LOCK_FIELD.into(), lock.to_string());
+            let next = state_for_load(&vocal, &current, &source);
+            let whole = vocal.to_state();
+            for (id, v) in &whole.params {
+                let kept = lock && MIX_LOCK_IDS.contains(&id.as_str());
+                let want = if kept { &current.params[id] } else { v };
+                assert_eq!(
+                    format!("{:?}", next.params[id]),
+                    format!("{want:?}"),
+                    "{id} with mix lock {lock}"
+                );
+            }
+            assert_eq!(next.fields[IR_FIELD], "{\"kept\":1}", "no IR in the preset");
+            assert_eq!(next.fields["editor-size"], "[900.0,600.0,1.0]");
+            assert_eq!(next.fields[MIX_LOCK_FIELD], lock.to_string());
+            let named: Option<PresetRef> =
+                serde_json::from_str(&next.fields[PRESET_FIELD]).unwrap();
+            assert_eq!(named, Some(source.clone()));
+        }
+        // A preset with its own IR brings it.
+        let mut own = vocal.clone();
+        own.ir = Some(crate::ir_state::StoredIr::default());
+        let next = state_for_load(&own, &current, &source);
+        assert_ne!(next.fields[IR_FIELD], "{\"kept\":1}");
+    }
 
     #[test]
     fn capture_and_apply_round_trip_every_parameter() {

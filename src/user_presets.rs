@@ -9,8 +9,10 @@
 //! Import copies a preset file into the folder (validated first); export writes one preset to
 //! any path. Everything here runs on the editor's thread, never the audio thread.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::params::PresetRef;
 use crate::preset::Preset;
 
 /// The user preset folder of this platform, if the environment names a home.
@@ -135,6 +137,39 @@ pub fn export(preset: &Preset, file: &Path) -> Result<(), String> {
     preset.save(file)
 }
 
+/// The file under the user folder that lists the favourite presets, one key
+/// ([`favourite_key`]) per line. Not `.json`, so [`list`] never reads it as a preset.
+pub const FAVOURITES_FILE: &str = "favourites.txt";
+
+/// The favourites key of a preset: `factory:<name>` or `file:<path>`.
+pub fn favourite_key(source: &PresetRef) -> String {
+    match &source.file {
+        None => format!("factory:{}", source.name),
+        Some(f) => format!("file:{}", f.display()),
+    }
+}
+
+/// The favourite presets' keys (empty when there is no list yet).
+pub fn favourites(root: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(root.join(FAVOURITES_FILE))
+        .map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes the favourites list.
+pub fn save_favourites(root: &Path, keys: &BTreeSet<String>) -> Result<(), String> {
+    std::fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let path = root.join(FAVOURITES_FILE);
+    let text: String = keys.iter().map(|k| format!("{k}\n")).collect();
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +213,26 @@ mod tests {
         let imported = import(&root2, &out).unwrap();
         assert_eq!(Preset::load(&imported).unwrap(), p);
         assert!(import(&root2, &root.join("Vocals").join("broken.json")).is_err());
+    }
+
+    #[test]
+    fn favourites_are_kept_beside_the_presets_and_never_listed_as_one() {
+        let root = scratch("favs");
+        assert!(favourites(&root).is_empty());
+        let a = favourite_key(&PresetRef {
+            name: "Vocal Plate".into(),
+            file: None,
+        });
+        let b = favourite_key(&PresetRef {
+            name: "Mine".into(),
+            file: Some(root.join("User").join("Mine.json")),
+        });
+        assert_eq!(a, "factory:Vocal Plate");
+        assert_ne!(a, b);
+        save_favourites(&root, &[a.clone(), b.clone()].into()).unwrap();
+        assert_eq!(favourites(&root), [a, b].into());
+        let (found, errors) = list(&root);
+        assert!(found.is_empty() && errors.is_empty(), "{errors:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! host's automation and undo see ordinary parameter changes. A preset with its own IR stores
 //! it in the session; the loader crossfades to it.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -13,7 +14,7 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::Params;
 
 use super::history::{Compare, History, Slot, Values};
-use crate::params::FluxForgeParams;
+use crate::params::{FluxForgeParams, PresetRef};
 use crate::preset::{Preset, MIX_LOCK_IDS};
 use crate::{factory_presets, user_presets};
 
@@ -64,6 +65,14 @@ pub struct PresetBar {
     /// Index into `factory` then `user` of the preset loaded last, and the values it set.
     current: Option<usize>,
     loaded: Option<Values>,
+    /// The session's loaded preset as this bar last saw it (the host may load one).
+    seen: Option<PresetRef>,
+    /// The user preset folder (`None`: the platform names no home).
+    root: Option<PathBuf>,
+    /// The browser's search text and favourites filter, and the favourites' keys.
+    search: String,
+    only_favourites: bool,
+    favourites: BTreeSet<String>,
     save_name: String,
     save_category: String,
     file_text: String,
@@ -80,6 +89,11 @@ impl Default for PresetBar {
             user: Vec::new(),
             current: None,
             loaded: None,
+            seen: None,
+            root: user_presets::folder(),
+            search: String::new(),
+            only_favourites: false,
+            favourites: BTreeSet::new(),
             save_name: String::new(),
             save_category: "User".into(),
             file_text: String::new(),
@@ -93,13 +107,57 @@ impl Default for PresetBar {
 
 impl PresetBar {
     fn rescan(&mut self) {
-        if let Some(root) = user_presets::folder() {
-            let (found, errors) = user_presets::list(&root);
+        if let Some(root) = &self.root {
+            let (found, errors) = user_presets::list(root);
             self.user = found;
+            self.favourites = user_presets::favourites(root);
             if let Some(e) = errors.first() {
                 self.message = Some(e.clone());
             }
         }
+    }
+
+    /// Uses `root` as the user preset folder (the tests' scratch folder).
+    #[cfg(test)]
+    pub fn set_root(&mut self, root: PathBuf) {
+        self.root = Some(root);
+        self.rescan();
+    }
+
+    /// Whether preset `i` is a favourite.
+    pub fn is_favourite(&self, i: usize) -> bool {
+        self.source(i)
+            .is_some_and(|s| self.favourites.contains(&user_presets::favourite_key(&s)))
+    }
+
+    /// Stars or unstars preset `i`, saving the list at once.
+    fn toggle_favourite(&mut self, i: usize) {
+        let (Some(source), Some(root)) = (self.source(i), &self.root) else {
+            return;
+        };
+        let key = user_presets::favourite_key(&source);
+        if !self.favourites.remove(&key) {
+            self.favourites.insert(key);
+        }
+        if let Err(e) = user_presets::save_favourites(root, &self.favourites) {
+            self.message = Some(e);
+        }
+    }
+
+    /// Whether preset `i` passes the browser's search and favourites filter: every word of
+    /// the search appears in its name, category, author or description (any case).
+    pub fn matches(&self, i: usize) -> bool {
+        let Some(p) = self.preset(i) else {
+            return false;
+        };
+        if self.only_favourites && !self.is_favourite(i) {
+            return false;
+        }
+        let hay = format!("{} {} {} {}", p.name, p.category, p.author, p.notes).to_lowercase();
+        self.search
+            .to_lowercase()
+            .split_whitespace()
+            .all(|w| hay.contains(w))
     }
 
     /// Preset `i` of the factory bank followed by the user's presets.
@@ -134,6 +192,68 @@ impl PresetBar {
         })
     }
 
+    /// Where preset `i` comes from.
+    fn source(&self, i: usize) -> Option<PresetRef> {
+        let p = self.preset(i)?;
+        let file = i
+            .checked_sub(self.factory.len())
+            .and_then(|u| self.user.get(u))
+            .map(|(path, _)| path.clone());
+        Some(PresetRef {
+            name: p.name.clone(),
+            file,
+        })
+    }
+
+    /// Follows a preset the host loaded (or a session recalled): the bar names it, and its
+    /// values are what "modified" compares against.
+    fn follow_session(&mut self, params: &FluxForgeParams) {
+        let now = params.preset.read().ok().and_then(|p| p.clone());
+        if now == self.seen {
+            return;
+        }
+        self.seen = now.clone();
+        let Some(now) = now else { return };
+        if self.current.and_then(|i| self.source(i)).as_ref() == Some(&now) {
+            return;
+        }
+        if now
+            .file
+            .as_ref()
+            .is_some_and(|f| !self.user.iter().any(|(p, _)| p == f))
+        {
+            self.rescan();
+        }
+        self.current = (0..self.count()).find(|&i| self.source(i).as_ref() == Some(&now));
+        let preset = match &now.file {
+            None => self.current.and_then(|i| self.preset(i)).cloned(),
+            Some(f) => Preset::load(f).ok(),
+        };
+        self.loaded = preset.map(|p| {
+            let keep: &[&str] = if params.mix_lock.load(Ordering::Relaxed) {
+                &MIX_LOCK_IDS
+            } else {
+                &[]
+            };
+            let (mut v, _) = preset_values(&p, keep);
+            let here = values(params);
+            for id in keep {
+                if let Some(x) = here.get(*id) {
+                    v.insert(id.to_string(), *x);
+                }
+            }
+            v
+        });
+    }
+
+    /// The name the bar shows: the loaded preset's, else "Presets".
+    fn shown_name(&self) -> Option<String> {
+        self.current
+            .and_then(|i| self.preset(i))
+            .map(|p| p.name.clone())
+            .or_else(|| self.seen.as_ref().map(|s| s.name.clone()))
+    }
+
     /// Loads preset `i` as one undo step.
     fn load(&mut self, i: usize, params: &FluxForgeParams, gui: &GuiContext) {
         let Some(preset) = self.preset(i).cloned() else {
@@ -157,6 +277,10 @@ impl PresetBar {
         }
         self.current = Some(i);
         self.loaded = Some(values(params));
+        self.seen = self.source(i);
+        if let Ok(mut p) = params.preset.write() {
+            *p = self.seen.clone();
+        }
         self.message =
             (!notes.is_empty()).then(|| format!("{}: {}", preset.name, notes.join("; ")));
         if let Some(m) = &self.message {
@@ -166,6 +290,7 @@ impl PresetBar {
 
     /// Draws the bar and acts on it.
     pub fn ui(&mut self, ui: &mut egui::Ui, params: &FluxForgeParams, gui: &GuiContext) {
+        self.follow_session(params);
         let now = values(params);
         let history = self
             .history
@@ -190,24 +315,46 @@ impl PresetBar {
                 self.load(i, params, gui);
             }
             let modified = self.modified(params);
-            let shown =
-                self.current
-                    .and_then(|i| self.preset(i))
-                    .map_or("Presets".to_string(), |p| {
-                        if modified {
-                            format!("{} *", p.name)
-                        } else {
-                            p.name.clone()
-                        }
-                    });
+            let shown = self.shown_name().map_or("Presets".to_string(), |name| {
+                if modified {
+                    format!("{name} *")
+                } else {
+                    name
+                }
+            });
             let mut pick = None;
-            egui::ComboBox::from_id_salt("preset")
+            let mut star = None;
+            let description = self
+                .current
+                .and_then(|i| self.preset(i))
+                .map(|p| p.notes.clone())
+                .unwrap_or_default();
+            let combo = egui::ComboBox::from_id_salt("preset")
                 .width(200.0)
+                .height(420.0)
                 .selected_text(shown)
+                .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
                 .show_ui(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        let label = ui.label("Search");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.search)
+                                .hint_text("name, category or words")
+                                .desired_width(150.0),
+                        )
+                        .labelled_by(label.id);
+                        ui.toggle_value(&mut self.only_favourites, "Favourites only")
+                            .on_hover_text("Show only favourite presets");
+                    });
+                    ui.separator();
                     let mut last_cat = String::new();
+                    let mut shown_any = false;
                     for i in 0..self.count() {
+                        if !self.matches(i) {
+                            continue;
+                        }
                         let Some(p) = self.preset(i) else { continue };
+                        shown_any = true;
                         let cat = if i < self.factory.len() {
                             p.category.clone()
                         } else {
@@ -217,15 +364,33 @@ impl PresetBar {
                             ui.label(egui::RichText::new(&cat).weak());
                             last_cat = cat;
                         }
-                        if ui
-                            .selectable_label(self.current == Some(i), &p.name)
-                            .on_hover_text(&p.notes)
-                            .clicked()
-                        {
-                            pick = Some(i);
-                        }
+                        ui.horizontal(|ui| {
+                            let fav = self.is_favourite(i);
+                            if super::widgets::star(ui, fav, &format!("Favourite {}", p.name))
+                                .clicked()
+                            {
+                                star = Some(i);
+                            }
+                            if ui
+                                .selectable_label(self.current == Some(i), &p.name)
+                                .on_hover_text(&p.notes)
+                                .clicked()
+                            {
+                                pick = Some(i);
+                                ui.close();
+                            }
+                        });
+                    }
+                    if !shown_any {
+                        ui.weak("No preset matches");
                     }
                 });
+            if !description.is_empty() {
+                combo.response.on_hover_text(description);
+            }
+            if let Some(i) = star {
+                self.toggle_favourite(i);
+            }
             if let Some(i) = pick {
                 self.load(i, params, gui);
             }
@@ -307,7 +472,7 @@ impl PresetBar {
                 p.name = self.save_name.trim().to_string();
                 p.category = self.save_category.trim().to_string();
                 p.ir = params.ir.get();
-                self.message = match user_presets::folder() {
+                self.message = match self.root.clone() {
                     None => Some("No user data folder (HOME is not set)".into()),
                     Some(root) if !p.name.is_empty() => match user_presets::save(&root, &p) {
                         Ok(_) => {
@@ -324,7 +489,7 @@ impl PresetBar {
             ui.add(egui::TextEdit::singleline(&mut self.file_text).desired_width(200.0));
             let file = PathBuf::from(self.file_text.trim());
             if ui.button("Import").clicked() {
-                self.message = match user_presets::folder() {
+                self.message = match self.root.clone() {
                     Some(root) => match user_presets::import(&root, &file) {
                         Ok(_) => {
                             self.rescan();

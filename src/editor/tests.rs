@@ -636,3 +636,103 @@ fn the_ir_search_narrows_the_factory_list() {
     assert!(h.query_by_label("Plate").is_none(), "Plate is filtered out");
     assert!(h.query_by_label("Small Room").is_none());
 }
+
+#[test]
+fn the_preset_browser_searches_keeps_favourites_and_describes_the_preset() {
+    let root = std::env::temp_dir().join(format!("fluxforge-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (app, params, _host) = editor();
+    let mut h = harness(app, 1.0);
+    h.state_mut().presets.set_root(root.clone());
+    h.run_steps(2);
+    h.get_by_value("Presets").click();
+    h.run_steps(3);
+    let search = h.get_by_label("Search");
+    search.focus();
+    search.type_text("vocal plate");
+    h.run_steps(3);
+    // Every word must match: the one plate for vocals is left, the other plates are not.
+    h.get_by_label("Vocal Plate");
+    assert!(h.query_by_label("Snare Plate").is_none());
+    assert!(h.query_by_label("Drum Room").is_none());
+    let star = h.get_by_label("Favourite Vocal Plate");
+    assert_eq!(
+        star.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::False)
+    );
+    star.click();
+    h.run_steps(3);
+    let star = h.get_by_label("Favourite Vocal Plate");
+    assert_eq!(
+        star.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True),
+        "starred"
+    );
+    assert_eq!(
+        crate::user_presets::favourites(&root),
+        ["factory:Vocal Plate".to_string()].into(),
+        "the star is saved at once"
+    );
+    // The favourites filter with an empty search shows the favourite only.
+    let search = h.get_by_label("Search");
+    search.focus();
+    for _ in 0.."vocal plate".len() {
+        h.key_press(egui::Key::Backspace);
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("Drum Room").is_some(),
+        "cleared search shows all"
+    );
+    h.get_by_label("Favourites only").click();
+    h.run_steps(3);
+    h.get_by_label("Vocal Plate");
+    assert!(h.query_by_label("Drum Room").is_none());
+    h.get_by_label("Vocal Plate").click();
+    h.run_steps(4);
+    let want = crate::factory_presets::find("Vocal Plate").unwrap();
+    assert_eq!(
+        params.preset.read().unwrap().clone(),
+        Some(crate::params::PresetRef {
+            name: want.name.clone(),
+            file: None
+        }),
+        "the session records the loaded preset"
+    );
+    h.get_by_value("Vocal Plate");
+    // A fresh bar over the same folder knows the favourite.
+    let mut bar = super::preset_bar::PresetBar::default();
+    bar.set_root(root.clone());
+    let i = crate::factory_presets::bank()
+        .iter()
+        .position(|p| p.name == "Vocal Plate")
+        .unwrap();
+    assert!(bar.is_favourite(i));
+    assert!(!bar.is_favourite(i + 1));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_preset_the_host_loaded_is_named_in_the_bar() {
+    let (app, params, _host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    h.get_by_value("Presets");
+    // What the host's preset load does: the state arrives with the values and the name.
+    let preset = crate::factory_presets::find("Drum Room").unwrap();
+    preset.apply(&params);
+    *params.preset.write().unwrap() = Some(crate::params::PresetRef {
+        name: preset.name.clone(),
+        file: None,
+    });
+    h.run_steps(3);
+    h.get_by_value("Drum Room");
+    assert!(!h.state().presets.modified(&params));
+    // Next steps from the host's preset.
+    h.get_by_label(">").click();
+    h.run_steps(4);
+    let bank = crate::factory_presets::bank();
+    let at = bank.iter().position(|p| p.name == "Drum Room").unwrap();
+    h.get_by_value(bank[(at + 1) % bank.len()].name.as_str());
+}

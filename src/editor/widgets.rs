@@ -68,3 +68,47 @@ pub fn toggle(ui: &mut egui::Ui, p: &BoolParam, setter: &ParamSetter) -> egui::R
     }
     resp.on_hover_text(tooltip(p))
 }
+
+/// A five-pointed star that toggles `on` when clicked (filled when on), named `label` for
+/// screen readers and tests.
+pub fn star(ui: &mut egui::Ui, on: bool, label: &str) -> egui::Response {
+    let size = ui.spacing().interact_size.y;
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, on, label));
+    if ui.is_rect_visible(rect) {
+        let visuals = ui.style().interact(&response);
+        let c = rect.center();
+        let (outer, inner) = (rect.height() * 0.42, rect.height() * 0.18);
+        let points: Vec<egui::Pos2> = (0..10)
+            .map(|k| {
+                let r = if k % 2 == 0 { outer } else { inner };
+                let a = -std::f32::consts::FRAC_PI_2 + k as f32 * std::f32::consts::PI / 5.0;
+                c + r * egui::vec2(a.cos(), a.sin())
+            })
+            .collect();
+        let gold = egui::Color32::from_rgb(240, 190, 60);
+        // The star is concave: fill it as ten triangles around the centre.
+        if on {
+            let mut mesh = egui::Mesh::default();
+            mesh.colored_vertex(c, gold);
+            for p in &points {
+                mesh.colored_vertex(*p, gold);
+            }
+            for k in 0..10u32 {
+                mesh.add_triangle(0, 1 + k, 1 + (k + 1) % 10);
+            }
+            ui.painter().add(mesh);
+        }
+        let stroke = if on {
+            egui::Stroke::new(1.0, gold)
+        } else {
+            visuals.fg_stroke
+        };
+        ui.painter().add(egui::Shape::closed_line(points, stroke));
+    }
+    response.on_hover_text(if on {
+        "Remove from favourites"
+    } else {
+        "Add to favourites"
+    })
+}

@@ -9,6 +9,10 @@
 //! forwarding adds one indirect call to `process()`, nothing else on the audio thread, except
 //! where a host passes fewer input ports than the plugin declares (see [`process`]).
 //!
+//! The front adds the preset-load extension ([`PRESET_LOAD`]): a host loads a preset it
+//! listed through the entry's preset-discovery factory ([`super::preset_discovery`]); the
+//! preset becomes a state ([`state_for_load`]) loaded like a session's.
+//!
 //! # Safety
 //!
 //! Every `unsafe` here rests on the CLAP ABI contract and on this module's layout:
@@ -30,8 +34,16 @@ use std::sync::{Arc, OnceLock};
 
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
+use clap_sys::ext::preset_load::{
+    clap_host_preset_load, clap_plugin_preset_load, CLAP_EXT_PRESET_LOAD,
+    CLAP_EXT_PRESET_LOAD_COMPAT,
+};
 use clap_sys::ext::state::{clap_plugin_state, CLAP_EXT_STATE};
 use clap_sys::factory::plugin_factory::{clap_plugin_factory, CLAP_PLUGIN_FACTORY_ID};
+use clap_sys::factory::preset_discovery::{
+    clap_preset_discovery_factory, clap_preset_discovery_location_kind,
+    CLAP_PRESET_DISCOVERY_FACTORY_ID, CLAP_PRESET_DISCOVERY_FACTORY_ID_COMPAT,
+};
 use clap_sys::host::clap_host;
 use clap_sys::plugin::{clap_plugin, clap_plugin_descriptor};
 use clap_sys::process::{clap_process, clap_process_status, CLAP_PROCESS_ERROR};
@@ -40,8 +52,10 @@ use clap_sys::version::CLAP_VERSION;
 use nice_plug::wrapper::clap::{PluginDescriptor, Wrapper};
 use nice_plug::wrapper::setup_logger;
 
+use super::preset_discovery;
 use super::{repair_state, MAX_STATE_BYTES};
 use crate::plugin::FluxForge;
+use crate::preset::state_for_load;
 
 /// The front the host sees. `plugin` must stay the first field: the host's pointer to it is
 /// the pointer to the whole front.
@@ -49,6 +63,8 @@ use crate::plugin::FluxForge;
 struct Front {
     plugin: clap_plugin,
     inner: *const clap_plugin,
+    /// The host of this instance (valid until the instance is destroyed).
+    host: *const clap_host,
 }
 
 /// The front of a host pointer, and the wrapper's plugin object behind it.
@@ -173,8 +189,14 @@ unsafe extern "C" fn get_extension(p: *const clap_plugin, id: *const c_char) -> 
     // SAFETY: a non-null `id` is a NUL-terminated string from the host (CLAP); the rest is the
     // forwarding contract.
     unsafe {
-        if !id.is_null() && CStr::from_ptr(id) == CLAP_EXT_STATE {
-            return &STATE as *const clap_plugin_state as *const c_void;
+        if !id.is_null() {
+            let id = CStr::from_ptr(id);
+            if id == CLAP_EXT_STATE {
+                return &STATE as *const clap_plugin_state as *const c_void;
+            }
+            if id == CLAP_EXT_PRESET_LOAD || id == CLAP_EXT_PRESET_LOAD_COMPAT {
+                return &PRESET_LOAD as *const clap_plugin_preset_load as *const c_void;
+            }
         }
         inner(p)
             .and_then(|i| i.get_extension.map(|f| f(i, id)))
@@ -219,8 +241,7 @@ unsafe extern "C" fn state_save(p: *const clap_plugin, stream: *const clap_ostre
 /// reached the editor, when nothing at all could be read.
 unsafe extern "C" fn state_load(p: *const clap_plugin, stream: *const clap_istream) -> bool {
     // SAFETY: forwarding contract; the host's `stream` is valid for this call (null is handled
-    // by `as_ref`); `cursor` and `memory` live on this stack frame until the wrapper's `load`,
-    // which reads the stream only during the call, returns.
+    // by `as_ref`).
     unsafe {
         let Some(i) = inner(p) else { return false };
         let Some(load) = inner_state(i).and_then(|s| s.load) else {
@@ -240,18 +261,159 @@ unsafe extern "C" fn state_load(p: *const clap_plugin, stream: *const clap_istre
         } else {
             body
         };
-        let (repaired, usable) = repair_state(json);
-        let mut framed = (repaired.len() as u64).to_le_bytes().to_vec();
-        framed.extend_from_slice(&repaired);
-        let mut cursor = Cursor {
-            data: &framed,
-            at: 0,
+        load_json(i, load, json)
+    }
+}
+
+/// Repairs `json` (a plugin state) and gives the result to the wrapper's `load`. False when
+/// nothing at all could be read or the wrapper refused it.
+///
+/// # Safety
+///
+/// `i` is the wrapper's plugin object and `load` its state extension's `load`, called on the
+/// main thread (forwarding contract).
+unsafe fn load_json(
+    i: &clap_plugin,
+    load: unsafe extern "C" fn(*const clap_plugin, *const clap_istream) -> bool,
+    json: &[u8],
+) -> bool {
+    let (repaired, usable) = repair_state(json);
+    let mut framed = (repaired.len() as u64).to_le_bytes().to_vec();
+    framed.extend_from_slice(&repaired);
+    let mut cursor = Cursor {
+        data: &framed,
+        at: 0,
+    };
+    let memory = clap_istream {
+        ctx: &mut cursor as *mut Cursor as *mut c_void,
+        read: Some(cursor_read),
+    };
+    // SAFETY: `cursor` and `memory` live on this stack frame until `load`, which reads the
+    // stream only during the call, returns; the rest is this function's contract.
+    unsafe { load(i, &memory) && usable }
+}
+
+/// The wrapper's state now, as the framework's JSON.
+///
+/// # Safety
+///
+/// As for [`load_json`], with the state extension's `save`.
+unsafe fn current_json(
+    i: &clap_plugin,
+    save: unsafe extern "C" fn(*const clap_plugin, *const clap_ostream) -> bool,
+) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::new();
+    let stream = clap_ostream {
+        ctx: &mut out as *mut Vec<u8> as *mut c_void,
+        write: Some(vec_write),
+    };
+    // SAFETY: `out` and `stream` live on this stack frame until `save` returns; the rest is
+    // this function's contract.
+    if !unsafe { save(i, &stream) } {
+        return None;
+    }
+    let declared = u64::from_le_bytes(out.get(..8)?.try_into().ok()?) as usize;
+    out.get(8..8 + declared).map(<[u8]>::to_vec)
+}
+
+unsafe extern "C" fn vec_write(
+    stream: *const clap_ostream,
+    buffer: *const c_void,
+    size: u64,
+) -> i64 {
+    // SAFETY: `stream` is the `clap_ostream` `current_json` built, whose `ctx` is its live
+    // `Vec`; the wrapper's `buffer` holds `size` readable bytes (CLAP's write contract).
+    unsafe {
+        let Some(out) = stream
+            .as_ref()
+            .and_then(|s| (s.ctx as *mut Vec<u8>).as_mut())
+        else {
+            return -1;
         };
-        let memory = clap_istream {
-            ctx: &mut cursor as *mut Cursor as *mut c_void,
-            read: Some(cursor_read),
-        };
-        load(i, &memory) && usable
+        if out.len() > MAX_STATE_BYTES {
+            return -1;
+        }
+        out.extend_from_slice(std::slice::from_raw_parts(
+            buffer as *const u8,
+            size as usize,
+        ));
+        size as i64
+    }
+}
+
+/// The preset-load extension of the front.
+static PRESET_LOAD: clap_plugin_preset_load = clap_plugin_preset_load {
+    from_location: Some(preset_from_location),
+};
+
+/// Loads the preset a host picked from what [`preset_discovery`] listed, as the editor's
+/// preset bar loads it ([`state_for_load`]: a whole sound, mix lock honoured, the previous
+/// sound playing on if anything fails), and tells the host's preset-load extension.
+unsafe extern "C" fn preset_from_location(
+    p: *const clap_plugin,
+    kind: clap_preset_discovery_location_kind,
+    location: *const c_char,
+    load_key: *const c_char,
+) -> bool {
+    // SAFETY: forwarding contract; non-null strings are the host's NUL-terminated strings.
+    unsafe {
+        let Some(i) = inner(p) else { return false };
+        let host = (*(p as *const Front)).host;
+        let location_s = (!location.is_null()).then(|| CStr::from_ptr(location));
+        let key_s = (!load_key.is_null()).then(|| CStr::from_ptr(load_key));
+        let result =
+            preset_discovery::resolve(kind, location_s, key_s).and_then(|(preset, source)| {
+                let state = inner_state(i).ok_or("the plugin has no state extension")?;
+                let (Some(save), Some(load)) = (state.save, state.load) else {
+                    return Err("the plugin has no state extension".to_string());
+                };
+                let current = current_json(i, save)
+                    .and_then(|j| {
+                        serde_json::from_slice::<nice_plug::prelude::PluginState>(&j).ok()
+                    })
+                    .ok_or("could not read the current state")?;
+                let next = state_for_load(&preset, &current, &source);
+                let json = serde_json::to_vec(&next).map_err(|e| e.to_string())?;
+                if load_json(i, load, &json) {
+                    Ok(())
+                } else {
+                    Err(format!("preset \"{}\" could not be loaded", source.name))
+                }
+            });
+        let host_ext = host_preset_load(host);
+        match result {
+            Ok(()) => {
+                if let Some(f) = host_ext.and_then(|h| h.loaded) {
+                    f(host, kind, location, load_key);
+                }
+                true
+            }
+            Err(msg) => {
+                nice_plug::nice_error!("{msg}");
+                if let Some(f) = host_ext.and_then(|h| h.on_error) {
+                    let m = std::ffi::CString::new(msg.replace('\0', "")).unwrap_or_default();
+                    f(host, kind, location, load_key, 0, m.as_ptr());
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The host's preset-load extension, if it has one.
+///
+/// # Safety
+///
+/// `host` is the instance's host pointer (valid until the instance is destroyed), called on
+/// the main thread.
+unsafe fn host_preset_load(host: *const clap_host) -> Option<&'static clap_host_preset_load> {
+    // SAFETY: this function's contract; the host returns null or its extension's static table.
+    unsafe {
+        let h = host.as_ref()?;
+        let get = h.get_extension?;
+        [CLAP_EXT_PRESET_LOAD, CLAP_EXT_PRESET_LOAD_COMPAT]
+            .into_iter()
+            .find_map(|id| (get(host, id.as_ptr()) as *const clap_host_preset_load).as_ref())
     }
 }
 
@@ -313,6 +475,11 @@ fn descriptor() -> &'static PluginDescriptor {
     DESCRIPTOR.get_or_init(PluginDescriptor::for_plugin::<FluxForge>)
 }
 
+/// The plugin's CLAP ID.
+pub fn plugin_id() -> &'static CStr {
+    descriptor().clap_id()
+}
+
 unsafe extern "C" fn get_plugin_count(_factory: *const clap_plugin_factory) -> u32 {
     1
 }
@@ -362,6 +529,7 @@ unsafe extern "C" fn create_plugin(
             on_main_thread: Some(on_main_thread),
         },
         inner,
+        host,
     });
     Box::into_raw(front) as *const clap_plugin
 }
@@ -381,8 +549,17 @@ extern "C" fn entry_deinit() {}
 
 extern "C" fn get_factory(factory_id: *const c_char) -> *const c_void {
     // SAFETY: a non-null `factory_id` is a NUL-terminated string (CLAP).
-    if !factory_id.is_null() && unsafe { CStr::from_ptr(factory_id) } == CLAP_PLUGIN_FACTORY_ID {
+    if factory_id.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: as above.
+    let id = unsafe { CStr::from_ptr(factory_id) };
+    if id == CLAP_PLUGIN_FACTORY_ID {
         &FACTORY as *const clap_plugin_factory as *const c_void
+    } else if id == CLAP_PRESET_DISCOVERY_FACTORY_ID
+        || id == CLAP_PRESET_DISCOVERY_FACTORY_ID_COMPAT
+    {
+        &preset_discovery::FACTORY as *const clap_preset_discovery_factory as *const c_void
     } else {
         std::ptr::null()
     }

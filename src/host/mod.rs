@@ -9,6 +9,7 @@ use crate::params::FluxForgeParams;
 use crate::state_repair::{self, Schema};
 
 pub mod clap_entry;
+pub mod preset_discovery;
 pub mod vst3_entry;
 
 /// Largest state a host may hand us, bytes (an embedded 20 s 4-channel 384 kHz IR is ~150 MB

@@ -316,6 +316,9 @@ pub struct FluxForgeParams {
     /// Keep mix and output gain when a preset loads (per instance, saved with the session).
     #[persist = "mix-lock"]
     pub mix_lock: AtomicBool,
+    /// The preset loaded last (by the editor or the host), saved with the session.
+    #[persist = "preset"]
+    pub preset: std::sync::RwLock<Option<PresetRef>>,
     /// The editor's size (logical points) and scale, `[width, height, scale]`, recalled with
     /// the session (`None` until the editor has been open).
     #[persist = "editor-size"]
@@ -323,6 +326,18 @@ pub struct FluxForgeParams {
     /// What the last state load could not read (never saved; see [`crate::state_repair`]).
     #[persist = "state-report"]
     pub state_report: StateReport,
+}
+
+/// Which preset is loaded: its name and, for a user preset, its file (`None`: the factory
+/// bank). Saved with the session (the `preset` field), so the editor and a reopened session
+/// name the preset, whether the editor or the host loaded it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PresetRef {
+    /// The preset's name.
+    pub name: String,
+    /// Its file, for a user preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Default for FluxForgeParams {
@@ -523,6 +538,7 @@ impl Default for FluxForgeParams {
             ),
             ir: IrField::default(),
             mix_lock: AtomicBool::new(false),
+            preset: std::sync::RwLock::new(None),
             editor_size: std::sync::RwLock::new(None),
             state_report: StateReport::default(),
         }

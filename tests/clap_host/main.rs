@@ -7,7 +7,7 @@
 //! loses state, or depends on the host's block sizes. This file holds the basics (descriptor,
 //! engine match, block sizes, automation, bypass, character, state); `ir.rs` and
 //! `dynamics.rs` hold the impulse-response and the EQ & dynamics topics, `remote.rs` the
-//! controller pages. One test binary.
+//! controller pages, `presets.rs` the presets a host lists and loads. One test binary.
 #[path = "../common/mod.rs"]
 mod common;
 mod dynamics;
@@ -17,6 +17,7 @@ mod lifetime;
 #[cfg(target_os = "linux")] // reads its memory in /proc
 mod many;
 mod offline;
+mod presets;
 mod remote;
 #[cfg(all(target_os = "linux", target_pointer_width = "64"))] // thread CPU time
 mod soak;

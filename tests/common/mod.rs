@@ -8,6 +8,8 @@ pub use std::path::PathBuf;
 
 pub use clack_extensions::latency::PluginLatency;
 pub use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+pub use clack_extensions::preset_discovery::prelude::{HostPresetLoad, Location};
+pub use clack_extensions::preset_discovery::HostPresetLoadImpl;
 pub use clack_extensions::state::PluginState;
 pub use clack_host::events::event_types::ParamValueEvent;
 pub use clack_host::events::io::EventBuffer;
@@ -35,8 +37,51 @@ impl SharedHandler<'_> for Shared {
 pub struct TestHost;
 impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
-    type MainThread<'a> = ();
+    type MainThread<'a> = TestMain;
     type AudioProcessor<'a> = ();
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostPresetLoad>();
+    }
+}
+
+/// The host's main-thread side: what the plugin told its preset-load extension, as
+/// `loaded <location> <key>` or `error <location> <key>: <message>` lines.
+#[derive(Default)]
+pub struct TestMain {
+    pub preset_events: std::cell::RefCell<Vec<String>>,
+}
+impl MainThreadHandler<'_> for TestMain {}
+
+fn describe_location(location: Location, load_key: Option<&CStr>) -> String {
+    let loc = match location {
+        Location::Plugin => "plugin".to_string(),
+        Location::File { path } => format!("file {}", path.to_string_lossy()),
+    };
+    format!(
+        "{loc} {}",
+        load_key.map_or("-".into(), |k| k.to_string_lossy().into_owned())
+    )
+}
+
+impl HostPresetLoadImpl for TestMain {
+    fn on_error(
+        &self,
+        location: Location,
+        load_key: Option<&CStr>,
+        _os_error: i32,
+        message: Option<&CStr>,
+    ) {
+        self.preset_events.borrow_mut().push(format!(
+            "error {}: {}",
+            describe_location(location, load_key),
+            message.map_or("".into(), |m| m.to_string_lossy().into_owned())
+        ));
+    }
+    fn loaded(&self, location: Location, load_key: Option<&CStr>) {
+        self.preset_events
+            .borrow_mut()
+            .push(format!("loaded {}", describe_location(location, load_key)));
+    }
 }
 
 /// The six factory rooms, shortest first.
@@ -85,7 +130,7 @@ pub fn new_instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
     .unwrap();
     PluginInstance::<TestHost>::new(
         |_| Shared,
-        |_| (),
+        |_| TestMain::default(),
         entry,
         c"audio.fluxforge.fluxforge",
         &info,
