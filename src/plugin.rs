@@ -76,7 +76,10 @@ impl Default for FluxForge {
         let worker = Worker::start(loader.clone(), params.clone());
         Self {
             params,
-            meters: Arc::new(Meters::default()),
+            meters: Arc::new(Meters {
+                sidechain_port: shared::ports::adopt(),
+                ..Meters::default()
+            }),
             editor_state: editor::default_state(),
             engine: None,
             mono_input: false,
@@ -271,6 +274,7 @@ impl Plugin for FluxForge {
             let s = b.as_slice_immutable();
             (!s.is_empty() && s[0].len() == n).then(|| [&*s[0], &*s[s.len().min(2) - 1]])
         });
+        engine.set_key_connected(self.meters.sidechain_port.get());
         let peaks = engine.process_keyed(&mut channels[..2], key);
         if editor_open {
             if let (Some(out), [l, r, ..]) = (self.out_analyzer.as_mut(), &mut *channels) {

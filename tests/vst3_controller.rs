@@ -262,3 +262,121 @@ fn load(inst: &Instance, data: Vec<u8>) {
     let r = unsafe { inst.component.setState(ptr.as_ptr()) };
     assert_eq!(r, kResultOk);
 }
+
+impl Instance {
+    /// Processes `main` with `key` on the sidechain bus in blocks of 256; returns the output.
+    fn process(&self, main: &[Vec<f32>; 2], key: &[Vec<f32>; 2]) -> [Vec<f32>; 2] {
+        let len = main[0].len();
+        let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+        let mut pos = 0;
+        while pos < len {
+            let n = 256.min(len - pos);
+            let mut m = [
+                main[0][pos..pos + n].to_vec(),
+                main[1][pos..pos + n].to_vec(),
+            ];
+            let mut k = [key[0][pos..pos + n].to_vec(), key[1][pos..pos + n].to_vec()];
+            let mut o = [vec![0.0f32; n], vec![0.0f32; n]];
+            let mut m_ptrs = [m[0].as_mut_ptr(), m[1].as_mut_ptr()];
+            let mut k_ptrs = [k[0].as_mut_ptr(), k[1].as_mut_ptr()];
+            let mut o_ptrs = [o[0].as_mut_ptr(), o[1].as_mut_ptr()];
+            let bus = |ptrs: &mut [*mut f32; 2]| AudioBusBuffers {
+                numChannels: 2,
+                silenceFlags: 0,
+                __field0: AudioBusBuffers__type0 {
+                    channelBuffers32: ptrs.as_mut_ptr(),
+                },
+            };
+            let mut inputs = [bus(&mut m_ptrs), bus(&mut k_ptrs)];
+            let mut outputs = [bus(&mut o_ptrs)];
+            let mut data = ProcessData {
+                processMode: ProcessModes_::kRealtime as i32,
+                symbolicSampleSize: SymbolicSampleSizes_::kSample32 as i32,
+                numSamples: n as i32,
+                numInputs: 2,
+                numOutputs: 1,
+                inputs: inputs.as_mut_ptr(),
+                outputs: outputs.as_mut_ptr(),
+                inputParameterChanges: std::ptr::null_mut(),
+                outputParameterChanges: std::ptr::null_mut(),
+                inputEvents: std::ptr::null_mut(),
+                outputEvents: std::ptr::null_mut(),
+                processContext: std::ptr::null_mut(),
+            };
+            // SAFETY: a started processor; every buffer holds `n` samples and outlives the
+            // call.
+            let r = unsafe { self.processor.process(&mut data) };
+            assert_eq!(r, kResultOk);
+            for c in 0..2 {
+                out[c][pos..pos + n].copy_from_slice(&o[c]);
+            }
+            pos += n;
+            let _ = (&mut m, &mut k);
+        }
+        out
+    }
+}
+
+#[test]
+fn the_sidechain_bus_counts_as_the_host_activates_it() {
+    // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input a
+    // 1 kHz sine at -10 dBFS. The host's `activateBus` on the sidechain decides what the band
+    // hears; without it, a silent sidechain falls back to the main signal.
+    let len = 24_000;
+    let tone = |db: f64| -> Vec<f32> {
+        let a = 10f64.powf(db / 20.0);
+        (0..len)
+            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
+            .collect()
+    };
+    let x = [tone(-10.0), tone(-10.0)];
+    let silent = [vec![0.0f32; len], vec![0.0f32; len]];
+    let loud = [tone(-6.0), tone(-6.0)];
+    let play = |activate: Option<bool>, key: &[Vec<f32>; 2]| {
+        let inst = Instance::new();
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&save(&inst)).expect("JSON state");
+        for (id, v) in [
+            ("mix", serde_json::json!({ "f32": 0.0 })),
+            ("eq_on_3", serde_json::json!({ "bool": true })),
+            ("eq_freq_3", serde_json::json!({ "f32": 1000.0 })),
+            ("eq_dyn_3", serde_json::json!({ "i32": 1 })),
+            ("eq_thresh_3", serde_json::json!({ "f32": -30.0 })),
+            ("eq_source_3", serde_json::json!({ "i32": 1 })),
+        ] {
+            assert!(state["params"].get(id).is_some(), "{id}");
+            state["params"][id] = v;
+        }
+        load(&inst, serde_json::to_vec(&state).unwrap());
+        if let Some(on) = activate {
+            // SAFETY: a live component, set up before activation as hosts do.
+            let r = unsafe {
+                inst.component.activateBus(
+                    MediaTypes_::kAudio as MediaType,
+                    BusDirections_::kInput as BusDirection,
+                    1,
+                    on as TBool,
+                )
+            };
+            assert_eq!(r, kResultOk);
+        }
+        inst.start();
+        let y = inst.process(&x, key);
+        inst.stop();
+        y
+    };
+    let level = |y: &[f32]| {
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        20.0 * (rms(&y[len / 2..]) / rms(&x[0][len / 2..])).log10()
+    };
+    let fallback = play(None, &silent);
+    assert!(level(&fallback[0]) < -6.0, "{} dB", level(&fallback[0]));
+    let connected = play(Some(true), &silent);
+    assert!(
+        level(&connected[0]).abs() < 0.1,
+        "an active silent bus releases: {} dB",
+        level(&connected[0])
+    );
+    let off = play(Some(false), &loud);
+    assert_eq!(off, fallback, "an inactive bus is no sidechain");
+}

@@ -199,6 +199,9 @@ pub struct Engine {
     /// The sidechain has carried sound since the last reset (until then, detectors set to
     /// the sidechain listen to the main signal: a host that connects nothing sends silence).
     key_live: bool,
+    /// What the host says about the sidechain port (`None`: nothing; see
+    /// [`Self::set_key_connected`]).
+    key_word: Option<bool>,
     /// Scratch `[channel][CHUNK]`: the sanitised sidechain, the unprocessed input, the gained
     /// dry signal, the wet signal, a copy for crossfades; `[CHUNK]`: the placement fade.
     key: [Vec<f32>; CHANNELS],
@@ -230,6 +233,7 @@ impl Engine {
             width: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             key_live: false,
+            key_word: None,
             key: std::array::from_fn(|_| vec![0.0; CHUNK]),
             raw: std::array::from_fn(|_| vec![0.0; CHUNK]),
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -386,6 +390,15 @@ impl Engine {
         self.key_live
     }
 
+    /// What the host says about the sidechain port. `Some(false)`: not connected, the
+    /// sidechain input is ignored and detectors set to External listen to the main signal;
+    /// `Some(true)`: connected, they listen to it even while it is silent (a silent key
+    /// means no reduction); `None` (the host says nothing): a sidechain counts once it has
+    /// carried sound.
+    pub fn set_key_connected(&mut self, word: Option<bool>) {
+        self.key_word = word;
+    }
+
     /// The ducker's current reduction, dB (for the editor's meter).
     pub fn ducking_db(&self) -> f32 {
         self.ducker.reduction_db()
@@ -427,11 +440,12 @@ impl Engine {
         }
         let _ftz = DenormalGuard::new();
         let mut peaks = BlockPeaks::default();
+        let key = key.filter(|_| self.key_word != Some(false));
         let mut pos = 0;
         while pos < len {
             let n = CHUNK.min(len - pos);
             self.take_input(channels, key, pos, n, &mut peaks);
-            let keyed = key.is_some() && self.key_live;
+            let keyed = key.is_some() && (self.key_live || self.key_word == Some(true));
             // The placement fade of this slice (1 = at the input).
             for f in &mut self.fade[..n] {
                 *f = self.place.next();

@@ -17,6 +17,32 @@ const CONTROLS_HEIGHT: f32 = 300.0;
 /// Per-frame smoothing of the displayed spectrum (fraction of the new frame).
 const SMOOTH: f32 = 0.35;
 
+/// The sidechain as the editor describes it: from the host's word when it gave one (CLAP
+/// audio-ports-activation), else from whether a signal has arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sidechain {
+    /// A signal has arrived (and the host has not said the port is off).
+    Receiving,
+    /// The host says it is connected; nothing has arrived yet.
+    ConnectedSilent,
+    /// The host says it is not connected.
+    NotConnected,
+    /// The host says nothing and no signal has arrived.
+    NoSignalYet,
+}
+
+impl Sidechain {
+    /// From the host's word (`None`: nothing said) and whether a signal arrived recently.
+    pub fn from(word: Option<bool>, live: bool) -> Self {
+        match (word, live) {
+            (Some(false), _) => Self::NotConnected,
+            (_, true) => Self::Receiving,
+            (Some(true), false) => Self::ConnectedSilent,
+            (None, false) => Self::NoSignalYet,
+        }
+    }
+}
+
 /// Editor-side analyzer state.
 pub struct Analyzer {
     pub(super) shown: Spectrum,
@@ -112,7 +138,7 @@ impl Analyzer {
         params: &FluxForgeParams,
         setter: &ParamSetter,
         rate: f32,
-        sidechain_live: bool,
+        sidechain: Sidechain,
         band_gain_db: &[f32],
     ) {
         self.finish_learning();
@@ -153,17 +179,31 @@ impl Analyzer {
                     .bands
                     .iter()
                     .any(|b| b.enabled.value() && b.source.value() == DetectorInput::External);
-            if sidechain_live {
-                ui.label(egui::RichText::new("Sidechain: receiving").small());
-            } else if wants_key {
+            let warn = |ui: &mut egui::Ui, text: &str| {
                 ui.label(
-                    egui::RichText::new(
-                        "Sidechain: no signal yet - detectors set to Sidechain listen to the \
-                         main input",
-                    )
-                    .small()
-                    .color(egui::Color32::from_rgb(240, 180, 80)),
+                    egui::RichText::new(text)
+                        .small()
+                        .color(egui::Color32::from_rgb(240, 180, 80)),
                 );
+            };
+            match sidechain {
+                Sidechain::Receiving => {
+                    ui.label(egui::RichText::new("Sidechain: receiving").small());
+                }
+                Sidechain::ConnectedSilent if wants_key => {
+                    ui.label(egui::RichText::new("Sidechain: connected, silent").small());
+                }
+                Sidechain::NotConnected if wants_key => warn(
+                    ui,
+                    "Sidechain: not connected in the host - detectors set to Sidechain listen \
+                     to the main input",
+                ),
+                Sidechain::NoSignalYet if wants_key => warn(
+                    ui,
+                    "Sidechain: no signal yet - detectors set to Sidechain listen to the main \
+                     input",
+                ),
+                _ => {}
             }
         });
         // Two grids of two label + slider + value groups side by side in the window's width.

@@ -302,7 +302,10 @@ impl EditorApp {
                 &params,
                 &setter,
                 self.status.rate,
-                self.sidechain_live(),
+                dynamics_page::Sidechain::from(
+                    self.meters.sidechain_port.get(),
+                    self.sidechain_live(),
+                ),
                 &self.band_gain_db(),
             );
             if let Some(c) = self.analyzer.take_learned() {

@@ -736,3 +736,42 @@ fn a_preset_the_host_loaded_is_named_in_the_bar() {
     let at = bank.iter().position(|p| p.name == "Drum Room").unwrap();
     h.get_by_value(bank[(at + 1) % bank.len()].name.as_str());
 }
+
+#[test]
+fn the_sidechain_line_follows_the_hosts_word() {
+    use crate::params::DetectorInput;
+    let params = Arc::new(FluxForgeParams::default());
+    let host = Arc::new(TestHost {
+        params: params.clone(),
+        log: Mutex::new(Vec::new()),
+    });
+    let meters = Arc::new(crate::shared::Meters::default());
+    let mut app = EditorApp::new(
+        params.clone(),
+        meters.clone(),
+        Arc::default(),
+        crate::shared::spectrum_feed().1,
+        None,
+    );
+    let gui = GuiContext::new(host.clone());
+    app.attach(gui.clone());
+    let setter = gui.param_setter();
+    setter.begin_set_parameter(&params.bands[0].enabled);
+    setter.set_parameter(&params.bands[0].enabled, true);
+    setter.end_set_parameter(&params.bands[0].enabled);
+    setter.begin_set_parameter(&params.bands[0].source);
+    setter.set_parameter(&params.bands[0].source, DetectorInput::External);
+    setter.end_set_parameter(&params.bands[0].source);
+    let (mut h, _) = dynamics_page(app);
+    let shows =
+        |h: &Harness<'static, EditorApp>, text: &str| h.query_by_label_contains(text).is_some();
+    assert!(shows(&h, "no signal yet"), "the host said nothing");
+    meters.sidechain_port.set(false);
+    h.run_steps(2);
+    assert!(shows(&h, "not connected in the host"));
+    assert!(!shows(&h, "no signal yet"));
+    meters.sidechain_port.set(true);
+    h.run_steps(2);
+    assert!(shows(&h, "connected, silent"));
+    assert!(!shows(&h, "not connected"));
+}

@@ -9,7 +9,9 @@
 //! forwarding adds one indirect call to `process()`, nothing else on the audio thread, except
 //! where a host passes fewer input ports than the plugin declares (see [`process`]).
 //!
-//! The front adds the preset-load extension ([`PRESET_LOAD`]): a host loads a preset it
+//! The front adds the audio-ports-activation extension ([`PORTS_ACTIVATION`]: the host's
+//! word about the sidechain port, see [`crate::shared::ports`]) and the preset-load
+//! extension ([`PRESET_LOAD`]): a host loads a preset it
 //! listed through the entry's preset-discovery factory ([`super::preset_discovery`]); the
 //! preset becomes a state ([`state_for_load`]) loaded like a session's.
 //!
@@ -34,6 +36,10 @@ use std::sync::{Arc, OnceLock};
 
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::entry::clap_plugin_entry;
+use clap_sys::ext::audio_ports_activation::{
+    clap_plugin_audio_ports_activation, CLAP_EXT_AUDIO_PORTS_ACTIVATION,
+    CLAP_EXT_AUDIO_PORTS_ACTIVATION_COMPAT,
+};
 use clap_sys::ext::preset_load::{
     clap_host_preset_load, clap_plugin_preset_load, CLAP_EXT_PRESET_LOAD,
     CLAP_EXT_PRESET_LOAD_COMPAT,
@@ -56,6 +62,7 @@ use super::preset_discovery;
 use super::{repair_state, MAX_STATE_BYTES};
 use crate::plugin::FluxForge;
 use crate::preset::state_for_load;
+use crate::shared::{ports, PortWord};
 
 /// The front the host sees. `plugin` must stay the first field: the host's pointer to it is
 /// the pointer to the whole front.
@@ -65,6 +72,8 @@ struct Front {
     inner: *const clap_plugin,
     /// The host of this instance (valid until the instance is destroyed).
     host: *const clap_host,
+    /// What the host says about the sidechain port, shared with the plugin.
+    sidechain: Arc<PortWord>,
 }
 
 /// The front of a host pointer, and the wrapper's plugin object behind it.
@@ -196,6 +205,11 @@ unsafe extern "C" fn get_extension(p: *const clap_plugin, id: *const c_char) -> 
             }
             if id == CLAP_EXT_PRESET_LOAD || id == CLAP_EXT_PRESET_LOAD_COMPAT {
                 return &PRESET_LOAD as *const clap_plugin_preset_load as *const c_void;
+            }
+            if id == CLAP_EXT_AUDIO_PORTS_ACTIVATION || id == CLAP_EXT_AUDIO_PORTS_ACTIVATION_COMPAT
+            {
+                return &PORTS_ACTIVATION as *const clap_plugin_audio_ports_activation
+                    as *const c_void;
             }
         }
         inner(p)
@@ -338,6 +352,44 @@ unsafe extern "C" fn vec_write(
             size as usize,
         ));
         size as i64
+    }
+}
+
+/// The audio-ports-activation extension of the front: the host's word about the sidechain
+/// input reaches the plugin ([`PortWord`]).
+static PORTS_ACTIVATION: clap_plugin_audio_ports_activation = clap_plugin_audio_ports_activation {
+    can_activate_while_processing: Some(can_activate_while_processing),
+    set_active: Some(set_port_active),
+};
+
+/// The port's state is one atomic the audio thread reads per block, so hosts may change it
+/// while processing.
+unsafe extern "C" fn can_activate_while_processing(_p: *const clap_plugin) -> bool {
+    true
+}
+
+/// Input port 1 (the sidechain) follows the host; the main ports stay active (deactivating
+/// them is refused); 64-bit buffers are refused (the plugin processes 32-bit floats). One
+/// atomic store: safe on the audio thread.
+unsafe extern "C" fn set_port_active(
+    p: *const clap_plugin,
+    is_input: bool,
+    port_index: u32,
+    is_active: bool,
+    sample_size: u32,
+) -> bool {
+    if p.is_null() || sample_size == 64 {
+        return false;
+    }
+    // SAFETY: a non-null `p` is a pointer `create_plugin` gave the host (contract, point 1).
+    let front = unsafe { &*(p as *const Front) };
+    match (is_input, port_index) {
+        (true, 1) => {
+            front.sidechain.set(is_active);
+            true
+        }
+        (_, 0) => is_active,
+        _ => false,
     }
 }
 
@@ -504,10 +556,14 @@ unsafe extern "C" fn create_plugin(
     if plugin_id.is_null() || unsafe { CStr::from_ptr(plugin_id) } != descriptor().clap_id() {
         return std::ptr::null();
     }
+    // The plugin the wrapper creates on this thread adopts the word (see `shared::ports`).
+    let sidechain = Arc::new(PortWord::default());
+    ports::offer(Some(sidechain.clone()));
     // The wrapper's reference is released by its own `destroy`, which the front calls.
     // SAFETY: `host` is the host's pointer for this instance, as the framework's own
     // factory passes it (valid until the instance is destroyed).
     let wrapper = Arc::into_raw(unsafe { Wrapper::<FluxForge>::new(host) });
+    ports::offer(None);
     // SAFETY: `wrapper` comes from `Arc::into_raw` just above; its reference is released only
     // by the wrapper's `destroy`.
     let inner = unsafe { (*wrapper).clap_plugin.as_ptr() as *const clap_plugin };
@@ -530,6 +586,7 @@ unsafe extern "C" fn create_plugin(
         },
         inner,
         host,
+        sidechain,
     });
     Box::into_raw(front) as *const clap_plugin
 }

@@ -43,6 +43,8 @@ pub struct Meters {
     pub ducking: PaddedMeter,
     /// 1 while a sidechain has carried sound since the last reset, else 0.
     pub sidechain: PaddedMeter,
+    /// What the host says about the sidechain port (shared with the plugin's entry).
+    pub sidechain_port: std::sync::Arc<super::PortWord>,
     /// Each EQ band's dynamic gain change after the last block, dB.
     pub band_gain_db: [AtomicF32; crate::dsp::dynamic_eq::BANDS],
     /// Editor to audio thread: the band being listened to, plus 1 (0 = none). Honoured only

@@ -280,3 +280,106 @@ fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
     let alone = play(None);
     assert!(level(&alone[0]).abs() < 0.1, "{} dB", level(&alone[0]));
 }
+
+#[test]
+fn the_hosts_port_activation_decides_whether_the_sidechain_counts() {
+    use clack_extensions::audio_ports_activation::{PluginAudioPortsActivation, SampleSize};
+    use serde_json::json;
+    // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input
+    // is a 1 kHz sine at -10 dBFS (20 dB over the threshold).
+    let values = [
+        ("mix", f(0.0)),
+        ("eq_on_3", json!({ "bool": true })),
+        ("eq_freq_3", f(1000.0)),
+        ("eq_dyn_3", json!({ "i32": 1 })),
+        ("eq_thresh_3", f(-30.0)),
+        ("eq_source_3", json!({ "i32": 1 })),
+    ];
+    let len = 48_000;
+    let tone = |db: f64| -> Vec<f32> {
+        let a = 10f64.powf(db / 20.0);
+        (0..len)
+            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
+            .collect()
+    };
+    let x = [tone(-10.0), tone(-10.0)];
+    let silent = [vec![0.0f32; len], vec![0.0f32; len]];
+    let loud = [tone(-6.0), tone(-6.0)];
+    let half = |v: &[Vec<f32>; 2], second: bool| {
+        let r = if second { len / 2..len } else { 0..len / 2 };
+        [v[0][r.clone()].to_vec(), v[1][r].to_vec()]
+    };
+    let level = |y: &[f32], x: &[f32]| {
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        let q = y.len() / 2;
+        20.0 * (rms(&y[q..]) / rms(&x[q..])).log10()
+    };
+    // Plays the first half with the host's `word` (set while inactive) and `key`, then
+    // the second half after `then` is said while processing.
+    let play = |word: Option<bool>, key: &[Vec<f32>; 2], then: Option<bool>| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        for (id, v) in &values {
+            state["params"][*id] = v.clone();
+        }
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let ext = inst
+            .plugin_handle()
+            .get_extension::<PluginAudioPortsActivation>()
+            .expect("audio-ports-activation extension");
+        assert!(ext.can_activate_while_processing(&inst.plugin_handle()));
+        if let Some(w) = word {
+            let mut h = inst.inactive_plugin_handle().unwrap();
+            assert!(ext.set_active_audio_inactive(&mut h, true, 1, w, SampleSize::Float32));
+            assert!(
+                !ext.set_active_audio_inactive(&mut h, true, 1, w, SampleSize::Float64),
+                "64-bit buffers are refused"
+            );
+            assert!(
+                !ext.set_active_audio_inactive(&mut h, true, 0, false, SampleSize::Float32),
+                "the main input stays active"
+            );
+            assert!(!ext.set_active_audio_inactive(&mut h, true, 2, true, SampleSize::Float32));
+        }
+        let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let a = run_keyed(
+            &mut proc,
+            &half(&x, false),
+            Some(&half(key, false)),
+            &mut || 256,
+            &[],
+        );
+        if let Some(w) = then {
+            let mut h = proc.plugin_handle();
+            assert!(ext.set_active_audio_active(&mut h, true, 1, w, SampleSize::Unspecified));
+        }
+        let b = run_keyed(
+            &mut proc,
+            &half(&x, true),
+            Some(&half(key, true)),
+            &mut || 256,
+            &[],
+        );
+        inst.deactivate(proc.stop_processing());
+        (a, b)
+    };
+    // The host says nothing: a silent sidechain falls back to the main signal (compresses).
+    let (fallback, _) = play(None, &silent, None);
+    let g = level(&fallback[0], &half(&x, false)[0]);
+    assert!(g < -6.0, "fallback compresses: {g} dB");
+    // Connected and silent: the band hears silence, no reduction; then the host
+    // disconnects the port while processing and the band falls back to the main signal.
+    let (connected, after) = play(Some(true), &silent, Some(false));
+    let g = level(&connected[0], &half(&x, false)[0]);
+    assert!(
+        g.abs() < 0.1,
+        "a connected silent sidechain releases: {g} dB"
+    );
+    let g = level(&after[0], &half(&x, true)[0]);
+    assert!(g < -6.0, "disconnected while playing: {g} dB");
+    // Not connected: even a loud signal on the port is ignored; the output is the
+    // fallback's, sample for sample.
+    let (ignored, _) = play(Some(false), &loud, None);
+    assert_eq!(ignored, fallback, "an inactive port is no sidechain");
+}

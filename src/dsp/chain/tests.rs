@@ -309,6 +309,60 @@ fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
 }
 
 #[test]
+fn the_hosts_word_about_the_sidechain_overrides_the_silence_rule() {
+    // As above, with the host's word: "connected" makes a silent sidechain mean "no
+    // compression" from the first sample; "not connected" ignores even a loud sidechain.
+    let mut s = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    s.eq[2] = crate::dsp::dynamic_eq::BandSettings {
+        enabled: true,
+        freq_hz: 1000.0,
+        q: 2.0,
+        dynamic: crate::dsp::dynamic_eq::DynamicMode::Down,
+        threshold_db: -20.0,
+        source: crate::dsp::DetectorSource::External,
+        ..s.eq[2]
+    };
+    let x = crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0);
+    let play = |word: Option<bool>, key: &[f32]| {
+        let mut e = engine(&s, &ir());
+        e.set_key_connected(word);
+        let (mut l, mut r) = (x.clone(), x.clone());
+        for ((a, b), k) in l
+            .chunks_mut(128)
+            .zip(r.chunks_mut(128))
+            .zip(key.chunks(128))
+        {
+            e.process_keyed(&mut [a, b], Some([k, k]));
+        }
+        (e.eq().dynamic_gain_db()[2], l)
+    };
+    let silence = vec![0.0f32; 48_000];
+    let loud_key = crate::dsp::test_util::sine(1000.0, 0.9, 48_000, 0, 48_000.0);
+    let quiet_main = |word| play(word, &loud_key);
+    assert!(play(None, &silence).0 < -6.0, "no word: silence falls back");
+    let (g, _) = play(Some(true), &silence);
+    assert!(g > -0.5, "connected and silent: no reduction ({g} dB)");
+    // Not connected: the loud key is ignored; the band follows the main signal exactly as
+    // with no sidechain at all.
+    let (g_off, y_off) = quiet_main(Some(false));
+    let mut e = engine(&s, &ir());
+    let (mut l, mut r) = (x.clone(), x.clone());
+    for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
+        e.process_keyed(&mut [a, b], None);
+    }
+    assert_eq!(y_off, l, "an inactive port is no sidechain");
+    assert!((g_off - e.eq().dynamic_gain_db()[2]).abs() < 1e-6);
+    let (g_on, _) = quiet_main(Some(true));
+    assert!(
+        g_on < g_off - 1.0,
+        "the loud key compresses more: {g_on} vs {g_off}"
+    );
+}
+
+#[test]
 fn a_band_solo_plays_what_the_band_acts_on_and_fades_in_and_out() {
     use crate::dsp::dynamic_eq::Placement;
     // 200 Hz, 1 kHz and 5 kHz at equal level through a 1 kHz band (Q 2), dry only.
