@@ -21,6 +21,9 @@
 //! range takes the nearest end, a non-finite one the default, an enum index past the last
 //! variant the last one; each change is named in the report. The host fronts and the
 //! renderer (`--state`) both read states through [`read`], so they play one state alike.
+//!
+//! A state saved by an earlier version lacks the parameters added since; each takes the
+//! value that version played with ([`ADDED`]), not whatever the instance held.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -175,6 +178,7 @@ pub struct Salvage {
 /// the report.
 pub fn read(bytes: &[u8], schema: &Schema) -> Salvage {
     let mut salvage = read_values(bytes, schema);
+    fill_added(&mut salvage.state, ADDED);
     let clamped = schema.clamp(&mut salvage.state);
     if !clamped.is_empty() {
         let text = describe_clamped(&clamped);
@@ -184,6 +188,74 @@ pub fn read(bytes: &[u8], schema: &Schema) -> Salvage {
         });
     }
     salvage
+}
+
+/// A parameter a release added: a session saved by an earlier version does not have it, and
+/// plays as that version did, which is the parameter at `before`. Without this, the framework
+/// would leave such a parameter at whatever the instance held when the session loaded (it
+/// sets only the values a state has), so one old session could sound different in two
+/// instances.
+#[derive(Clone, Copy, Debug)]
+pub struct Added {
+    /// The parameter's ID.
+    pub id: &'static str,
+    /// The first version that saves it (`major.minor.patch`).
+    pub since: (u32, u32, u32),
+    /// Its value for a session saved before `since`.
+    pub before: Before,
+}
+
+/// A plain value of [`Added::before`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Before {
+    /// A float parameter's plain value.
+    Float(f32),
+    /// An integer parameter's value or an enum's variant index.
+    Int(i32),
+    /// A switch.
+    Bool(bool),
+}
+
+/// Every parameter added since the first release, in the order they came.
+pub const ADDED: &[Added] = &[
+    // 0.2.0: 4x oversampling. 0.1.0's only oversampling factor was 2x (index 0).
+    Added {
+        id: "sat_os_factor",
+        since: (0, 2, 0),
+        before: Before::Int(0),
+    },
+    // 0.2.0: the render oversampling. 0.1.0 rendered as it played (As Playback, index 0).
+    Added {
+        id: "sat_os_render",
+        since: (0, 2, 0),
+        before: Before::Int(0),
+    },
+];
+
+/// `major.minor.patch` of a version string (a suffix such as `-beta` ignored).
+fn parse_version(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.trim().split(['.', '-', '+']);
+    let mut next = || parts.next()?.parse::<u32>().ok();
+    Some((next()?, next()?, next()?))
+}
+
+/// Gives a state saved by an earlier version the value of each parameter added since, as
+/// that version played it (see [`Added`]). A state without a readable version (a preset
+/// turned into a state, a hand-made one) is left as it is.
+fn fill_added(state: &mut PluginState, added: &[Added]) {
+    let Some(saved_by) = parse_version(&state.version) else {
+        return;
+    };
+    for a in added {
+        if saved_by < a.since && !state.params.contains_key(a.id) {
+            let v = match a.before {
+                Before::Float(x) => ParamValue::F32(x),
+                Before::Int(x) => ParamValue::I32(x),
+                Before::Bool(x) => ParamValue::Bool(x),
+            };
+            state.params.insert(a.id.to_string(), v);
+        }
+    }
 }
 
 fn describe_clamped(clamped: &[String]) -> String {
@@ -512,6 +584,70 @@ mod tests {
             let mut b = json.clone();
             b[at] = rng.range(0, 255) as u8;
             check(&state, &schema, &b, |s, e| (s..e).contains(&at));
+        }
+    }
+
+    #[test]
+    fn an_older_version_gets_each_later_parameter_as_it_played_it() {
+        let added = [
+            Added {
+                id: "x",
+                since: (0, 3, 0),
+                before: Before::Float(2.5),
+            },
+            Added {
+                id: "y",
+                since: (0, 2, 0),
+                before: Before::Bool(true),
+            },
+        ];
+        let state = |version: &str| PluginState {
+            version: version.into(),
+            params: BTreeMap::new(),
+            fields: BTreeMap::new(),
+        };
+        let has = |s: &PluginState| {
+            (
+                s.params.get("x").map(|v| serde_json::to_string(v).unwrap()),
+                s.params.get("y").map(|v| serde_json::to_string(v).unwrap()),
+            )
+        };
+        let mut old = state("0.1.0");
+        fill_added(&mut old, &added);
+        assert_eq!(
+            has(&old),
+            (Some("{\"f32\":2.5}".into()), Some("{\"bool\":true}".into()))
+        );
+        let mut mid = state("0.2.0-beta");
+        fill_added(&mut mid, &added);
+        assert_eq!(has(&mid), (Some("{\"f32\":2.5}".into()), None));
+        for v in ["0.3.0", "1.0.0", "", "later"] {
+            let mut s = state(v);
+            fill_added(&mut s, &added);
+            assert_eq!(has(&s), (None, None), "{v:?}");
+        }
+        // A value the old state has (a hand edit) is kept.
+        let mut edited = state("0.1.0");
+        edited.params.insert("x".into(), ParamValue::F32(1.0));
+        fill_added(&mut edited, &added);
+        assert_eq!(has(&edited).0, Some("{\"f32\":1.0}".into()));
+    }
+
+    #[test]
+    fn every_added_parameter_exists_and_its_old_value_is_in_range() {
+        let params = crate::params::FluxForgeParams::default();
+        let schema = Schema::of(&params);
+        let current = parse_version(env!("CARGO_PKG_VERSION")).unwrap();
+        for a in ADDED {
+            assert!(schema.params.iter().any(|p| p == a.id), "{}", a.id);
+            assert!(a.since <= current, "{} from a future version", a.id);
+            let mut state = PluginState {
+                version: "0.0.1".into(),
+                params: BTreeMap::new(),
+                fields: BTreeMap::new(),
+            };
+            fill_added(&mut state, ADDED);
+            assert!(schema.clamp(&mut state).is_empty(), "{} in range", a.id);
         }
     }
 

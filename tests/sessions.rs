@@ -333,3 +333,32 @@ fn sessions_and_presets_of_every_released_version_open_as_saved() {
     assert!(checked >= 8, "{checked} sessions checked");
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn an_older_session_loaded_over_a_changed_instance_plays_as_its_version_did() {
+    // An instance set to 4x oversampling for playback and for renders (0.2.0's parameters)
+    // opens a 0.1.0 session, which has neither: it plays as 0.1.0 did (2x, renders as
+    // playback), not with what the instance held.
+    use serde_json::{json, Value};
+    let old = std::fs::read(root().join("0.1.0/state-everything-on.json")).unwrap();
+    let mut inst = new_instance(load_entry());
+    let mut now: Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    now["params"]["sat_os_factor"] = json!({ "i32": 1 });
+    now["params"]["sat_os_render"] = json!({ "i32": 3 });
+    assert!(load_state(&mut inst, &serde_json::to_vec(&now).unwrap()));
+    let before: Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    assert_eq!(before["params"]["sat_os_factor"], json!({ "i32": 1 }));
+    assert!(load_state(&mut inst, &old));
+    let after: Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    assert_eq!(after["params"]["sat_os_factor"], json!({ "i32": 0 }), "2x");
+    assert_eq!(
+        after["params"]["sat_os_render"],
+        json!({ "i32": 0 }),
+        "as playback"
+    );
+    assert_eq!(
+        after["params"]["sat_os"],
+        json!({ "bool": true }),
+        "the session's own value"
+    );
+}
