@@ -15,8 +15,14 @@
 use std::fmt;
 use std::path::Path;
 
+/// The file extensions an impulse response file may have (files are read by content; these
+/// only pick files for lists and dialogs).
+pub const IR_EXTENSIONS: [&str; 6] = ["wav", "wave", "aif", "aiff", "aifc", "flac"];
+
 mod aiff;
+mod probe;
 use aiff::aiff;
+pub use probe::{probe, probe_bytes, FileInfo};
 
 /// Longest IR file accepted, seconds (the convolver plays at most
 /// [`crate::ir_source::IR_CAPACITY_SECONDS`] of it).

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod dsp;
 pub mod editor;
 pub mod factory_presets;
+pub mod file_dialog;
 pub mod host;
 pub mod ir_file;
 pub mod ir_source;

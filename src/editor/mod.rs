@@ -3,6 +3,7 @@
 //! audio thread never takes); loading and rendering run on the background executor.
 
 pub mod dynamics_page;
+pub mod file_browser;
 pub mod history;
 pub mod ir_view;
 pub mod meter;
@@ -45,9 +46,6 @@ pub fn resize_hint() -> nice_plug::editor::ResizeHint {
     }
 }
 
-/// File extensions offered by the folder list (the loader itself goes by content).
-const IR_EXTENSIONS: [&str; 6] = ["wav", "wave", "aif", "aiff", "aifc", "flac"];
-
 /// Editor state handle (size and zoom), owned by the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(
@@ -87,6 +85,11 @@ pub struct EditorApp {
     status: IrStatus,
     /// Presets, A/B and undo.
     pub(crate) presets: preset_bar::PresetBar,
+    /// The built-in IR browser.
+    pub(crate) browser: file_browser::FileBrowser,
+    /// The platform's open dialog (`None`: the built-in browser stands in), and the one open.
+    pub(crate) dialog_backend: Option<crate::file_dialog::Backend>,
+    dialog: Option<crate::file_dialog::Pending>,
     /// The session's editor size and scale were applied to this window.
     geometry_restored: bool,
 }
@@ -121,13 +124,62 @@ impl EditorApp {
             folder: None,
             status: IrStatus::default(),
             presets: preset_bar::PresetBar::default(),
+            browser: file_browser::FileBrowser::default(),
+            dialog_backend: crate::file_dialog::detect(),
+            dialog: None,
             geometry_restored: false,
         }
     }
 
-    fn load(&self, path: PathBuf) {
+    fn load(&mut self, path: PathBuf) {
+        self.browser.remember(&path);
         if let Some(spawn) = &self.spawn {
             spawn(Task::load(path, &self.params));
+        }
+    }
+
+    /// "Browse…": the platform's dialog where there is one, else the built-in browser.
+    fn browse(&mut self) {
+        let near = PathBuf::from(self.path_text.trim());
+        let start = if near.is_dir() {
+            Some(near)
+        } else {
+            near.parent().filter(|d| d.is_dir()).map(PathBuf::from)
+        };
+        if self.dialog.is_some() {
+            return;
+        }
+        match &self.dialog_backend {
+            Some(b) => match crate::file_dialog::Pending::open(b, start.as_deref()) {
+                Ok(p) => self.dialog = Some(p),
+                Err(e) => {
+                    nice_plug::nice_warn!("{e}; using the built-in browser");
+                    self.dialog_backend = None;
+                    self.browser.show_near(start.as_deref());
+                }
+            },
+            None => self.browser.show_near(start.as_deref()),
+        }
+    }
+
+    /// The open dialog's answer and the built-in browser's click, once per frame.
+    fn file_choices(&mut self, ctx: &egui::Context) {
+        if let Some(d) = self.dialog.as_mut() {
+            match d.poll() {
+                crate::file_dialog::Poll::Open => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100))
+                }
+                crate::file_dialog::Poll::Chosen(path) => {
+                    self.dialog = None;
+                    self.path_text = path.to_string_lossy().into_owned();
+                    self.load(path);
+                }
+                crate::file_dialog::Poll::Cancelled => self.dialog = None,
+            }
+        }
+        if let Some(path) = self.browser.ui(ctx) {
+            self.path_text = path.to_string_lossy().into_owned();
+            self.load(path);
         }
     }
 }
@@ -226,6 +278,8 @@ impl EditorApp {
     /// The page content.
     fn draw_pages(&mut self, ui: &mut egui::Ui) {
         self.file_drops(ui);
+        let ctx = ui.ctx().clone();
+        self.file_choices(&ctx);
         let now = Instant::now();
         let dt = now.duration_since(self.last_frame).as_secs_f32().min(0.25);
         self.last_frame = now;

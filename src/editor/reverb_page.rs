@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use nice_plug::prelude::ParamSetter;
 
-use super::{ir_view, meter, widgets, EditorApp, IR_EXTENSIONS};
+use super::{ir_view, meter, widgets, EditorApp};
+use crate::ir_file::IR_EXTENSIONS;
 use crate::params::Room;
 
 impl EditorApp {
@@ -160,10 +161,29 @@ impl EditorApp {
         ir_view::show(ui, st, width, 150.0);
         ui.horizontal(|ui| {
             ui.label("File");
+            if ui
+                .button("Browse…")
+                .on_hover_text(if self.dialog_backend.is_some() {
+                    "Choose an impulse response file"
+                } else {
+                    "Choose an impulse response file (built-in browser: no system dialog here)"
+                })
+                .clicked()
+            {
+                self.browse();
+            }
+            if ui
+                .button("Files")
+                .on_hover_text("Browse folders of impulse responses inside the plugin, with favourites and recent files")
+                .clicked()
+            {
+                let near = PathBuf::from(self.path_text.trim());
+                self.browser.show_near(Some(&near));
+            }
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut self.path_text)
-                    .hint_text("paste a path to a WAV, AIFF or FLAC file or folder")
-                    .desired_width((ui.available_width() - 90.0).max(120.0)),
+                    .hint_text("or paste a path to a WAV, AIFF or FLAC file or folder")
+                    .desired_width((ui.available_width() - 50.0).max(120.0)),
             );
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Load").clicked() || enter) && !self.path_text.trim().is_empty() {

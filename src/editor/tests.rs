@@ -775,3 +775,145 @@ fn the_sidechain_line_follows_the_hosts_word() {
     assert!(shows(&h, "connected, silent"));
     assert!(!shows(&h, "not connected"));
 }
+
+#[test]
+fn the_built_in_browser_lists_folders_and_irs_with_their_layout_and_loads_a_click() {
+    use crate::loader::Task;
+    let root = std::env::temp_dir().join(format!("fluxforge-browse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let halls = root.join("Halls é");
+    std::fs::create_dir_all(&halls).unwrap();
+    let wav = halls.join("Big Hall.wav");
+    crate::ir_file::write_wav_file(
+        &wav,
+        2,
+        48_000,
+        crate::ir_file::WavEncoding::Int(24),
+        vec![0.1f32; 48_000],
+    )
+    .unwrap();
+    std::fs::write(halls.join("notes.txt"), "not an IR").unwrap();
+    let store = root.join("store");
+
+    let params = Arc::new(FluxForgeParams::default());
+    let host = Arc::new(TestHost {
+        params: params.clone(),
+        log: Mutex::new(Vec::new()),
+    });
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let seen = tasks.clone();
+    let mut app = EditorApp::new(
+        params.clone(),
+        Arc::default(),
+        Arc::default(),
+        crate::shared::spectrum_feed().1,
+        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
+    );
+    app.attach(GuiContext::new(host));
+    app.dialog_backend = None;
+    app.browser = super::file_browser::FileBrowser::with_store(Some(store.clone()));
+    app.path_text = root.to_string_lossy().into_owned();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    // No system dialog: Browse opens the built-in browser where the path field points.
+    h.get_by_label("Browse…").click();
+    h.run_steps(3);
+    h.get_by_label("Halls é/").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("notes.txt").is_none(),
+        "only IR files are listed"
+    );
+    h.get_by_label("stereo, 48000 Hz, 0.50 s");
+    h.get_by_label("Favourite Big Hall.wav").click();
+    h.run_steps(2);
+    // Listed twice now: under Favourites and in the folder.
+    assert_eq!(h.get_all_by_label("Big Hall.wav").count(), 2);
+    h.get_all_by_label("Big Hall.wav").last().unwrap().click();
+    h.run_steps(3);
+    {
+        let tasks = tasks.lock().unwrap();
+        assert!(
+            matches!(tasks.as_slice(), [Task::Load { path: p, .. }] if *p == wav),
+            "one load of the clicked file: {tasks:?}"
+        );
+    }
+    let listed = |name: &str| std::fs::read_to_string(store.join(name)).unwrap_or_default();
+    assert_eq!(
+        listed("ir-favourites.txt").trim(),
+        wav.display().to_string()
+    );
+    assert_eq!(listed("ir-recent.txt").trim(), wav.display().to_string());
+    // A new browser over the same store knows both lists.
+    let again = super::file_browser::FileBrowser::with_store(Some(store.clone()));
+    assert!(again.is_favourite(&wav));
+    assert_eq!(again.recent(), std::slice::from_ref(&wav));
+    // Up goes back to the parent folder.
+    h.get_by_label("Up").click();
+    h.run_steps(3);
+    h.get_by_label("Halls é/");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn browse_opens_the_system_dialog_and_loads_what_it_returns_without_blocking_frames() {
+    use crate::loader::Task;
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::env::temp_dir().join(format!("fluxforge-dialog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    // A stand-in for zenity: answers after 300 ms with a path holding spaces and accents.
+    let stub = root.join("zenity");
+    let chosen = root.join("My IRs/Plate é.wav");
+    std::fs::write(
+        &stub,
+        format!("#!/bin/sh\nsleep 0.3\necho '{}'\n", chosen.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let params = Arc::new(FluxForgeParams::default());
+    let host = Arc::new(TestHost {
+        params: params.clone(),
+        log: Mutex::new(Vec::new()),
+    });
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let seen = tasks.clone();
+    let mut app = EditorApp::new(
+        params.clone(),
+        Arc::default(),
+        Arc::default(),
+        crate::shared::spectrum_feed().1,
+        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
+    );
+    app.attach(GuiContext::new(host));
+    app.dialog_backend = Some(crate::file_dialog::Backend::Zenity(stub));
+    app.browser = super::file_browser::FileBrowser::with_store(None);
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    h.get_by_label("Browse…").click();
+    let t = std::time::Instant::now();
+    h.run_steps(2);
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(250),
+        "frames go on while the dialog is open"
+    );
+    assert!(tasks.lock().unwrap().is_empty());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tasks.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        h.run_steps(1);
+    }
+    let tasks = tasks.lock().unwrap();
+    assert!(
+        matches!(tasks.as_slice(), [Task::Load { path: p, .. }] if *p == chosen),
+        "the chosen file loads: {tasks:?}"
+    );
+    assert!(
+        !h.state().browser.open,
+        "the built-in browser stayed closed"
+    );
+    drop(tasks);
+    std::fs::remove_dir_all(&root).unwrap();
+}

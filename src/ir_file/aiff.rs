@@ -4,7 +4,7 @@
 use super::{check_layout, finish, Decoded, IrError, Rules, WavEncoding};
 
 /// IEEE 754 80-bit extended (big-endian) to `f64`, as AIFF stores its sample rate.
-fn extended_to_f64(b: &[u8]) -> f64 {
+pub(super) fn extended_to_f64(b: &[u8]) -> f64 {
     let exp = (((b[0] as i32) & 0x7f) << 8) | b[1] as i32;
     let mant = u64::from_be_bytes(b[2..10].try_into().expect("ten bytes"));
     if exp == 0 && mant == 0 {
