@@ -149,9 +149,9 @@ pub fn favourite_key(source: &PresetRef) -> String {
     }
 }
 
-/// The favourite presets' keys (empty when there is no list yet).
-pub fn favourites(root: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(root.join(FAVOURITES_FILE))
+/// The non-empty lines of a list file, trimmed (none when the file does not exist yet).
+pub fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
         .map(|t| {
             t.lines()
                 .map(str::trim)
@@ -160,6 +160,13 @@ pub fn favourites(root: &Path) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The favourite presets' keys (empty when there is no list yet).
+pub fn favourites(root: &Path) -> BTreeSet<String> {
+    read_lines(&root.join(FAVOURITES_FILE))
+        .into_iter()
+        .collect()
 }
 
 /// Writes the favourites list.

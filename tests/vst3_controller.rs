@@ -12,6 +12,10 @@ use vst3::Steinberg::Vst::*;
 use vst3::Steinberg::*;
 use vst3::{ComPtr, Interface};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{keyed_band_values, tone_1k};
+
 /// The release VST3 bundle's Linux library (`cargo xtask bundle fluxforge --release`), or
 /// `$FLUXFORGE_VST3`.
 fn library() -> PathBuf {
@@ -323,12 +327,7 @@ fn the_sidechain_bus_counts_as_the_host_activates_it() {
     // 1 kHz sine at -10 dBFS. The host's `activateBus` on the sidechain decides what the band
     // hears; without it, a silent sidechain falls back to the main signal.
     let len = 24_000;
-    let tone = |db: f64| -> Vec<f32> {
-        let a = 10f64.powf(db / 20.0);
-        (0..len)
-            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
-            .collect()
-    };
+    let tone = |db: f64| tone_1k(db, len);
     let x = [tone(-10.0), tone(-10.0)];
     let silent = [vec![0.0f32; len], vec![0.0f32; len]];
     let loud = [tone(-6.0), tone(-6.0)];
@@ -336,14 +335,7 @@ fn the_sidechain_bus_counts_as_the_host_activates_it() {
         let inst = Instance::new();
         let mut state: serde_json::Value =
             serde_json::from_slice(&save(&inst)).expect("JSON state");
-        for (id, v) in [
-            ("mix", serde_json::json!({ "f32": 0.0 })),
-            ("eq_on_3", serde_json::json!({ "bool": true })),
-            ("eq_freq_3", serde_json::json!({ "f32": 1000.0 })),
-            ("eq_dyn_3", serde_json::json!({ "i32": 1 })),
-            ("eq_thresh_3", serde_json::json!({ "f32": -30.0 })),
-            ("eq_source_3", serde_json::json!({ "i32": 1 })),
-        ] {
+        for (id, v) in keyed_band_values() {
             assert!(state["params"].get(id).is_some(), "{id}");
             state["params"][id] = v;
         }

@@ -44,15 +44,10 @@ impl Default for FileBrowser {
 }
 
 fn read_list(path: &Path) -> Vec<PathBuf> {
-    std::fs::read_to_string(path)
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(PathBuf::from)
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::user_presets::read_lines(path)
+        .into_iter()
+        .map(PathBuf::from)
+        .collect()
 }
 
 fn is_ir(p: &Path) -> bool {

@@ -107,6 +107,32 @@ pub fn editor_with(
     (app, params, host)
 }
 
+/// An editor on fresh parameters and `meters`, whose background tasks are recorded.
+pub fn editor_recording(
+    meters: Arc<crate::shared::Meters>,
+) -> (
+    EditorApp,
+    Arc<FluxForgeParams>,
+    Arc<Mutex<Vec<crate::loader::Task>>>,
+) {
+    let params = Arc::new(FluxForgeParams::default());
+    let host = Arc::new(TestHost {
+        params: params.clone(),
+        log: Mutex::new(Vec::new()),
+    });
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let seen = tasks.clone();
+    let mut app = EditorApp::new(
+        params.clone(),
+        meters,
+        Arc::default(),
+        crate::shared::spectrum_feed().1,
+        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
+    );
+    app.attach(GuiContext::new(host));
+    (app, params, tasks)
+}
+
 /// A harness of the editor's default size at `scale` (pixels per point).
 pub fn harness(app: EditorApp, scale: f32) -> Harness<'static, EditorApp> {
     harness_sized(
@@ -502,21 +528,7 @@ fn the_reverb_page_shows_the_rendered_ir_with_its_measured_decay() {
 #[test]
 fn a_file_dropped_on_the_window_loads_as_the_ir() {
     use crate::loader::Task;
-    let params = Arc::new(FluxForgeParams::default());
-    let host = Arc::new(TestHost {
-        params: params.clone(),
-        log: Mutex::new(Vec::new()),
-    });
-    let tasks = Arc::new(Mutex::new(Vec::new()));
-    let seen = tasks.clone();
-    let mut app = EditorApp::new(
-        params.clone(),
-        Arc::default(),
-        Arc::default(),
-        crate::shared::spectrum_feed().1,
-        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
-    );
-    app.attach(GuiContext::new(host));
+    let (app, _params, tasks) = editor_recording(Arc::default());
     let mut h = harness(app, 1.0);
     h.run_steps(2);
     let path = std::path::PathBuf::from("/some/where/Hall.wav");
@@ -740,21 +752,13 @@ fn a_preset_the_host_loaded_is_named_in_the_bar() {
 #[test]
 fn the_sidechain_line_follows_the_hosts_word() {
     use crate::params::DetectorInput;
-    let params = Arc::new(FluxForgeParams::default());
+    let meters = Arc::new(crate::shared::Meters::default());
+    let (app, params, _tasks) = editor_recording(meters.clone());
     let host = Arc::new(TestHost {
         params: params.clone(),
         log: Mutex::new(Vec::new()),
     });
-    let meters = Arc::new(crate::shared::Meters::default());
-    let mut app = EditorApp::new(
-        params.clone(),
-        meters.clone(),
-        Arc::default(),
-        crate::shared::spectrum_feed().1,
-        None,
-    );
-    let gui = GuiContext::new(host.clone());
-    app.attach(gui.clone());
+    let gui = GuiContext::new(host);
     let setter = gui.param_setter();
     setter.begin_set_parameter(&params.bands[0].enabled);
     setter.set_parameter(&params.bands[0].enabled, true);
@@ -795,21 +799,7 @@ fn the_built_in_browser_lists_folders_and_irs_with_their_layout_and_loads_a_clic
     std::fs::write(halls.join("notes.txt"), "not an IR").unwrap();
     let store = root.join("store");
 
-    let params = Arc::new(FluxForgeParams::default());
-    let host = Arc::new(TestHost {
-        params: params.clone(),
-        log: Mutex::new(Vec::new()),
-    });
-    let tasks = Arc::new(Mutex::new(Vec::new()));
-    let seen = tasks.clone();
-    let mut app = EditorApp::new(
-        params.clone(),
-        Arc::default(),
-        Arc::default(),
-        crate::shared::spectrum_feed().1,
-        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
-    );
-    app.attach(GuiContext::new(host));
+    let (mut app, _params, tasks) = editor_recording(Arc::default());
     app.dialog_backend = None;
     app.browser = super::file_browser::FileBrowser::with_store(Some(store.clone()));
     app.path_text = root.to_string_lossy().into_owned();
@@ -873,21 +863,7 @@ fn browse_opens_the_system_dialog_and_loads_what_it_returns_without_blocking_fra
     .unwrap();
     std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let params = Arc::new(FluxForgeParams::default());
-    let host = Arc::new(TestHost {
-        params: params.clone(),
-        log: Mutex::new(Vec::new()),
-    });
-    let tasks = Arc::new(Mutex::new(Vec::new()));
-    let seen = tasks.clone();
-    let mut app = EditorApp::new(
-        params.clone(),
-        Arc::default(),
-        Arc::default(),
-        crate::shared::spectrum_feed().1,
-        Some(Box::new(move |t| seen.lock().unwrap().push(t))),
-    );
-    app.attach(GuiContext::new(host));
+    let (mut app, _params, tasks) = editor_recording(Arc::default());
     app.dialog_backend = Some(crate::file_dialog::Backend::Zenity(stub));
     app.browser = super::file_browser::FileBrowser::with_store(None);
     let mut h = harness(app, 1.0);

@@ -212,7 +212,6 @@ fn eq_placement_band_placement_and_ducking_reach_the_engine() {
 fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
     use fluxforge::dsp::dynamic_eq::DynamicMode;
     use fluxforge::dsp::DetectorSource;
-    use serde_json::json;
     // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input
     // is a 1 kHz sine at -40 dBFS (below the threshold), the sidechain one at -6 dBFS.
     let mut s = Settings {
@@ -224,21 +223,9 @@ fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
     s.eq[2].dynamic = DynamicMode::Down;
     s.eq[2].threshold_db = -30.0;
     s.eq[2].source = DetectorSource::External;
-    let values = [
-        ("mix", f(0.0)),
-        ("eq_on_3", json!({ "bool": true })),
-        ("eq_freq_3", f(1000.0)),
-        ("eq_dyn_3", json!({ "i32": 1 })),
-        ("eq_thresh_3", f(-30.0)),
-        ("eq_source_3", json!({ "i32": 1 })),
-    ];
+    let values = keyed_band_values();
     let len = 48_000;
-    let tone = |db: f64| -> Vec<f32> {
-        let a = 10f64.powf(db / 20.0);
-        (0..len)
-            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
-            .collect()
-    };
+    let tone = |db: f64| tone_1k(db, len);
     let x = [tone(-40.0), tone(-40.0)];
     let key = [tone(-6.0), tone(-6.0)];
     let play = |key: Option<&[Vec<f32>; 2]>| {
@@ -284,24 +271,11 @@ fn a_loud_sidechain_compresses_a_quiet_main_signal_through_the_aux_port() {
 #[test]
 fn the_hosts_port_activation_decides_whether_the_sidechain_counts() {
     use clack_extensions::audio_ports_activation::{PluginAudioPortsActivation, SampleSize};
-    use serde_json::json;
     // A band at 1 kHz compressing above -30 dBFS, listening to the sidechain; the main input
     // is a 1 kHz sine at -10 dBFS (20 dB over the threshold).
-    let values = [
-        ("mix", f(0.0)),
-        ("eq_on_3", json!({ "bool": true })),
-        ("eq_freq_3", f(1000.0)),
-        ("eq_dyn_3", json!({ "i32": 1 })),
-        ("eq_thresh_3", f(-30.0)),
-        ("eq_source_3", json!({ "i32": 1 })),
-    ];
+    let values = keyed_band_values();
     let len = 48_000;
-    let tone = |db: f64| -> Vec<f32> {
-        let a = 10f64.powf(db / 20.0);
-        (0..len)
-            .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
-            .collect()
-    };
+    let tone = |db: f64| tone_1k(db, len);
     let x = [tone(-10.0), tone(-10.0)];
     let silent = [vec![0.0f32; len], vec![0.0f32; len]];
     let loud = [tone(-6.0), tone(-6.0)];

@@ -332,3 +332,105 @@ fn a_state_from_before_the_ir_existed_loads_with_the_default() {
     );
     assert!(max_diff(&out, &want) < 1e-5, "{}", max_diff(&out, &want));
 }
+
+#[test]
+fn an_lfo_on_decay_never_gaps_and_ends_on_the_final_value() {
+    // A host LFO on Decay: 2 Hz for 10 s of audio, one value per 10 ms block (what a host
+    // sends for modulation drawn as automation), played at twice real time as a host's
+    // engine paces blocks; then Decay holds its final value. Every change asks for a render;
+    // the worker coalesces them (at most one per MIN_RENDER_INTERVAL, the newest value wins,
+    // tested in `worker.rs`). Here, through the real plugin: the wet signal never drops out
+    // (no block without sound, no jump larger than the steady signal's), and the output ends
+    // exactly on the final value's IR, its tail included.
+    let rate = 48_000usize;
+    let block = 480;
+    let mut inst = new_instance(load_entry());
+    let p = Params::get(&mut inst);
+    let (decay, mix) = (p.id("ir_decay"), p.id("mix"));
+    let proc = inst
+        .activate(|_, _| (), config(48_000.0, block as u32))
+        .unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let lfo_len = 10 * rate;
+    let len = lfo_len + 4 * rate;
+    let sine: Vec<f32> = (0..len)
+        .map(|n| (0.5 * (std::f64::consts::TAU * 440.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect();
+    let input = [sine.clone(), sine];
+    // Decay between 60 % and 165 % (normalised 0.2..0.8), then 95 % (0.4) held.
+    let lfo = |n: usize| 0.5 + 0.3 * (std::f64::consts::TAU * 2.0 * n as f64 / 48_000.0).sin();
+    let final_norm = 0.4;
+    let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
+    for start in (0..len).step_by(block) {
+        let end = (start + block).min(len);
+        let chunk = [input[0][start..end].to_vec(), input[1][start..end].to_vec()];
+        let mut ev = vec![];
+        if start == 0 {
+            ev.push((0, mix, 1.0));
+        }
+        if start < lfo_len {
+            ev.push((0, decay, lfo(start)));
+        } else if start == lfo_len {
+            ev.push((0, decay, final_norm));
+        }
+        let y = run(&mut proc, &chunk, &mut || block, &ev);
+        out[0][start..end].copy_from_slice(&y[0]);
+        out[1][start..end].copy_from_slice(&y[1]);
+        if start < lfo_len + rate {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    inst.deactivate(proc.stop_processing());
+    assert!((p.value(&mut inst, "ir_decay") - final_norm).abs() < 1e-6);
+
+    let wet = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    let with_decay = |pct: f32| {
+        let edits = IrEdits {
+            decay_pct: pct,
+            ..Default::default()
+        };
+        let ir =
+            fluxforge::ir_source::render_ir(&Source::Factory(Room::MediumRoom), 48_000.0, &edits);
+        reference_ir(&ir.channels, 48_000.0, &input, wet, &[])
+    };
+    let (short, long) = (with_decay(60.0), with_decay(165.0));
+    let steady = rate..lfo_len;
+    let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+    let floor = 0.5 * rms(&short[0][steady.clone()]).min(rms(&long[0][steady.clone()]));
+    for (k, w) in out[0][rate / 2..].chunks(block).enumerate() {
+        assert!(
+            rms(w) > floor,
+            "block {k} after 0.5 s: {} below half the quieter steady level {floor}",
+            rms(w)
+        );
+    }
+    // No click: a 440 Hz sine through any IR and any crossfade between two is a 440 Hz sine
+    // whose level and phase move slowly, so its second difference stays within its level
+    // times 2(1 - cos w); a step (a dropped or repeated block) is hundreds of times that.
+    let w = std::f64::consts::TAU * 440.0 / 48_000.0;
+    let smooth = 2.0 * (1.0 - w.cos()) as f32;
+    for (k, blk) in out[0][rate / 2..].chunks(block).enumerate() {
+        let peak = blk.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let d2 = blk
+            .windows(3)
+            .map(|t| (t[2] - 2.0 * t[1] + t[0]).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            d2 <= 2.0 * smooth * peak,
+            "block {k} after 0.5 s: second difference {d2} for a peak of {peak} (a sine's is {})",
+            smooth * peak
+        );
+    }
+    let after = with_decay(95.0);
+    let tail = (len - rate..len)
+        .map(|n| {
+            (out[0][n] - after[0][n])
+                .abs()
+                .max((out[1][n] - after[1][n]).abs())
+        })
+        .fold(0.0f32, f32::max);
+    assert!(tail < 1e-4, "does not end on the final value's IR: {tail}");
+}

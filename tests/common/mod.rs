@@ -527,3 +527,25 @@ pub fn state_with_ir(stored: &StoredIr, values: &[(&str, serde_json::Value)]) ->
 pub fn f(v: f32) -> serde_json::Value {
     serde_json::json!({ "f32": v })
 }
+
+/// A 1 kHz sine at `db` dBFS, `len` samples at 48 kHz.
+pub fn tone_1k(db: f64, len: usize) -> Vec<f32> {
+    let a = 10f64.powf(db / 20.0);
+    (0..len)
+        .map(|n| (a * (std::f64::consts::TAU * 1000.0 * n as f64 / 48_000.0).sin()) as f32)
+        .collect()
+}
+
+/// State values (by parameter ID) of the sidechain tests' setting: dry only, band 3 a dynamic
+/// bell at 1 kHz compressing (Down) above -30 dBFS, listening to the sidechain.
+pub fn keyed_band_values() -> [(&'static str, serde_json::Value); 6] {
+    use serde_json::json;
+    [
+        ("mix", f(0.0)),
+        ("eq_on_3", json!({ "bool": true })),
+        ("eq_freq_3", f(1000.0)),
+        ("eq_dyn_3", json!({ "i32": 1 })),
+        ("eq_thresh_3", f(-30.0)),
+        ("eq_source_3", json!({ "i32": 1 })),
+    ]
+}

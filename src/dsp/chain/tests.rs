@@ -257,12 +257,9 @@ fn ducking_turns_the_wet_signal_down_under_a_loud_dry_signal() {
     assert!((db + 12.0).abs() < 1.2, "{db} dB");
 }
 
-#[test]
-fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
-    // A dynamic bell at 1 kHz listening to the sidechain; the main signal is a loud 1 kHz
-    // sine. While the sidechain is silent (nothing connected), the band listens to the main
-    // signal and compresses; once the sidechain has carried sound, its silence means
-    // "no compression"; a reset forgets it.
+/// Dry only, a dynamic bell at 1 kHz (Down, threshold -20 dB) listening to the sidechain,
+/// and a 1 kHz sine at 0.5 for one second: the sidechain tests' setting and main signal.
+fn keyed_bell_over_a_loud_sine() -> (Settings, Vec<f32>) {
     let mut s = Settings {
         mix: 0.0,
         ..Default::default()
@@ -276,7 +273,19 @@ fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
         source: crate::dsp::DetectorSource::External,
         ..s.eq[2]
     };
-    let x = crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0);
+    (
+        s,
+        crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0),
+    )
+}
+
+#[test]
+fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
+    // A dynamic bell at 1 kHz listening to the sidechain; the main signal is a loud 1 kHz
+    // sine. While the sidechain is silent (nothing connected), the band listens to the main
+    // signal and compresses; once the sidechain has carried sound, its silence means
+    // "no compression"; a reset forgets it.
+    let (s, x) = keyed_bell_over_a_loud_sine();
     let mut e = engine(&s, &ir());
     let play = |e: &mut Engine, key: &[f32]| {
         let (mut l, mut r) = (x.clone(), x.clone());
@@ -312,20 +321,7 @@ fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
 fn the_hosts_word_about_the_sidechain_overrides_the_silence_rule() {
     // As above, with the host's word: "connected" makes a silent sidechain mean "no
     // compression" from the first sample; "not connected" ignores even a loud sidechain.
-    let mut s = Settings {
-        mix: 0.0,
-        ..Default::default()
-    };
-    s.eq[2] = crate::dsp::dynamic_eq::BandSettings {
-        enabled: true,
-        freq_hz: 1000.0,
-        q: 2.0,
-        dynamic: crate::dsp::dynamic_eq::DynamicMode::Down,
-        threshold_db: -20.0,
-        source: crate::dsp::DetectorSource::External,
-        ..s.eq[2]
-    };
-    let x = crate::dsp::test_util::sine(1000.0, 0.5, 48_000, 0, 48_000.0);
+    let (s, x) = keyed_bell_over_a_loud_sine();
     let play = |word: Option<bool>, key: &[f32]| {
         let mut e = engine(&s, &ir());
         e.set_key_connected(word);
