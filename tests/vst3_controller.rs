@@ -94,8 +94,8 @@ impl Instance {
             maxSamplesPerBlock: 512,
             sampleRate: 48_000.0,
         };
-        // SAFETY: live interfaces; `setup` outlives the call.
         self.mode.set(mode);
+        // SAFETY: live interfaces; `setup` outlives the call.
         unsafe {
             assert_eq!(self.processor.setupProcessing(&mut setup), kResultOk);
             assert_eq!(self.component.setActive(1), kResultOk);
