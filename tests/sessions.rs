@@ -238,97 +238,85 @@ fn assert_same_values(state: &serde_json::Value, saved: &serde_json::Value, what
 fn sessions_and_presets_of_every_released_version_open_as_saved() {
     let work = work_dir("check");
     let schema = Schema::of(&FluxForgeParams::default());
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root())
-        .expect("the fixture folder")
-        .map(|e| e.unwrap().path())
-        .collect();
-    versions.sort();
+    let all = recorded_states();
+    let mut versions: Vec<&str> = all.iter().map(|(v, _)| v.as_str()).collect();
+    versions.dedup();
     assert!(!versions.is_empty());
+    for v in versions {
+        let n = all.iter().filter(|(w, _)| w == v).count();
+        assert!(n >= 8, "{v}: {n} states");
+    }
     let mut checked = 0;
-    for dir in versions {
-        let version = dir.file_name().unwrap().to_string_lossy().to_string();
-        let mut states: Vec<PathBuf> = std::fs::read_dir(&dir)
+    for (version, state_path) in &all {
+        let dir = state_path.parent().unwrap();
+        let name = state_path
+            .file_name()
             .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("state-")
-            })
-            .collect();
-        states.sort();
-        assert!(states.len() >= 8, "{version}: {} states", states.len());
-        for state_path in states {
-            let name = state_path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .to_string();
-            let slug = name
-                .trim_start_matches("state-")
-                .trim_end_matches(".json")
-                .to_string();
-            let what = format!("{version}/{slug}");
-            let bytes = std::fs::read(&state_path).unwrap();
-            let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            .to_string_lossy()
+            .to_string();
+        let slug = name
+            .trim_start_matches("state-")
+            .trim_end_matches(".json")
+            .to_string();
+        let what = format!("{version}/{slug}");
+        let bytes = std::fs::read(state_path).unwrap();
+        let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
 
-            // The plugin: every plain value as saved, and saved again the same.
-            let mut inst = new_instance(load_entry());
-            assert!(load_state(&mut inst, &bytes), "{what}: loads");
-            let saved: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
-            assert_same_values(&state, &saved, &what);
-            assert_eq!(saved["fields"]["ir"], state["fields"]["ir"], "{what}: IR");
+        // The plugin: every plain value as saved, and saved again the same.
+        let mut inst = new_instance(load_entry());
+        assert!(load_state(&mut inst, &bytes), "{what}: loads");
+        let saved: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        assert_same_values(&state, &saved, &what);
+        assert_eq!(saved["fields"]["ir"], state["fields"]["ir"], "{what}: IR");
 
-            // The renderer reads the same values.
-            let salvage = fluxforge::state_repair::read(&bytes, &schema);
-            assert!(salvage.report.is_none(), "{what}: {:?}", salvage.report);
-            let rendered = FluxForgeParams::default();
-            assert!(fluxforge::preset::apply_state_values(&salvage.state, &rendered).is_empty());
-            let captured = Preset::capture(&rendered);
+        // The renderer reads the same values.
+        let salvage = fluxforge::state_repair::read(&bytes, &schema);
+        assert!(salvage.report.is_none(), "{what}: {:?}", salvage.report);
+        let rendered = FluxForgeParams::default();
+        assert!(fluxforge::preset::apply_state_values(&salvage.state, &rendered).is_empty());
+        let captured = Preset::capture(&rendered);
 
-            // The render, from the state and from the preset, is the recorded one (or, across
-            // a documented change of sound, differs from it only by that change).
-            let recorded = read_wav(&dir.join(format!("render-{slug}.wav")));
-            let from_state = render(&work, "s.wav", &["--state", state_path.to_str().unwrap()]);
-            let preset_path = dir.join(format!("preset-{slug}.json"));
-            let from_preset = render(&work, "p.wav", &["--preset", preset_path.to_str().unwrap()]);
-            let d = max_diff(&from_preset, &from_state);
-            assert!(
-                d <= TOLERANCE,
-                "{what}: preset and state renders differ by {d}"
-            );
-            match sound_change(&version, &slug) {
-                None => {
-                    let d = max_diff(&from_state, &recorded);
-                    assert!(d <= TOLERANCE, "{what}: render differs by {d}");
-                }
-                Some((since, why, bound_db)) => {
-                    let d = difference_db(&from_state, &recorded);
-                    println!("{what}: sounds different since {since} ({why}): {d:.1} dB");
-                    assert!(
-                        d < bound_db,
-                        "{what}: the render differs by {d:.1} dB of the recording, more than \
-                         the change of {since} explains ({bound_db} dB)"
-                    );
-                    assert!(
-                        d > -120.0,
-                        "{what}: the listed change of {since} is not heard"
-                    );
-                }
+        // The render, from the state and from the preset, is the recorded one (or, across
+        // a documented change of sound, differs from it only by that change).
+        let recorded = read_wav(&dir.join(format!("render-{slug}.wav")));
+        let from_state = render(&work, "s.wav", &["--state", state_path.to_str().unwrap()]);
+        let preset_path = dir.join(format!("preset-{slug}.json"));
+        let from_preset = render(&work, "p.wav", &["--preset", preset_path.to_str().unwrap()]);
+        let d = max_diff(&from_preset, &from_state);
+        assert!(
+            d <= TOLERANCE,
+            "{what}: preset and state renders differ by {d}"
+        );
+        match sound_change(version, &slug) {
+            None => {
+                let d = max_diff(&from_state, &recorded);
+                assert!(d <= TOLERANCE, "{what}: render differs by {d}");
             }
-            let preset = Preset::load(&preset_path).unwrap();
-            let p = FluxForgeParams::default();
-            let notes = preset.apply(&p);
-            assert!(notes.is_empty(), "{what}: preset notes {notes:?}");
-            // The preset and the state describe the same values.
-            assert_eq!(
-                Preset::capture(&p).params,
-                captured.params,
-                "{what}: preset values"
-            );
-            checked += 1;
+            Some((since, why, bound_db)) => {
+                let d = difference_db(&from_state, &recorded);
+                println!("{what}: sounds different since {since} ({why}): {d:.1} dB");
+                assert!(
+                    d < bound_db,
+                    "{what}: the render differs by {d:.1} dB of the recording, more than \
+                         the change of {since} explains ({bound_db} dB)"
+                );
+                assert!(
+                    d > -120.0,
+                    "{what}: the listed change of {since} is not heard"
+                );
+            }
         }
+        let preset = Preset::load(&preset_path).unwrap();
+        let p = FluxForgeParams::default();
+        let notes = preset.apply(&p);
+        assert!(notes.is_empty(), "{what}: preset notes {notes:?}");
+        // The preset and the state describe the same values.
+        assert_eq!(
+            Preset::capture(&p).params,
+            captured.params,
+            "{what}: preset values"
+        );
+        checked += 1;
     }
     assert!(checked >= 8, "{checked} sessions checked");
     let _ = std::fs::remove_dir_all(&work);

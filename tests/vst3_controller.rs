@@ -388,7 +388,6 @@ fn every_recorded_session_opens_and_bounces_in_the_vst3_plugin_as_in_the_rendere
     // `IComponent::setState`: every plain value reads back as saved (and as the CLAP plugin
     // reads it: `tests/sessions.rs`), and an offline bounce of a phrase equals the renderer's
     // output for the same state, sample for sample within 1e-5.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions");
     let work = std::env::temp_dir().join(format!("fluxforge-vst3-sessions-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
     let rate = 48_000;
@@ -419,68 +418,50 @@ fn every_recorded_session_opens_and_bounces_in_the_vst3_plugin_as_in_the_rendere
         [x[1].clone(), vec![0.0; tail]].concat(),
     ];
     let silent = [vec![0.0f32; phrase + tail], vec![0.0f32; phrase + tail]];
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    versions.sort();
     let mut checked = 0;
-    for dir in versions {
-        let mut states: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("state-")
-            })
-            .collect();
-        states.sort();
-        for path in states {
-            let what = path.strip_prefix(&root).unwrap().display().to_string();
-            let bytes = std::fs::read(&path).unwrap();
-            let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            let inst = Instance::new();
-            load(&inst, bytes);
-            let saved: serde_json::Value = serde_json::from_slice(&save(&inst)).unwrap();
-            for (id, v) in state["params"].as_object().unwrap() {
-                assert_eq!(saved["params"][id], *v, "{what}: {id}");
-            }
-            assert_eq!(saved["fields"]["ir"], state["fields"]["ir"], "{what}: IR");
-
-            inst.start_in(ProcessModes_::kOffline as i32);
-            let y = inst.process(&padded, &silent);
-            inst.stop();
-            let out = work.join("out.wav");
-            let o = std::process::Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
-                .arg(&input)
-                .arg(&out)
-                .args(["--tail", "0.2", "--quiet", "--state"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                o.status.success(),
-                "{what}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-            let mut r = hound::WavReader::open(&out).unwrap();
-            let rendered: Vec<f32> = r.samples::<f32>().map(Result::unwrap).collect();
-            assert_eq!(rendered.len(), 2 * (phrase + tail), "{what}: render length");
-            let d = (0..phrase + tail)
-                .map(|n| {
-                    (y[0][n] - rendered[2 * n])
-                        .abs()
-                        .max((y[1][n] - rendered[2 * n + 1]).abs())
-                })
-                .fold(0.0f32, f32::max);
-            assert!(
-                d < 1e-5,
-                "{what}: the VST3 bounce differs from the renderer by {d}"
-            );
-            checked += 1;
+    for (version, path) in common::recorded_states() {
+        let what = format!("{version}/{}", path.file_name().unwrap().to_string_lossy());
+        let bytes = std::fs::read(&path).unwrap();
+        let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let inst = Instance::new();
+        load(&inst, bytes);
+        let saved: serde_json::Value = serde_json::from_slice(&save(&inst)).unwrap();
+        for (id, v) in state["params"].as_object().unwrap() {
+            assert_eq!(saved["params"][id], *v, "{what}: {id}");
         }
+        assert_eq!(saved["fields"]["ir"], state["fields"]["ir"], "{what}: IR");
+
+        inst.start_in(ProcessModes_::kOffline as i32);
+        let y = inst.process(&padded, &silent);
+        inst.stop();
+        let out = work.join("out.wav");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
+            .arg(&input)
+            .arg(&out)
+            .args(["--tail", "0.2", "--quiet", "--state"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let mut r = hound::WavReader::open(&out).unwrap();
+        let rendered: Vec<f32> = r.samples::<f32>().map(Result::unwrap).collect();
+        assert_eq!(rendered.len(), 2 * (phrase + tail), "{what}: render length");
+        let d = (0..phrase + tail)
+            .map(|n| {
+                (y[0][n] - rendered[2 * n])
+                    .abs()
+                    .max((y[1][n] - rendered[2 * n + 1]).abs())
+            })
+            .fold(0.0f32, f32::max);
+        assert!(
+            d < 1e-5,
+            "{what}: the VST3 bounce differs from the renderer by {d}"
+        );
+        checked += 1;
     }
     assert!(checked >= 16, "{checked} sessions");
     std::fs::remove_dir_all(&work).unwrap();

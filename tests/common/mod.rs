@@ -549,3 +549,31 @@ pub fn keyed_band_values() -> [(&'static str, serde_json::Value); 6] {
         ("eq_source_3", json!({ "i32": 1 })),
     ]
 }
+
+/// Every recorded session state (`tests/fixtures/sessions/<version>/state-*.json`) as
+/// `(version, path)`, in version and name order.
+pub fn recorded_states() -> Vec<(String, PathBuf)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions");
+    let mut out = Vec::new();
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("the fixture folder")
+        .map(|e| e.unwrap().path())
+        .collect();
+    versions.sort();
+    for dir in versions {
+        let version = dir.file_name().unwrap().to_string_lossy().to_string();
+        let mut states: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("state-")
+            })
+            .collect();
+        states.sort();
+        out.extend(states.into_iter().map(|p| (version.clone(), p)));
+    }
+    out
+}

@@ -279,6 +279,20 @@ fn keyed_bell_over_a_loud_sine() -> (Settings, Vec<f32>) {
     )
 }
 
+/// Plays `x` on both channels with `key` on both sidechain channels, 128 samples a call;
+/// returns the left output.
+fn play_keyed(e: &mut Engine, x: &[f32], key: &[f32]) -> Vec<f32> {
+    let (mut l, mut r) = (x.to_vec(), x.to_vec());
+    for ((a, b), k) in l
+        .chunks_mut(128)
+        .zip(r.chunks_mut(128))
+        .zip(key.chunks(128))
+    {
+        e.process_keyed(&mut [a, b], Some([k, k]));
+    }
+    l
+}
+
 #[test]
 fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
     // A dynamic bell at 1 kHz listening to the sidechain; the main signal is a loud 1 kHz
@@ -288,14 +302,7 @@ fn external_detectors_follow_the_sidechain_once_it_carries_sound() {
     let (s, x) = keyed_bell_over_a_loud_sine();
     let mut e = engine(&s, &ir());
     let play = |e: &mut Engine, key: &[f32]| {
-        let (mut l, mut r) = (x.clone(), x.clone());
-        for ((a, b), k) in l
-            .chunks_mut(128)
-            .zip(r.chunks_mut(128))
-            .zip(key.chunks(128))
-        {
-            e.process_keyed(&mut [a, b], Some([k, k]));
-        }
+        play_keyed(e, &x, key);
         e.eq().dynamic_gain_db()[2]
     };
     let silence = vec![0.0f32; 48_000];
@@ -325,14 +332,7 @@ fn the_hosts_word_about_the_sidechain_overrides_the_silence_rule() {
     let play = |word: Option<bool>, key: &[f32]| {
         let mut e = engine(&s, &ir());
         e.set_key_connected(word);
-        let (mut l, mut r) = (x.clone(), x.clone());
-        for ((a, b), k) in l
-            .chunks_mut(128)
-            .zip(r.chunks_mut(128))
-            .zip(key.chunks(128))
-        {
-            e.process_keyed(&mut [a, b], Some([k, k]));
-        }
+        let l = play_keyed(&mut e, &x, key);
         (e.eq().dynamic_gain_db()[2], l)
     };
     let silence = vec![0.0f32; 48_000];
