@@ -18,23 +18,17 @@
 //! A file with no `format` key is read as the renderer's earlier flat preset (parameter IDs
 //! at the top level).
 //!
-//! # Safety
-//!
-//! The parameter-pointer contract: nice-plug reaches parameters through `ParamPtr`s, raw
-//! pointers into the parameter object `param_map()` was called on. Every function here takes
-//! that object by reference and uses the pointers only while it holds the reference, on one
-//! thread; the parameters' values are atomics, so reading or setting them through a pointer
-//! races with nothing.
+//! Parameters are reached through [`crate::params::access`] (no raw parameter pointers here).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use nice_plug::params::InternalParamMut;
-use nice_plug::prelude::{Param, ParamPtr, Params};
+use nice_plug::prelude::Param;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ir_state::StoredIr;
+use crate::params::access::{params_of, Kind, ParamRef};
 use crate::params::{FluxForgeParams, PresetRef};
 
 /// The `format` of a preset file.
@@ -74,13 +68,9 @@ pub struct Preset {
 impl Preset {
     /// Every parameter's current value.
     pub fn capture(params: &FluxForgeParams) -> Self {
-        let values = params
-            .param_map()
+        let values = params_of(params)
             .into_iter()
-            // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for
-            // longer than the pointer is used (the parameter-pointer contract, module
-            // documentation).
-            .map(|(id, ptr, _)| (id, unsafe { plain_json(ptr) }))
+            .map(|(id, p)| (id, plain_json(&p)))
             .collect();
         Self {
             params: values,
@@ -107,12 +97,9 @@ impl Preset {
     /// their current values. Returns what was unknown or clamped.
     pub fn apply_keeping(&self, params: &FluxForgeParams, keep: &[&str]) -> Vec<String> {
         let mut notes = Vec::new();
-        for (id, ptr, _) in params.param_map() {
+        for (id, p) in params_of(params) {
             if !keep.contains(&id.as_str()) && !self.params.contains_key(&id) {
-                // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here
-                // for longer than the pointer is used (the parameter-pointer contract, module
-                // documentation).
-                unsafe { reset(ptr) };
+                p.reset();
             }
         }
         for (id, v) in &self.params {
@@ -139,20 +126,14 @@ impl Preset {
         use nice_plug::plugin::ParamValue;
         let params = FluxForgeParams::default();
         self.apply(&params);
-        let values = params
-            .param_map()
+        let values = params_of(&params)
             .into_iter()
-            .map(|(id, ptr, _)| {
-                // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here
-                // for longer than the pointer is used (the parameter-pointer contract, module
-                // documentation).
-                let v = unsafe {
-                    match ptr {
-                        ParamPtr::FloatParam(p) => ParamValue::F32((*p).unmodulated_plain_value()),
-                        ParamPtr::IntParam(p) => ParamValue::I32((*p).unmodulated_plain_value()),
-                        ParamPtr::BoolParam(p) => ParamValue::Bool((*p).unmodulated_plain_value()),
-                        ParamPtr::EnumParam(p) => ParamValue::I32((*p).unmodulated_plain_value()),
-                    }
+            .map(|(id, p)| {
+                let v = match p.kind() {
+                    Kind::Float(f) => ParamValue::F32(f.unmodulated_plain_value()),
+                    Kind::Int(i) => ParamValue::I32(i.unmodulated_plain_value()),
+                    Kind::Bool(b) => ParamValue::Bool(b.unmodulated_plain_value()),
+                    Kind::Enum => ParamValue::I32(p.plain().round() as i32),
                 };
                 (id, v)
             })
@@ -272,43 +253,12 @@ pub fn apply_state_values(
 }
 
 /// A parameter's current plain value as preset JSON.
-///
-/// # Safety
-///
-/// `ptr` points into a live parameter object (the parameter-pointer contract).
-unsafe fn plain_json(ptr: ParamPtr) -> Value {
-    // SAFETY: the caller's `ptr` is valid (this function's contract).
-    unsafe {
-        match ptr {
-            ParamPtr::FloatParam(p) => Value::from((*p).unmodulated_plain_value() as f64),
-            ParamPtr::IntParam(p) => Value::from((*p).unmodulated_plain_value()),
-            ParamPtr::BoolParam(p) => Value::Bool((*p).unmodulated_plain_value()),
-            ParamPtr::EnumParam(_) => Value::String(
-                ptr.normalized_value_to_string(ptr.unmodulated_normalized_value(), false),
-            ),
-        }
-    }
-}
-
-/// Sets a parameter to its default (a float or integer exactly to its default plain value).
-///
-/// # Safety
-///
-/// `ptr` points into a live parameter object (the parameter-pointer contract).
-unsafe fn reset(ptr: ParamPtr) {
-    // SAFETY: the caller's `ptr` is valid (this function's contract).
-    unsafe {
-        match ptr {
-            ParamPtr::FloatParam(p) => {
-                (*p)._internal_set_plain_value((*p).default_plain_value());
-            }
-            ParamPtr::IntParam(p) => {
-                (*p)._internal_set_plain_value((*p).default_plain_value());
-            }
-            _ => {
-                ptr._internal_set_normalized_value(ptr.default_normalized_value());
-            }
-        }
+fn plain_json(p: &ParamRef) -> Value {
+    match p.kind() {
+        Kind::Float(f) => Value::from(f.unmodulated_plain_value() as f64),
+        Kind::Int(i) => Value::from(i.unmodulated_plain_value()),
+        Kind::Bool(b) => Value::Bool(b.unmodulated_plain_value()),
+        Kind::Enum => Value::String(p.text(p.normalized(), false)),
     }
 }
 
@@ -321,18 +271,12 @@ fn fold(s: &str) -> String {
 }
 
 /// The variant names of an enum or stepped parameter, by normalized value.
-///
-/// # Safety
-///
-/// `ptr` points into a live parameter object (the parameter-pointer contract).
-unsafe fn choices(ptr: ParamPtr) -> Vec<(f32, String)> {
-    // SAFETY: the caller's `ptr` is valid (this function's contract).
-    let steps = unsafe { ptr.step_count() }.unwrap_or(1).max(1);
+fn choices(p: &ParamRef) -> Vec<(f32, String)> {
+    let steps = p.step_count().unwrap_or(1).max(1);
     (0..=steps)
         .map(|k| {
             let n = k as f32 / steps as f32;
-            // SAFETY: as above.
-            (n, unsafe { ptr.normalized_value_to_string(n, false) })
+            (n, p.text(n, false))
         })
         .collect()
 }
@@ -341,75 +285,62 @@ unsafe fn choices(ptr: ParamPtr) -> Vec<(f32, String)> {
 /// plugin shows, an enum variant's name (or index), or a switch's `true`/`false`/`on`/`off`.
 /// Returns a note if the value was clamped; an error for an unknown ID or an unusable value.
 pub fn set(params: &FluxForgeParams, id: &str, value: &Value) -> Result<Option<String>, String> {
-    let map = params.param_map();
-    let Some((_, ptr, _)) = map.iter().find(|(i, _, _)| i == id) else {
+    let all = params_of(params);
+    let Some((_, p)) = all.iter().find(|(i, _)| i == id) else {
         return Err(format!(
             "unknown parameter {id:?} (did you mean {:?}? see --list-params)",
-            closest(map.iter().map(|(i, _, _)| i.as_str()), id)
+            closest(all.iter().map(|(i, _)| i.as_str()), id)
         ));
     };
-    let ptr = *ptr;
     let bad = || format!("{id}: cannot use {value} (see --list-params)");
-    // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
-    // than the pointer is used (the parameter-pointer contract, module documentation).
-    let normalized = unsafe {
-        match (ptr, value) {
-            (ParamPtr::BoolParam(_), Value::Bool(b)) => f32::from(*b),
-            (ParamPtr::BoolParam(_), Value::String(s)) => match fold(s).as_str() {
-                "on" | "true" | "yes" | "1" => 1.0,
-                "off" | "false" | "no" | "0" => 0.0,
-                _ => return Err(bad()),
-            },
-            (ParamPtr::BoolParam(_), Value::Number(n)) => f32::from(n.as_f64() != Some(0.0)),
-            (ParamPtr::EnumParam(_), Value::String(s)) => choices(ptr)
-                .into_iter()
-                .find(|(_, name)| fold(name) == fold(s))
-                .map(|(n, _)| n)
-                .ok_or_else(|| {
-                    let names: Vec<String> = choices(ptr).into_iter().map(|c| c.1).collect();
-                    format!("{id}: unknown choice {s:?} ({})", names.join(", "))
-                })?,
-            (ParamPtr::EnumParam(_), Value::Number(n)) => {
-                let plain = n.as_f64().filter(|v| v.fract() == 0.0).ok_or_else(bad)?;
-                ptr.preview_normalized(plain as f32)
-            }
-            (ParamPtr::FloatParam(_) | ParamPtr::IntParam(_), _) => {
-                let plain = match value {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse::<f64>().ok(),
-                    _ => None,
-                };
-                match plain {
-                    Some(v) if v.is_finite() => {
-                        // Exactly the plain value (as a state load sets it), clamped to the
-                        // range: a preset written from these values reads back bit-exactly.
-                        let lo = ptr.preview_plain(0.0) as f64;
-                        let hi = ptr.preview_plain(1.0) as f64;
-                        let c = v.clamp(lo, hi);
-                        match ptr {
-                            ParamPtr::FloatParam(p) => (*p)._internal_set_plain_value(c as f32),
-                            ParamPtr::IntParam(p) => {
-                                (*p)._internal_set_plain_value(c.round() as i32)
-                            }
-                            _ => unreachable!(),
-                        };
-                        let tol = 1e-6 * (1.0 + v.abs());
-                        return Ok((v < lo - tol || v > hi + tol)
-                            .then(|| format!("{id}: {v} is out of range, clamped to {c}")));
-                    }
-                    Some(_) => return Err(bad()),
-                    None => match value {
-                        Value::String(s) => ptr.string_to_normalized_value(s).ok_or_else(bad)?,
-                        _ => return Err(bad()),
-                    },
-                }
-            }
+    let normalized = match (p.kind(), value) {
+        (Kind::Bool(_), Value::Bool(b)) => f32::from(*b),
+        (Kind::Bool(_), Value::String(s)) => match fold(s).as_str() {
+            "on" | "true" | "yes" | "1" => 1.0,
+            "off" | "false" | "no" | "0" => 0.0,
             _ => return Err(bad()),
+        },
+        (Kind::Bool(_), Value::Number(n)) => f32::from(n.as_f64() != Some(0.0)),
+        (Kind::Enum, Value::String(s)) => choices(p)
+            .into_iter()
+            .find(|(_, name)| fold(name) == fold(s))
+            .map(|(n, _)| n)
+            .ok_or_else(|| {
+                let names: Vec<String> = choices(p).into_iter().map(|c| c.1).collect();
+                format!("{id}: unknown choice {s:?} ({})", names.join(", "))
+            })?,
+        (Kind::Enum, Value::Number(n)) => {
+            let plain = n.as_f64().filter(|v| v.fract() == 0.0).ok_or_else(bad)?;
+            p.preview_normalized(plain as f32)
         }
+        (Kind::Float(_) | Kind::Int(_), _) => {
+            let plain = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match plain {
+                Some(v) if v.is_finite() => {
+                    // Exactly the plain value (as a state load sets it), clamped to the
+                    // range: a preset written from these values reads back bit-exactly.
+                    let lo = p.preview_plain(0.0) as f64;
+                    let hi = p.preview_plain(1.0) as f64;
+                    let c = v.clamp(lo, hi);
+                    p.set_plain(c);
+                    let tol = 1e-6 * (1.0 + v.abs());
+                    return Ok((v < lo - tol || v > hi + tol)
+                        .then(|| format!("{id}: {v} is out of range, clamped to {c}")));
+                }
+                Some(_) => return Err(bad()),
+                None => match value {
+                    Value::String(s) => p.parse(s).ok_or_else(bad)?,
+                    _ => return Err(bad()),
+                },
+            }
+        }
+        _ => return Err(bad()),
     };
-    // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
-    // than the pointer is used (the parameter-pointer contract, module documentation).
-    unsafe { ptr._internal_set_normalized_value(normalized) };
+    p.set_normalized(normalized);
     Ok(None)
 }
 
@@ -440,29 +371,23 @@ pub fn table(params: &FluxForgeParams) -> String {
         "{:<15} {:<22} {:<16} {:<30} {}\n",
         "ID", "NAME", "PLAIN RANGE", "SHOWN AS", "DEFAULT"
     );
-    for (id, ptr, _) in params.param_map() {
-        // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
-        // than the pointer is used (the parameter-pointer contract, module documentation).
-        let line = unsafe {
-            let text = |n: f32| ptr.normalized_value_to_string(n, true);
-            let d = ptr.default_normalized_value();
-            match ptr {
-                ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => format!(
-                    "{:<16} {:<30} {} ({})",
-                    format!("{} .. {}", ptr.preview_plain(0.0), ptr.preview_plain(1.0)),
-                    format!("{} .. {}", text(0.0), text(1.0)),
-                    ptr.default_plain_value(),
-                    text(d)
-                ),
-                ParamPtr::BoolParam(_) | ParamPtr::EnumParam(_) => {
-                    let names: Vec<String> = choices(ptr).into_iter().map(|c| c.1).collect();
-                    format!("{:<46}  {}", names.join(", "), text(d))
-                }
+    for (id, p) in params_of(params) {
+        let text = |n: f32| p.text(n, true);
+        let d = p.default_normalized();
+        let line = match p.kind() {
+            Kind::Float(_) | Kind::Int(_) => format!(
+                "{:<16} {:<30} {} ({})",
+                format!("{} .. {}", p.preview_plain(0.0), p.preview_plain(1.0)),
+                format!("{} .. {}", text(0.0), text(1.0)),
+                p.default_plain(),
+                text(d)
+            ),
+            Kind::Bool(_) | Kind::Enum => {
+                let names: Vec<String> = choices(&p).into_iter().map(|c| c.1).collect();
+                format!("{:<46}  {}", names.join(", "), text(d))
             }
         };
-        // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for longer
-        // than the pointer is used (the parameter-pointer contract, module documentation).
-        out += &format!("{id:<15} {:<22} {line}\n", unsafe { ptr.name() });
+        out += &format!("{id:<15} {:<22} {line}\n", p.name());
     }
     out
 }
@@ -522,20 +447,16 @@ mod tests {
     #[test]
     fn capture_and_apply_round_trip_every_parameter() {
         let a = FluxForgeParams::default();
-        for (k, (id, ptr, _)) in a.param_map().into_iter().enumerate() {
+        for (k, (_, p)) in params_of(&a).into_iter().enumerate() {
             let n = ((k as f32 * 0.618) % 1.0 * 0.8 + 0.1).clamp(0.0, 1.0);
-            // SAFETY: `ptr` comes from `param_map()` of a parameter object borrowed here for
-            // longer than the pointer is used (the parameter-pointer contract, module
-            // documentation).
-            unsafe { ptr._internal_set_normalized_value(n) };
-            let _ = id;
+            p.set_normalized(n);
         }
         let p = Preset::capture(&a);
         let text = serde_json::to_string(&p).unwrap();
         let b = FluxForgeParams::default();
         assert!(Preset::parse(&text).unwrap().apply(&b).is_empty());
         assert_eq!(Preset::capture(&b), p);
-        assert_eq!(p.params.len(), a.param_map().len());
+        assert_eq!(p.params.len(), params_of(&a).len());
     }
 
     #[test]

@@ -31,7 +31,9 @@ use std::sync::Mutex;
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::plugin::ParamValue;
-use nice_plug::prelude::{Param, ParamPtr, Params, PluginState};
+use nice_plug::prelude::{Param, Params, PluginState};
+
+use crate::params::access::{params_of, Kind, ParamRef};
 use serde::de::DeserializeOwned;
 
 /// The persisted field through which a load reports what it dropped ([`StateReport`]).
@@ -60,37 +62,31 @@ pub enum Range {
 }
 
 impl Range {
-    /// The range of the parameter behind `ptr` (`None` for switches).
-    ///
-    /// # Safety
-    /// `ptr` must point to a live parameter (as those of a `param_map()` whose object lives).
-    unsafe fn of(ptr: ParamPtr) -> Option<Self> {
-        // SAFETY: the caller guarantees `ptr` is live; these calls only read the parameter.
-        unsafe {
-            match ptr {
-                ParamPtr::FloatParam(p) => {
-                    let (a, b) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
-                    Some(Range::Float {
-                        lo: a.min(b),
-                        hi: a.max(b),
-                        default: (*p).default_plain_value(),
-                    })
-                }
-                ParamPtr::IntParam(p) => Some(Range::Int {
-                    lo: ptr.preview_plain(0.0).round() as i32,
-                    hi: ptr.preview_plain(1.0).round() as i32,
-                    default: (*p).default_plain_value(),
-                }),
-                ParamPtr::EnumParam(_) => {
-                    let last = ptr.step_count().unwrap_or(0) as i32;
-                    Some(Range::Int {
-                        lo: 0,
-                        hi: last,
-                        default: (ptr.default_normalized_value() * last as f32).round() as i32,
-                    })
-                }
-                ParamPtr::BoolParam(_) => None,
+    /// The range of parameter `p` (`None` for switches).
+    fn of(p: &ParamRef) -> Option<Self> {
+        match p.kind() {
+            Kind::Float(f) => {
+                let (a, b) = (p.preview_plain(0.0), p.preview_plain(1.0));
+                Some(Range::Float {
+                    lo: a.min(b),
+                    hi: a.max(b),
+                    default: f.default_plain_value(),
+                })
             }
+            Kind::Int(i) => Some(Range::Int {
+                lo: p.preview_plain(0.0).round() as i32,
+                hi: p.preview_plain(1.0).round() as i32,
+                default: i.default_plain_value(),
+            }),
+            Kind::Enum => {
+                let last = p.step_count().unwrap_or(0) as i32;
+                Some(Range::Int {
+                    lo: 0,
+                    hi: last,
+                    default: (p.default_normalized() * last as f32).round() as i32,
+                })
+            }
+            Kind::Bool(_) => None,
         }
     }
 
@@ -128,11 +124,9 @@ impl Schema {
                 .into_keys()
                 .filter(|k| k != REPORT_FIELD)
                 .collect(),
-            ranges: params
-                .param_map()
+            ranges: params_of(params)
                 .into_iter()
-                // SAFETY: the pointers come from `params`, which outlives this call.
-                .filter_map(|(id, ptr, _)| unsafe { Range::of(ptr) }.map(|r| (id, r)))
+                .filter_map(|(id, p)| Range::of(&p).map(|r| (id, r)))
                 .collect(),
         }
     }

@@ -11,21 +11,18 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use nice_plug::context::gui::GuiContext;
-use nice_plug::prelude::Params;
 
 use super::history::{Compare, History, Slot, Values};
+use crate::params::access::params_of;
 use crate::params::{FluxForgeParams, PresetRef};
 use crate::preset::{Preset, MIX_LOCK_IDS};
 use crate::{factory_presets, user_presets};
 
 /// The parameters' normalized values by ID.
 pub fn values(params: &FluxForgeParams) -> Values {
-    params
-        .param_map()
+    params_of(params)
         .into_iter()
-        // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this use:
-        // nice-plug's parameter pointers point into that object.
-        .map(|(id, ptr, _)| (id, unsafe { ptr.unmodulated_normalized_value() }))
+        .map(|(id, p)| (id, p.normalized()))
         .collect()
 }
 
@@ -41,12 +38,14 @@ pub fn preset_values(preset: &Preset, keep: &[&str]) -> (Values, Vec<String>) {
 
 /// Sends `values` to the host as one gesture per parameter.
 fn send(gui: &GuiContext, params: &FluxForgeParams, values: &Values) {
-    for (id, ptr, _) in params.param_map() {
+    for (id, p) in params_of(params) {
         if let Some(n) = values.get(&id) {
-            // SAFETY: `ptr` comes from `param_map()` of a parameter object that outlives this
-            // use: nice-plug's parameter pointers point into that object.
-            unsafe {
-                if ptr.unmodulated_normalized_value() != *n {
+            if p.normalized() != *n {
+                let ptr = p.ptr();
+                // SAFETY: `ptr` points into `params`, which is the plugin's own parameter
+                // object and outlives these calls (the GUI context's contract for raw
+                // parameter gestures).
+                unsafe {
                     gui.raw_begin_set_parameter(ptr);
                     gui.raw_set_parameter_normalized(ptr, *n);
                     gui.raw_end_set_parameter(ptr);

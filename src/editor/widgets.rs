@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use nice_plug::prelude::{BoolParam, Param, ParamSetter, Params};
+use nice_plug::prelude::{BoolParam, Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
+use crate::params::access::params_of;
 use crate::params::{description, FluxForgeParams};
 
 /// Descriptions by parameter name (the editor holds parameters, not their IDs).
@@ -15,12 +16,9 @@ fn by_name(name: &str) -> &'static str {
     static TABLE: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
     TABLE
         .get_or_init(|| {
-            FluxForgeParams::default()
-                .param_map()
+            params_of(&FluxForgeParams::default())
                 .into_iter()
-                // SAFETY: `ptr` points into the `FluxForgeParams` temporary, which lives until
-                // the end of this statement.
-                .map(|(id, ptr, _)| (unsafe { ptr.name() }.to_string(), description(&id)))
+                .map(|(id, p)| (p.name(), description(&id)))
                 .collect()
         })
         .get(name)

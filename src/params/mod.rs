@@ -16,6 +16,7 @@ use crate::dsp::spectral::SpectralSettings;
 use crate::ir_state::IrField;
 use crate::state_repair::StateReport;
 
+pub mod access;
 mod describe;
 mod kinds;
 mod ranges;
