@@ -258,9 +258,7 @@ impl FileBrowser {
                     if !self.favourites.is_empty() {
                         ui.label(egui::RichText::new("Favourites").weak());
                         for f in self.favourites.clone() {
-                            let name = f
-                                .file_name()
-                                .map_or(String::new(), |n| n.to_string_lossy().into());
+                            let name = name_of(&f);
                             if let Some(c) = self.file_row(ui, &f, &name) {
                                 chosen = Some(c);
                             }
@@ -269,9 +267,7 @@ impl FileBrowser {
                     if !self.recent.is_empty() {
                         ui.label(egui::RichText::new("Recent").weak());
                         for f in self.recent.clone() {
-                            let name = f
-                                .file_name()
-                                .map_or(String::new(), |n| n.to_string_lossy().into());
+                            let name = name_of(&f);
                             if ui
                                 .selectable_label(false, format!("{name}  ({})", self.info(&f)))
                                 .on_hover_text(f.display().to_string())
@@ -283,17 +279,13 @@ impl FileBrowser {
                     }
                     ui.label(egui::RichText::new("This folder").weak());
                     for d in self.folders.clone() {
-                        let name = d
-                            .file_name()
-                            .map_or(String::new(), |n| n.to_string_lossy().into());
+                        let name = name_of(&d);
                         if ui.selectable_label(false, format!("{name}/")).clicked() {
                             go_to = Some(d);
                         }
                     }
                     for f in self.files.clone() {
-                        let name = f
-                            .file_name()
-                            .map_or(String::new(), |n| n.to_string_lossy().into());
+                        let name = name_of(&f);
                         if let Some(c) = self.file_row(ui, &f, &name) {
                             chosen = Some(c);
                         }
@@ -309,6 +301,12 @@ impl FileBrowser {
         self.open = open;
         chosen
     }
+}
+
+/// A path's last component, for display.
+fn name_of(p: &Path) -> String {
+    p.file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The user's home folder.
