@@ -18,6 +18,7 @@ pub mod loader;
 pub mod params;
 pub mod plugin;
 pub mod preset;
+pub mod room_capture;
 pub mod shared;
 pub mod state_repair;
 pub mod user_presets;

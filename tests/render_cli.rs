@@ -621,3 +621,123 @@ fn a_state_with_out_of_range_values_renders_as_the_range_ends() {
         "out-of-range values render as their range ends"
     );
 }
+
+#[test]
+fn a_room_captured_with_a_sweep_comes_back_as_a_loadable_ir() {
+    // The four steps of the README: make a sweep, play and record it (here: a stereo room of
+    // four taps behind a mildly distorting loudspeaker, with noise), capture, load the IR.
+    let (sweep, rec, ir) = (tmp("cap-sweep.wav"), tmp("cap-rec.wav"), tmp("cap-ir.wav"));
+    let out = bin()
+        .args([
+            "--make-sweep",
+            sweep.to_str().unwrap(),
+            "--sweep-seconds",
+            "4",
+        ])
+        .args(["--sweep-silence", "1", "--sweep-level", "-12"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("4.0 s sweep 20 Hz .. 20000 Hz"));
+    let s = fluxforge::ir_file::load_audio(&sweep).unwrap();
+    assert_eq!((s.sample_rate, s.channels.len()), (48_000, 1));
+    assert_eq!(s.channels[0].len(), 5 * 48_000);
+    // Taps (delay in samples after the sweep's start, gain), per channel.
+    let taps = [
+        [(240usize, 0.8f64), (700, -0.4), (1500, 0.25), (3000, 0.1)],
+        [(300, 0.7), (900, 0.35), (1700, -0.2), (2600, 0.12)],
+    ];
+    let mut rng = fluxforge::dsp::rng::Rng::new(21);
+    let recorded: Vec<Vec<f32>> = taps
+        .iter()
+        .map(|room| {
+            let played: Vec<f64> = s.channels[0]
+                .iter()
+                .map(|v| (3.0 * *v as f64).tanh() / 3.0)
+                .collect();
+            let mut y = vec![0.0f64; played.len() + 4000];
+            for (d, g) in room {
+                for (i, v) in played.iter().enumerate() {
+                    y[i + d] += g * v;
+                }
+            }
+            y.iter()
+                .map(|v| (v + 1e-4 * rng.gaussian()) as f32)
+                .collect()
+        })
+        .collect();
+    let frames = (0..recorded[0].len()).flat_map(|i| [recorded[0][i], recorded[1][i]]);
+    write_wav_file(&rec, 2, 48_000, WavEncoding::Int(24), frames).unwrap();
+
+    let out = bin()
+        .args(["--capture"])
+        .args([&sweep, &rec, &ir])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 channels") && err.contains("direct sound 5.0 ms"),
+        "{err}"
+    );
+    let got = fluxforge::ir_file::load_ir(&ir).expect("the plugin's front reads the IR");
+    assert_eq!(got.channels.len(), 2);
+    // Trimmed 1 ms before the earliest direct sound (channel 0, 240 samples), peak -1 dBFS,
+    // each tap where it was with its gain relative to the loudest (within 0.3 dB).
+    let peak = got
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!((20.0 * peak.log10() + 1.0).abs() < 0.01, "peak {peak}");
+    let start = 240 - 48;
+    for (c, room) in taps.iter().enumerate() {
+        for (d, g) in room {
+            let v = got.channels[c][d - start] as f64 / peak as f64 * 0.8;
+            let db = 20.0 * (v / g).abs().log10();
+            assert!(
+                v.signum() == g.signum() && db.abs() < 0.3,
+                "ch {c} tap {d}: {v} vs {g}"
+            );
+        }
+    }
+    // A render with it plays.
+    let (src, dst) = (tmp("cap-in.wav"), tmp("cap-out.wav"));
+    write(&src, 2, 24, false, 4800);
+    assert!(bin()
+        .args([src.as_path(), dst.as_path()])
+        .args(["--ir".as_ref(), ir.as_path(), "--quiet".as_ref()])
+        .status()
+        .unwrap()
+        .success());
+
+    // Wrong inputs: one line each.
+    let (sw, rc, o) = (
+        sweep.to_str().unwrap(),
+        rec.to_str().unwrap(),
+        ir.to_str().unwrap(),
+    );
+    let noise = tmp("cap-noise.wav");
+    let n: Vec<f32> = (0..48_000).map(|_| rng.bipolar() as f32 * 0.1).collect();
+    write_wav_file(&noise, 1, 48_000, WavEncoding::Float, n).unwrap();
+    fails_with(
+        &["--capture", noise.to_str().unwrap(), rc, o],
+        "not an exponential sine sweep",
+    );
+    fails_with(
+        &["--capture", sw, src.to_str().unwrap(), o],
+        "record at the sweep's rate",
+    );
+    fails_with(&["--capture", sw, rc], "three files");
+    let short = tmp("cap-short.wav");
+    write_wav_file(
+        &short,
+        1,
+        48_000,
+        WavEncoding::Float,
+        s.channels[0][..150_000].to_vec(),
+    )
+    .unwrap();
+    fails_with(&["--capture", sw, short.to_str().unwrap(), o], "tail");
+    fails_with(&["--make-sweep", o, "--sweep-to", "30000"], "sweep range");
+}

@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::Engine;
+use fluxforge::dsp::sweep_capture::{CaptureOptions, SweepSpec};
 use fluxforge::ir_file;
 use fluxforge::ir_source::Source;
 use fluxforge::ir_state::StoredIr;
 use fluxforge::params::{FluxForgeParams, Room};
 use fluxforge::preset::{self, Preset};
+use fluxforge::room_capture;
 use fluxforge::state_repair::{self, Schema};
 use serde_json::Value;
 use std::sync::Arc;
@@ -24,6 +26,8 @@ fluxforge-render: process a WAV file with FluxForge offline
 USAGE:
     fluxforge-render <INPUT.wav> <OUTPUT.wav> [OPTIONS]
     fluxforge-render --make-demo-input <FILE.wav>
+    fluxforge-render --make-sweep <SWEEP.wav> [SWEEP OPTIONS]
+    fluxforge-render --capture <SWEEP.wav> <RECORDING.wav> <IR.wav> [CAPTURE OPTIONS]
 
 The output has the input's sample rate and sample format (16/24/32-bit integer or 32-bit
 float). A mono input gives a stereo output (the reverb is stereo), as in the plugin's
@@ -71,6 +75,25 @@ OTHER OPTIONS:
                         Write a dry 4 s stereo test phrase (plucked notes and claps,
                         48 kHz, 24-bit) to FILE and exit: something to hear the reverb on.
     -h, --help          Show this help
+TAKING A ROOM'S IMPULSE RESPONSE:
+    --make-sweep FILE   Write an exponential sine sweep (mono, 24-bit WAV) to play into the
+                        room, and exit. Options:
+      --sweep-seconds S   Length of the sweep, 1..120 s [default: 10]. A longer sweep is
+                          quieter to the noise and keeps a longer tail clear of the
+                          loudspeaker's distortion (about a tenth of its length)
+      --sweep-from HZ     Start frequency [default: 20]
+      --sweep-to HZ       End frequency [default: 20000]
+      --sweep-level DB    Peak level, -60..0 dBFS [default: -6]
+      --sweep-silence S   Silence after the sweep, for the tail, 0..60 s [default: 4]
+      --sweep-rate HZ     Sample rate [default: 48000]
+    --capture SWEEP RECORDING IR
+                        Deconvolve RECORDING (mono or stereo, started with the sweep, at its
+                        rate) by SWEEP into the room's impulse response IR (32-bit float WAV,
+                        peak -1 dBFS): the loudspeaker's harmonic distortion is separated out,
+                        the start trimmed to the direct sound and the tail to the noise floor,
+                        both faded. Options:
+      --capture-length S  Longest IR kept, 0.1..60 s [default: 30]
+      --no-trim           Keep every lag from the sweep's start to the recording's end
 
 EXIT STATUS:
     0 on success; 1 with a one-line error on stderr otherwise.
@@ -162,7 +185,14 @@ fn load_state(
         .flatten())
 }
 
-fn parse_args() -> Result<Option<Args>, String> {
+/// What one call of the program does.
+enum Job {
+    Render(Box<Args>),
+    MakeSweep(PathBuf, SweepSpec),
+    Capture([PathBuf; 3], CaptureOptions),
+}
+
+fn parse_args() -> Result<Option<Job>, String> {
     use lexopt::Arg::{Long, Short, Value};
     let mut positional = Vec::new();
     let params = FluxForgeParams::default();
@@ -173,6 +203,10 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
+    let mut sweep = SweepSpec::default();
+    let mut make_sweep = None;
+    let mut capture = None;
+    let mut capture_options = CaptureOptions::default();
     let mut parser = lexopt::Parser::from_env();
     // An option's value as text, or "FLAG needs WHAT".
     let value = |parser: &mut lexopt::Parser, flag: &str, what: &str| {
@@ -256,6 +290,42 @@ fn parse_args() -> Result<Option<Args>, String> {
                 block = b as usize;
             }
             "--quiet" => quiet = true,
+            "--make-sweep" => {
+                make_sweep = Some(PathBuf::from(value(&mut parser, &flag, "a file")?))
+            }
+            "--sweep-seconds" => sweep.seconds = num(&flag, value(&mut parser, &flag, "seconds")?)?,
+            "--sweep-from" => sweep.from_hz = num(&flag, value(&mut parser, &flag, "Hz")?)?,
+            "--sweep-to" => sweep.to_hz = num(&flag, value(&mut parser, &flag, "Hz")?)?,
+            "--sweep-level" => sweep.level_db = num(&flag, value(&mut parser, &flag, "dB")?)?,
+            "--sweep-silence" => {
+                sweep.silence_s = num(&flag, value(&mut parser, &flag, "seconds")?)?
+            }
+            "--sweep-rate" => {
+                let hz = num(&flag, value(&mut parser, &flag, "Hz")?)?;
+                sweep.rate = hz.clamp(0.0, u32::MAX as f64) as u32;
+            }
+            "--capture" => {
+                let files: Vec<PathBuf> = parser
+                    .values()
+                    .map_err(|_| "--capture needs SWEEP RECORDING IR".to_string())?
+                    .map(PathBuf::from)
+                    .collect();
+                let files: [PathBuf; 3] = files
+                    .try_into()
+                    .map_err(|_| "--capture needs three files: SWEEP RECORDING IR".to_string())?;
+                capture = Some(files);
+            }
+            "--capture-length" => {
+                let s = num(&flag, value(&mut parser, &flag, "seconds")?)?;
+                if !(0.1..=ir_file::MAX_FILE_SECONDS).contains(&s) {
+                    return Err(format!(
+                        "--capture-length must be 0.1..={} s",
+                        ir_file::MAX_FILE_SECONDS
+                    ));
+                }
+                capture_options.max_seconds = s;
+            }
+            "--no-trim" => capture_options.trim = false,
             "--make-demo-input" => {
                 let p = PathBuf::from(value(&mut parser, &flag, "a file")?);
                 write_demo_input(&p)?;
@@ -265,12 +335,18 @@ fn parse_args() -> Result<Option<Args>, String> {
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }
+    match (make_sweep, capture) {
+        (Some(_), Some(_)) => return Err("--make-sweep and --capture are separate steps".into()),
+        (Some(path), None) => return Ok(Some(Job::MakeSweep(path, sweep))),
+        (None, Some(files)) => return Ok(Some(Job::Capture(files, capture_options))),
+        (None, None) => {}
+    }
     if positional.len() != 2 {
         return Err("expected an input and an output file (see --help)".into());
     }
     let output = positional.pop().unwrap_or_default();
     let input = positional.pop().unwrap_or_default();
-    Ok(Some(Args {
+    Ok(Some(Job::Render(Box::new(Args {
         input,
         sidechain,
         output,
@@ -281,7 +357,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         tail_s,
         block,
         quiet,
-    }))
+    }))))
 }
 
 /// Reads audio to process through the plugin's one audio-file front (WAV, AIFF/AIFC or
@@ -436,19 +512,29 @@ fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+fn run_job(job: Job) -> Result<(), String> {
+    match job {
+        Job::Render(args) => run(*args),
+        Job::MakeSweep(path, spec) => room_capture::write_sweep(&path, &spec)
+            .map(|what| eprintln!("wrote {}: {what}", path.display())),
+        Job::Capture([sweep, recording, ir], options) => {
+            let report = room_capture::capture_files(&sweep, &recording, &ir, options)?;
+            for w in &report.warnings {
+                eprintln!("fluxforge-render: warning: {w}");
+            }
+            eprintln!("wrote {}: {report}", ir.display());
+            Ok(())
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    match parse_args() {
+    match parse_args().and_then(|job| job.map(run_job).transpose()) {
         Ok(None) => {
             print!("{HELP}");
             ExitCode::SUCCESS
         }
-        Ok(Some(args)) => match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("fluxforge-render: error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Ok(Some(())) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fluxforge-render: error: {e}");
             ExitCode::FAILURE

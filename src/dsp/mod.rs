@@ -45,5 +45,6 @@ pub mod smoother;
 pub mod spectral;
 pub mod spectral_learn;
 pub mod split_fft;
+pub mod sweep_capture;
 #[cfg(test)]
 pub(crate) mod test_util;
