@@ -224,6 +224,33 @@ pub const ADDED: &[Added] = &[
         since: (0, 2, 0),
         before: Before::Int(0),
     },
+    // 0.3.0: frequency-dependent decay. Before, every band decayed as the IR's own (100 %;
+    // the crossovers then change nothing, their defaults are given for a complete state).
+    Added {
+        id: "ir_dlow",
+        since: (0, 3, 0),
+        before: Before::Float(100.0),
+    },
+    Added {
+        id: "ir_dmid",
+        since: (0, 3, 0),
+        before: Before::Float(100.0),
+    },
+    Added {
+        id: "ir_dhigh",
+        since: (0, 3, 0),
+        before: Before::Float(100.0),
+    },
+    Added {
+        id: "ir_dxlow",
+        since: (0, 3, 0),
+        before: Before::Float(300.0),
+    },
+    Added {
+        id: "ir_dxhigh",
+        since: (0, 3, 0),
+        before: Before::Float(4000.0),
+    },
 ];
 
 /// `major.minor.patch` of a version string (a suffix such as `-beta` ignored).

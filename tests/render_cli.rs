@@ -332,6 +332,9 @@ fn context(id: &str) -> Vec<String> {
     }
     match id {
         "ir_hold" => c.push("ir_decay=50"),
+        // A crossover moves only where the bands decay differently.
+        "ir_dxlow" => c.push("ir_dlow=50"),
+        "ir_dxhigh" => c.push("ir_dhigh=50"),
         "ir_split" => c.push("ir_late=-12"),
         "eq_where" => c.extend(["eq_on_3=on", "eq_gain_3=12"]),
         // The factor of the oversampling switch (a render follows the playback choice).

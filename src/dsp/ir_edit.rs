@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! stretch -> reverse -> start trim -> length (+ fade-out at the cut) -> attack (fade-in)
-//!         -> decay shaping (after the hold) -> early/late balance (crossfaded at the split)
+//!         -> decay shaping (after the hold) -> band decay (after the split, [`decay_bands`])
+//!         -> early/late balance (crossfaded at the split)
 //!         -> low cut -> high cut (12 dB/octave Butterworth, [`Coeffs`]) -> pre-delay -> capacity limit (+ fade-out)
 //! ```
 //!
@@ -18,6 +19,7 @@
 use std::f64::consts::FRAC_1_SQRT_2;
 
 use super::biquad::{Coeffs, State};
+use super::decay_bands::{self, BandDecay};
 use super::resample::resample;
 
 /// Fade-out applied where the length edit or the capacity limit cuts the IR, seconds (at most
@@ -53,6 +55,18 @@ pub struct IrEdits {
     pub stretch_pct: f32,
     /// Decay time as a percent of the IR's own (25-200), by an exponential envelope.
     pub decay_pct: f32,
+    /// Decay time of the low band (below `decay_low_hz`) as a percent of its own (25-200),
+    /// after the early/late split.
+    pub decay_low_pct: f32,
+    /// Decay time of the mid band as a percent of its own, after the split.
+    pub decay_mid_pct: f32,
+    /// Decay time of the high band (above `decay_high_hz`) as a percent of its own, after the
+    /// split.
+    pub decay_high_pct: f32,
+    /// Crossover between the low and mid decay bands, Hz.
+    pub decay_low_hz: f32,
+    /// Crossover between the mid and high decay bands, Hz.
+    pub decay_high_hz: f32,
     /// 12 dB/octave high-pass on the IR, Hz; at or below [`LOW_CUT_OFF_HZ`] it is off.
     pub low_cut_hz: f32,
     /// 12 dB/octave low-pass on the IR, Hz; at or above [`HIGH_CUT_OFF_HZ`] it is off.
@@ -82,6 +96,11 @@ impl Default for IrEdits {
             reverse: false,
             stretch_pct: 100.0,
             decay_pct: 100.0,
+            decay_low_pct: 100.0,
+            decay_mid_pct: 100.0,
+            decay_high_pct: 100.0,
+            decay_low_hz: 300.0,
+            decay_high_hz: 4000.0,
             low_cut_hz: LOW_CUT_OFF_HZ,
             high_cut_hz: HIGH_CUT_OFF_HZ,
             auto_gain: true,
@@ -158,6 +177,14 @@ pub fn apply(ir: &[Vec<f32>], rate: f32, edits: &IrEdits, capacity: usize) -> Ed
         let t = mixing_time_s(&ch, rate as f64).unwrap_or(DEFAULT_SPLIT_MS as f64 / 1e3);
         (t * rate as f64).round() as usize
     };
+    let bands = BandDecay {
+        low: edits.decay_low_pct as f64 / 100.0,
+        mid: edits.decay_mid_pct as f64 / 100.0,
+        high: edits.decay_high_pct as f64 / 100.0,
+        low_hz: edits.decay_low_hz as f64,
+        high_hz: edits.decay_high_hz as f64,
+    };
+    decay_bands::apply(&mut ch, rate as f64, &bands, split);
     balance(&mut ch, rate as f64, split, edits.early_db, edits.late_db);
     if edits.low_cut_hz > LOW_CUT_OFF_HZ {
         let bq = Coeffs::high_pass(edits.low_cut_hz as f64, FRAC_1_SQRT_2, rate as f64);

@@ -27,6 +27,7 @@ pub fn keyed_len(channels: &[&mut [f32]; 2], key: Option<[&[f32]; 2]>) -> usize 
 pub mod biquad;
 pub mod chain;
 pub mod convolver;
+pub mod decay_bands;
 pub mod denormal;
 pub mod ducker;
 pub mod dynamic_eq;

@@ -38,3 +38,47 @@ pub fn run_stereo(
     }
     l
 }
+
+/// T30 of `x` in the octave around `hz`, seconds: `x` through two band-pass sections at `hz`,
+/// then [`t30`] from sample `from`.
+pub fn t30_in_octave(x: &[f32], hz: f64, from: usize, rate: f64) -> f64 {
+    use crate::dsp::biquad::{Coeffs, State};
+    let c = Coeffs::band_pass(hz, 1.414, rate);
+    let mut s = [State::default(), State::default()];
+    let y: Vec<f64> = x
+        .iter()
+        .map(|v| {
+            let a = s[0].tick(&c, *v as f64);
+            s[1].tick(&c, a)
+        })
+        .collect();
+    t30(&[&y], from, rate)
+}
+
+/// T30 of channels `ys` from sample `from`, seconds: the least-squares slope of their
+/// Schroeder curve (every channel's energy) from -5 to -35 dB, extrapolated to 60 dB
+/// (ISO 3382-1).
+pub fn t30(ys: &[&[f64]], from: usize, rate: f64) -> f64 {
+    let n = ys[0].len();
+    let mut edc = vec![0.0f64; n + 1];
+    for i in (from..n).rev() {
+        edc[i] = edc[i + 1] + ys.iter().map(|y| y[i] * y[i]).sum::<f64>();
+    }
+    let (mut sx, mut sy, mut sxx, mut sxy, mut m) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (i, e) in edc.iter().enumerate().take(n).skip(from) {
+        let db = 10.0 * (e / edc[from]).log10();
+        if db <= -35.0 {
+            break;
+        }
+        if db <= -5.0 {
+            let t = i as f64 / rate;
+            sx += t;
+            sy += db;
+            sxx += t * t;
+            sxy += t * db;
+            m += 1.0;
+        }
+    }
+    let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+    -60.0 / slope
+}

@@ -158,7 +158,16 @@ impl EditorApp {
         if !st.origin.is_empty() {
             ui.label(egui::RichText::new(&st.origin).small().weak());
         }
-        ir_view::show(ui, st, width, 150.0);
+        // The view takes what the controls below leave, up to 150 points: the file and find
+        // rows, then the edit grid's ten rows (six points apart), then a status line.
+        let row = ui.spacing().interact_size.y;
+        let below = 2.0 * (row + ui.spacing().item_spacing.y) + 10.0 * (row + 6.0) + 28.0;
+        ir_view::show(
+            ui,
+            st,
+            width,
+            (ui.available_height() - below).clamp(64.0, 150.0),
+        );
         ui.horizontal(|ui| {
             ui.label("File");
             if ui
@@ -262,11 +271,24 @@ impl EditorApp {
             .num_columns(4)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                let pairs: [(&str, &dyn SliderParam, &str, &dyn SliderParam); 6] = [
+                let pairs: [(&str, &dyn SliderParam, &str, &dyn SliderParam); 9] = [
                     ("Pre-delay", &params.predelay, "Start", &params.trim),
                     ("Length", &params.length, "Stretch", &params.stretch),
                     ("Attack", &params.ir_attack, "Hold", &params.ir_hold),
                     ("Decay", &params.decay, "Split", &params.ir_split),
+                    (
+                        "Low Decay",
+                        &params.decay_low,
+                        "Lows below",
+                        &params.decay_low_hz,
+                    ),
+                    ("Mid Decay", &params.decay_mid, "", &()),
+                    (
+                        "High Decay",
+                        &params.decay_high,
+                        "Highs above",
+                        &params.decay_high_hz,
+                    ),
                     ("Early", &params.ir_early, "Late", &params.ir_late),
                     ("Low Cut", &params.low_cut, "High Cut", &params.high_cut),
                 ];

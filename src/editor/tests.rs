@@ -893,3 +893,50 @@ fn browse_opens_the_system_dialog_and_loads_what_it_returns_without_blocking_fra
     drop(tasks);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn the_decay_band_sliders_set_their_parameters_in_one_gesture() {
+    // The Reverb page's grid: each decay band's slider sits right of its label; dragging it
+    // left shortens that band's decay in one gesture, and the crossovers have their own.
+    let (app, params, host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    for label in [
+        "Low Decay",
+        "Mid Decay",
+        "High Decay",
+        "Lows below",
+        "Highs above",
+    ] {
+        h.get_by_label(label);
+    }
+    host.take();
+    let label = h.get_by_label("High Decay").rect();
+    // The slider starts 8 points right of the label's column; its default (100 %) lies at
+    // 43 % of 25..200 %.
+    let start = egui::pos2(label.right() + 40.0, label.center().y);
+    h.hover_at(start);
+    h.run_steps(1);
+    h.drag_at(start);
+    h.run_steps(1);
+    for k in 1..=4 {
+        h.hover_at(start - egui::vec2(10.0 * k as f32, 0.0));
+        h.run_steps(1);
+    }
+    h.drop_at(start - egui::vec2(40.0, 0.0));
+    h.run_steps(2);
+    assert!(
+        params.decay_high.value() < 100.0,
+        "{}",
+        params.decay_high.value()
+    );
+    assert_eq!(params.decay_low.value(), 100.0);
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert!(log.contains(&Gesture::Begin("ir_dhigh".into())), "{log:?}");
+    assert!(log.iter().all(|g| match g {
+        Gesture::Begin(id) | Gesture::End(id) | Gesture::Set(id, _) => id == "ir_dhigh",
+    }));
+    // The edits the IR renders with carry it.
+    assert_eq!(params.ir_edits().decay_high_pct, params.decay_high.value());
+}

@@ -26,8 +26,9 @@ pub mod text;
 pub use describe::description;
 pub use kinds::*;
 pub use ranges::{
-    drive_range_db, eq_freq_range, eq_gain_range, gain_range_db, high_cut_range_hz,
-    low_cut_range_hz, predelay_range_ms, q_range, stretch_range_pct,
+    decay_high_range_hz, decay_low_range_hz, drive_range_db, eq_freq_range, eq_gain_range,
+    gain_range_db, high_cut_range_hz, low_cut_range_hz, predelay_range_ms, q_range,
+    stretch_range_pct,
 };
 use ranges::{
     float, ms_range, ratio_range, unit_range, DB, LEVEL, LIN, MS0, MS1, PCT0, PCT_OF_FRACTION,
@@ -230,6 +231,23 @@ pub struct FluxForgeParams {
     /// Decay time relative to the IR's own, percent (25-200). Re-renders.
     #[id = "ir_decay"]
     pub decay: FloatParam,
+    /// Decay time of the IR's low band (below `ir_dxlow`) relative to its own, percent
+    /// (25-200), after the early/late split. Re-renders.
+    #[id = "ir_dlow"]
+    pub decay_low: FloatParam,
+    /// Decay time of the IR's mid band relative to its own, percent. Re-renders.
+    #[id = "ir_dmid"]
+    pub decay_mid: FloatParam,
+    /// Decay time of the IR's high band (above `ir_dxhigh`) relative to its own, percent.
+    /// Re-renders.
+    #[id = "ir_dhigh"]
+    pub decay_high: FloatParam,
+    /// Crossover between the low and mid decay bands, Hz. Re-renders.
+    #[id = "ir_dxlow"]
+    pub decay_low_hz: FloatParam,
+    /// Crossover between the mid and high decay bands, Hz. Re-renders.
+    #[id = "ir_dxhigh"]
+    pub decay_high_hz: FloatParam,
     /// High-pass on the IR, Hz (20 = off). Re-renders.
     #[id = "ir_lowcut"]
     pub low_cut: FloatParam,
@@ -417,6 +435,41 @@ impl Default for FluxForgeParams {
                 Some(1.0),
             ),
             decay: float("Decay", e.decay_pct, LIN(25.0, 200.0), PCT0, Some(1.0)),
+            decay_low: float(
+                "Low Decay",
+                e.decay_low_pct,
+                LIN(25.0, 200.0),
+                PCT0,
+                Some(1.0),
+            ),
+            decay_mid: float(
+                "Mid Decay",
+                e.decay_mid_pct,
+                LIN(25.0, 200.0),
+                PCT0,
+                Some(1.0),
+            ),
+            decay_high: float(
+                "High Decay",
+                e.decay_high_pct,
+                LIN(25.0, 200.0),
+                PCT0,
+                Some(1.0),
+            ),
+            decay_low_hz: float(
+                "Low Decay Freq",
+                e.decay_low_hz,
+                decay_low_range_hz(),
+                Unit::Hz { off: None },
+                Some(1.0),
+            ),
+            decay_high_hz: float(
+                "High Decay Freq",
+                e.decay_high_hz,
+                decay_high_range_hz(),
+                Unit::Hz { off: None },
+                Some(10.0),
+            ),
             low_cut: float(
                 "Low Cut",
                 e.low_cut_hz,
@@ -599,6 +652,11 @@ impl FluxForgeParams {
             reverse: self.reverse.value(),
             stretch_pct: self.stretch.value(),
             decay_pct: self.decay.value(),
+            decay_low_pct: self.decay_low.value(),
+            decay_mid_pct: self.decay_mid.value(),
+            decay_high_pct: self.decay_high.value(),
+            decay_low_hz: self.decay_low_hz.value(),
+            decay_high_hz: self.decay_high_hz.value(),
             low_cut_hz: self.low_cut.value(),
             high_cut_hz: self.high_cut.value(),
             auto_gain: self.ir_auto_gain.value(),

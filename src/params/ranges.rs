@@ -65,6 +65,24 @@ pub fn high_cut_range_hz() -> FloatRange {
     }
 }
 
+/// Range of the crossover between the low and mid decay bands, Hz.
+pub fn decay_low_range_hz() -> FloatRange {
+    FloatRange::Skewed {
+        min: 50.0,
+        max: 1000.0,
+        factor: FloatRange::skew_factor(-0.75),
+    }
+}
+
+/// Range of the crossover between the mid and high decay bands, Hz.
+pub fn decay_high_range_hz() -> FloatRange {
+    FloatRange::Skewed {
+        min: 1000.0,
+        max: 16_000.0,
+        factor: FloatRange::skew_factor(-1.0),
+    }
+}
+
 /// EQ frequency range, Hz (shared with the editor). The skew (0.3) keeps the bottom shown
 /// value ("20.00 Hz") within 1 % of a knob's travel and puts 1 kHz at 40 %.
 pub fn eq_freq_range() -> FloatRange {

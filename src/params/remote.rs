@@ -31,6 +31,13 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.ir_early);
             pg.add_param(&p.ir_late);
         });
+        s.add_page("Decay Bands", |pg| {
+            pg.add_param(&p.decay_low);
+            pg.add_param(&p.decay_mid);
+            pg.add_param(&p.decay_high);
+            pg.add_param(&p.decay_low_hz);
+            pg.add_param(&p.decay_high_hz);
+        });
         s.add_page("Ducking & Levels", |pg| {
             pg.add_param(&p.duck_threshold);
             pg.add_param(&p.duck_depth);

@@ -364,3 +364,50 @@ fn trim_beyond_the_end_keeps_one_sample() {
     );
     assert_eq!(e.channels[0].len(), 1);
 }
+
+#[test]
+fn band_decay_follows_each_multiplier_after_the_split_of_a_factory_hall() {
+    // The plugin's own render of the Large Hall, decay bands Low 150 %, Mid 100 %, High 50 %
+    // (crossovers 300 Hz and 4 kHz), split at 50 ms: the T30 (from 50 ms) of an octave inside
+    // each band (75-150 Hz, 1.1-2.1 kHz, 8-16 kHz; cut by zero-phase 48 dB/octave filters)
+    // follows its multiplier within 5 %, and the first 50 ms are the unedited render's, bit
+    // for bit.
+    use crate::dsp::decay_bands::split;
+    use crate::dsp::test_util::t30;
+    use crate::ir_source::{render_ir, Source};
+    use crate::params::Room;
+    let rate = 48_000.0;
+    let plain = IrEdits {
+        split_ms: 50.0,
+        ..IrEdits::default()
+    };
+    let banded = IrEdits {
+        decay_low_pct: 150.0,
+        decay_high_pct: 50.0,
+        ..plain
+    };
+    let a = render_ir(&Source::Factory(Room::LargeHall), rate, &plain).channels;
+    let b = render_ir(&Source::Factory(Room::LargeHall), rate, &banded).channels;
+    let split_at = 2400;
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x[..split_at], y[..split_at], "the first 50 ms");
+        for (octave, m) in [
+            ([75.0, 150.0], 1.5),
+            ([1100.0, 2100.0], 1.0),
+            ([8e3, 16e3], 0.5),
+        ] {
+            let (bx, by) = (
+                split(x, &octave, rate as f64),
+                split(y, &octave, rate as f64),
+            );
+            let (ta, tb) = (
+                t30(&[&bx[1]], split_at, rate as f64),
+                t30(&[&by[1]], split_at, rate as f64),
+            );
+            assert!(
+                (tb / ta / m - 1.0).abs() < 0.05,
+                "{octave:?} Hz: T30 {ta:.3} s -> {tb:.3} s, want x{m}"
+            );
+        }
+    }
+}
