@@ -29,7 +29,7 @@ use serde_json::Value;
 
 use crate::ir_state::StoredIr;
 use crate::params::access::{params_of, Kind, ParamRef};
-use crate::params::{FluxForgeParams, PresetRef};
+use crate::params::{FluxForgeParams, PresetRef, MONITORING_IDS};
 
 /// The `format` of a preset file.
 pub const FORMAT: &str = "fluxforge-preset";
@@ -70,6 +70,7 @@ impl Preset {
     pub fn capture(params: &FluxForgeParams) -> Self {
         let values = params_of(params)
             .into_iter()
+            .filter(|(id, _)| !MONITORING_IDS.contains(&id.as_str()))
             .map(|(id, p)| (id, plain_json(&p)))
             .collect();
         Self {
@@ -94,16 +95,19 @@ impl Preset {
 
     /// Loads the preset: every parameter it names takes its value, every other one its
     /// default (a preset is a whole sound), except the IDs in `keep` (mix lock), which keep
-    /// their current values. Returns what was unknown or clamped.
+    /// their current values. The monitoring parameters ([`MONITORING_IDS`]) take their
+    /// defaults whatever the preset says (a loaded preset plays its mix). Returns what was
+    /// unknown or clamped.
     pub fn apply_keeping(&self, params: &FluxForgeParams, keep: &[&str]) -> Vec<String> {
         let mut notes = Vec::new();
         for (id, p) in params_of(params) {
-            if !keep.contains(&id.as_str()) && !self.params.contains_key(&id) {
+            let monitoring = MONITORING_IDS.contains(&id.as_str());
+            if !keep.contains(&id.as_str()) && (!self.params.contains_key(&id) || monitoring) {
                 p.reset();
             }
         }
         for (id, v) in &self.params {
-            if keep.contains(&id.as_str()) {
+            if keep.contains(&id.as_str()) || MONITORING_IDS.contains(&id.as_str()) {
                 continue;
             }
             match set(params, id, v) {
@@ -397,6 +401,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn presets_neither_save_nor_load_a_listen_mode() {
+        use crate::params::ListenMode;
+        let params = FluxForgeParams::default();
+        set(&params, "listen", &serde_json::json!("Delta")).unwrap();
+        assert_eq!(params.listen.value(), ListenMode::Delta);
+        let saved = Preset::capture(&params);
+        assert!(!saved.params.contains_key("listen"));
+        assert!(saved.params.contains_key("mix"));
+        // A hand-edited preset naming it: loading leaves listening at Normal.
+        let mut edited = saved.clone();
+        edited
+            .params
+            .insert("listen".into(), serde_json::json!("Wet Only"));
+        assert!(edited.apply(&params).is_empty());
+        assert_eq!(params.listen.value(), ListenMode::Normal);
+    }
+
+    #[test]
     fn a_host_load_is_the_editor_load_with_mix_lock_and_the_other_fields_kept() {
         use nice_plug::plugin::ParamValue;
         let vocal = crate::factory_presets::find("Vocal Plate").unwrap();
@@ -456,7 +478,8 @@ mod tests {
         let b = FluxForgeParams::default();
         assert!(Preset::parse(&text).unwrap().apply(&b).is_empty());
         assert_eq!(Preset::capture(&b), p);
-        assert_eq!(p.params.len(), params_of(&a).len());
+        // Every parameter but the monitoring ones.
+        assert_eq!(p.params.len(), params_of(&a).len() - MONITORING_IDS.len());
     }
 
     #[test]

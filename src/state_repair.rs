@@ -173,6 +173,17 @@ pub struct Salvage {
 pub fn read(bytes: &[u8], schema: &Schema) -> Salvage {
     let mut salvage = read_values(bytes, schema);
     fill_added(&mut salvage.state, ADDED);
+    // A session opens playing its mix, whatever was being listened to when it was saved: each
+    // monitoring parameter at its first variant (Normal).
+    for id in crate::params::MONITORING_IDS {
+        salvage.state.params.remove(id);
+        if schema.params.iter().any(|p| p == id) {
+            salvage
+                .state
+                .params
+                .insert(id.to_string(), nice_plug::plugin::ParamValue::I32(0));
+        }
+    }
     let clamped = schema.clamp(&mut salvage.state);
     if !clamped.is_empty() {
         let text = describe_clamped(&clamped);
@@ -652,6 +663,27 @@ mod tests {
         edited.params.insert("x".into(), ParamValue::F32(1.0));
         fill_added(&mut edited, &added);
         assert_eq!(has(&edited).0, Some("{\"f32\":1.0}".into()));
+    }
+
+    #[test]
+    fn a_session_saved_while_listening_opens_playing_its_mix() {
+        use crate::params::{FluxForgeParams, MONITORING_IDS};
+        let params = FluxForgeParams::default();
+        let schema = Schema::of(&params);
+        for id in MONITORING_IDS {
+            assert!(schema.params.iter().any(|p| p == id), "{id} is a parameter");
+        }
+        let mut state = PluginState {
+            version: env!("CARGO_PKG_VERSION").into(),
+            params: BTreeMap::new(),
+            fields: BTreeMap::new(),
+        };
+        state.params.insert("listen".into(), ParamValue::I32(1));
+        state.params.insert("mix".into(), ParamValue::F32(0.7));
+        let got = read(&serde_json::to_vec(&state).unwrap(), &schema);
+        assert!(matches!(got.state.params["listen"], ParamValue::I32(0)));
+        assert!(matches!(got.state.params["mix"], ParamValue::F32(v) if v == 0.7));
+        assert!(got.report.is_none(), "not a repair: {:?}", got.report);
     }
 
     #[test]

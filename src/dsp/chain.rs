@@ -50,6 +50,20 @@ pub const PLACEMENT_MS: f32 = 30.0;
 /// Crossfade time of a band solo (listen) in and out, milliseconds.
 pub const SOLO_MS: f32 = 20.0;
 
+/// What the output plays: the mix, or one part of it to listen to (a monitoring aid; moves
+/// crossfade over [`SOLO_MS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listening {
+    /// The mix.
+    Normal,
+    /// What the EQ & dynamics section removes or adds: its input minus its output, at the
+    /// output gain. Added to the section's output it gives the section's input exactly.
+    Delta,
+    /// The wet path alone (after ducking, width and wet level, at the output gain), as the mix
+    /// at 100 % plays it, whatever Mix is set to.
+    WetOnly,
+}
+
 /// Where the EQ & dynamics section sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EqPlacement {
@@ -85,6 +99,8 @@ pub struct Settings {
     pub eq_placement: EqPlacement,
     /// Ducking of the wet signal by the dry one.
     pub duck: DuckSettings,
+    /// What the output plays.
+    pub listening: Listening,
 }
 
 impl Default for Settings {
@@ -101,6 +117,7 @@ impl Default for Settings {
             character: SaturatorSettings::default(),
             eq_placement: EqPlacement::Input,
             duck: DuckSettings::default(),
+            listening: Listening::Normal,
         }
     }
 }
@@ -186,6 +203,9 @@ pub struct Engine {
     ducker: Ducker,
     /// Band solo.
     listen: Listen,
+    /// Weights of the delta and wet-only listening, ramped over [`SOLO_MS`].
+    delta_gain: Smoother,
+    wet_only_gain: Smoother,
     eq_settings: [BandSettings; BANDS],
     rate: f32,
     saturator: Saturator,
@@ -209,6 +229,8 @@ pub struct Engine {
     dry: [Vec<f32>; CHANNELS],
     wet: [Vec<f32>; CHANNELS],
     tmp: [Vec<f32>; CHANNELS],
+    /// The section's input minus its output over the current slice (while delta is heard).
+    delta: [Vec<f32>; CHANNELS],
     fade: Vec<f32>,
 }
 
@@ -222,6 +244,8 @@ impl Engine {
             place: Smoother::new(1.0, PLACEMENT_MS, sample_rate),
             ducker: Ducker::new(sample_rate, &settings.duck),
             listen: Listen::new(sample_rate),
+            delta_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
+            wet_only_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
             eq_settings: settings.eq,
             rate: sample_rate,
             saturator: Saturator::new(CHANNELS, sample_rate, &settings.character),
@@ -239,6 +263,7 @@ impl Engine {
             dry: std::array::from_fn(|_| vec![0.0; CHUNK]),
             wet: std::array::from_fn(|_| vec![0.0; CHUNK]),
             tmp: std::array::from_fn(|_| vec![0.0; CHUNK]),
+            delta: std::array::from_fn(|_| vec![0.0; CHUNK]),
             fade: vec![0.0; CHUNK],
         };
         e.set_settings(settings);
@@ -263,6 +288,9 @@ impl Engine {
         self.bypass.set_target(if s.bypass { 1.0 } else { 0.0 });
         self.width.set_target(s.width.clamp(0.0, 2.0));
         self.wet_gain.set_target(db_to_gain(s.wet_level_db));
+        let heard = |l: Listening| if s.listening == l { 1.0 } else { 0.0 };
+        self.delta_gain.set_target(heard(Listening::Delta));
+        self.wet_only_gain.set_target(heard(Listening::WetOnly));
         self.saturator.set_settings(&s.character);
         self.at_input.set_settings(s);
         self.at_return.set_settings(s);
@@ -293,6 +321,8 @@ impl Engine {
             &mut self.width,
             &mut self.wet_gain,
             &mut self.place,
+            &mut self.delta_gain,
+            &mut self.wet_only_gain,
         ] {
             let t = s.target();
             s.reset(t);
@@ -456,7 +486,20 @@ impl Engine {
                 self.listen
                     .take(&self.eq_settings, [&self.dry[0][..n], &self.dry[1][..n]]);
             }
+            // Delta: the section's input minus its output, at whichever place it runs (both
+            // during a placement fade: the part that does not run adds nothing).
+            let delta = self.delta_gain.target() > 0.0 || self.delta_gain.current() > 0.0;
+            if delta {
+                for (d, x) in self.delta.iter_mut().zip(&self.dry) {
+                    d[..n].copy_from_slice(&x[..n]);
+                }
+            }
             self.run_section(Place::Input, n, (first, last), keyed);
+            if delta {
+                for (d, x) in self.delta.iter_mut().zip(&self.dry) {
+                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
+                }
+            }
             {
                 let [d0, d1] = &mut self.dry;
                 self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
@@ -471,7 +514,17 @@ impl Engine {
                 self.listen
                     .take(&self.eq_settings, [&self.wet[0][..n], &self.wet[1][..n]]);
             }
+            if delta {
+                for (d, x) in self.delta.iter_mut().zip(&self.wet) {
+                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d += x);
+                }
+            }
             self.run_section(Place::Return, n, (first, last), keyed);
+            if delta {
+                for (d, x) in self.delta.iter_mut().zip(&self.wet) {
+                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
+                }
+            }
             {
                 let [d0, d1] = &self.dry;
                 let [w0, w1] = &mut self.wet;
@@ -545,8 +598,9 @@ impl Engine {
         }
     }
 
-    /// Width, wet level, mix, output gain, the band solo and bypass, per sample, into the
-    /// host's channels at `pos`; meters the output.
+    /// Width, wet level, mix, output gain, the listening (wet only, delta, then the band
+    /// solo over them) and bypass, per sample, into the host's channels at `pos`; meters the
+    /// output.
     fn mix_out(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -562,8 +616,15 @@ impl Engine {
             let side = 0.5 * (self.wet[0][i] - self.wet[1][i]) * w;
             let wet = [(mid + side) * wg, (mid - side) * wg];
             let solo = self.listen.next_gain();
+            let (wet_only, delta) = (self.wet_only_gain.next(), self.delta_gain.next());
             for c in 0..CHANNELS {
                 let mut y = ((1.0 - m) * self.dry[c][i] + m * wet[c]) * og;
+                if wet_only > 0.0 {
+                    y += wet_only * (wet[c] * og - y);
+                }
+                if delta > 0.0 {
+                    y += delta * (self.delta[c][i] * og - y);
+                }
                 if solo > 0.0 {
                     y += solo * (self.listen.out[c][i] * og - y);
                 }

@@ -24,7 +24,7 @@ use nice_plug::prelude::Param;
 use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
 use crate::loader::{IrStatus, Loader, Task};
-use crate::params::{FluxForgeParams, Room};
+use crate::params::{FluxForgeParams, ListenMode, Room};
 use crate::shared::{Meters, SpectrumFeed};
 use dynamics_page::Analyzer;
 use meter::MeterBallistics;
@@ -317,6 +317,8 @@ impl EditorApp {
             ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
             ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
             ui.add_space(24.0);
+            widgets::choice(ui, &setter, &params.listen);
+            ui.add_space(12.0);
             {
                 let zoom = ui.ctx().zoom_factor();
                 egui::ComboBox::from_label("Scale")
@@ -337,6 +339,22 @@ impl EditorApp {
             }
         });
         self.presets.ui(ui, &params, &gui);
+        let listening = params.listen.value();
+        if listening != ListenMode::Normal {
+            // A listen mode never stays on unnoticed.
+            ui.horizontal(|ui| {
+                let what = match listening {
+                    ListenMode::Delta => {
+                        "Listening to the Delta: what EQ & Dynamics removes or adds"
+                    }
+                    _ => "Listening to the reverb alone (Wet Only), whatever the Mix",
+                };
+                ui.colored_label(egui::Color32::from_rgb(240, 200, 90), what);
+                if ui.small_button("Back to the mix").clicked() {
+                    widgets::set(&setter, &params.listen, ListenMode::Normal);
+                }
+            });
+        }
         if let Some(report) = params.state_report.get() {
             // What the last session load could not read (see `state_repair`).
             ui.horizontal(|ui| {

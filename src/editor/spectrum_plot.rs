@@ -6,7 +6,7 @@
 //! placement and detector, Alt + press to listen. Every drag and every wheel step is one host
 //! gesture.
 
-use nice_plug::prelude::{Enum, EnumParam, Param, ParamSetter};
+use nice_plug::prelude::{Param, ParamSetter};
 
 use super::dynamics_page::Analyzer;
 use crate::dsp::dynamic_eq::BandSettings;
@@ -86,29 +86,7 @@ fn band_color(i: usize, on: bool) -> egui::Color32 {
     }
 }
 
-use super::widgets::set;
-
-/// A choice list for an enum parameter (one gesture per pick).
-fn choice<T: Enum + PartialEq + Copy + 'static>(
-    ui: &mut egui::Ui,
-    setter: &ParamSetter,
-    p: &EnumParam<T>,
-) {
-    ui.menu_button(format!("{}: {}", short(p.name()), p), |ui| {
-        for (k, name) in T::variants().iter().enumerate() {
-            let v = T::from_index(k);
-            if ui.selectable_label(p.value() == v, *name).clicked() {
-                set(setter, p, v);
-                ui.close();
-            }
-        }
-    });
-}
-
-/// "Band 3 Type" -> "Type".
-fn short(name: &str) -> &str {
-    name.rsplit(' ').next().unwrap_or(name)
-}
+use super::widgets::{choice, set};
 
 /// The gain a band's handle sits at, dB.
 fn handle_db(s: &BandSettings) -> f32 {

@@ -940,3 +940,30 @@ fn the_decay_band_sliders_set_their_parameters_in_one_gesture() {
     // The edits the IR renders with carry it.
     assert_eq!(params.ir_edits().decay_high_pct, params.decay_high.value());
 }
+
+#[test]
+fn a_listen_mode_is_picked_in_the_header_and_never_stays_on_unnoticed() {
+    use crate::params::ListenMode;
+    let (app, params, host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Listening to").is_none());
+    host.take();
+    h.get_by_label("Listen: Normal").click();
+    h.run_steps(2);
+    h.get_by_label("Delta").click();
+    h.run_steps(3);
+    assert_eq!(params.listen.value(), ListenMode::Delta);
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert!(log.contains(&Gesture::Begin("listen".into())), "{log:?}");
+    // The banner says what is heard, on either page, and takes the user back.
+    h.get_by_label_contains("Listening to the Delta");
+    h.get_by_label("EQ & Dynamics").click();
+    h.run_steps(3);
+    h.get_by_label_contains("Listening to the Delta");
+    h.get_by_label("Back to the mix").click();
+    h.run_steps(3);
+    assert_eq!(params.listen.value(), ListenMode::Normal);
+    assert!(h.query_by_label_contains("Listening to").is_none());
+}

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use nice_plug::prelude::{BoolParam, Param, ParamSetter};
+use nice_plug::prelude::{BoolParam, Enum, EnumParam, Param, ParamSetter};
 use nice_plug_egui::widgets::ParamSlider;
 
 use crate::params::access::params_of;
@@ -42,6 +42,28 @@ pub fn set<P: Param>(setter: &ParamSetter, p: &P, v: P::Plain) {
     setter.begin_set_parameter(p);
     setter.set_parameter(p, v);
     setter.end_set_parameter(p);
+}
+
+/// A choice list for an enum parameter (one gesture per pick).
+pub fn choice<T: Enum + PartialEq + Copy + 'static>(
+    ui: &mut egui::Ui,
+    setter: &ParamSetter,
+    p: &EnumParam<T>,
+) {
+    ui.menu_button(format!("{}: {}", short(p.name()), p), |ui| {
+        for (k, name) in T::variants().iter().enumerate() {
+            let v = T::from_index(k);
+            if ui.selectable_label(p.value() == v, *name).clicked() {
+                set(setter, p, v);
+                ui.close();
+            }
+        }
+    });
+}
+
+/// "Band 3 Type" -> "Type".
+fn short(name: &str) -> &str {
+    name.rsplit(' ').next().unwrap_or(name)
 }
 
 /// A slider for `p`, `width` points wide, with its tooltip.

@@ -3,7 +3,7 @@
 
 use nice_plug::prelude::*;
 
-use crate::dsp::chain::EqPlacement;
+use crate::dsp::chain::{EqPlacement, Listening};
 use crate::dsp::dynamic_eq::{BandKind, DynamicMode, Placement, Slope};
 use crate::dsp::saturator::{CharacterMode, Oversampling};
 use crate::dsp::spectral::SpectralMode;
@@ -132,6 +132,19 @@ host_enum! {
         Input = "Input",
         /// On the reverb's return only.
         Return = "Reverb Return",
+    }
+}
+
+host_enum! {
+    /// What the output plays, as a host enum (a monitoring aid: not saved in presets, and a
+    /// loaded session always starts at Normal).
+    ListenMode <=> Listening {
+        /// The mix.
+        Normal = "Normal",
+        /// What the EQ & dynamics section removes or adds.
+        Delta = "Delta",
+        /// The reverb alone.
+        WetOnly = "Wet Only",
     }
 }
 

@@ -318,6 +318,10 @@ pub struct FluxForgeParams {
     /// Where the EQ & dynamics section sits (crossfades).
     #[id = "eq_where"]
     pub eq_placement: EnumParam<EqPosition>,
+    /// What the output plays: the mix, the EQ & dynamics delta, or the reverb alone
+    /// (crossfades). A monitoring aid: presets leave it out and a loaded state resets it.
+    #[id = "listen"]
+    pub listen: EnumParam<ListenMode>,
 
     /// Ducking: dry peak level above which the wet signal is turned down, dBFS.
     #[id = "duck_thresh"]
@@ -575,6 +579,7 @@ impl Default for FluxForgeParams {
             ),
             spec_source: EnumParam::new("Spectral Detector", DetectorInput::from(sd.source)),
             eq_placement: EnumParam::new("EQ Placement", EqPosition::from(d.eq_placement)),
+            listen: EnumParam::new("Listen", ListenMode::from(d.listening)),
             duck_threshold: float(
                 "Duck Threshold",
                 d.duck.threshold_db,
@@ -633,6 +638,7 @@ impl FluxForgeParams {
                 render_oversample: self.os_render.value().choice(),
             },
             eq_placement: self.eq_placement.value().into(),
+            listening: self.listen.value().into(),
             duck: DuckSettings {
                 threshold_db: self.duck_threshold.value(),
                 depth_db: self.duck_depth.value(),
@@ -668,6 +674,11 @@ impl FluxForgeParams {
         }
     }
 }
+
+/// Monitoring parameters (listen modes): what the user hears while working, not part of a
+/// sound. Presets neither save nor load them, and a loaded state sets them to their defaults,
+/// so a session never opens playing a delta or the reverb alone.
+pub const MONITORING_IDS: [&str; 1] = ["listen"];
 
 /// Shared handle type.
 pub type SharedParams = Arc<FluxForgeParams>;

@@ -99,6 +99,7 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.spec_resolution);
             pg.add_param(&p.spec_source);
             pg.add_param(&p.eq_placement);
+            pg.add_param(&p.listen);
         });
     });
 }
