@@ -54,6 +54,9 @@ fn cases() -> Vec<(String, Preset)> {
         ("duck_depth", 6.0.into()),
         ("ir_predelay", 20.0.into()),
         ("ir_decay", 80.0.into()),
+        // Since 0.3.0 (earlier versions' recordings have no such key: every band at 100 %).
+        ("ir_dhigh", 60.0.into()),
+        ("ir_dlow", 130.0.into()),
         ("wet_width", 0.7.into()),
     ] {
         set(&mut all, id, v);
