@@ -21,13 +21,13 @@
 use super::biquad::{Coeffs, PairCoeffs, StereoState};
 use super::convolver::{Convolver, Kernel};
 use super::denormal::DenormalGuard;
-use super::ducker::{DuckSettings, Ducker};
+use super::ducker::{DuckMode, DuckSettings, Ducker};
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
 use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
-use super::spectral::{SpectralDynamics, SpectralSettings};
+use super::spectral::{SpectralDynamics, SpectralMode, SpectralSettings};
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;
@@ -49,6 +49,32 @@ pub const BYPASS_MS: f32 = 10.0;
 pub const PLACEMENT_MS: f32 = 30.0;
 /// Crossfade time of a band solo (listen) in and out, milliseconds.
 pub const SOLO_MS: f32 = 20.0;
+/// Crossfade time of a change of ducking mode, milliseconds.
+pub const DUCK_MODE_MS: f32 = 20.0;
+/// Frequency resolution of the spectral ducking, octaves: a loud component ducks the wet
+/// signal over a third of an octave around it.
+pub const SPECTRAL_DUCK_RESOLUTION_OCT: f32 = 1.0 / 3.0;
+/// Attack time of the spectral ducking, milliseconds (one analysis hop).
+pub const SPECTRAL_DUCK_ATTACK_MS: f32 = 5.0;
+
+/// The spectral dynamics that duck the wet signal per frequency: keyed by the dry signal
+/// (External), downward, 1 dB per dB the dry signal's level in a band lies above the
+/// threshold (an infinite ratio, as the broadband ducker), a 6 dB knee, at most the depth.
+pub fn spectral_duck_settings(d: &DuckSettings, enabled: bool) -> SpectralSettings {
+    SpectralSettings {
+        enabled: enabled && d.depth_db > 0.0,
+        mode: SpectralMode::Down,
+        threshold_db: d.threshold_db,
+        tilt_db: 0.0,
+        ratio: f32::INFINITY,
+        knee_db: 6.0,
+        range_db: d.depth_db,
+        attack_ms: SPECTRAL_DUCK_ATTACK_MS,
+        release_ms: d.release_ms,
+        resolution_oct: SPECTRAL_DUCK_RESOLUTION_OCT,
+        source: super::DetectorSource::External,
+    }
+}
 
 /// What the output plays: the mix, or one part of it to listen to (a monitoring aid; moves
 /// crossfade over [`SOLO_MS`]).
@@ -201,6 +227,10 @@ pub struct Engine {
     /// Weight of the input place (1 = input, 0 = return), ramped over [`PLACEMENT_MS`].
     place: Smoother,
     ducker: Ducker,
+    /// The spectral ducker (runs while the mode is or fades from Spectral) and the mode's
+    /// weight (1 = spectral), ramped over [`DUCK_MODE_MS`].
+    spectral_duck: SpectralDynamics,
+    duck_mode: Smoother,
     /// Band solo.
     listen: Listen,
     /// Weights of the delta and wet-only listening, ramped over [`SOLO_MS`].
@@ -243,6 +273,11 @@ impl Engine {
             at_return: Section::new(sample_rate, settings),
             place: Smoother::new(1.0, PLACEMENT_MS, sample_rate),
             ducker: Ducker::new(sample_rate, &settings.duck),
+            spectral_duck: SpectralDynamics::new(
+                sample_rate,
+                &spectral_duck_settings(&settings.duck, false),
+            ),
+            duck_mode: Smoother::new(0.0, DUCK_MODE_MS, sample_rate),
             listen: Listen::new(sample_rate),
             delta_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
             wet_only_gain: Smoother::new(0.0, SOLO_MS, sample_rate),
@@ -295,6 +330,22 @@ impl Engine {
         self.at_input.set_settings(s);
         self.at_return.set_settings(s);
         self.ducker.set_settings(&s.duck);
+        let spectral = if s.duck.mode == DuckMode::Spectral {
+            1.0
+        } else {
+            0.0
+        };
+        if spectral != self.duck_mode.target() {
+            // The mode fading in starts from silence (its state is from its last use).
+            if spectral == 0.0 && self.duck_mode.current() == 1.0 {
+                self.ducker.reset();
+            }
+            self.duck_mode.set_target(spectral);
+        }
+        // The spectral ducker runs while it is heard (also while fading out).
+        let heard = spectral == 1.0 || self.duck_mode.current() > 0.0;
+        self.spectral_duck
+            .set_settings(&spectral_duck_settings(&s.duck, heard));
         self.eq_settings = s.eq;
         let place = match s.eq_placement {
             EqPlacement::Input => 1.0,
@@ -321,6 +372,7 @@ impl Engine {
             &mut self.width,
             &mut self.wet_gain,
             &mut self.place,
+            &mut self.duck_mode,
             &mut self.delta_gain,
             &mut self.wet_only_gain,
         ] {
@@ -431,7 +483,17 @@ impl Engine {
 
     /// The ducker's current reduction, dB (for the editor's meter).
     pub fn ducking_db(&self) -> f32 {
-        self.ducker.reduction_db()
+        if self.duck_mode.target() == 1.0 {
+            // Spectral: the deepest reduction of any band.
+            -self
+                .spectral_duck
+                .analysis()
+                .1
+                .iter()
+                .fold(0.0f32, |m, g| m.min(*g))
+        } else {
+            self.ducker.reduction_db()
+        }
     }
 
     /// Runs the spectral analysis even while the spectral dynamics are off (for an open
@@ -525,12 +587,7 @@ impl Engine {
                     d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
                 }
             }
-            {
-                let [d0, d1] = &self.dry;
-                let [w0, w1] = &mut self.wet;
-                self.ducker
-                    .process([&d0[..n], &d1[..n]], [&mut w0[..n], &mut w1[..n]]);
-            }
+            self.duck(n);
             self.mix_out(channels, pos, n, &mut peaks);
             pos += n;
         }
@@ -568,6 +625,38 @@ impl Engine {
             let g = self.input_gain.next();
             for c in 0..CHANNELS {
                 self.dry[c][i] = self.raw[c][i] * g;
+            }
+        }
+    }
+
+    /// Ducks `n` samples of the wet signal under the dry one: broadband, spectral, or both
+    /// weighted while the mode fades from one to the other.
+    fn duck(&mut self, n: usize) {
+        for f in &mut self.fade[..n] {
+            *f = self.duck_mode.next();
+        }
+        let (first, last) = (self.fade[0], self.fade[n - 1]);
+        let [d0, d1] = &self.dry;
+        let key = [&d0[..n], &d1[..n]];
+        if first == 0.0 && last == 0.0 {
+            let [w0, w1] = &mut self.wet;
+            self.ducker.process(key, [&mut w0[..n], &mut w1[..n]]);
+        } else if first == 1.0 && last == 1.0 {
+            let [w0, w1] = &mut self.wet;
+            self.spectral_duck
+                .process_keyed(&mut [&mut w0[..n], &mut w1[..n]], Some(key));
+        } else {
+            let [w0, w1] = &mut self.wet;
+            let [t0, t1] = &mut self.tmp;
+            t0[..n].copy_from_slice(&w0[..n]);
+            t1[..n].copy_from_slice(&w1[..n]);
+            self.ducker.process(key, [&mut w0[..n], &mut w1[..n]]);
+            self.spectral_duck
+                .process_keyed(&mut [&mut t0[..n], &mut t1[..n]], Some(key));
+            for (w, t) in [(w0, t0), (w1, t1)] {
+                for ((y, s), g) in w[..n].iter_mut().zip(&t[..n]).zip(&self.fade[..n]) {
+                    *y += g * (s - *y);
+                }
             }
         }
     }

@@ -15,6 +15,16 @@ pub const UPDATE: usize = 16;
 /// Attack time constant of the reduction, ms.
 pub const ATTACK_MS: f32 = 5.0;
 
+/// How the wet signal is ducked (saved by position: append only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DuckMode {
+    /// One gain for the whole wet signal (this module).
+    Broadband,
+    /// Per frequency: the wet signal goes down only where the dry signal is loud now (the
+    /// spectral dynamics keyed by the dry signal; wired in [`super::chain`]).
+    Spectral,
+}
+
 /// The ducker's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DuckSettings {
@@ -24,6 +34,8 @@ pub struct DuckSettings {
     pub depth_db: f32,
     /// Release time constant, ms.
     pub release_ms: f32,
+    /// Broadband or spectral.
+    pub mode: DuckMode,
 }
 
 impl Default for DuckSettings {
@@ -32,6 +44,7 @@ impl Default for DuckSettings {
             threshold_db: -24.0,
             depth_db: 0.0,
             release_ms: 300.0,
+            mode: DuckMode::Broadband,
         }
     }
 }
@@ -193,6 +206,7 @@ mod tests {
                 threshold_db: -30.0,
                 depth_db: depth,
                 release_ms: release,
+                mode: DuckMode::Broadband,
             };
             let after = (12.0 * release as f64 * 1e-3).max(1.0);
             let g = trace(&s, 1.0, after, &[64]);
@@ -237,6 +251,7 @@ mod tests {
             threshold_db: -3.0,
             depth_db: 12.0,
             release_ms: 200.0,
+            mode: DuckMode::Broadband,
         };
         assert!(
             trace(&s, 1.0, 0.5, &[64]).iter().all(|&v| v == 1.0),

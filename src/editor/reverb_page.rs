@@ -60,9 +60,12 @@ impl EditorApp {
                         widgets::slider(ui, &params.os_render, setter, 150.0);
                         ui.end_row();
                         ui.label(egui::RichText::new("Ducking").strong());
-                        ui.label(
-                            egui::RichText::new(format!("-{:.1} dB", self.ducking_db)).small(),
-                        );
+                        ui.horizontal(|ui| {
+                            widgets::choice(ui, setter, &params.duck_mode);
+                            ui.label(
+                                egui::RichText::new(format!("-{:.1} dB", self.ducking_db)).small(),
+                            );
+                        });
                         ui.end_row();
                         for (label, p) in [
                             ("Threshold", &params.duck_threshold),

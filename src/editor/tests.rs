@@ -967,3 +967,21 @@ fn a_listen_mode_is_picked_in_the_header_and_never_stays_on_unnoticed() {
     assert_eq!(params.listen.value(), ListenMode::Normal);
     assert!(h.query_by_label_contains("Listening to").is_none());
 }
+
+#[test]
+fn the_ducking_mode_is_chosen_on_the_reverb_page() {
+    use crate::params::DuckKind;
+    let (app, params, host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    host.take();
+    h.get_by_label("Mode: Broadband").click();
+    h.run_steps(2);
+    h.get_by_label("Spectral").click();
+    h.run_steps(3);
+    assert_eq!(params.duck_mode.value(), DuckKind::Spectral);
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert!(log.contains(&Gesture::Begin("duck_mode".into())), "{log:?}");
+    h.get_by_label("Mode: Spectral");
+}

@@ -29,6 +29,9 @@ pub fn description(id: &str) -> &'static str {
         "ir_reverse" => "Plays the impulse response backwards",
         "ir_stretch" => "Time scale of the impulse response (longer is also lower)",
         "ir_decay" => "Decay time relative to the impulse response's own",
+        "duck_mode" => {
+            "Broadband: the whole reverb ducks; Spectral: only where the dry signal is loud now"
+        }
         "listen" => "Hear the mix, what EQ & Dynamics removes or adds (Delta), or the reverb alone",
         "ir_dlow" => "Decay time of the tail's lows, relative to their own (after the split)",
         "ir_dmid" => "Decay time of the tail's mids, relative to their own (after the split)",

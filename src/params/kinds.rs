@@ -4,6 +4,7 @@
 use nice_plug::prelude::*;
 
 use crate::dsp::chain::{EqPlacement, Listening};
+use crate::dsp::ducker::DuckMode;
 use crate::dsp::dynamic_eq::{BandKind, DynamicMode, Placement, Slope};
 use crate::dsp::saturator::{CharacterMode, Oversampling};
 use crate::dsp::spectral::SpectralMode;
@@ -132,6 +133,16 @@ host_enum! {
         Input = "Input",
         /// On the reverb's return only.
         Return = "Reverb Return",
+    }
+}
+
+host_enum! {
+    /// How the reverb ducks, as a host enum.
+    DuckKind <=> DuckMode {
+        /// One gain for the whole wet signal.
+        Broadband = "Broadband",
+        /// Only where the dry signal is loud now.
+        Spectral = "Spectral",
     }
 }
 

@@ -332,6 +332,10 @@ pub struct FluxForgeParams {
     /// Ducking: release time constant, ms.
     #[id = "duck_release"]
     pub duck_release: FloatParam,
+    /// Ducking: one gain for the whole wet signal, or per frequency where the dry signal is
+    /// loud (crossfades).
+    #[id = "duck_mode"]
+    pub duck_mode: EnumParam<DuckKind>,
 
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
@@ -595,6 +599,7 @@ impl Default for FluxForgeParams {
                 MS0,
                 Some(1.0),
             ),
+            duck_mode: EnumParam::new("Duck Mode", DuckKind::from(d.duck.mode)),
             ir: IrField::default(),
             mix_lock: AtomicBool::new(false),
             preset: std::sync::RwLock::new(None),
@@ -643,6 +648,7 @@ impl FluxForgeParams {
                 threshold_db: self.duck_threshold.value(),
                 depth_db: self.duck_depth.value(),
                 release_ms: self.duck_release.value(),
+                mode: self.duck_mode.value().into(),
             },
         }
     }

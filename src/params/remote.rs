@@ -32,6 +32,7 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.ir_late);
         });
         s.add_page("Decay Bands", |pg| {
+            pg.add_param(&p.ir_split);
             pg.add_param(&p.decay_low);
             pg.add_param(&p.decay_mid);
             pg.add_param(&p.decay_high);
@@ -42,7 +43,7 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.duck_threshold);
             pg.add_param(&p.duck_depth);
             pg.add_param(&p.duck_release);
-            pg.add_param(&p.ir_split);
+            pg.add_param(&p.duck_mode);
             pg.add_param(&p.input_gain);
             pg.add_param(&p.output_gain);
             pg.add_param(&p.ir_auto_gain);

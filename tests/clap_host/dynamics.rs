@@ -129,7 +129,7 @@ fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
 #[test]
 fn eq_placement_band_placement_and_ducking_reach_the_engine() {
     use fluxforge::dsp::chain::EqPlacement;
-    use fluxforge::dsp::ducker::DuckSettings;
+    use fluxforge::dsp::ducker::{DuckMode, DuckSettings};
     use fluxforge::dsp::dynamic_eq::{Placement, Slope};
     use serde_json::json;
     let on = json!({ "bool": true });
@@ -141,6 +141,9 @@ fn eq_placement_band_placement_and_ducking_reach_the_engine() {
             threshold_db: -30.0,
             depth_db: 12.0,
             release_ms: 300.0,
+            // Spectral: the per-frequency ducker runs in the plugin's process() (under the
+            // allocation checker in the suite's allocation-checked run).
+            mode: DuckMode::Spectral,
         },
         ..Default::default()
     };
@@ -166,6 +169,7 @@ fn eq_placement_band_placement_and_ducking_reach_the_engine() {
         ("duck_thresh", f(-30.0)),
         ("duck_depth", f(12.0)),
         ("duck_release", f(300.0)),
+        ("duck_mode", choice(1)),
     ];
     // Loud and quiet halves, so the ducker works and releases.
     let mut x = noise(96_000, 21);

@@ -222,6 +222,7 @@ fn every_new_option_keeps_the_onset_at_sample_zero() {
             threshold_db: -60.0,
             depth_db: 12.0,
             release_ms: 100.0,
+            mode: DuckMode::Broadband,
         },
         ..Default::default()
     };
@@ -247,6 +248,7 @@ fn ducking_turns_the_wet_signal_down_under_a_loud_dry_signal() {
             threshold_db: -30.0,
             depth_db: 12.0,
             release_ms: 200.0,
+            mode: DuckMode::Broadband,
         },
         ..s
     };
@@ -618,4 +620,104 @@ fn wet_only_is_the_wet_path_and_listening_crossfades() {
         .map(|w| (w[1] - w[0]).abs())
         .fold(0.0f32, f32::max);
     assert!(step < 0.1, "largest sample step {step}");
+}
+
+/// Level of `y[from..from + 8192]` (Hann window) within a sixth of an octave of `hz`, dB.
+fn band_db(y: &[f32], from: usize, hz: f64) -> f64 {
+    let n = 8192;
+    let w: Vec<f64> = (0..n)
+        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos())
+        .collect();
+    let (lo, hi) = (hz * 2f64.powf(-1.0 / 12.0), hz * 2f64.powf(1.0 / 12.0));
+    let k0 = (lo * n as f64 / 48_000.0).floor() as usize;
+    let k1 = (hi * n as f64 / 48_000.0).ceil() as usize;
+    let mut e = 0.0;
+    for k in k0..=k1 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for i in 0..n {
+            let ph = std::f64::consts::TAU * (k * i) as f64 / n as f64;
+            let v = y[from + i] as f64 * w[i];
+            re += v * ph.cos();
+            im -= v * ph.sin();
+        }
+        e += re * re + im * im;
+    }
+    10.0 * e.log10()
+}
+
+#[test]
+fn spectral_ducking_turns_the_tail_down_only_where_the_dry_signal_is_loud() {
+    // A long noise-like tail (a 0.3 s noise burst into a 3 s decaying-noise IR), then a
+    // 1 kHz tone in the dry signal from 0.3 s to 0.8 s. Mix 100 %: the output is the wet
+    // signal. Ducked against not ducked, during the tone: -12 dB (the depth) at 1 kHz, within
+    // 0.5 dB an octave away (500 Hz, 2 kHz), where broadband ducking takes the whole 12 dB;
+    // three release times after the tone the reduction is gone.
+    let rate = 48_000usize;
+    let mut rng = Rng::new(41);
+    let ir: Vec<f32> = (0..rate * 3 / 2)
+        .map(|i| (0.05 * rng.bipolar() * (-(i as f64) / (0.43 * rate as f64)).exp()) as f32)
+        .collect();
+    let x: Vec<f32> = (0..rate * 3 / 2)
+        .map(|i| {
+            let t = i as f64 / rate as f64;
+            if t < 0.3 {
+                (0.25 * rng.bipolar()) as f32
+            } else if t < 0.8 {
+                (0.5 * (std::f64::consts::TAU * 1000.0 * t).sin()) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let base = Settings {
+        mix: 1.0,
+        ..Default::default()
+    };
+    let ducking = |mode: DuckMode| -> Settings {
+        let mut s = base;
+        s.duck = DuckSettings {
+            threshold_db: -30.0,
+            depth_db: 12.0,
+            release_ms: 100.0,
+            mode,
+        };
+        s
+    };
+    let plain = run(&mut engine(&base, &ir), &x, &[256]);
+    let spectral = run(
+        &mut engine(&ducking(DuckMode::Spectral), &ir),
+        &x,
+        &[1, 64, 300],
+    );
+    let broadband = run(&mut engine(&ducking(DuckMode::Broadband), &ir), &x, &[256]);
+    let during = (0.55 * rate as f64) as usize;
+    let after = (1.1 * rate as f64) as usize;
+    let drop = |y: &[f32], from: usize, hz: f64| band_db(y, from, hz) - band_db(&plain, from, hz);
+    let at_tone = drop(&spectral, during, 1000.0);
+    assert!(
+        (at_tone + 12.0).abs() < 1.0,
+        "1 kHz ducked by {at_tone:.2} dB"
+    );
+    for hz in [500.0, 2000.0] {
+        let d = drop(&spectral, during, hz);
+        assert!(d.abs() < 0.5, "{hz} Hz moved by {d:.2} dB");
+        let b = drop(&broadband, during, hz);
+        assert!((b + 12.0).abs() < 1.0, "broadband at {hz} Hz: {b:.2} dB");
+    }
+    let recovered = drop(&spectral, after, 1000.0);
+    eprintln!(
+        "spectral ducking: 1 kHz {at_tone:.2} dB, 500 Hz {:.2} dB, 2 kHz {:.2} dB (broadband \
+         {:.2} / {:.2} dB); after 3 release times {recovered:.2} dB",
+        drop(&spectral, during, 500.0),
+        drop(&spectral, during, 2000.0),
+        drop(&broadband, during, 500.0),
+        drop(&broadband, during, 2000.0)
+    );
+    assert!(
+        recovered.abs() < 1.0,
+        "after the release: {recovered:.2} dB"
+    );
+    // Onset at sample 0 and no added latency: before the key is loud, the spectral ducker's
+    // output is the plain wet signal.
+    assert_eq!(spectral[..256], plain[..256]);
 }
