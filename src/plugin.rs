@@ -226,11 +226,13 @@ impl Plugin for FluxForge {
         &mut self,
         buffer: &mut Buffer,
         aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let Some(engine) = self.engine.as_mut() else {
             return ProcessStatus::Error("not activated");
         };
+        // A synced pre-delay follows the host's tempo (a change re-renders, as an edit does).
+        self.params.set_host_tempo(context.transport().tempo);
         // A changed room, file or edit is rendered in the background (no allocation here: the
         // task is a value, and at most one is queued).
         let key = RenderKey::of(&self.params);

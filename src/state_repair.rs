@@ -262,6 +262,12 @@ pub const ADDED: &[Added] = &[
         since: (0, 3, 0),
         before: Before::Float(4000.0),
     },
+    // 0.3.0: the tempo-synced pre-delay. Before, the pre-delay was in milliseconds (Off).
+    Added {
+        id: "ir_predelay_sync",
+        since: (0, 3, 0),
+        before: Before::Int(0),
+    },
     // 0.3.0: spectral ducking. Before, ducking was broadband (index 0).
     Added {
         id: "duck_mode",

@@ -67,6 +67,9 @@ OTHER OPTIONS:
     --sidechain FILE    A WAV file (mono or stereo, at the input's rate) fed to the sidechain
                         input: bands and the spectral stage set to \"Sidechain\" listen to it
                         (silence after its end)
+    --tempo BPM         The tempo a synced pre-delay (ir_predelay_sync) follows; without it a
+                        synced pre-delay falls back to ir_predelay in ms, as in a host
+                        without a transport
     --tail SECONDS      Seconds of reverb tail appended after the input
                         [default: the IR's length]
     --block N           Processing block size in samples, 1..=65536 [default: 512]
@@ -279,6 +282,13 @@ fn parse_args() -> Result<Option<Job>, String> {
             }
             "--ir" => ir = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
             "--sidechain" => sidechain = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
+            "--tempo" => {
+                let bpm = num(&flag, value(&mut parser, &flag, "a value")?)?;
+                if !(10.0..=999.0).contains(&bpm) {
+                    return Err("--tempo must be 10..=999 BPM".into());
+                }
+                params.set_host_tempo(Some(bpm));
+            }
             "--tail" => {
                 tail_s = Some(num(&flag, value(&mut parser, &flag, "a value")?)?.clamp(0.0, 600.0))
             }

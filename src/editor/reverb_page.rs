@@ -7,7 +7,7 @@ use nice_plug::prelude::ParamSetter;
 
 use super::{ir_view, meter, widgets, EditorApp};
 use crate::ir_file::IR_EXTENSIONS;
-use crate::params::Room;
+use crate::params::{PredelayNote, Room};
 
 impl EditorApp {
     /// Draws the page.
@@ -162,9 +162,9 @@ impl EditorApp {
             ui.label(egui::RichText::new(&st.origin).small().weak());
         }
         // The view takes what the controls below leave, up to 150 points: the file and find
-        // rows, then the edit grid's ten rows (six points apart), then a status line.
+        // rows, then the edit grid's ten rows (six points apart), the sync row, then a status line.
         let row = ui.spacing().interact_size.y;
-        let below = 2.0 * (row + ui.spacing().item_spacing.y) + 10.0 * (row + 6.0) + 28.0;
+        let below = 2.0 * (row + ui.spacing().item_spacing.y) + 11.0 * (row + 6.0) + 28.0;
         ir_view::show(
             ui,
             st,
@@ -308,6 +308,21 @@ impl EditorApp {
                 widgets::toggle(ui, &params.ir_auto_gain, setter);
                 ui.end_row();
             });
+        ui.horizontal(|ui| {
+            ui.label("Pre-delay Sync");
+            widgets::choice(ui, setter, &params.predelay_sync);
+            let tempo = params.host_tempo.load(std::sync::atomic::Ordering::Relaxed);
+            ui.label(
+                egui::RichText::new(match params.predelay_sync.value().ms(tempo as f64) {
+                    Some(_) => format!("{:.1} ms at {tempo:.1} BPM", params.predelay_ms()),
+                    None if params.predelay_sync.value() != PredelayNote::Off => {
+                        "no tempo from the host: the ms value plays".to_string()
+                    }
+                    None => String::new(),
+                })
+                .small(),
+            );
+        });
         if let Some(e) = &self.status.error {
             ui.colored_label(egui::Color32::from_rgb(240, 90, 80), e);
         }

@@ -985,3 +985,30 @@ fn the_ducking_mode_is_chosen_on_the_reverb_page() {
     assert!(log.contains(&Gesture::Begin("duck_mode".into())), "{log:?}");
     h.get_by_label("Mode: Spectral");
 }
+
+#[test]
+fn the_pre_delay_syncs_to_a_note_and_shows_what_it_plays() {
+    use crate::params::PredelayNote;
+    let (app, params, host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    host.take();
+    h.get_by_label("Sync: Off (ms)").click();
+    h.run_steps(2);
+    h.get_by_label("1/8").click();
+    h.run_steps(3);
+    assert_eq!(params.predelay_sync.value(), PredelayNote::N8);
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert!(
+        log.contains(&Gesture::Begin("ir_predelay_sync".into())),
+        "{log:?}"
+    );
+    // Without a tempo from the host the milliseconds play, and the page says so; with one,
+    // the note's length shows.
+    h.get_by_label_contains("no tempo from the host");
+    params.set_host_tempo(Some(120.0));
+    h.run_steps(2);
+    h.get_by_label_contains("250.0 ms at 120.0 BPM");
+    assert_eq!(params.ir_edits().predelay_ms, 250.0);
+}

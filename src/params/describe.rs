@@ -33,6 +33,9 @@ pub fn description(id: &str) -> &'static str {
             "Broadband: the whole reverb ducks; Spectral: only where the dry signal is loud now"
         }
         "listen" => "Hear the mix, what EQ & Dynamics removes or adds (Delta), or the reverb alone",
+        "ir_predelay_sync" => {
+            "Pre-delay as a note value at the host's tempo (Off: the milliseconds above)"
+        }
         "ir_dlow" => "Decay time of the tail's lows, relative to their own (after the split)",
         "ir_dmid" => "Decay time of the tail's mids, relative to their own (after the split)",
         "ir_dhigh" => "Decay time of the tail's highs, relative to their own (after the split)",

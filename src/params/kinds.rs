@@ -136,6 +136,69 @@ host_enum! {
     }
 }
 
+/// The pre-delay as a note value at the host's tempo (saved by position: append only).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredelayNote {
+    /// The pre-delay in milliseconds (the Pre-delay parameter).
+    #[name = "Off (ms)"]
+    Off,
+    #[name = "1/64 T"]
+    N64T,
+    #[name = "1/64"]
+    N64,
+    #[name = "1/64 D"]
+    N64D,
+    #[name = "1/32 T"]
+    N32T,
+    #[name = "1/32"]
+    N32,
+    #[name = "1/32 D"]
+    N32D,
+    #[name = "1/16 T"]
+    N16T,
+    #[name = "1/16"]
+    N16,
+    #[name = "1/16 D"]
+    N16D,
+    #[name = "1/8 T"]
+    N8T,
+    #[name = "1/8"]
+    N8,
+    #[name = "1/8 D"]
+    N8D,
+    #[name = "1/4 T"]
+    N4T,
+    #[name = "1/4"]
+    N4,
+    #[name = "1/4 D"]
+    N4D,
+    #[name = "1/2 T"]
+    N2T,
+    #[name = "1/2"]
+    N2,
+    #[name = "1/2 D"]
+    N2D,
+}
+
+impl PredelayNote {
+    /// The note's length in beats (quarter notes), `None` for Off: each value (1/64 to 1/2)
+    /// as a triplet (2/3), straight and dotted (3/2).
+    pub fn beats(self) -> Option<f64> {
+        let k = self.to_index();
+        (k > 0).then(|| {
+            let (value, kind) = ((k - 1) / 3, (k - 1) % 3);
+            let straight = 4.0 / 64.0 * 2f64.powi(value as i32);
+            straight * [2.0 / 3.0, 1.0, 1.5][kind]
+        })
+    }
+
+    /// The pre-delay at `tempo_bpm`, milliseconds (`None` for Off or without a tempo).
+    pub fn ms(self, tempo_bpm: f64) -> Option<f64> {
+        let beats = self.beats()?;
+        (tempo_bpm > 0.0 && tempo_bpm.is_finite()).then(|| beats * 60_000.0 / tempo_bpm)
+    }
+}
+
 host_enum! {
     /// How the reverb ducks, as a host enum.
     DuckKind <=> DuckMode {

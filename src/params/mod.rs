@@ -28,7 +28,7 @@ pub use kinds::*;
 pub use ranges::{
     decay_high_range_hz, decay_low_range_hz, drive_range_db, eq_freq_range, eq_gain_range,
     gain_range_db, high_cut_range_hz, low_cut_range_hz, predelay_range_ms, q_range,
-    stretch_range_pct,
+    stretch_range_pct, MAX_PREDELAY_MS,
 };
 use ranges::{
     float, ms_range, ratio_range, unit_range, DB, LEVEL, LIN, MS0, MS1, PCT0, PCT_OF_FRACTION,
@@ -228,6 +228,10 @@ pub struct FluxForgeParams {
     /// Time scale of the IR, percent (50-200). Re-renders.
     #[id = "ir_stretch"]
     pub stretch: FloatParam,
+    /// The pre-delay as a note value at the host's tempo (Off: `ir_predelay` in ms; without a
+    /// tempo from the host, too). Re-renders when the tempo changes.
+    #[id = "ir_predelay_sync"]
+    pub predelay_sync: EnumParam<PredelayNote>,
     /// Decay time relative to the IR's own, percent (25-200). Re-renders.
     #[id = "ir_decay"]
     pub decay: FloatParam,
@@ -353,6 +357,9 @@ pub struct FluxForgeParams {
     /// What the last state load could not read (never saved; see [`crate::state_repair`]).
     #[persist = "state-report"]
     pub state_report: StateReport,
+    /// The host's tempo, BPM (0: none known), as the audio thread last heard it: what a synced
+    /// pre-delay is computed from. Not saved.
+    pub host_tempo: atomic_float::AtomicF32,
 }
 
 /// Which preset is loaded: its name and, for a user preset, its file (`None`: the factory
@@ -435,6 +442,7 @@ impl Default for FluxForgeParams {
                 Some(0.5),
             ),
             reverse: BoolParam::new("Reverse", e.reverse),
+            predelay_sync: EnumParam::new("Pre-delay Sync", PredelayNote::Off),
             stretch: float(
                 "Stretch",
                 e.stretch_pct,
@@ -605,6 +613,7 @@ impl Default for FluxForgeParams {
             preset: std::sync::RwLock::new(None),
             editor_size: std::sync::RwLock::new(None),
             state_report: StateReport::default(),
+            host_tempo: atomic_float::AtomicF32::new(0.0),
         }
     }
 }
@@ -655,10 +664,30 @@ impl FluxForgeParams {
 }
 
 impl FluxForgeParams {
+    /// The pre-delay, milliseconds: the synced note value at the host's tempo (at most the
+    /// Pre-delay range's end), else the Pre-delay parameter.
+    pub fn predelay_ms(&self) -> f32 {
+        let tempo = self.host_tempo.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        match self.predelay_sync.value().ms(tempo) {
+            Some(ms) => (ms as f32).min(MAX_PREDELAY_MS),
+            None => self.predelay.value(),
+        }
+    }
+
+    /// Sets the host's tempo (the audio thread, from the transport; the renderer's `--tempo`).
+    /// Lock-free.
+    pub fn set_host_tempo(&self, bpm: Option<f64>) {
+        let bpm = bpm.filter(|b| b.is_finite() && *b > 0.0).unwrap_or(0.0) as f32;
+        if self.host_tempo.load(std::sync::atomic::Ordering::Relaxed) != bpm {
+            self.host_tempo
+                .store(bpm, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// The IR edits these parameters currently describe.
     pub fn ir_edits(&self) -> IrEdits {
         IrEdits {
-            predelay_ms: self.predelay.value(),
+            predelay_ms: self.predelay_ms(),
             trim_ms: self.trim.value(),
             length_pct: self.length.value(),
             reverse: self.reverse.value(),

@@ -122,8 +122,11 @@ pub fn q_range() -> FloatRange {
 
 /// Pre-delay range, ms.
 pub fn predelay_range_ms() -> FloatRange {
-    LIN(0.0, 500.0)
+    LIN(0.0, MAX_PREDELAY_MS)
 }
+
+/// Longest pre-delay, milliseconds (a synced note value is limited to it too).
+pub const MAX_PREDELAY_MS: f32 = 500.0;
 
 /// 0..1.
 pub(super) fn unit_range() -> FloatRange {

@@ -31,7 +31,8 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.ir_early);
             pg.add_param(&p.ir_late);
         });
-        s.add_page("Decay Bands", |pg| {
+        s.add_page("Tail & Sync", |pg| {
+            pg.add_param(&p.predelay_sync);
             pg.add_param(&p.ir_split);
             pg.add_param(&p.decay_low);
             pg.add_param(&p.decay_mid);

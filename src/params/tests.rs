@@ -147,3 +147,32 @@ fn no_shown_value_spans_more_than_two_percent_of_a_knob() {
         );
     }
 }
+
+#[test]
+fn note_values_have_their_lengths_and_a_synced_pre_delay_falls_back_to_ms() {
+    use super::PredelayNote as N;
+    assert_eq!(N::Off.beats(), None);
+    for (n, beats) in [
+        (N::N64, 1.0 / 16.0),
+        (N::N64T, 1.0 / 24.0),
+        (N::N16D, 0.375),
+        (N::N8, 0.5),
+        (N::N4T, 2.0 / 3.0),
+        (N::N4, 1.0),
+        (N::N2, 2.0),
+        (N::N2D, 3.0),
+    ] {
+        assert!((n.beats().unwrap() - beats).abs() < 1e-12, "{n:?}");
+    }
+    let p = super::FluxForgeParams::default();
+    crate::preset::set(&p, "ir_predelay", &serde_json::json!(12.0)).unwrap();
+    crate::preset::set(&p, "ir_predelay_sync", &serde_json::json!("1/4")).unwrap();
+    assert_eq!(p.ir_edits().predelay_ms, 12.0, "no tempo: the ms");
+    p.set_host_tempo(Some(150.0));
+    assert_eq!(p.ir_edits().predelay_ms, 400.0);
+    // Longer than the pre-delay's range: its end.
+    p.set_host_tempo(Some(60.0));
+    assert_eq!(p.ir_edits().predelay_ms, 500.0);
+    p.set_host_tempo(None);
+    assert_eq!(p.ir_edits().predelay_ms, 12.0);
+}

@@ -444,3 +444,62 @@ fn an_lfo_on_decay_never_gaps_and_ends_on_the_final_value() {
         .fold(0.0f32, f32::max);
     assert!(tail < 1e-4, "does not end on the final value's IR: {tail}");
 }
+
+#[test]
+fn a_synced_pre_delay_lands_on_the_note_at_the_hosts_tempo() {
+    // A delta IR (the wet path is the input, delayed by the pre-delay), Mix 100 %, Pre-delay
+    // Sync 1/8, Pre-delay 10 ms; offline, so the render for a new tempo is in place before
+    // the next impulse. At 90 BPM an eighth is 333.3 ms (16000 samples), at 140 BPM 214.3 ms
+    // (10285.7 samples): each impulse's wet onset lands there within one sample, the second
+    // after the tempo changed in the same instance. Without a transport: the 10 ms.
+    use clack_extensions::render::{PluginRender, RenderMode};
+    let mut delta = IrData {
+        name: "delta".into(),
+        sample_rate: 48_000,
+        channels: vec![vec![0.0f32; 256]],
+    };
+    delta.channels[0][0] = 1.0;
+    let stored = StoredIr::encode(&delta, "/no/such/folder/delta.wav");
+    let eighth = fluxforge::params::PredelayNote::N8.to_index() as i32;
+    let state = state_with_ir(
+        &stored,
+        &[
+            ("mix", f(1.0)),
+            ("ir_predelay", f(10.0)),
+            ("ir_predelay_sync", serde_json::json!({ "i32": eighth })),
+        ],
+    );
+    let onset = |y: &[f32]| {
+        let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        y.iter().position(|v| v.abs() > 0.01 * peak).unwrap()
+    };
+    let impulse_at = |at: usize| {
+        let mut x = vec![0.0f32; 48_000];
+        x[at] = 1.0;
+        [x.clone(), x]
+    };
+    let mut inst = new_instance(load_entry());
+    assert!(load_state(&mut inst, &state));
+    inst.plugin_handle()
+        .get_extension::<PluginRender>()
+        .expect("render extension")
+        .set(&inst.plugin_handle(), RenderMode::Offline)
+        .expect("offline mode");
+    let proc = inst.activate(|_, _| (), config(48_000.0, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let mut rng = Rng::new(8);
+    let mut sizes = || rng.range(1, 512);
+    for (tempo, at, want) in [
+        (Some(90.0), 9_600, 9_600 + 16_000),
+        (Some(140.0), 14_400, 14_400 + 10_286),
+        (None, 4_800, 4_800 + 480),
+    ] {
+        let y = run_at_tempo(&mut proc, &impulse_at(at), None, tempo, &mut sizes, &[]);
+        let got = onset(&y[0]);
+        assert!(
+            got.abs_diff(want) <= 1,
+            "{tempo:?} BPM: the wet onset at {got}, the note at {want}"
+        );
+    }
+    inst.deactivate(proc.stop_processing());
+}

@@ -11,8 +11,9 @@ pub use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 pub use clack_extensions::preset_discovery::prelude::{HostPresetLoad, Location};
 pub use clack_extensions::preset_discovery::HostPresetLoadImpl;
 pub use clack_extensions::state::PluginState;
-pub use clack_host::events::event_types::ParamValueEvent;
+pub use clack_host::events::event_types::{ParamValueEvent, TransportEvent};
 pub use clack_host::events::io::EventBuffer;
+pub use clack_host::events::EventFlags;
 pub use clack_host::events::Pckn;
 pub use clack_host::prelude::*;
 pub use clack_host::utils::ClapId;
@@ -240,6 +241,45 @@ pub fn run_keyed(
     sizes: &mut dyn FnMut() -> usize,
     events: &[(usize, ClapId, f64)],
 ) -> [Vec<f32>; 2] {
+    run_at_tempo(proc, input, key, None, sizes, events)
+}
+
+/// The transport a host sends while playing at `bpm` (4/4, at the song's start).
+pub fn transport(bpm: f64) -> TransportEvent {
+    use clack_host::events::event_types::TransportFlags;
+    use clack_host::utils::{BeatTime, SecondsTime};
+    TransportEvent {
+        header: EventHeader::new_core(0, EventFlags::empty()),
+        flags: TransportFlags::HAS_TEMPO
+            | TransportFlags::HAS_BEATS_TIMELINE
+            | TransportFlags::HAS_TIME_SIGNATURE
+            | TransportFlags::IS_PLAYING,
+        song_pos_beats: BeatTime::from_int(0),
+        song_pos_seconds: SecondsTime::from_int(0),
+        tempo: bpm,
+        tempo_inc: 0.0,
+        loop_start_beats: BeatTime::from_int(0),
+        loop_end_beats: BeatTime::from_int(0),
+        loop_start_seconds: SecondsTime::from_int(0),
+        loop_end_seconds: SecondsTime::from_int(0),
+        bar_start: BeatTime::from_int(0),
+        bar_number: 0,
+        time_signature_numerator: 4,
+        time_signature_denominator: 4,
+    }
+}
+
+/// [`run_keyed`] with the host's transport at `tempo` BPM on every call (`None`: no
+/// transport, as a host that is not playing or has none).
+pub fn run_at_tempo(
+    proc: &mut StartedPluginAudioProcessor<TestHost>,
+    input: &[Vec<f32>; 2],
+    key: Option<&[Vec<f32>; 2]>,
+    tempo: Option<f64>,
+    sizes: &mut dyn FnMut() -> usize,
+    events: &[(usize, ClapId, f64)],
+) -> [Vec<f32>; 2] {
+    let transport = tempo.map(transport);
     let len = input[0].len();
     let mut out = [vec![0.0f32; len], vec![0.0f32; len]];
     let mut in_ports = AudioPorts::with_capacity(4, 2);
@@ -298,7 +338,7 @@ pub fn run_keyed(
             &InputEvents::from_buffer(&ev),
             &mut OutputEvents::from_buffer(&mut out_events),
             None,
-            None,
+            transport.as_ref(),
         )
         .expect("process");
         pos += n;
