@@ -15,6 +15,7 @@
 //! Offline: allocates, runs on the background task like the other IR edits.
 
 use super::biquad::{Coeffs, State};
+use super::line_fit::LineFit;
 
 /// Largest boost a lengthened band's tail gets, dB (as the broadband decay edit).
 pub const MAX_BOOST_DB: f64 = 30.0;
@@ -154,19 +155,14 @@ fn decay_curve(ch: &[&[f64]], from: usize) -> Option<Vec<f64>> {
         .iter()
         .position(|d| *d <= -45.0)
         .unwrap_or(usable);
-    let (mut sx, mut sy, mut sxx, mut sxy, mut m) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut fit = LineFit::default();
     for (t, d) in db.iter().enumerate().take(end) {
         if *d <= -5.0 {
-            let t = t as f64;
-            sx += t;
-            sy += d;
-            sxx += t * t;
-            sxy += t * d;
-            m += 1.0;
+            fit.add(t as f64, *d);
         }
     }
-    let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
-    if !(m >= 2.0 && slope < 0.0 && db[end - 1] <= -15.0) {
+    let slope = fit.slope();
+    if !(fit.count() >= 2 && slope < 0.0 && db[end - 1] <= -15.0) {
         return None;
     }
     let at_end = db[end - 1];

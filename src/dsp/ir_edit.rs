@@ -20,6 +20,7 @@ use std::f64::consts::FRAC_1_SQRT_2;
 
 use super::biquad::{Coeffs, State};
 use super::decay_bands::{self, BandDecay};
+use super::line_fit::LineFit;
 use super::resample::resample;
 
 /// Fade-out applied where the length edit or the capacity limit cuts the IR, seconds (at most
@@ -388,7 +389,7 @@ pub fn decay_measures(ch: &[Vec<f32>], rate: f64, points: usize) -> DecayMeasure
     // falls to nothing at the IR's end whatever the decay (truncation), so a level reached
     // only in the last tenth does not count.
     let usable = n - n / 10;
-    let (mut sx, mut sy, mut sxx, mut sxy, mut m) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut fit = LineFit::default();
     let mut reached = false;
     for i in 0..n {
         let d = db(i) as f64;
@@ -397,16 +398,11 @@ pub fn decay_measures(ch: &[Vec<f32>], rate: f64, points: usize) -> DecayMeasure
             break;
         }
         if d <= -5.0 {
-            let t = i as f64 / rate;
-            sx += t;
-            sy += d;
-            sxx += t * t;
-            sxy += t * d;
-            m += 1.0;
+            fit.add(i as f64 / rate, d);
         }
     }
-    let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
-    let t30_s = (reached && m >= 2.0 && slope < 0.0).then(|| (-60.0 / slope) as f32);
+    let slope = fit.slope();
+    let t30_s = (reached && fit.count() >= 2 && slope < 0.0).then(|| (-60.0 / slope) as f32);
     let t60_s = (0..usable)
         .find(|&i| db(i) <= -60.0)
         .map(|i| (i as f64 / rate) as f32);

@@ -36,6 +36,7 @@ pub mod gain_computer;
 pub mod halfband;
 pub mod ir_edit;
 pub mod ir_gen;
+pub mod line_fit;
 pub mod matched;
 pub mod resample;
 pub mod rng;

@@ -64,21 +64,16 @@ pub fn t30(ys: &[&[f64]], from: usize, rate: f64) -> f64 {
     for i in (from..n).rev() {
         edc[i] = edc[i + 1] + ys.iter().map(|y| y[i] * y[i]).sum::<f64>();
     }
-    let (mut sx, mut sy, mut sxx, mut sxy, mut m) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut fit = crate::dsp::line_fit::LineFit::default();
     for (i, e) in edc.iter().enumerate().take(n).skip(from) {
         let db = 10.0 * (e / edc[from]).log10();
         if db <= -35.0 {
             break;
         }
         if db <= -5.0 {
-            let t = i as f64 / rate;
-            sx += t;
-            sy += db;
-            sxx += t * t;
-            sxy += t * db;
-            m += 1.0;
+            fit.add(i as f64 / rate, db);
         }
     }
-    let slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+    let slope = fit.slope();
     -60.0 / slope
 }
