@@ -7,9 +7,11 @@
 use std::time::Instant;
 
 use fluxforge::dsp::convolver::Convolver;
+use fluxforge::dsp::dynamic_eq::BandKind;
 use fluxforge::dsp::dynamic_eq::{BandSettings, Design, DynamicEq, DynamicMode, Placement, BANDS};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::spectral::{SpectralDynamics, SpectralSettings};
+use fluxforge::dsp::spectral_bands::SpectralBands;
 
 const RATE: f32 = 48_000.0;
 const SECONDS: f64 = 4.0;
@@ -46,6 +48,20 @@ fn main() {
         b.placement = places[i % places.len()];
     }
     let idle: [BandSettings; BANDS] = std::array::from_fn(BandSettings::default_for);
+    // Spectral bands: every band a dynamic bell at its default frequency, spectral; one of
+    // them, then all eight (the stage's own cost and each band's).
+    let mut all_spectral = bands;
+    for b in &mut all_spectral {
+        b.kind = BandKind::Bell;
+        b.spectral = true;
+    }
+    let mut one_spectral = all_spectral;
+    for b in &mut one_spectral[..2] {
+        b.spectral = false;
+    }
+    for b in &mut one_spectral[3..] {
+        b.spectral = false;
+    }
     let spectral = SpectralSettings {
         enabled: true,
         threshold_db: -40.0,
@@ -67,10 +83,12 @@ fn main() {
     let mut sd = SpectralDynamics::new(RATE, &spectral);
     let mut eq2 = DynamicEq::new(RATE, &bands);
     let mut sd2 = SpectralDynamics::new(RATE, &spectral);
+    let mut sb_one = SpectralBands::new(RATE, &one_spectral);
+    let mut sb_all = SpectralBands::new(RATE, &all_spectral);
     let mut out = [vec![0.0f32; 64], vec![0.0f32; 64]];
     // Stages are timed in turn within each round (the machine's load drifts; interleaving
     // keeps the ratios fair), and each keeps its best round.
-    let mut best = [f64::MAX; 7];
+    let mut best = [f64::MAX; 9];
     for _round in 0..5 {
         for (stage, b) in best.iter_mut().enumerate() {
             let (mut l, mut r) = (x.clone(), x.clone());
@@ -83,6 +101,8 @@ fn main() {
                     3 => eq_placed.process(&mut [a, c]),
                     4 => eq_idle.process(&mut [a, c]),
                     6 => eq_bilinear.process(&mut [a, c]),
+                    7 => sb_one.process_keyed(&mut [a, c], None),
+                    8 => sb_all.process_keyed(&mut [a, c], None),
                     1 => sd.process(&mut [a, c]),
                     2 => {
                         eq2.process(&mut [&mut *a, &mut *c]);
@@ -116,7 +136,8 @@ fn main() {
     let mut sorted = per_call.clone();
     sorted.sort_by(f64::total_cmp);
     let (median, slowest) = (sorted[calls / 2], sorted[calls - 1]);
-    let [eq_cost, sd_cost, both, placed_cost, idle_cost, rev, bilinear_cost] = best;
+    let [eq_cost, sd_cost, both, placed_cost, idle_cost, rev, bilinear_cost, sb_one_cost, sb_all_cost] =
+        best;
     println!("# Dynamic EQ and spectral dynamics vs the reverb (cargo bench --bench dynamics)\n");
     println!("CPU seconds per second of stereo audio, 48 kHz, blocks of 64, best of 5:\n");
     println!("| stage | CPU s / s | % of a core | vs the 4 s reverb |");
@@ -132,6 +153,8 @@ fn main() {
         (all_idle.as_str(), idle_cost),
         (all_bilinear.as_str(), bilinear_cost),
         ("spectral dynamics (new filter every hop)", sd_cost),
+        ("spectral bands: 1 band spectral", sb_one_cost),
+        ("spectral bands: 8 bands spectral", sb_all_cost),
         ("both", both),
         ("convolution reverb, 4 s stereo IR", rev),
     ] {
@@ -145,6 +168,12 @@ fn main() {
     println!(
         "\nMatched designs against the bilinear ones (8 dynamic bands, same run): {:.2}x",
         eq_cost / bilinear_cost
+    );
+    let per_band = (sb_all_cost - sb_one_cost) / (BANDS - 1) as f64;
+    println!(
+        "\nSpectral bands: {:.3} % of a core for the first band, {:.3} % for each further one",
+        sb_one_cost * 100.0,
+        per_band * 100.0
     );
     println!(
         "\nPer call of 64 samples (both stages): median {:.1} us, slowest {:.1} us ({:.1} % of \

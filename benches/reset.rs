@@ -66,9 +66,10 @@ fn main() {
         fluxforge::dsp::dynamic_eq::BANDS,
         best * 100.0
     );
-    // The same chain with what 0.3.0 added on the audio path: spectral ducking keyed by the
-    // dry noise (threshold -60 dBFS, so every band is over it and its filter moves) and the
-    // Delta listening (the section's input kept and subtracted). Same material, same run.
+    // The same chain with what 0.3.0 and 0.4.0 added on the audio path: spectral ducking
+    // keyed by the dry noise (threshold -60 dBFS, so every band is over it and its filter
+    // moves), the Delta listening (the section's input kept and subtracted) and one band's
+    // dynamics spectral (band 3, its threshold under the noise). Same material, same run.
     let mut added = settings;
     added.duck = fluxforge::dsp::ducker::DuckSettings {
         threshold_db: -60.0,
@@ -77,6 +78,8 @@ fn main() {
         mode: fluxforge::dsp::ducker::DuckMode::Spectral,
     };
     added.listening = fluxforge::dsp::chain::Listening::Delta;
+    added.eq[2].spectral = true;
+    added.eq[2].threshold_db = -50.0;
     let mut rng3 = Rng::new(5);
     let ir3: Vec<Vec<f32>> = (0..2).map(|_| rng3.decaying_noise(len)).collect();
     let kernel3 = fluxforge::ir_source::kernel_for(&[&ir3[0], &ir3[1]], 64);
@@ -98,7 +101,7 @@ fn main() {
         }
     }
     println!(
-        "the same with spectral ducking and Delta listening on: {:.2} % of a core, {:.2}x the \
+        "the same with spectral ducking, Delta listening and a spectral band on: {:.2} % of a core, {:.2}x the \
          chain without them ({:.2} %, measured alternately in this run)",
         best_added * 100.0,
         best_added / best_again,

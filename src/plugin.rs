@@ -286,8 +286,12 @@ impl Plugin for FluxForge {
         }
         self.spectrum_in.played(channels[0].len());
         if editor_open {
-            self.spectrum_in
-                .publish_new(engine.spectral(), self.out_analyzer.as_ref(), self.rate);
+            self.spectrum_in.publish_new(
+                engine.spectral(),
+                engine.spectral_bands(),
+                self.out_analyzer.as_ref(),
+                self.rate,
+            );
         }
         for c in 0..2 {
             self.meters.input[c].raise(peaks.input[c]);
@@ -302,12 +306,7 @@ impl Plugin for FluxForge {
             std::sync::atomic::Ordering::Relaxed,
         );
         self.meters.ducking.raise(engine.ducking_db());
-        for (m, g) in self
-            .meters
-            .band_gain_db
-            .iter()
-            .zip(engine.eq().dynamic_gain_db())
-        {
+        for (m, g) in self.meters.band_gain_db.iter().zip(engine.band_gain_db()) {
             m.store(g, std::sync::atomic::Ordering::Relaxed);
         }
         self.meters

@@ -274,7 +274,25 @@ pub const ADDED: &[Added] = &[
         since: (0, 3, 0),
         before: Before::Int(0),
     },
+    // 0.4.0: spectral dynamics per EQ band. Before, a band's dynamics acted on the whole band.
+    spectral_band("eq_spec_1"),
+    spectral_band("eq_spec_2"),
+    spectral_band("eq_spec_3"),
+    spectral_band("eq_spec_4"),
+    spectral_band("eq_spec_5"),
+    spectral_band("eq_spec_6"),
+    spectral_band("eq_spec_7"),
+    spectral_band("eq_spec_8"),
 ];
+
+/// A band's Spectral switch, added in 0.4.0 (off before).
+const fn spectral_band(id: &'static str) -> Added {
+    Added {
+        id,
+        since: (0, 4, 0),
+        before: Before::Bool(false),
+    }
+}
 
 /// `major.minor.patch` of a version string (a suffix such as `-beta` ignored).
 fn parse_version(v: &str) -> Option<(u32, u32, u32)> {

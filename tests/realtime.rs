@@ -16,6 +16,7 @@ use fluxforge::dsp::chain::{Engine, Settings};
 use fluxforge::dsp::convolver::{CostModel, Kernel, PartitionPlan};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::saturator::CharacterMode;
+use fluxforge::dsp::spectral::BINS;
 
 #[cfg(not(feature = "assert_process_allocs"))]
 mod detector {
@@ -217,7 +218,8 @@ fn subnormal_input_does_not_slow_processing() {
     );
 }
 
-/// Every band dynamic, spectral dynamics on (downward, then upward), the analyzer on, and
+/// Every band dynamic (four of them spectral, turned whole-band late on), spectral dynamics
+/// on (downward, then upward), the analyzer on, and
 /// every mixing option: bands on every stereo placement with 48 dB cuts, half of them and the
 /// spectral stage listening to a sidechain (which gets the same bad samples), ducking, the
 /// section moving to the reverb return and back, a band solo in and out: random call sizes
@@ -248,6 +250,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
         if i % 2 == 1 {
             b.source = DetectorSource::External;
         }
+        b.spectral = i < 4;
     }
     s.eq[5].kind = BandKind::LowCut;
     s.eq[5].slope = Slope::Db48;
@@ -273,6 +276,10 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             if call == 1000 {
                 s.spectral.mode = SpectralMode::Up;
                 s.eq[2].dynamic = DynamicMode::Up;
+                e.set_settings(&s);
+            }
+            if call == 1700 {
+                s.eq.iter_mut().for_each(|b| b.spectral = false);
                 e.set_settings(&s);
             }
             match call {
@@ -308,7 +315,12 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             let [k0, k1] = &key;
             e.process_keyed(&mut [&mut l[..n], &mut r[..n]], Some([&k0[..n], &k1[..n]]));
             // What the plugin does for an open editor after each block.
-            writer.publish_analysis(e.spectral(), None, 48_000.0);
+            writer.publish_analysis(
+                e.spectral(),
+                e.spectral_bands().gain_curve(),
+                None,
+                48_000.0,
+            );
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
         e.set_analyzer(false);
@@ -347,7 +359,7 @@ fn output_analysis_and_demo_player_do_not_allocate() {
                 l[0] == first && r[n - 1] == last,
                 "analysis leaves the signal alone"
             );
-            writer.publish_analysis(&input, Some(&out), 48_000.0);
+            writer.publish_analysis(&input, &[0.0; BINS], Some(&out), 48_000.0);
         }
     });
     assert_eq!(total, 0, "allocator calls on the audio path");

@@ -76,6 +76,10 @@ fn cases() -> Vec<(String, Preset)> {
             (if b % 2 == 0 { 4.0 } else { -3.0 }).into(),
         );
         set(&mut all, &format!("eq_thresh_{b}"), (-30.0).into());
+        // Since 0.4.0 (earlier recordings: every band's dynamics on the whole band).
+        if b % 3 == 0 {
+            set(&mut all, &format!("eq_spec_{b}"), true.into());
+        }
     }
     out.push(("everything-on".into(), all));
     let mut file = Preset::empty();

@@ -28,6 +28,7 @@ use super::saturator::{Saturator, SaturatorSettings};
 use super::simd::SimdLevel;
 use super::smoother::Smoother;
 use super::spectral::{SpectralDynamics, SpectralMode, SpectralSettings};
+use super::spectral_bands::SpectralBands;
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;
@@ -148,8 +149,10 @@ impl Default for Settings {
     }
 }
 
-/// The EQ & dynamics section: dynamic EQ, then spectral dynamics.
+/// The EQ & dynamics section: the bands' spectral dynamics, the dynamic EQ, then the
+/// spectral dynamics.
 struct Section {
+    bands: SpectralBands,
     eq: DynamicEq,
     spectral: SpectralDynamics,
 }
@@ -157,28 +160,40 @@ struct Section {
 impl Section {
     fn new(rate: f32, s: &Settings) -> Self {
         Self {
+            bands: SpectralBands::new(rate, &s.eq),
             eq: DynamicEq::new(rate, &s.eq),
             spectral: SpectralDynamics::new(rate, &s.spectral),
         }
     }
 
     fn set_settings(&mut self, s: &Settings) {
+        self.bands.set_settings(&s.eq);
         self.eq.set_settings(&s.eq);
         self.spectral.set_settings(&s.spectral);
     }
 
     fn reset(&mut self) {
+        self.bands.reset();
         self.eq.reset();
         self.spectral.reset();
     }
 
     fn set_simd_level(&mut self, level: SimdLevel) {
+        self.bands.set_simd_level(level);
         self.eq.set_simd_level(level);
         self.spectral.set_simd_level(level);
     }
 
+    /// Each band's dynamic gain now, dB: the whole band's, or a spectral band's largest
+    /// per-bin change.
+    fn band_gain_db(&self) -> [f32; BANDS] {
+        let (whole, spectral) = (self.eq.dynamic_gain_db(), self.bands.band_gain_db());
+        std::array::from_fn(|b| whole[b] + spectral[b])
+    }
+
     fn process(&mut self, x: [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let [a, b] = x;
+        self.bands.process_keyed(&mut [&mut *a, &mut *b], key);
         self.eq.process_keyed(&mut [&mut *a, &mut *b], key);
         self.spectral.process_keyed(&mut [a, b], key);
     }
@@ -423,6 +438,17 @@ impl Engine {
     /// The dynamic EQ (for the editor's curves).
     pub fn eq(&self) -> &DynamicEq {
         &self.section().eq
+    }
+
+    /// Each EQ band's dynamic gain now, dB (for the meters and the curves): the whole band's,
+    /// or a spectral band's largest per-bin change.
+    pub fn band_gain_db(&self) -> [f32; BANDS] {
+        self.section().band_gain_db()
+    }
+
+    /// The EQ bands' spectral dynamics (for the editor's curve).
+    pub fn spectral_bands(&self) -> &SpectralBands {
+        &self.section().bands
     }
 
     /// The spectral dynamics (for the editor's analyzer).

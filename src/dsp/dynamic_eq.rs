@@ -70,9 +70,7 @@ struct Band {
 
 impl Band {
     fn is_dynamic(&self) -> bool {
-        self.settings.enabled
-            && self.settings.dynamic != DynamicMode::Off
-            && self.settings.kind.has_gain()
+        self.settings.is_dynamic() && !self.settings.spectral
     }
 }
 

@@ -45,6 +45,7 @@ pub mod shaper;
 pub mod simd;
 pub mod smoother;
 pub mod spectral;
+pub mod spectral_bands;
 pub mod spectral_learn;
 pub mod split_fft;
 pub mod sweep_capture;

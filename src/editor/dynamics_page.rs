@@ -250,6 +250,9 @@ impl Analyzer {
                     if listen.is_pointer_button_down_on() {
                         self.listening = Some(self.selected);
                     }
+                    ui.label("");
+                    ui.label("Spectral");
+                    widgets::toggle(ui, &b.spectral, setter);
                     ui.end_row();
                 });
             ui.separator();

@@ -260,7 +260,10 @@ impl Analyzer {
             .filter(|(_, b)| b.enabled.value())
             .map(|(i, b)| {
                 let mut s = b.settings();
-                s.gain_db += band_gain_db.get(i).copied().unwrap_or(0.0);
+                // A spectral band's gain is per bin: its curve is drawn below, not its bell.
+                if !s.spectral {
+                    s.gain_db += band_gain_db.get(i).copied().unwrap_or(0.0);
+                }
                 (i, s)
             })
             .collect();
@@ -279,6 +282,22 @@ impl Analyzer {
             p.add(egui::Shape::line(
                 curve,
                 egui::Stroke::new(1.0, band_color(*i, true).gamma_multiply(0.6)),
+            ));
+        }
+        // The spectral bands' per-bin gains: their own curve, and part of the sum.
+        if live.iter().any(|(_, s)| s.spectral && s.is_dynamic()) {
+            let curve: Vec<egui::Pos2> = freqs
+                .iter()
+                .zip(&mut sum)
+                .zip(&self.shown.bands_db)
+                .map(|((f, acc), db)| {
+                    *acc += *db as f64;
+                    egui::pos2(x_of(rect, *f as f32), y_eq(rect, *db, range))
+                })
+                .collect();
+            p.add(egui::Shape::line(
+                curve,
+                egui::Stroke::new(1.5, egui::Color32::from_rgb(90, 220, 200)),
             ));
         }
         let total: Vec<egui::Pos2> = freqs

@@ -16,6 +16,7 @@ use super::history::Values;
 use super::preset_bar::{preset_values, values};
 use super::spectrum_plot::{db_of_y, f_of, plot_area, x_of, y_level};
 use super::{EditorApp, EDITOR_SIZE, MIN_SIZE};
+use crate::dsp::spectral::BINS;
 use crate::params::FluxForgeParams;
 
 /// A parameter gesture as the host saw it.
@@ -362,7 +363,7 @@ fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
         };
         let (input, output) = (analysed(f as f64, 0.25), analysed(2.0 * f as f64, 0.063));
         for _ in 0..30 {
-            writer.publish_analysis(&input, Some(&output), 48_000.0);
+            writer.publish_analysis(&input, &[0.0; BINS], Some(&output), 48_000.0);
             h.run_steps(1);
         }
         for (line, f, db) in [
@@ -613,7 +614,7 @@ fn learn_sets_the_spectral_curve_below_the_material_as_one_undo_step() {
         let (mut l, mut r) = (x[pos..pos + 1024].to_vec(), x[pos..pos + 1024].to_vec());
         sd.process(&mut [&mut l, &mut r]);
         pos = (pos + 1024) % (x.len() - 1024);
-        writer.publish_analysis(&sd, None, 48_000.0);
+        writer.publish_analysis(&sd, &[0.0; BINS], None, 48_000.0);
         h.run_steps(1);
     }
     h.run_steps(3);
@@ -1011,4 +1012,25 @@ fn the_pre_delay_syncs_to_a_note_and_shows_what_it_plays() {
     h.run_steps(2);
     h.get_by_label_contains("250.0 ms at 120.0 BPM");
     assert_eq!(params.ir_edits().predelay_ms, 250.0);
+}
+
+#[test]
+fn a_bands_dynamics_are_made_spectral_on_the_dynamics_page() {
+    let (app, params, host) = editor();
+    let mut h = harness(app, 1.0);
+    h.run_steps(2);
+    h.get_by_label("EQ & Dynamics").click();
+    h.run_steps(3);
+    // Its tooltip says what it does.
+    h.get_by_label("Band 3 Spectral").hover();
+    h.run_steps(60);
+    h.get_by_label_contains(crate::params::description("eq_spec"));
+    host.take();
+    h.get_by_label("Band 3 Spectral").click();
+    h.run_steps(3);
+    assert!(params.bands[2].spectral.value());
+    assert!(params.settings().eq[2].spectral);
+    let log = host.take();
+    assert_gestures_well_formed(&log);
+    assert!(log.contains(&Gesture::Begin("eq_spec_3".into())), "{log:?}");
 }

@@ -57,6 +57,11 @@ pub fn description(id: &str) -> &'static str {
         "eq_gain" => "Static gain of the band",
         "eq_q" => "Width of the band (higher is narrower)",
         "eq_dyn" => "Dynamic behaviour: off, cut when loud (Down) or boost when loud (Up)",
+        "eq_spec" => {
+            "Spectral dynamics: each frequency inside the band's shape is cut or boosted on its \
+             own level, so a loud resonance is tamed while quieter notes in the band keep \
+             their level (zero latency; both channels linked)"
+        }
         "eq_thresh" => "Level of the band above which the dynamic part acts",
         "eq_ratio" => "How strongly the dynamic part acts above the threshold",
         "eq_attack" => "How fast the dynamic part reacts",

@@ -56,6 +56,9 @@ pub struct BandParams {
     /// Dynamic behaviour.
     #[id = "eq_dyn"]
     pub dynamics: EnumParam<BandDynamics>,
+    /// The dynamics act per frequency bin inside the band's shape.
+    #[id = "eq_spec"]
+    pub spectral: BoolParam,
     /// Detector threshold, dBFS.
     #[id = "eq_thresh"]
     pub threshold: FloatParam,
@@ -102,6 +105,7 @@ impl BandParams {
             // Continuous: the Butterworth default (0.707) is off any 0.01 grid.
             q: float(name("Q"), d.q, q_range(), Unit::Q, None),
             dynamics: EnumParam::new(name("Dynamics"), BandDynamics::Off),
+            spectral: BoolParam::new(name("Spectral"), d.spectral),
             threshold: float(
                 name("Threshold"),
                 d.threshold_db,
@@ -161,6 +165,7 @@ impl BandParams {
             gain_db: self.gain.value(),
             q: self.q.value(),
             dynamic: self.dynamics.value().into(),
+            spectral: self.spectral.value(),
             threshold_db: self.threshold.value(),
             ratio: self.ratio.value(),
             attack_ms: self.attack.value(),

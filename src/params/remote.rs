@@ -82,6 +82,7 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
                 pg.add_param(&b.slope);
                 pg.add_param(&b.placement);
                 pg.add_param(&b.source);
+                pg.add_param(&b.spectral);
             });
         }
     });

@@ -25,6 +25,8 @@ pub struct Spectrum {
     pub level_db: [f32; DISPLAY_POINTS],
     /// Spectral-dynamics gain per display point (the largest change in its band), dB.
     pub gain_db: [f32; DISPLAY_POINTS],
+    /// The EQ bands' spectral gain per display point (the largest change in its band), dB.
+    pub bands_db: [f32; DISPLAY_POINTS],
     /// Output level per display point, dBFS.
     pub output_db: [f32; DISPLAY_POINTS],
 }
@@ -34,6 +36,7 @@ impl Default for Spectrum {
         Self {
             level_db: [-120.0; DISPLAY_POINTS],
             gain_db: [0.0; DISPLAY_POINTS],
+            bands_db: [0.0; DISPLAY_POINTS],
             output_db: [-120.0; DISPLAY_POINTS],
         }
     }
@@ -101,26 +104,33 @@ impl SpectrumWriter {
     pub fn publish_new(
         &mut self,
         sd: &crate::dsp::spectral::SpectralDynamics,
+        bands: &crate::dsp::spectral_bands::SpectralBands,
         output: Option<&crate::dsp::spectral::SpectralDynamics>,
         rate: f32,
     ) {
         if sd.analyses() != self.last_analysis {
             self.last_analysis = sd.analyses();
-            self.publish_analysis(sd, output, rate);
+            self.publish_analysis(sd, bands.gain_curve(), output, rate);
         }
     }
 
-    /// Writer: reduces the spectral dynamics' analysis (the section's input) and, if given,
-    /// an output analysis to the display points (the loudest bin and the largest gain change
-    /// within each point's band) and publishes them. No allocation (runs in `process()` while
+    /// Writer: reduces the spectral dynamics' analysis (the section's input), the EQ bands'
+    /// spectral gains (`bands_db`, on the same grid) and, if given, an output analysis to the
+    /// display points (the loudest bin and the largest gain change within each point's band)
+    /// and publishes them. No allocation (runs in `process()` while
     /// the editor's analyzer is open).
     pub fn publish_analysis(
         &mut self,
         sd: &crate::dsp::spectral::SpectralDynamics,
+        bands_db: &[f32],
         output: Option<&crate::dsp::spectral::SpectralDynamics>,
         rate: f32,
     ) {
         let (level, gain) = sd.analysis();
+        let largest = |v: &[f32], k: std::ops::RangeInclusive<usize>| {
+            v[k].iter()
+                .fold(0.0f32, |g, &x| if x.abs() > g.abs() { x } else { g })
+        };
         let bin_hz = rate / crate::dsp::spectral::WINDOW as f32;
         let last = level.len() - 1;
         let half_step = (display_hz(1) / display_hz(0)).sqrt();
@@ -132,16 +142,9 @@ impl SpectrumWriter {
         };
         self.publish(|s| {
             for i in 0..DISPLAY_POINTS {
-                let mut l = f32::MIN;
-                let mut g = 0.0f32;
-                for k in band(i) {
-                    l = l.max(level[k]);
-                    if gain[k].abs() > g.abs() {
-                        g = gain[k];
-                    }
-                }
-                s.level_db[i] = l;
-                s.gain_db[i] = g;
+                s.level_db[i] = level[band(i)].iter().copied().fold(f32::MIN, f32::max);
+                s.gain_db[i] = largest(gain, band(i));
+                s.bands_db[i] = largest(bands_db, band(i));
                 s.output_db[i] = match output {
                     Some(o) => band(i).map(|k| o.analysis().0[k]).fold(f32::MIN, f32::max),
                     None => -120.0,
@@ -199,9 +202,13 @@ mod feed_tests {
         sd.set_analyzer(true);
         let (mut l, mut r) = (vec![0.1f32; 256], vec![0.1f32; 256]);
         sd.process(&mut [&mut l, &mut r]);
-        w.publish_new(&sd, None, 48_000.0);
+        let bands = crate::dsp::spectral_bands::SpectralBands::new(
+            48_000.0,
+            &std::array::from_fn(crate::dsp::dynamic_eq::BandSettings::default_for),
+        );
+        w.publish_new(&sd, &bands, None, 48_000.0);
         assert!(feed.latest().is_some());
-        w.publish_new(&sd, None, 48_000.0);
+        w.publish_new(&sd, &bands, None, 48_000.0);
         assert!(
             feed.latest().is_none(),
             "the same analysis is not published twice"

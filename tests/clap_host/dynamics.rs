@@ -19,6 +19,8 @@ fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
         let mut dyn_band = static_bell;
         dyn_band.eq[2].dynamic = DynamicMode::Down;
         dyn_band.eq[2].threshold_db = -30.0;
+        let mut spectral_band = dyn_band;
+        spectral_band.eq[2].spectral = true;
         let mut cut = Settings::default();
         cut.eq[0].enabled = true;
         cut.eq[0].kind = BandKind::LowCut;
@@ -42,6 +44,17 @@ fn dynamic_eq_and_spectral_dynamics_add_no_latency_in_any_mode() {
                     ("eq_thresh_3", f(-30.0)),
                 ],
                 dyn_band,
+            ),
+            (
+                "spectral band",
+                vec![
+                    ("eq_on_3", b(1.0)),
+                    ("eq_gain_3", f(6.0)),
+                    ("eq_dyn_3", serde_json::json!({ "i32": 1 })),
+                    ("eq_thresh_3", f(-30.0)),
+                    ("eq_spec_3", b(1.0)),
+                ],
+                spectral_band,
             ),
             (
                 "low cut",

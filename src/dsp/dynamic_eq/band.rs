@@ -151,6 +151,9 @@ pub struct BandSettings {
     pub q: f32,
     /// Dynamic behaviour (shapes with a gain only).
     pub dynamic: DynamicMode,
+    /// The dynamics act per frequency bin inside the band's shape (`dsp::spectral_bands`)
+    /// instead of on the whole band.
+    pub spectral: bool,
     /// Detector level above which the dynamic part acts, dBFS.
     pub threshold_db: f32,
     /// Compression ratio of the dynamic part (>= 1).
@@ -164,6 +167,11 @@ pub struct BandSettings {
 }
 
 impl BandSettings {
+    /// The band is enabled, has a gain and its dynamics are on (whole-band or spectral).
+    pub fn is_dynamic(&self) -> bool {
+        self.enabled && self.dynamic != DynamicMode::Off && self.kind.has_gain()
+    }
+
     /// The default of band `i` (disabled): low shelf, three bells, high shelf, low cut, a
     /// bell, high cut.
     pub fn default_for(i: usize) -> Self {
@@ -187,6 +195,7 @@ impl BandSettings {
             gain_db: 0.0,
             q: 0.707,
             dynamic: DynamicMode::Off,
+            spectral: false,
             threshold_db: -24.0,
             ratio: 4.0,
             attack_ms: 10.0,

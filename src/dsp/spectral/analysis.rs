@@ -134,9 +134,28 @@ impl Analysis {
         level.run(Analyse(self, settings))
     }
 
+    /// The per-bin levels of the last [`WINDOW`] samples only ([`Self::levels`]), without
+    /// the gain computer: for a stage that computes its own gains from them.
+    pub fn measure(&mut self, level: SimdLevel) {
+        struct Measure<'a>(&'a mut Analysis);
+        impl Kernel for Measure<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn run<I: Isa>(self) {
+                self.0.measure_impl()
+            }
+        }
+        level.run(Measure(self))
+    }
+
+    /// Per-bin level of the last analysis or measure, dBFS ([`BINS`] values, channels linked
+    /// by the larger).
+    pub fn levels(&self) -> &[f32] {
+        &self.level_db
+    }
+
     #[inline(always)]
-    fn analyse_impl(&mut self, settings: &SpectralSettings) {
-        let s = *settings;
+    fn measure_impl(&mut self) {
         self.analyses += 1;
         // A sine of amplitude A has total one-sided energy A^2 N (3N/8) / 4 under Hann.
         let norm = 32.0 / (3.0 * (WINDOW as f32).powi(2));
@@ -204,6 +223,12 @@ impl Analysis {
         for (l, e) in self.level_db.iter_mut().zip(&self.energy) {
             *l = power_db(e * norm);
         }
+    }
+
+    #[inline(always)]
+    fn analyse_impl(&mut self, settings: &SpectralSettings) {
+        let s = *settings;
+        self.measure_impl();
         // Resolution: the loudest level within +-w/2 octaves decides the gain there (so a
         // compressed peak keeps its depth and a component's skirts get its gain), and the
         // gains are then averaged over the same band. The maximum comes from a sparse table
