@@ -128,6 +128,17 @@ fn main() {
     let mut defaults_silent_engine = Engine::new(RATE, Some(kernel()), &Settings::default());
     time(&silence, |a, b| defaults_silent_engine.process(&mut [a, b]));
     let defaults_silent = time(&silence, |a, b| defaults_silent_engine.process(&mut [a, b]));
+    assert!(engine.is_idle() && defaults_silent_engine.is_idle());
+    // The same without going idle (before 0.4.0): every stage running on zeros.
+    let mut busy = Engine::new(RATE, Some(kernel()), &on);
+    busy.set_idle_enabled(false);
+    time(&x, |a, b| busy.process(&mut [a, b]));
+    time(&silence, |a, b| busy.process(&mut [a, b]));
+    let busy_silent = time(&silence, |a, b| busy.process(&mut [a, b]));
+    let mut busy_defaults = Engine::new(RATE, Some(kernel()), &Settings::default());
+    busy_defaults.set_idle_enabled(false);
+    time(&silence, |a, b| busy_defaults.process(&mut [a, b]));
+    let busy_defaults_silent = time(&silence, |a, b| busy_defaults.process(&mut [a, b]));
 
     let pct = |c: f64| c * 100.0;
     println!("# The whole chain on music-like input (cargo bench --bench chain)\n");
@@ -157,6 +168,11 @@ fn main() {
         pct(defaults_silent),
         whole_silent / whole_on,
         defaults_silent / whole_defaults
+    );
+    println!(
+        "On silence without going idle (same run): everything on {:.3} %, defaults {:.3} %.",
+        pct(busy_silent),
+        pct(busy_defaults_silent)
     );
     println!(
         "Gains moved during the run: EQ dynamic gains {:.1} to {:.1} dB, the spectral stage's \

@@ -323,6 +323,19 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             );
             assert!(l[..n].iter().chain(&r[..n]).all(|v| v.is_finite()));
         }
+        // Silence until the engine goes idle, then sound again: neither allocates.
+        for call in 0..200 {
+            l.fill(0.0);
+            r.fill(0.0);
+            if call == 199 {
+                l[100] = 0.5;
+            }
+            e.process(&mut [&mut l[..1024], &mut r[..1024]]);
+            if call == 198 {
+                assert!(e.is_idle(), "idle after 4 s of silence");
+            }
+        }
+        assert!(!e.is_idle());
         e.set_analyzer(false);
         e.reset();
     });

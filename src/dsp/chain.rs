@@ -52,6 +52,15 @@ pub const PLACEMENT_MS: f32 = 30.0;
 pub const SOLO_MS: f32 = 20.0;
 /// Crossfade time of a change of ducking mode, milliseconds.
 pub const DUCK_MODE_MS: f32 = 20.0;
+/// The output must have been below [`IDLE_FLOOR`] for this long, seconds, for the engine to
+/// go idle ([`Engine::idle_after`]).
+pub const IDLE_OUT_QUIET_S: f32 = 0.5;
+/// What counts as silent output for going idle: -400 dBFS. The filters' tails decay
+/// exponentially and reach exact zero only when they underflow (the EQ's states are `f64`),
+/// seconds later; below this level nothing of them survives any output format (a 32-bit
+/// float file holds them, as numbers of no sound). Idle, the output is exactly zero.
+pub const IDLE_FLOOR: f32 = 1e-20;
+
 /// Frequency resolution of the spectral ducking, octaves: a loud component ducks the wet
 /// signal over a third of an octave around it.
 pub const SPECTRAL_DUCK_RESOLUTION_OCT: f32 = 1.0 / 3.0;
@@ -191,13 +200,11 @@ impl Section {
         std::array::from_fn(|b| whole[b] + spectral[b])
     }
 
-    fn process(&mut self, x: [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
-        let [a, b] = x;
-        self.bands.process_keyed(&mut [&mut *a, &mut *b], key);
-        self.eq.process_keyed(&mut [&mut *a, &mut *b], key);
-        self.spectral.process_keyed(&mut [a, b], key);
+    fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+        self.bands.process_keyed(x, key);
+        self.eq.process_keyed(x, key);
+        self.spectral.process_keyed(x, key);
     }
-
     /// Runs on `x` weighted by `w` per sample against the unprocessed `x`, with `tmp` as
     /// scratch (for a placement crossfade).
     fn process_weighted(
@@ -212,7 +219,7 @@ impl Section {
             tmp[c][..n].copy_from_slice(&x[c][..n]);
         }
         let [t0, t1] = tmp;
-        self.process([&mut t0[..n], &mut t1[..n]], key);
+        self.process_keyed(&mut [&mut t0[..n], &mut t1[..n]], key);
         for c in 0..2 {
             for ((y, t), g) in x[c][..n].iter_mut().zip(&tmp[c][..n]).zip(w) {
                 *y += g * (t - *y);
@@ -261,6 +268,15 @@ pub struct Engine {
     bypass: Smoother,
     width: Smoother,
     wet_gain: Smoother,
+    /// Idle: the input has been silent and the output below [`IDLE_FLOOR`] long enough that every
+    /// stage has rung out; the stages were reset and nothing runs until the input sounds
+    /// again (see [`Self::idle_after`]).
+    idle: bool,
+    /// May go idle (tests and benches compare with full processing).
+    idle_enabled: bool,
+    /// Samples since the last non-zero input sample, and since the last non-zero output one.
+    in_quiet: u64,
+    out_quiet: u64,
     /// The sidechain has carried sound since the last reset (until then, detectors set to
     /// the sidechain listen to the main signal: a host that connects nothing sends silence).
     key_live: bool,
@@ -306,6 +322,10 @@ impl Engine {
             bypass: Smoother::new(0.0, BYPASS_MS, sample_rate),
             width: Smoother::new(1.0, SMOOTH_MS, sample_rate),
             wet_gain: Smoother::new(1.0, SMOOTH_MS, sample_rate),
+            idle: false,
+            idle_enabled: true,
+            in_quiet: 0,
+            out_quiet: 0,
             key_live: false,
             key_word: None,
             key: std::array::from_fn(|_| vec![0.0; CHUNK]),
@@ -398,14 +418,86 @@ impl Engine {
 
     /// Clears all signal state; a following run repeats exactly.
     pub fn reset(&mut self) {
+        self.clear_stages();
+        self.key_live = false;
+        self.idle = false;
+        self.in_quiet = 0;
+        self.out_quiet = 0;
+    }
+
+    /// Clears every stage's signal state and ends every ramp (what [`Self::reset`] and going
+    /// idle share).
+    fn clear_stages(&mut self) {
         self.convolver.reset();
         self.saturator.reset();
         self.at_input.reset();
         self.at_return.reset();
         self.ducker.reset();
-        self.key_live = false;
+        self.spectral_duck.reset();
         self.listen.state = StereoState::default();
         self.snap_to_targets();
+    }
+
+    /// Lets the engine go idle on silence (`true`, the default) or not: tests and benches
+    /// compare the two.
+    pub fn set_idle_enabled(&mut self, on: bool) {
+        self.idle_enabled = on;
+        if !on {
+            self.idle = false;
+        }
+    }
+
+    /// The engine is idle (see [`Self::idle_after`]).
+    pub fn is_idle(&self) -> bool {
+        self.idle
+    }
+
+    /// Silent input after which the engine goes idle, samples: the IR's length and one
+    /// second more (every other stage's memory is shorter: the spectral FIR's 512 taps, the
+    /// filters' ringing; the releases of the gains act on silence). It goes idle at that
+    /// sample, or at a multiple of the engine's slice length (`CHUNK`) after it, once the output has been
+    /// below [`IDLE_FLOOR`] for the last [`IDLE_OUT_QUIET_S`] too: points fixed by the input, so the
+    /// host's block sizes cannot move them.
+    pub fn idle_after(&self) -> u64 {
+        self.convolver.ir_len() as u64 + self.rate as u64
+    }
+
+    /// Idle: writes zeros to the output from `pos` up to the first sounding input sample (at
+    /// most `len` samples) and wakes there. Returns how many samples it wrote.
+    fn idle_until_sound(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        key: Option<[&[f32]; 2]>,
+        pos: usize,
+        len: usize,
+    ) -> usize {
+        let sounding = |i: usize| channels.iter().any(|c| c[pos + i] != 0.0);
+        let m = (0..len).find(|&i| sounding(i)).unwrap_or(len);
+        for c in channels.iter_mut() {
+            c[pos..pos + m].fill(0.0);
+        }
+        if let Some(k) = key {
+            let live = k.iter().any(|c| {
+                c[pos..pos + m]
+                    .iter()
+                    .any(|x| *x != 0.0 && x.abs() <= MAX_INPUT_LEVEL)
+            });
+            self.key_live |= live;
+        }
+        // A kernel handed over while idle is in place at once (its crossfade would play
+        // silence).
+        if self.convolver.handing_over() {
+            self.convolver.reset();
+        }
+        if m < len {
+            // Sound: every stage starts from rest at this sample; ramps that moved while idle
+            // are at their targets.
+            self.idle = false;
+            self.in_quiet = 0;
+            self.out_quiet = 0;
+            self.snap_to_targets();
+        }
+        m
     }
 
     /// The host processes offline (a bounce, or the renderer): IR hand-overs happen at a
@@ -561,60 +653,55 @@ impl Engine {
         let key = key.filter(|_| self.key_word != Some(false));
         let mut pos = 0;
         while pos < len {
-            let n = CHUNK.min(len - pos);
+            if self.idle {
+                pos += self.idle_until_sound(channels, key, pos, len - pos);
+                continue;
+            }
+            // While the input is silent past the idle point, slices end on a grid of CHUNK
+            // samples from that point, where the engine may go idle (so the host's block
+            // sizes cannot move the moment).
+            let after = self.idle_after();
+            let to_check = match after.checked_sub(self.in_quiet) {
+                Some(d) if d > 0 => d,
+                _ => CHUNK as u64 - (self.in_quiet - after) % CHUNK as u64,
+            };
+            let n = CHUNK.min(len - pos).min(to_check as usize);
             self.take_input(channels, key, pos, n, &mut peaks);
             let keyed = key.is_some() && (self.key_live || self.key_word == Some(true));
             // The placement fade of this slice (1 = at the input).
             for f in &mut self.fade[..n] {
                 *f = self.place.next();
             }
-            let (first, last) = (self.fade[0], self.fade[n - 1]);
-            let listen_at_input = first >= 0.5;
-            if listen_at_input {
+            let fades = (self.fade[0], self.fade[n - 1]);
+            // The band solo listens where the section runs (at the input while the fade is
+            // past its middle toward it).
+            let solo_at_input = fades.0 >= 0.5;
+            // Delta: the section's input minus its output, at whichever place it runs.
+            let delta = self.delta_gain.target() > 0.0 || self.delta_gain.current() > 0.0;
+            if delta {
+                self.delta.iter_mut().for_each(|d| d[..n].fill(0.0));
+            }
+            if solo_at_input {
                 self.listen
                     .take(&self.eq_settings, [&self.dry[0][..n], &self.dry[1][..n]]);
             }
-            // Delta: the section's input minus its output, at whichever place it runs (both
-            // during a placement fade: the part that does not run adds nothing).
-            let delta = self.delta_gain.target() > 0.0 || self.delta_gain.current() > 0.0;
-            if delta {
-                for (d, x) in self.delta.iter_mut().zip(&self.dry) {
-                    d[..n].copy_from_slice(&x[..n]);
-                }
-            }
-            self.run_section(Place::Input, n, (first, last), keyed);
-            if delta {
-                for (d, x) in self.delta.iter_mut().zip(&self.dry) {
-                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
-                }
-            }
-            {
-                let [d0, d1] = &mut self.dry;
-                self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
-            }
-            {
-                let [d0, d1] = &self.dry;
-                let [w0, w1] = &mut self.wet;
-                self.convolver
-                    .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
-            }
-            if !listen_at_input {
+            self.run_section(Place::Input, n, fades, keyed, delta);
+            self.character_and_reverb(n);
+            if !solo_at_input {
                 self.listen
                     .take(&self.eq_settings, [&self.wet[0][..n], &self.wet[1][..n]]);
             }
-            if delta {
-                for (d, x) in self.delta.iter_mut().zip(&self.wet) {
-                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d += x);
-                }
-            }
-            self.run_section(Place::Return, n, (first, last), keyed);
-            if delta {
-                for (d, x) in self.delta.iter_mut().zip(&self.wet) {
-                    d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
-                }
-            }
+            self.run_section(Place::Return, n, fades, keyed, delta);
             self.duck(n);
             self.mix_out(channels, pos, n, &mut peaks);
+            if self.idle_enabled
+                && self.in_quiet >= after
+                && (self.in_quiet - after).is_multiple_of(CHUNK as u64)
+                && self.out_quiet as f32 >= IDLE_OUT_QUIET_S * self.rate
+            {
+                self.idle = true;
+                self.clear_stages();
+            }
             pos += n;
         }
         self.listen.end_if_faded();
@@ -631,6 +718,7 @@ impl Engine {
         n: usize,
         peaks: &mut BlockPeaks,
     ) {
+        let mut last_sound = None;
         for (c, (raw, ch)) in self.raw.iter_mut().zip(channels.iter()).enumerate() {
             for (r, x) in raw[..n].iter_mut().zip(&ch[pos..pos + n]) {
                 // `!(a <= b)` is also true for NaN.
@@ -638,7 +726,9 @@ impl Engine {
                 peaks.input[c] = peaks.input[c].max(r.abs());
                 peaks.input_sq[c] += *r * *r;
             }
+            last_sound = last_sound.max(ch[pos..pos + n].iter().rposition(|x| *x != 0.0));
         }
+        self.in_quiet = quiet_after(self.in_quiet, n, last_sound);
         if let Some(k) = key {
             for (kc, sc) in self.key.iter_mut().zip(k) {
                 for (d, x) in kc[..n].iter_mut().zip(&sc[pos..pos + n]) {
@@ -690,7 +780,48 @@ impl Engine {
     /// The EQ & dynamics section at `place` over `n` samples: whole when the placement fade
     /// (`first`, `last` of this slice) is all there, weighted while it moves, not at all when
     /// it is all at the other place.
-    fn run_section(&mut self, place: Place, n: usize, (first, last): (f32, f32), keyed: bool) {
+    fn run_section(
+        &mut self,
+        place: Place,
+        n: usize,
+        (first, last): (f32, f32),
+        keyed: bool,
+        delta: bool,
+    ) {
+        // The delta gathers the section's input minus its output (both places during a
+        // placement fade: the part that does not run adds nothing).
+        let signal = match place {
+            Place::Input => &self.dry,
+            Place::Return => &self.wet,
+        };
+        if delta {
+            for (d, x) in self.delta.iter_mut().zip(signal) {
+                d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d += x);
+            }
+        }
+        self.run_section_only(place, n, (first, last), keyed);
+        let signal = match place {
+            Place::Input => &self.dry,
+            Place::Return => &self.wet,
+        };
+        if delta {
+            for (d, x) in self.delta.iter_mut().zip(signal) {
+                d[..n].iter_mut().zip(&x[..n]).for_each(|(d, x)| *d -= x);
+            }
+        }
+    }
+
+    /// The character stage on the dry signal, then the reverb of it into the wet signal.
+    fn character_and_reverb(&mut self, n: usize) {
+        let [d0, d1] = &mut self.dry;
+        self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
+        let [w0, w1] = &mut self.wet;
+        self.convolver
+            .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
+    }
+
+    /// The section at `place` over `n` samples, weighted by the placement fade.
+    fn run_section_only(&mut self, place: Place, n: usize, (first, last): (f32, f32), keyed: bool) {
         let sidechain = keyed.then(|| [&self.key[0][..n], &self.key[1][..n]]);
         let (here, there) = match place {
             Place::Input => (1.0, 0.0),
@@ -702,7 +833,7 @@ impl Engine {
         };
         if first == here && last == here {
             let [a, b] = signal;
-            section.process([&mut a[..n], &mut b[..n]], sidechain);
+            section.process_keyed(&mut [&mut a[..n], &mut b[..n]], sidechain);
         } else if !(first == there && last == there) {
             if place == Place::Return {
                 for f in &mut self.fade[..n] {
@@ -749,6 +880,20 @@ impl Engine {
                 peaks.output_sq[c] += out * out;
             }
         }
+        let last_sound = channels
+            .iter()
+            .filter_map(|c| c[pos..pos + n].iter().rposition(|x| x.abs() > IDLE_FLOOR))
+            .max();
+        self.out_quiet = quiet_after(self.out_quiet, n, last_sound);
+    }
+}
+
+/// A count of silent samples after `n` more whose last sounding one (if any) is at
+/// `last_sound`.
+fn quiet_after(quiet: u64, n: usize, last_sound: Option<usize>) -> u64 {
+    match last_sound {
+        Some(i) => (n - 1 - i) as u64,
+        None => quiet + n as u64,
     }
 }
 

@@ -721,3 +721,155 @@ fn spectral_ducking_turns_the_tail_down_only_where_the_dry_signal_is_loud() {
     // output is the plain wet signal.
     assert_eq!(spectral[..256], plain[..256]);
 }
+
+/// Every stage on: eight dynamic bands (two of them spectral), the spectral stage, Warm with
+/// 2x oversampling, spectral ducking, half wet.
+fn everything_on() -> Settings {
+    let mut s = Settings {
+        mix: 0.5,
+        ..Default::default()
+    };
+    for (i, b) in s.eq.iter_mut().enumerate() {
+        b.enabled = true;
+        b.gain_db = 3.0;
+        b.dynamic = crate::dsp::dynamic_eq::DynamicMode::Down;
+        b.threshold_db = -40.0;
+        b.spectral = i % 4 == 2;
+    }
+    s.spectral.enabled = true;
+    s.spectral.threshold_db = -40.0;
+    s.character.mode = crate::dsp::saturator::CharacterMode::Warm;
+    s.character.drive_db = 12.0;
+    s.character.oversample = true.into();
+    s.duck.depth_db = 12.0;
+    s.duck.threshold_db = -40.0;
+    s.duck.mode = crate::dsp::ducker::DuckMode::Spectral;
+    s
+}
+
+/// A noise burst of `sound` samples, then `silence` samples of silence, then another burst.
+fn burst_silence_burst(sound: usize, silence: usize) -> Vec<f32> {
+    let mut rng = Rng::new(17);
+    (0..2 * sound + silence)
+        .map(|i| {
+            if (sound..sound + silence).contains(&i) {
+                0.0
+            } else {
+                0.4 * rng.bipolar() as f32
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn on_silence_the_engine_goes_idle_exactly_and_wakes_at_the_first_sound() {
+    let s = everything_on();
+    let (sound, silence) = (24_000, 120_000);
+    let x = burst_silence_burst(sound, silence);
+    let mut idling = engine(&s, &ir());
+    let mut full = engine(&s, &ir());
+    full.set_idle_enabled(false);
+    // Up to the second burst: the full processing's output until the idle point (a second
+    // after the IR's length), exact zeros from there where the full processing leaves the
+    // filters' last decay below -400 dBFS; the engine is idle by then.
+    let wake = sound + silence;
+    let a = run(&mut idling, &x[..wake], &[64]);
+    let b = run(&mut full, &x[..wake], &[64]);
+    assert!(
+        idling.is_idle(),
+        "idle after {} s of silence",
+        silence / 48_000
+    );
+    assert!(!full.is_idle());
+    let zeros_from = a.iter().rposition(|v| *v != 0.0).map_or(0, |i| i + 1);
+    assert!(zeros_from < wake);
+    assert_eq!(
+        a[..zeros_from],
+        b[..zeros_from],
+        "the full processing's output until then"
+    );
+    let left = b[zeros_from..].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(
+        left < IDLE_FLOOR,
+        "what full processing still plays after: {left:e}"
+    );
+    eprintln!(
+        "silent from {:.3} s after the burst (idle point {:.3} s), full processing below {left:e}",
+        (zeros_from - sound) as f32 / 48_000.0,
+        idling.idle_after() as f32 / 48_000.0
+    );
+    // From the first sound on, the idle engine plays as an engine at rest would: a fresh one
+    // fed the same input from that sample.
+    let rest = run(&mut idling, &x[wake..], &[64]);
+    assert!(!idling.is_idle());
+    let fresh = run(&mut engine(&s, &ir()), &x[wake..], &[64]);
+    assert_eq!(rest, fresh, "wakes at rest, at its first sample");
+    // The full processing of the same sound differs from it by where the stages that work
+    // in frames (the spectral stages' 256-sample hops, the EQ's 16-sample gain updates) are
+    // in their frames when the sound starts: a fresh start's timing. Without the hop-framed
+    // stages, what is left is the EQ's update phase: below -70 dB.
+    let cont = run(&mut full, &x[wake..], &[64]);
+    let framed = max_diff(&rest, &cont);
+    let mut unframed = s;
+    unframed.spectral.enabled = false;
+    unframed.eq.iter_mut().for_each(|b| b.spectral = false);
+    unframed.duck.mode = crate::dsp::ducker::DuckMode::Broadband;
+    let mut idling = engine(&unframed, &ir());
+    let mut full = engine(&unframed, &ir());
+    full.set_idle_enabled(false);
+    let a = run(&mut idling, &x, &[64]);
+    let b = run(&mut full, &x, &[64]);
+    let err = max_diff(&a[wake..], &b[wake..]);
+    eprintln!("after the silence, idle vs full processing: {framed} (framed stages on), {err}");
+    assert!(err < 10f32.powf(-70.0 / 20.0), "{err}");
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max)
+}
+
+#[test]
+fn idling_is_independent_of_the_hosts_block_sizes() {
+    let s = everything_on();
+    let x = burst_silence_burst(12_000, 100_000);
+    let y = run(&mut engine(&s, &ir()), &x, &[64]);
+    let z = run(&mut engine(&s, &ir()), &x, &[1, 7, 300, 64, 2048, 33]);
+    assert_eq!(y, z);
+}
+
+#[test]
+fn an_idle_engine_skips_the_work_and_takes_a_new_ir_at_once() {
+    let s = everything_on();
+    let mut e = engine(&s, &ir());
+    run(&mut e, &burst_silence_burst(4_800, 0), &[64]);
+    run(&mut e, &vec![0.0; 100_000], &[64]);
+    assert!(e.is_idle());
+    let work = e.convolver().work_done();
+    let analyses = e.spectral().analyses();
+    run(&mut e, &vec![0.0; 48_000], &[64]);
+    assert_eq!(
+        e.convolver().work_done(),
+        work,
+        "the convolver does nothing"
+    );
+    assert_eq!(
+        e.spectral().analyses(),
+        analyses,
+        "nor does the spectral stage"
+    );
+    // A new kernel arriving while idle is in place when the sound returns.
+    let other: Vec<f32> = ir().iter().map(|v| -0.5 * v).collect();
+    let plan = PartitionPlan::for_ir(other.len(), 2, 2, 2, &CostModel::default());
+    assert!(e
+        .convolver_mut()
+        .offer_kernel(Box::new(Kernel::new(&plan, &[&other], 2, 2)))
+        .is_ok());
+    run(&mut e, &vec![0.0; 640], &[64]);
+    assert!(!e.convolver().handing_over());
+    let mut fresh = engine(&s, &other);
+    let x = burst_silence_burst(4_800, 0);
+    assert_eq!(run(&mut e, &x, &[64]), run(&mut fresh, &x, &[64]));
+}

@@ -312,6 +312,11 @@ impl Convolver {
         self.retired.take()
     }
 
+    /// A kernel hand-over is in progress (its replay or crossfade).
+    pub fn handing_over(&self) -> bool {
+        self.hand.is_some()
+    }
+
     /// Length in samples of the current kernel's IR (0 without one).
     pub fn ir_len(&self) -> usize {
         self.slots[self.active].as_ref().map_or(0, |k| k.ir_len())
