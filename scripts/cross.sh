@@ -14,6 +14,8 @@
 #   scripts/cross.sh check-macos         type-check for both macOS architectures (every target
 #                                        for Apple Silicon, library and binaries for Intel)
 #   scripts/cross.sh asm                 count the vector instructions of each aarch64 kernel
+#   scripts/cross.sh screenshots-windows the Windows standalone under Wine on a virtual X
+#                                        display: both editor pages saved to docs/
 #
 # TARGET: x86_64-pc-windows-gnu or aarch64-unknown-linux-gnu. Tests and renders of cross
 # targets build in the `cross` profile (Cargo.toml: release code generation without LTO),
@@ -156,8 +158,51 @@ cmd_asm() {
   aarch64-linux-gnu-objdump -d --no-show-raw-insn -C "$so" | python3 scripts/cross/count_vector.py
 }
 
+# The Windows standalone (the `cross` profile) under Wine on a virtual X display, in demo mode
+# with no audio device: each editor page saved as docs/editor-windows-<page>.png.
+cmd_screenshots_windows() {
+  setup "$WINDOWS"
+  ./scripts/deps.sh gui
+  cargo build --profile cross --target "$WINDOWS" --features standalone --bin fluxforge-standalone
+  local app
+  app=$(exe "$WINDOWS" fluxforge-standalone)
+  local display=:96
+  Xvfb "$display" -screen 0 1600x1000x24 +extension GLX +render -nolisten tcp >/dev/null 2>&1 &
+  local xvfb=$!
+  local pid=""
+  trap 'kill $pid $xvfb 2>/dev/null || true' RETURN
+  sleep 1
+  for page in reverb dynamics; do
+    local preset="Vocal Plate"
+    [ "$page" = dynamics ] && preset="De-Harsh Vocal"
+    DISPLAY=$display FLUXFORGE_DEMO=1 FLUXFORGE_DEMO_PRESET="$preset" FLUXFORGE_EDITOR_PAGE=$page \
+      scripts/cross/wine-run.sh "$app" --backend dummy >target/wine-standalone.log 2>&1 &
+    pid=$!
+    local win=""
+    for _ in $(seq 1 120); do
+      sleep 0.5
+      win=$(DISPLAY=$display xwininfo -root -tree 2>/dev/null | awk '/"FluxForge"/ {print $1; exit}')
+      [ -n "$win" ] && break
+    done
+    if [ -z "$win" ]; then
+      echo "the Windows editor window did not appear; log:" >&2
+      cat target/wine-standalone.log >&2
+      return 1
+    fi
+    sleep 6 # the demo phrase plays: spectra, curves and meters move
+    DISPLAY=$display import -window "$win" "docs/editor-windows-$page.png"
+    echo "saved docs/editor-windows-$page.png"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    # Wine keeps its server a moment after the program: let it go before the next page.
+    WINEPREFIX=${WINEPREFIX:-target/wine-prefix} wineserver -k 2>/dev/null || true
+    pid=""
+  done
+}
+
 case "${1:-}" in
   setup) shift; setup "$@" ;;
+  screenshots-windows) cmd_screenshots_windows ;;
   test) cmd_test "$2" "${3:-smoke}" ;;
   renders) cmd_renders "$2" "${3:-smoke}" ;;
   clap-host) cmd_clap_host "$2" ;;

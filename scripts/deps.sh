@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs what FluxForge's build and tests need, only what is missing:
 #   scripts/deps.sh build    system packages for building the plugin
-#   scripts/deps.sh test     + the Python venv (.venv) with pedalboard for the VST3 host tests
-#   scripts/deps.sh gui      + Xvfb and tools for editor screenshots, ALSA/JACK for the standalone
+#   scripts/deps.sh test     + the Python venv (.venv) with pedalboard for the VST3 host tests,
+#                              Xvfb, Mesa and ALSA/JACK for the standalone's real-window test
+#   scripts/deps.sh gui      + tools for editor screenshots
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-build}
 
 pkgs=(pkg-config libx11-dev libxcb1-dev libx11-xcb-dev libxcursor-dev libgl1-mesa-dev libgl-dev)
 case "$what" in
-  test) pkgs+=(python3-venv) ;;
-  gui) pkgs+=(xvfb x11-utils x11-apps imagemagick xauth libasound2-dev libjack-jackd2-dev) ;;
+  test) pkgs+=(python3-venv xvfb libgl1-mesa-dri libasound2-dev libjack-jackd2-dev) ;;
+  gui) pkgs+=(xvfb libgl1-mesa-dri x11-utils x11-apps imagemagick xauth libasound2-dev libjack-jackd2-dev) ;;
 esac
 
 # shellcheck source=apt.sh

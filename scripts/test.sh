@@ -30,11 +30,12 @@ step() {
 
 lints() {
   cargo fmt --all --check
-  cargo clippy --workspace --all-targets -- -D warnings
+  cargo clippy --workspace --all-targets --features standalone -- -D warnings
 }
 
-# The features of every test-profile cargo call (one build serves them all).
-TEST=(--features assert_process_allocs)
+# The features of every test-profile cargo call (one build serves them all): the allocation
+# checker, and the standalone (tests/window_drop.rs opens its real window).
+TEST=(--features "assert_process_allocs standalone")
 
 test_build() {
   cargo test "${TEST[@]}" --no-run

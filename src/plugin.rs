@@ -7,9 +7,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
-use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier,
-};
 
 use crate::dsp::chain::Engine;
 use crate::dsp::convolver::CrossfadeShape;
@@ -40,7 +37,8 @@ const OFFLINE_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(3
 pub struct FluxForge {
     params: Arc<FluxForgeParams>,
     meters: Arc<Meters>,
-    editor_state: Arc<EguiEditorState>,
+    /// The editor window's size, scale and repaint requests (see [`editor::window`]).
+    window: Arc<editor::window::WindowShared>,
     /// Built in `activate`; `None` while inactive.
     engine: Option<Engine>,
     /// True when the host gave us one input channel (mono in, stereo out).
@@ -80,7 +78,10 @@ impl Default for FluxForge {
                 sidechain_port: shared::ports::adopt(),
                 ..Meters::default()
             }),
-            editor_state: editor::default_state(),
+            window: editor::window::WindowShared::new(
+                (editor::EDITOR_SIZE.0 as f32, editor::EDITOR_SIZE.1 as f32),
+                1.0,
+            ),
             engine: None,
             mono_input: false,
             loader,
@@ -140,7 +141,7 @@ impl Plugin for FluxForge {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = EguiEditor<editor::EditorApp>;
+    type Editor = editor::window::FluxEditor;
     type SysExMessage = ();
     /// Unused: background work runs on the instance's own [`Worker`], never on the
     /// framework's shared executor (whose tasks keep the instance alive).
@@ -152,12 +153,7 @@ impl Plugin for FluxForge {
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         let tasks = self.worker.handle();
-        create_egui_editor(
-            self.editor_state.clone(),
-            RepaintNotifier::new(),
-            EguiNiceSettings::default()
-                .with_tile("FluxForge")
-                .with_resize_hint(editor::resize_hint()),
+        Some(editor::window::FluxEditor::new(
             editor::EditorApp::new(
                 self.params.clone(),
                 self.meters.clone(),
@@ -165,7 +161,8 @@ impl Plugin for FluxForge {
                 self.spectrum.clone(),
                 Some(Box::new(move |t| tasks.send(t))),
             ),
-        )
+            self.window.clone(),
+        ))
     }
 
     fn activate(

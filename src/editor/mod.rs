@@ -13,6 +13,7 @@ pub mod spectrum_plot;
 #[cfg(test)]
 mod tests;
 pub mod widgets;
+pub mod window;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -21,7 +22,6 @@ use std::time::Instant;
 
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::Param;
-use nice_plug_egui::{EguiEditorState, Frame, NiceEguiApp};
 
 use crate::loader::{IrStatus, Loader, Task};
 use crate::params::{FluxForgeParams, ListenMode, Room};
@@ -44,14 +44,6 @@ pub fn resize_hint() -> nice_plug::editor::ResizeHint {
         ),
         ..nice_plug::editor::ResizeHint::RESIZABLE
     }
-}
-
-/// Editor state handle (size and zoom), owned by the plugin.
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(
-        nice_plug::editor::dpi::LogicalSize::new(EDITOR_SIZE.0 as f64, EDITOR_SIZE.1 as f64),
-        1.0,
-    )
 }
 
 /// Sends a task to the plugin's background executor.
@@ -184,25 +176,8 @@ impl EditorApp {
     }
 }
 
-impl NiceEguiApp for EditorApp {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        gui: GuiContext,
-        _frame: &mut Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        egui_ctx.set_visuals(egui::Visuals::dark());
-        self.attach(gui);
-        Ok(())
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
-        self.draw(ui);
-    }
-}
-
 impl EditorApp {
-    /// Connects the editor to the host's parameter gestures.
+    /// Connects the editor to the host's parameter gestures (the window does when it opens).
     pub fn attach(&mut self, gui: GuiContext) {
         self.gui = Some(gui);
     }
@@ -251,7 +226,7 @@ impl EditorApp {
 
     /// Files dropped on the window: the first one loads as the IR (the loader reads it by
     /// content and reports what it cannot read). While files hover, the window says so.
-    /// (The window stack delivers drops only if its adapter passes them on; see docs/MANUAL.md, "File drops".)
+    /// (The editor's window adapter, `window.rs`, delivers them; see docs/MANUAL.md, "File drops".)
     fn file_drops(&mut self, ui: &mut egui::Ui) {
         let (hovering, dropped) = ui.input(|i| {
             (

@@ -533,20 +533,10 @@ fn a_file_dropped_on_the_window_loads_as_the_ir() {
     let mut h = harness(app, 1.0);
     h.run_steps(2);
     let path = std::path::PathBuf::from("/some/where/Hall.wav");
-    /// A file as a window adapter hands it over.
-    #[derive(Debug)]
-    struct Dropped(std::path::PathBuf);
-    impl egui::DroppedFile for Dropped {
-        fn path(&self) -> &std::path::Path {
-            &self.0
-        }
-        fn bytes(&self) -> Result<Vec<u8>, String> {
-            std::fs::read(&self.0).map_err(|e| e.to_string())
-        }
-    }
+    // The file as the window adapter hands it over.
     h.input_mut()
         .dropped_files
-        .push(Arc::new(Dropped(path.clone())));
+        .push(Arc::new(super::window::DroppedPath(path.clone())));
     h.run_steps(2);
     let tasks = tasks.lock().unwrap();
     assert!(
