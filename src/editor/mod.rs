@@ -46,6 +46,36 @@ pub fn resize_hint() -> nice_plug::editor::ResizeHint {
     }
 }
 
+/// The editor's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// The reverb, the character stage and the IR.
+    Reverb,
+    /// The EQ bands, their dynamics and the spectral stage.
+    Dynamics,
+}
+
+impl Page {
+    /// Every page, in the order of the tabs.
+    pub const ALL: [Page; 2] = [Page::Reverb, Page::Dynamics];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Reverb => "Reverb",
+            Page::Dynamics => "EQ & Dynamics",
+        }
+    }
+
+    /// `FLUXFORGE_EDITOR_PAGE=dynamics` opens on the EQ & dynamics page (scripts/screenshot.sh).
+    fn from_env() -> Self {
+        match std::env::var("FLUXFORGE_EDITOR_PAGE").as_deref() {
+            Ok("dynamics") => Page::Dynamics,
+            _ => Page::Reverb,
+        }
+    }
+}
+
 /// Sends a task to the plugin's background executor.
 pub type Spawn = Box<dyn Fn(Task) + Send>;
 
@@ -56,8 +86,8 @@ pub struct EditorApp {
     loader: Arc<Loader>,
     pub(crate) spectrum: Arc<SpectrumFeed>,
     pub(crate) analyzer: Analyzer,
-    /// Showing the EQ & dynamics page (else the reverb page).
-    dynamics_page: bool,
+    /// The page on show.
+    page: Page,
     spawn: Option<Spawn>,
     gui: Option<GuiContext>,
     /// Ballistics for `[in L, in R, out L, out R]`.
@@ -104,7 +134,7 @@ impl EditorApp {
             analyzer: Analyzer::default(),
             // `FLUXFORGE_EDITOR_PAGE=dynamics` opens on the EQ & Dynamics page (used by
             // scripts/screenshot.sh).
-            dynamics_page: std::env::var("FLUXFORGE_EDITOR_PAGE").is_ok_and(|p| p == "dynamics"),
+            page: Page::from_env(),
             spawn,
             gui: None,
             ballistics: Default::default(),
@@ -246,7 +276,7 @@ impl EditorApp {
         if let Some(path) = dropped {
             self.path_text = path.to_string_lossy().into_owned();
             self.load(path);
-            self.dynamics_page = false;
+            self.page = Page::Reverb;
         }
     }
 
@@ -289,8 +319,9 @@ impl EditorApp {
             ui.heading("FluxForge");
             ui.label(egui::RichText::new("zero-latency convolution reverb").weak());
             ui.add_space(24.0);
-            ui.selectable_value(&mut self.dynamics_page, false, "Reverb");
-            ui.selectable_value(&mut self.dynamics_page, true, "EQ & Dynamics");
+            for page in Page::ALL {
+                ui.selectable_value(&mut self.page, page, page.title());
+            }
             ui.add_space(24.0);
             widgets::choice(ui, &setter, &params.listen);
             ui.add_space(12.0);
@@ -340,7 +371,7 @@ impl EditorApp {
             });
         }
         ui.separator();
-        if self.dynamics_page {
+        if self.page == Page::Dynamics {
             // The audio thread analyses only while this beats.
             self.spectrum.beat();
             self.analyzer.update(self.spectrum.latest());
