@@ -657,15 +657,7 @@ impl Engine {
                 pos += self.idle_until_sound(channels, key, pos, len - pos);
                 continue;
             }
-            // While the input is silent past the idle point, slices end on a grid of CHUNK
-            // samples from that point, where the engine may go idle (so the host's block
-            // sizes cannot move the moment).
-            let after = self.idle_after();
-            let to_check = match after.checked_sub(self.in_quiet) {
-                Some(d) if d > 0 => d,
-                _ => CHUNK as u64 - (self.in_quiet - after) % CHUNK as u64,
-            };
-            let n = CHUNK.min(len - pos).min(to_check as usize);
+            let n = self.slice_len(len - pos);
             self.take_input(channels, key, pos, n, &mut peaks);
             let keyed = key.is_some() && (self.key_live || self.key_word == Some(true));
             // The placement fade of this slice (1 = at the input).
@@ -694,18 +686,37 @@ impl Engine {
             self.run_section(Place::Return, n, fades, keyed, delta);
             self.duck(n);
             self.mix_out(channels, pos, n, &mut peaks);
-            if self.idle_enabled
-                && self.in_quiet >= after
-                && (self.in_quiet - after).is_multiple_of(CHUNK as u64)
-                && self.out_quiet as f32 >= IDLE_OUT_QUIET_S * self.rate
-            {
-                self.idle = true;
-                self.clear_stages();
-            }
+            self.idle_if_due();
             pos += n;
         }
         self.listen.end_if_faded();
         peaks
+    }
+
+    /// The length of the next slice: at most [`CHUNK`] and what is left of the call. While the
+    /// input is silent past the idle point, slices end on a grid of `CHUNK` samples from that
+    /// point, where the engine may go idle (so the host's block sizes cannot move the moment).
+    fn slice_len(&self, left: usize) -> usize {
+        let after = self.idle_after();
+        let to_check = match after.checked_sub(self.in_quiet) {
+            Some(d) if d > 0 => d,
+            _ => CHUNK as u64 - (self.in_quiet - after) % CHUNK as u64,
+        };
+        CHUNK.min(left).min(to_check as usize)
+    }
+
+    /// Goes idle at a grid point once the input has been silent long enough and the output has
+    /// died away (see [`Self::slice_len`]).
+    fn idle_if_due(&mut self) {
+        let after = self.idle_after();
+        if self.idle_enabled
+            && self.in_quiet >= after
+            && (self.in_quiet - after).is_multiple_of(CHUNK as u64)
+            && self.out_quiet as f32 >= IDLE_OUT_QUIET_S * self.rate
+        {
+            self.idle = true;
+            self.clear_stages();
+        }
     }
 
     /// Sanitises `n` input (and sidechain) samples from `pos` into the scratch buffers, meters
