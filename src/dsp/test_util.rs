@@ -77,3 +77,19 @@ pub fn t30(ys: &[&[f64]], from: usize, rate: f64) -> f64 {
     let slope = fit.slope();
     -60.0 / slope
 }
+
+/// The delta-impulse latency check: `with` is the output for the input of `base` plus an
+/// impulse of 0.5 at `t0`. The two are equal before `t0` (nothing leaks ahead: causal) and
+/// the impulse comes out at `t0` itself (no latency).
+pub fn assert_onset_at(base: &[f32], with: &[f32], t0: usize) {
+    let d: Vec<f32> = base.iter().zip(with).map(|(p, q)| q - p).collect();
+    assert!(
+        d[..t0].iter().all(|v| *v == 0.0),
+        "nothing before the impulse"
+    );
+    assert!(
+        d[t0].abs() > 0.25,
+        "the impulse comes out at once: {}",
+        d[t0]
+    );
+}
