@@ -162,13 +162,28 @@ pub struct RenderKey {
 impl RenderKey {
     /// The render inputs the parameters describe now. Lock-free.
     pub fn of(params: &FluxForgeParams) -> Self {
+        Self::new(params.room.value(), params.ir.epoch(), params.ir_edits())
+    }
+
+    /// The render inputs: the room, the epoch of the session's IR field (which stored file)
+    /// and the edits.
+    pub fn new(room: Room, epoch: u64, edits: IrEdits) -> Self {
         Self {
-            room: params.room.value().to_index(),
-            epoch: params.ir.epoch(),
-            edits: params.ir_edits(),
+            room: room.to_index(),
+            epoch,
+            edits,
         }
     }
+
+    /// The room this key renders.
+    pub fn room(&self) -> Room {
+        Room::from_index(self.room)
+    }
 }
+
+/// A render that could not be built: the session's stored file did not decode (reported).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Damaged;
 
 impl Loader {
     /// Sets the rate and host block kernels are built for, and drops kernels built for the
@@ -276,7 +291,7 @@ impl Loader {
                     self.finished.fetch_max(generation, Ordering::AcqRel);
                     return;
                 };
-                if let Some(kernel) = self.build(params, rate, block) {
+                if let Some(kernel) = self.build_for(params, rate, block) {
                     // Inputs changed meanwhile: a newer render is queued; drop this one. (The
                     // tag makes the audio thread refuse it too if it changes after this check.)
                     if self.wanted.load(Ordering::Acquire) == generation {
@@ -325,46 +340,70 @@ impl Loader {
         }
     }
 
-    /// Builds the kernel for the IR the parameters describe, at `rate` for host blocks
-    /// of `block` samples, and updates the status. `None` if the stored file cannot be decoded (the error is reported and the
-    /// last good file restored into the state). Allocates; milliseconds.
-    pub fn build(&self, params: &FluxForgeParams, rate: f32, block: usize) -> Option<Kernel> {
+    /// Builds the kernel for the IR the parameters describe now (see [`Loader::build`]); if
+    /// the session's stored file does not decode, puts the last good one back into the state
+    /// and returns `None`.
+    pub fn build_for(&self, params: &FluxForgeParams, rate: f32, block: usize) -> Option<Kernel> {
+        let key = RenderKey::of(params);
+        let stored = (key.room() == Room::File)
+            .then(|| params.ir.get())
+            .flatten();
+        match self.build(&key, stored.as_ref(), rate, block) {
+            Ok(kernel) => Some(kernel),
+            Err(Damaged) => {
+                self.restore_last_good(params);
+                None
+            }
+        }
+    }
+
+    /// Builds the kernel for `key` (the room, or with [`Room::File`] the session's `stored`
+    /// file, whose field epoch the key holds), at `rate` for host blocks of `block` samples,
+    /// and updates the status. Reads no parameters. [`Damaged`] if the stored file cannot be
+    /// decoded (the error is reported). Allocates; milliseconds.
+    pub fn build(
+        &self,
+        key: &RenderKey,
+        stored: Option<&StoredIr>,
+        rate: f32,
+        block: usize,
+    ) -> Result<Kernel, Damaged> {
         let t0 = Instant::now();
-        let edits = params.ir_edits();
-        let room = params.room.value();
-        let (key, info) = if room == Room::File {
-            match self.decoded_file(params) {
-                Ok(Some((ir, path))) => {
-                    (SourceKey::File(params.ir.epoch()), Source::File(ir, path))
-                }
-                Ok(None) => (
+        let edits = key.edits;
+        let room = key.room();
+        let (source_key, info) = if room == Room::File {
+            match self.decoded_file(key.epoch, stored)? {
+                Some((ir, path)) => (SourceKey::File(key.epoch), Source::File(ir, path)),
+                None => (
                     SourceKey::Room(Room::MediumRoom.to_index()),
                     Source::Factory(Room::MediumRoom),
                 ),
-                Err(()) => return None,
             }
         } else {
             (SourceKey::Room(room.to_index()), Source::Factory(room))
         };
-        let prepared = self.prepared(key, &info, rate, edits.auto_gain);
+        let prepared = self.prepared(source_key, &info, rate, edits.auto_gain);
         let edited = ir_edit::apply(&prepared, rate, &edits, crate::ir_source::ir_capacity(rate));
         let slices: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
         let kernel = crate::ir_source::kernel_for(&slices, block);
         self.report(&info, &edited, &edits, rate, t0);
-        Some(kernel)
+        Ok(kernel)
     }
 
-    /// The decoded stored file: `Ok(None)` when there is none, `Err` when it is damaged
-    /// (reported; the last good file, if any, is put back into the state).
-    fn decoded_file(&self, params: &FluxForgeParams) -> Result<Option<(Arc<IrData>, String)>, ()> {
-        let epoch = params.ir.epoch();
-        let mut cache = self.cache.lock().map_err(|_| ())?;
+    /// The decoded stored file of field epoch `epoch`: `Ok(None)` when there is none, `Err`
+    /// when it is damaged (reported).
+    fn decoded_file(
+        &self,
+        epoch: u64,
+        stored: Option<&StoredIr>,
+    ) -> Result<Option<(Arc<IrData>, String)>, Damaged> {
+        let mut cache = self.cache.lock().map_err(|_| Damaged)?;
         if let Some((e, ir, path)) = &cache.decoded {
             if *e == epoch {
                 return Ok(Some((ir.clone(), path.clone())));
             }
         }
-        let Some(stored) = params.ir.get() else {
+        let Some(stored) = stored else {
             return Ok(None);
         };
         match stored.decode() {
@@ -372,11 +411,10 @@ impl Loader {
                 let ir = Arc::new(ir);
                 let path = stored.path.clone();
                 cache.decoded = Some((epoch, ir.clone(), path.clone()));
-                cache.last_good = Some((stored, ir.clone()));
+                cache.last_good = Some((stored.clone(), ir.clone()));
                 Ok(Some((ir, path)))
             }
             Err(e) => {
-                let restore = cache.last_good.clone();
                 drop(cache);
                 let what = if stored.name.is_empty() {
                     "the session's impulse response".to_string()
@@ -386,14 +424,20 @@ impl Loader {
                 self.set_error(format!(
                     "Could not restore {what}: {e}; the previous impulse response stays loaded"
                 ));
-                if let Some((s, ir)) = restore {
-                    let path = s.path.clone();
-                    params.ir.put(Some(s));
-                    if let Ok(mut c) = self.cache.lock() {
-                        c.decoded = Some((params.ir.epoch(), ir, path));
-                    }
-                }
-                Err(())
+                Err(Damaged)
+            }
+        }
+    }
+
+    /// Puts the last file that decoded (if any) back into the session's IR field, after a
+    /// stored file that did not.
+    fn restore_last_good(&self, params: &FluxForgeParams) {
+        let restore = self.cache.lock().ok().and_then(|c| c.last_good.clone());
+        if let Some((s, ir)) = restore {
+            let path = s.path.clone();
+            params.ir.put(Some(s));
+            if let Ok(mut c) = self.cache.lock() {
+                c.decoded = Some((params.ir.epoch(), ir, path));
             }
         }
     }
@@ -493,6 +537,88 @@ mod tests {
         let samples = (0..frames * 2)
             .map(|i| ((-(i as f64) / 3000.0).exp() * if i % 3 == 0 { 0.7 } else { -0.4 }) as f32);
         ir_file::write_wav_file(path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
+    }
+
+    #[test]
+    fn a_render_is_built_from_its_key_and_the_stored_file_alone() {
+        let dir = std::env::temp_dir().join(format!("fluxforge-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("Chapel.wav");
+        write_wav(&path, 9000);
+        let ir = ir_file::load_ir(&path).unwrap();
+        let stored = StoredIr::encode(&ir, &path.to_string_lossy());
+        let loader = Loader::default();
+        let edits = crate::dsp::ir_edit::IrEdits::default();
+
+        // A file key renders the stored file, resampled to the session rate.
+        let k = loader
+            .build(
+                &RenderKey::new(Room::File, 7, edits),
+                Some(&stored),
+                48_000.0,
+                256,
+            )
+            .unwrap();
+        assert_eq!(loader.status().unwrap().name, "Chapel");
+        let expected = (9000.0 * 48_000.0 / 44_100.0) as usize;
+        assert!(
+            k.ir_len().abs_diff(expected) < 64,
+            "{} vs {expected}",
+            k.ir_len()
+        );
+
+        // A factory room ignores the stored file; a file key without one plays the default.
+        loader
+            .build(
+                &RenderKey::new(Room::Plate, 7, edits),
+                Some(&stored),
+                48_000.0,
+                256,
+            )
+            .unwrap();
+        assert_eq!(loader.status().unwrap().name, "Plate");
+        loader
+            .build(&RenderKey::new(Room::File, 8, edits), None, 48_000.0, 256)
+            .unwrap();
+        assert_eq!(loader.status().unwrap().name, "Medium Room");
+
+        // A damaged stored file (another epoch, so not the cached one) is refused, reported.
+        let mut damaged = stored.clone();
+        damaged.data.truncate(damaged.data.len() / 2);
+        let r = loader.build(
+            &RenderKey::new(Room::File, 9, edits),
+            Some(&damaged),
+            48_000.0,
+            256,
+        );
+        assert_eq!(r.err(), Some(Damaged));
+        let e = loader.status().unwrap().error.expect("reported");
+        assert!(e.contains("Chapel"), "{e}");
+
+        // Through the parameters (what the worker and activate call): a session whose stored
+        // file is damaged gets the last file that decoded back, and no kernel.
+        let params = FluxForgeParams::default();
+        params.ir.put(Some(stored.clone()));
+        let room = crate::params::access::params_of(&params)
+            .into_iter()
+            .find(|(id, _)| id == "room")
+            .unwrap()
+            .1;
+        let n = <Room as nice_plug::prelude::Enum>::variants().len();
+        room.set_normalized(Room::File.to_index() as f32 / (n - 1) as f32);
+        assert_eq!(params.room.value(), Room::File);
+        assert!(loader.build_for(&params, 48_000.0, 256).is_some());
+        params.ir.put(Some(damaged));
+        let before = params.ir.epoch();
+        assert!(loader.build_for(&params, 48_000.0, 256).is_none());
+        assert!(params.ir.epoch() > before, "the state was repaired");
+        assert_eq!(
+            params.ir.get().unwrap().data,
+            stored.data,
+            "the last good file is back"
+        );
+        assert!(loader.build_for(&params, 48_000.0, 256).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -182,7 +182,7 @@ impl Plugin for FluxForge {
         // The IR is rendered here, at the session rate (a rate change re-resamples the file).
         let kernel = self
             .loader
-            .build(&self.params, rate, block)
+            .build_for(&self.params, rate, block)
             .unwrap_or_else(|| {
                 let [l, r] = default_ir(rate);
                 kernel_for(&[&l, &r], block)
