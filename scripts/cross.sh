@@ -29,6 +29,8 @@ MACS=(aarch64-apple-darwin x86_64-apple-darwin)
 
 # shellcheck source=apt.sh
 . scripts/apt.sh
+# shellcheck source=xwindow.sh
+. scripts/xwindow.sh
 
 rust_target() {
   rustup target list --installed 2>/dev/null | grep -qx "$1" || rustup target add "$1"
@@ -178,17 +180,8 @@ cmd_screenshots_windows() {
     DISPLAY=$display FLUXFORGE_DEMO=1 FLUXFORGE_DEMO_PRESET="$preset" FLUXFORGE_EDITOR_PAGE=$page \
       scripts/cross/wine-run.sh "$app" --backend dummy >target/wine-standalone.log 2>&1 &
     pid=$!
-    local win=""
-    for _ in $(seq 1 120); do
-      sleep 0.5
-      win=$(DISPLAY=$display xwininfo -root -tree 2>/dev/null | awk '/"FluxForge"/ {print $1; exit}')
-      [ -n "$win" ] && break
-    done
-    if [ -z "$win" ]; then
-      echo "the Windows editor window did not appear; log:" >&2
-      cat target/wine-standalone.log >&2
-      return 1
-    fi
+    local win
+    win=$(wait_for_window "$display" '/"FluxForge"/' 120 target/wine-standalone.log) || return 1
     sleep 6 # the demo phrase plays: spectra, curves and meters move
     DISPLAY=$display import -window "$win" "docs/editor-windows-$page.png"
     echo "saved docs/editor-windows-$page.png"

@@ -8,6 +8,8 @@
 # Vocal" (spectral compression: its threshold curve and live gain change show).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=xwindow.sh
+. scripts/xwindow.sh
 ./scripts/deps.sh gui
 cargo build --release --features standalone --bin fluxforge-standalone
 
@@ -24,17 +26,8 @@ shoot() {
     FLUXFORGE_EDITOR_SCALE="$2" target/release/fluxforge-standalone --backend dummy \
     >/tmp/fluxforge-standalone.log 2>&1 &
   app=$!
-  local win=""
-  for _ in $(seq 1 40); do
-    sleep 0.5
-    win=$(DISPLAY=$display xwininfo -root -tree 2>/dev/null | awk '/FluxForge/ {print $1; exit}')
-    [ -n "$win" ] && break
-  done
-  if [ -z "$win" ]; then
-    echo "the editor window did not appear; log:" >&2
-    cat /tmp/fluxforge-standalone.log >&2
-    exit 1
-  fi
+  local win
+  win=$(wait_for_window "$display" '/FluxForge/' 40 /tmp/fluxforge-standalone.log) || exit 1
   sleep 4 # the phrase plays: spectra, curves and meters move
   mkdir -p "$(dirname "$4")"
   DISPLAY=$display import -window "$win" "$4"
