@@ -16,7 +16,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Instant;
 
 use crate::dsp::convolver::{Convolver, Kernel};
@@ -108,6 +108,27 @@ type Prepared = (SourceKey, u32, bool, Arc<Vec<Vec<f32>>>);
 enum SourceKey {
     Room(usize),
     File(u64),
+}
+
+/// A prepared source shared between the instances of this process: its key, rate and
+/// auto-gain, and the samples while some instance holds them.
+type SharedPrepared = (SourceKey, u32, bool, Weak<Vec<Vec<f32>>>);
+
+/// Factory rooms prepared by any instance of the process: a session opens many instances on
+/// the same few rooms, so each room is rendered once per rate and shared. Weak references:
+/// a room's samples go with the last instance that holds them. Taken on the background and
+/// main threads only, never by the audio thread.
+static SHARED_ROOMS: Mutex<Vec<SharedPrepared>> = Mutex::new(Vec::new());
+
+/// The shared samples of factory room `key` at `rate_hz` with `auto_gain`, if an instance
+/// holds them; forgets rooms no instance holds any more.
+fn shared_room(key: SourceKey, rate_hz: u32, auto_gain: bool) -> Option<Arc<Vec<Vec<f32>>>> {
+    let mut rooms = SHARED_ROOMS.lock().ok()?;
+    rooms.retain(|(_, _, _, w)| w.strong_count() > 0);
+    rooms
+        .iter()
+        .find(|(k, r, a, _)| *k == key && *r == rate_hz && *a == auto_gain)
+        .and_then(|(_, _, _, w)| w.upgrade())
 }
 
 /// Background-side caches (never touched by the audio thread).
@@ -442,7 +463,8 @@ impl Loader {
         }
     }
 
-    /// The source at `rate`, energy-normalised if `auto_gain` (cached).
+    /// The source at `rate`, energy-normalised if `auto_gain` (cached; factory rooms shared
+    /// with the process's other instances).
     fn prepared(
         &self,
         key: SourceKey,
@@ -458,7 +480,19 @@ impl Loader {
                 }
             }
         }
-        let ch = Arc::new(prepare(source, rate, auto_gain));
+        let room = matches!(key, SourceKey::Room(_));
+        let ch = match room.then(|| shared_room(key, rate_hz, auto_gain)).flatten() {
+            Some(ch) => ch,
+            None => {
+                let ch = Arc::new(prepare(source, rate, auto_gain));
+                if room {
+                    if let Ok(mut rooms) = SHARED_ROOMS.lock() {
+                        rooms.push((key, rate_hz, auto_gain, Arc::downgrade(&ch)));
+                    }
+                }
+                ch
+            }
+        };
         if let Ok(mut c) = self.cache.lock() {
             c.prepared = Some((key, rate_hz, auto_gain, ch.clone()));
         }
@@ -537,6 +571,31 @@ mod tests {
         let samples = (0..frames * 2)
             .map(|i| ((-(i as f64) / 3000.0).exp() * if i % 3 == 0 { 0.7 } else { -0.4 }) as f32);
         ir_file::write_wav_file(path, 2, 44_100, ir_file::WavEncoding::Int(24), samples).unwrap();
+    }
+
+    #[test]
+    fn instances_share_a_factory_room_while_one_holds_it() {
+        // A rate no other test uses, so the process-wide table holds only this test's room.
+        let (rate, room) = (47_000.0, Room::Chamber);
+        let key = SourceKey::Room(room.to_index());
+        let a = Loader::default();
+        let b = Loader::default();
+        let pa = a.prepared(key, &Source::Factory(room), rate, true);
+        let pb = b.prepared(key, &Source::Factory(room), rate, true);
+        assert!(Arc::ptr_eq(&pa, &pb), "rendered once, shared");
+        assert_eq!(
+            *pa,
+            prepare(&Source::Factory(room), rate, true),
+            "the same samples"
+        );
+        // Another auto-gain setting is another preparation.
+        let pc = b.prepared(key, &Source::Factory(room), rate, false);
+        assert!(!Arc::ptr_eq(&pa, &pc));
+        // Once no instance holds it, it is gone (nothing kept for the process's lifetime).
+        let weak = Arc::downgrade(&pa);
+        drop((a, b, pa, pb, pc));
+        assert!(weak.upgrade().is_none());
+        assert!(shared_room(key, 47_000, true).is_none());
     }
 
     #[test]
