@@ -608,16 +608,12 @@ mod tests {
         let stored = StoredIr::encode(&ir, &path.to_string_lossy());
         let loader = Loader::default();
         let edits = crate::dsp::ir_edit::IrEdits::default();
+        let build = |room, epoch, stored: Option<&StoredIr>| {
+            loader.build(&RenderKey::new(room, epoch, edits), stored, 48_000.0, 256)
+        };
 
         // A file key renders the stored file, resampled to the session rate.
-        let k = loader
-            .build(
-                &RenderKey::new(Room::File, 7, edits),
-                Some(&stored),
-                48_000.0,
-                256,
-            )
-            .unwrap();
+        let k = build(Room::File, 7, Some(&stored)).unwrap();
         assert_eq!(loader.status().unwrap().name, "Chapel");
         let expected = (9000.0 * 48_000.0 / 44_100.0) as usize;
         assert!(
@@ -627,30 +623,15 @@ mod tests {
         );
 
         // A factory room ignores the stored file; a file key without one plays the default.
-        loader
-            .build(
-                &RenderKey::new(Room::Plate, 7, edits),
-                Some(&stored),
-                48_000.0,
-                256,
-            )
-            .unwrap();
+        build(Room::Plate, 7, Some(&stored)).unwrap();
         assert_eq!(loader.status().unwrap().name, "Plate");
-        loader
-            .build(&RenderKey::new(Room::File, 8, edits), None, 48_000.0, 256)
-            .unwrap();
+        build(Room::File, 8, None).unwrap();
         assert_eq!(loader.status().unwrap().name, "Medium Room");
 
         // A damaged stored file (another epoch, so not the cached one) is refused, reported.
         let mut damaged = stored.clone();
         damaged.data.truncate(damaged.data.len() / 2);
-        let r = loader.build(
-            &RenderKey::new(Room::File, 9, edits),
-            Some(&damaged),
-            48_000.0,
-            256,
-        );
-        assert_eq!(r.err(), Some(Damaged));
+        assert_eq!(build(Room::File, 9, Some(&damaged)).err(), Some(Damaged));
         let e = loader.status().unwrap().error.expect("reported");
         assert!(e.contains("Chapel"), "{e}");
 
