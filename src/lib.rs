@@ -15,6 +15,7 @@ pub mod ir_file;
 pub mod ir_source;
 pub mod ir_state;
 pub mod loader;
+pub mod match_state;
 pub mod params;
 pub mod plugin;
 pub mod preset;

@@ -24,6 +24,7 @@ use crate::dsp::ir_edit::{self, EditedIr, IrEdits};
 use crate::ir_file::{self, IrData};
 use crate::ir_source::{prepare, Source};
 use crate::ir_state::StoredIr;
+use crate::match_state::MatchDesigner;
 use crate::params::{FluxForgeParams, Room};
 use crate::shared::Mailbox;
 use nice_plug::prelude::Enum;
@@ -43,6 +44,8 @@ pub enum Task {
     },
     /// Free the kernels the audio thread has returned (every task does this first).
     Collect,
+    /// Design the session's EQ match curve at the session rate and hand it over.
+    Match,
 }
 
 impl Task {
@@ -170,6 +173,8 @@ pub struct Loader {
     /// For the editor.
     status: Mutex<IrStatus>,
     cache: Mutex<Cache>,
+    /// EQ match designs, made on the same worker (see [`crate::match_state`]).
+    pub match_eq: MatchDesigner,
 }
 
 /// What the audio thread compares to decide that a render is needed.
@@ -303,7 +308,8 @@ impl Loader {
         }
         drop(self.kernel_out.take());
         match task {
-            Task::Collect => {}
+            Task::Collect => self.match_eq.collect(),
+            Task::Match => self.match_eq.run(&params.match_curve),
             Task::Load { path, epoch } => self.load_file(&path, epoch, params),
             Task::Render => {
                 self.queued.store(false, Ordering::Release);

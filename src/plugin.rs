@@ -12,6 +12,7 @@ use crate::dsp::chain::Engine;
 use crate::dsp::convolver::CrossfadeShape;
 use crate::ir_source::{default_ir, kernel_for};
 use crate::loader::{Loader, RenderKey, Task};
+use crate::match_state::{LearnFeed, MatchLearner};
 use crate::params::FluxForgeParams;
 use crate::shared::{Meters, SpectrumFeed, SpectrumWriter};
 use crate::worker::{Worker, WorkerHandle};
@@ -54,6 +55,11 @@ pub struct FluxForge {
     /// The host processes offline (a bounce): an IR change waits for its render (see
     /// [`Loader::wait_offline`]), so the bounce does not depend on the processing speed.
     offline: bool,
+    /// The EQ match curve's epoch the audio thread last asked a design for.
+    match_asked: u64,
+    /// EQ match learning: the editor's end, and the audio thread's (built in `activate`).
+    learn: Arc<LearnFeed>,
+    learner: Option<MatchLearner>,
     /// Analyzer frames to the editor.
     spectrum: Arc<SpectrumFeed>,
     spectrum_in: SpectrumWriter,
@@ -88,6 +94,9 @@ impl Default for FluxForge {
             tasks: worker.handle(),
             worker,
             requested: None,
+            match_asked: u64::MAX,
+            learn: Arc::default(),
+            learner: None,
             offline: false,
             spectrum,
             spectrum_in,
@@ -159,6 +168,7 @@ impl Plugin for FluxForge {
                 self.meters.clone(),
                 self.loader.clone(),
                 self.spectrum.clone(),
+                self.learn.clone(),
                 Some(Box::new(move |t| tasks.send(t))),
             ),
             self.window.clone(),
@@ -193,7 +203,16 @@ impl Plugin for FluxForge {
             CrossfadeShape::EqualPower,
         );
         engine.set_offline(self.offline);
+        // The session's EQ match, designed here at the session rate and playing at once.
+        self.match_asked = self.params.match_curve.epoch();
+        let design = self
+            .loader
+            .match_eq
+            .design_now(&self.params.match_curve, rate);
+        engine.set_match(&design);
+        engine.reset();
         self.engine = Some(engine);
+        self.learner = Some(crate::match_state::learner(rate, self.learn.clone()));
         self.demo = self
             .demo_mode
             .then(|| demo::Player::new(config.sample_rate as u32));
@@ -216,6 +235,8 @@ impl Plugin for FluxForge {
 
     fn deactivate(&mut self) {
         self.engine = None;
+        self.learner = None;
+        self.loader.match_eq.deactivate();
         drop(self.loader.kernel_out.take());
     }
 
@@ -247,6 +268,26 @@ impl Plugin for FluxForge {
         if self.loader.hand_over(engine.convolver_mut()) {
             self.tasks.send(Task::Collect);
         }
+        // A changed EQ match curve (the editor's Match, a state load) is designed in the
+        // background and crossfaded in; offline, the bounce waits for it.
+        let match_epoch = self.params.match_curve.epoch();
+        if match_epoch != self.match_asked {
+            self.match_asked = match_epoch;
+            self.tasks.send(Task::Match);
+        }
+        if self.offline {
+            let t0 = std::time::Instant::now();
+            while self.loader.match_eq.wants_design(&self.params.match_curve)
+                && t0.elapsed() < OFFLINE_WAIT_LIMIT
+            {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        if let Some(design) = self.loader.match_eq.take() {
+            engine.set_match(&design);
+            self.loader.match_eq.retire(design);
+            self.tasks.send(Task::Collect);
+        }
         engine.set_settings(&self.params.settings());
         let channels = buffer.as_slice();
         if channels.len() < 2 {
@@ -274,6 +315,10 @@ impl Plugin for FluxForge {
             (!s.is_empty() && s[0].len() == n).then(|| [&*s[0], &*s[s.len().min(2) - 1]])
         });
         engine.set_key_connected(self.meters.sidechain_port.get());
+        if let (Some(l), [a, b, ..]) = (self.learner.as_mut(), &*channels) {
+            // EQ match learning (while the editor asks): the input and the sidechain.
+            l.push([&**a, &**b], key.filter(|_| engine.sidechain_live()));
+        }
         let peaks = engine.process_keyed(&mut channels[..2], key);
         if editor_open {
             if let (Some(out), [l, r, ..]) = (self.out_analyzer.as_mut(), &mut *channels) {

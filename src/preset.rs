@@ -63,6 +63,10 @@ pub struct Preset {
     /// The preset's own IR, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ir: Option<StoredIr>,
+    /// The EQ match curve (dB on the long-term spectrum's grid), if it has one; a preset
+    /// without one loads without a match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_curve: Option<Vec<f32>>,
 }
 
 impl Preset {
@@ -75,6 +79,7 @@ impl Preset {
             .collect();
         Self {
             params: values,
+            match_curve: params.match_curve.get().map(|c| c.to_vec()),
             ..Self::empty()
         }
     }
@@ -90,6 +95,7 @@ impl Preset {
             notes: String::new(),
             params: BTreeMap::new(),
             ir: None,
+            match_curve: None,
         }
     }
 
@@ -115,6 +121,16 @@ impl Preset {
                 Ok(Some(note)) => notes.push(note),
                 Err(e) => notes.push(e),
             }
+        }
+        let curve = self
+            .match_curve
+            .as_deref()
+            .and_then(crate::dsp::eq_match::sanitize);
+        if self.match_curve.is_some() && curve.is_none() {
+            notes.push("match curve: not one value per point, ignored".into());
+        }
+        if params.match_curve.get() != curve {
+            params.match_curve.put(curve.as_ref());
         }
         notes
     }
@@ -146,6 +162,11 @@ impl Preset {
         fields.insert(
             "ir".to_string(),
             serde_json::to_string(&self.ir).unwrap_or_else(|_| "null".into()),
+        );
+        fields.insert(
+            MATCH_FIELD.to_string(),
+            serde_json::to_string(&params.match_curve.get().map(|c| c.to_vec()))
+                .unwrap_or_else(|_| "null".into()),
         );
         nice_plug::prelude::PluginState {
             version: String::new(),
@@ -195,6 +216,9 @@ pub const MIX_LOCK_FIELD: &str = "mix-lock";
 /// The persisted field that holds the embedded IR.
 pub const IR_FIELD: &str = "ir";
 
+/// The persisted field of the EQ match curve.
+pub const MATCH_FIELD: &str = "eq-match";
+
 /// The state that loads `preset` over `current` (the instance's state now), as the editor's
 /// preset bar loads it: every parameter takes the preset's value or its default, except mix
 /// and output gain when `current` has mix lock on; the preset's IR replaces the embedded one
@@ -222,6 +246,10 @@ pub fn state_for_load(
         if let Some(ir) = state.fields.remove(IR_FIELD) {
             fields.insert(IR_FIELD.to_string(), ir);
         }
+    }
+    // The preset's EQ match curve (or none) replaces the session's.
+    if let Some(m) = state.fields.remove(MATCH_FIELD) {
+        fields.insert(MATCH_FIELD.to_string(), m);
     }
     fields.insert(
         PRESET_FIELD.to_string(),

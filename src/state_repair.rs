@@ -283,6 +283,13 @@ pub const ADDED: &[Added] = &[
     spectral_band("eq_spec_6"),
     spectral_band("eq_spec_7"),
     spectral_band("eq_spec_8"),
+    // 0.5.0: EQ match. A session before it has no curve, so the amount changes nothing; it
+    // is given for a complete state.
+    Added {
+        id: "match_amount",
+        since: (0, 5, 0),
+        before: Before::Float(1.0),
+    },
 ];
 
 /// A band's Spectral switch, added in 0.4.0 (off before).

@@ -42,6 +42,8 @@ pub const MIN_RENDER_INTERVAL: Duration = Duration::from_millis(30);
 struct Inbox {
     render: AtomicBool,
     collect: AtomicBool,
+    /// An EQ match design is wanted.
+    design: AtomicBool,
     /// File loads (main thread only).
     loads: Mutex<VecDeque<Task>>,
     stop: AtomicBool,
@@ -63,6 +65,7 @@ impl WorkerHandle {
         match task {
             Task::Render => self.inbox.render.store(true, Ordering::Release),
             Task::Collect => self.inbox.collect.store(true, Ordering::Release),
+            Task::Match => self.inbox.design.store(true, Ordering::Release),
             load @ Task::Load { .. } => {
                 if let Ok(mut q) = self.inbox.loads.lock() {
                     q.push_back(load);
@@ -92,6 +95,7 @@ impl Worker {
         let inbox = Arc::new(Inbox {
             render: AtomicBool::new(false),
             collect: AtomicBool::new(false),
+            design: AtomicBool::new(false),
             loads: Mutex::new(VecDeque::new()),
             stop: AtomicBool::new(false),
             thread: std::sync::OnceLock::new(),
@@ -170,6 +174,10 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
         }
         if inbox.collect.swap(false, Ordering::AcqRel) {
             loader.run(Task::Collect, params);
+            continue;
+        }
+        if inbox.design.swap(false, Ordering::AcqRel) {
+            loader.run(Task::Match, params);
             continue;
         }
         // A send (or the stop) between the checks above and this park leaves the thread's

@@ -267,6 +267,15 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
     );
     e.set_analyzer(true);
     let (mut writer, feed) = fluxforge::shared::spectrum_feed();
+    // EQ match: a design handed over while playing (as the plugin does from its worker), and
+    // the learner fed while a learn is on.
+    let curve: [f32; fluxforge::dsp::long_term_spectrum::POINTS] =
+        std::array::from_fn(|i| if i % 20 < 10 { 6.0 } else { -4.0 });
+    let design = Box::new(fluxforge::dsp::eq_match::MatchDesign::new(&curve, 48_000.0));
+    let flat = Box::new(fluxforge::dsp::eq_match::MatchDesign::flat(48_000.0));
+    let learn = std::sync::Arc::new(fluxforge::match_state::LearnFeed::default());
+    let mut learner = fluxforge::match_state::learner(48_000.0, learn.clone());
+    learn.start();
     let mut rng = Rng::new(11);
     let mut l = vec![0.0f32; 4096];
     let mut r = vec![0.0f32; 4096];
@@ -281,6 +290,15 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
             if call == 1700 {
                 s.eq.iter_mut().for_each(|b| b.spectral = false);
                 e.set_settings(&s);
+            }
+            match call {
+                100 | 1100 => e.set_match(&design),
+                800 => {
+                    s.match_amount = 1.7;
+                    e.set_settings(&s);
+                }
+                1600 => e.set_match(&flat),
+                _ => {}
             }
             match call {
                 300 | 1200 => e.set_solo(Some(call % 8)),
@@ -313,6 +331,7 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
                 key[1][i] = -key[0][i];
             }
             let [k0, k1] = &key;
+            learner.push([&l[..n], &r[..n]], Some([&k0[..n], &k1[..n]]));
             e.process_keyed(&mut [&mut l[..n], &mut r[..n]], Some([&k0[..n], &k1[..n]]));
             // What the plugin does for an open editor after each block.
             writer.publish_analysis(
@@ -340,6 +359,8 @@ fn dynamic_eq_and_spectral_dynamics_do_not_allocate_or_get_poisoned() {
         e.reset();
     });
     assert_eq!(total, 0, "allocator calls on the audio path");
+    let learned = learn.latest().expect("the learn published spectra");
+    assert!(learned.input_frames > 100 && learned.key_frames > 100);
     let frame = feed.latest().expect("analyzer frames were published");
     assert!(frame
         .level_db

@@ -385,6 +385,17 @@ fn every_parameter_is_reachable_and_changes_the_output() {
             }
             ctx.extend(["--sidechain".to_string(), sc.to_str().unwrap().to_string()]);
         }
+        if id == "match_amount" {
+            // The amount scales a match curve: one from a dark reference.
+            let dark = tmp("every_match_reference.wav");
+            if !dark.exists() {
+                write_f32(&dark, &low_passed_noise(48_000, 9));
+            }
+            ctx.extend([
+                "--match-reference".to_string(),
+                dark.to_str().unwrap().to_string(),
+            ]);
+        }
         if id == "ir_predelay_sync" {
             // A note value plays at a tempo (without one, the milliseconds do).
             ctx.extend(["--tempo".to_string(), "120".to_string()]);
@@ -748,4 +759,100 @@ fn a_room_captured_with_a_sweep_comes_back_as_a_loadable_ir() {
     .unwrap();
     fails_with(&["--capture", sw, short.to_str().unwrap(), o], "tail");
     fails_with(&["--make-sweep", o, "--sweep-to", "30000"], "sweep range");
+}
+
+/// `len` samples of seeded white noise through a one-pole low-pass at 500 Hz (about 6 dB per
+/// octave down above it).
+fn low_passed_noise(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = fluxforge::dsp::rng::Rng::new(seed);
+    let a = (-std::f32::consts::TAU * 500.0 / 48_000.0).exp();
+    let mut y = 0.0f32;
+    (0..len)
+        .map(|_| {
+            y = a * y + (1.0 - a) * 0.8 * rng.bipolar() as f32;
+            y
+        })
+        .collect()
+}
+
+#[test]
+fn match_reference_moves_the_inputs_tone_onto_the_references() {
+    use fluxforge::dsp::long_term_spectrum::{point_hz, LongTermSpectrum, POINTS};
+    let spectrum = |x: &[f32]| {
+        let mut s = LongTermSpectrum::new(48_000.0);
+        s.push([x, x]);
+        s.points_db()
+    };
+    let mut rng = fluxforge::dsp::rng::Rng::new(4);
+    let white: Vec<f32> = (0..8 * 48_000)
+        .map(|_| 0.2 * rng.bipolar() as f32)
+        .collect();
+    let dark = low_passed_noise(8 * 48_000, 5);
+    let (input, reference, out, preset) = (
+        tmp("match_in.wav"),
+        tmp("match_ref.wav"),
+        tmp("match_out.wav"),
+        tmp("match.preset.json"),
+    );
+    write_f32(&input, &white);
+    write_f32(&reference, &dark);
+    let run = |args: &[&str]| {
+        let o = bin().args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (i, r, o, p) = (
+        input.to_str().unwrap(),
+        reference.to_str().unwrap(),
+        out.to_str().unwrap(),
+        preset.to_str().unwrap(),
+    );
+    run(&[
+        i,
+        o,
+        "--mix",
+        "0",
+        "--tail",
+        "0",
+        "--match-reference",
+        r,
+        "--save-preset",
+        p,
+        "--quiet",
+    ]);
+    // The output's long-term spectrum against the reference's: within 1 dB from 50 Hz to
+    // 15 kHz (the loudness difference, which the match keeps, taken out).
+    let rendered = samples(&out);
+    let left: Vec<f32> = rendered.iter().step_by(2).copied().collect();
+    let (got, want, before) = (spectrum(&left), spectrum(&dark), spectrum(&white));
+    let range: Vec<usize> = (0..POINTS)
+        .filter(|&k| (50.0..=15_000.0).contains(&point_hz(k)))
+        .collect();
+    let spread = |a: &[f32; POINTS], b: &[f32; POINTS]| {
+        let d: Vec<f32> = range.iter().map(|&k| a[k] - b[k]).collect();
+        let mean = d.iter().sum::<f32>() / d.len() as f32;
+        d.iter().map(|v| (v - mean).abs()).fold(0.0f32, f32::max)
+    };
+    assert!(spread(&before, &want) > 10.0, "the reference differs");
+    assert!(spread(&got, &want) < 1.0, "{} dB", spread(&got, &want));
+    // The saved preset carries the curve: rendering with it plays the same.
+    let again = tmp("match_again.wav");
+    run(&[
+        i,
+        again.to_str().unwrap(),
+        "--mix",
+        "0",
+        "--tail",
+        "0",
+        "--preset",
+        p,
+        "--quiet",
+    ]);
+    assert_eq!(samples(&again), rendered);
+    // A silent reference teaches nothing: one clear line.
+    let silent = tmp("match_silent.wav");
+    write_f32(&silent, &vec![0.0; 48_000]);
+    fails_with(
+        &[i, o, "--match-reference", silent.to_str().unwrap()],
+        "nothing to match",
+    );
 }

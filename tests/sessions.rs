@@ -81,6 +81,17 @@ fn cases() -> Vec<(String, Preset)> {
             set(&mut all, &format!("eq_spec_{b}"), true.into());
         }
     }
+    // Since 0.5.0: an EQ match curve (a tilt of -2 dB per octave about 1 kHz, a bump at
+    // 3 kHz) at 80 %.
+    set(&mut all, "match_amount", 0.8.into());
+    all.match_curve = Some(
+        (0..fluxforge::dsp::long_term_spectrum::POINTS)
+            .map(|i| {
+                let f = fluxforge::dsp::long_term_spectrum::point_hz(i);
+                -2.0 * (f / 1000.0).log2() + 4.0 * (-((f / 3000.0).log2() / 0.5).powi(2)).exp()
+            })
+            .collect(),
+    );
     out.push(("everything-on".into(), all));
     let mut file = Preset::empty();
     file.params.insert("room".into(), Room::File.name().into());

@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use fluxforge::dsp::chain::Engine;
+use fluxforge::dsp::eq_match::{match_curve, MatchDesign};
+use fluxforge::dsp::long_term_spectrum::LongTermSpectrum;
 use fluxforge::dsp::sweep_capture::{CaptureOptions, SweepSpec};
 use fluxforge::ir_file;
 use fluxforge::ir_source::Source;
@@ -67,6 +69,11 @@ OTHER OPTIONS:
     --sidechain FILE    A WAV file (mono or stereo, at the input's rate) fed to the sidechain
                         input: bands and the spectral stage set to \"Sidechain\" listen to it
                         (silence after its end)
+    --match-reference FILE
+                        EQ match: learn the long-term spectra of the input and of FILE (WAV,
+                        AIFF or FLAC, any rate) and apply the smooth curve that moves the
+                        input's tone onto FILE's, its loudness kept (match_amount scales it;
+                        --save-preset keeps the curve)
     --tempo BPM         The tempo a synced pre-delay (ir_predelay_sync) follows; without it a
                         synced pre-delay falls back to ir_predelay in ms, as in a host
                         without a transport
@@ -110,6 +117,7 @@ struct Args {
     params: FluxForgeParams,
     stored_ir: Option<StoredIr>,
     save_preset: Option<PathBuf>,
+    match_reference: Option<PathBuf>,
     tail_s: Option<f64>,
     block: usize,
     quiet: bool,
@@ -180,6 +188,13 @@ fn load_state(
     for e in preset::apply_state_values(&salvage.state, params) {
         eprintln!("fluxforge-render: {}: {e}", path.display());
     }
+    let curve = salvage
+        .state
+        .fields
+        .get(preset::MATCH_FIELD)
+        .and_then(|f| serde_json::from_str::<Option<Vec<f32>>>(f).ok())
+        .flatten();
+    params.match_curve.put_values(curve.as_deref());
     Ok(salvage
         .state
         .fields
@@ -203,6 +218,7 @@ fn parse_args() -> Result<Option<Job>, String> {
     let mut save_preset = None;
     let mut ir = None;
     let mut sidechain = None;
+    let mut match_reference = None;
     let mut tail_s = None;
     let mut block = 512usize;
     let mut quiet = false;
@@ -282,6 +298,9 @@ fn parse_args() -> Result<Option<Job>, String> {
             }
             "--ir" => ir = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
             "--sidechain" => sidechain = Some(PathBuf::from(value(&mut parser, &flag, "a file")?)),
+            "--match-reference" => {
+                match_reference = Some(PathBuf::from(value(&mut parser, &flag, "a file")?))
+            }
             "--tempo" => {
                 let bpm = num(&flag, value(&mut parser, &flag, "a value")?)?;
                 if !(10.0..=999.0).contains(&bpm) {
@@ -364,6 +383,7 @@ fn parse_args() -> Result<Option<Job>, String> {
         params,
         stored_ir,
         save_preset,
+        match_reference,
         tail_s,
         block,
         quiet,
@@ -428,6 +448,22 @@ fn run(args: Args) -> Result<(), String> {
         }
         _ => Source::Factory(room),
     };
+    if let Some(reference) = &args.match_reference {
+        // EQ match: the input's long-term spectrum against the reference's.
+        let mut heard = LongTermSpectrum::new(rate);
+        let ch = &audio.channels;
+        heard.push([&ch[0], ch.get(1).unwrap_or(&ch[0])]);
+        let reference_db = fluxforge::match_state::file_spectrum(reference)
+            .map_err(|e| format!("match reference {e}"))?;
+        let curve = match_curve(&heard.points_db(), &reference_db).ok_or_else(|| {
+            format!(
+                "nothing to match: {} or {} is silent or too short",
+                args.input.display(),
+                reference.display()
+            )
+        })?;
+        args.params.match_curve.put(Some(&curve));
+    }
     let settings = args.params.settings();
     let edited = fluxforge::ir_source::render_ir(&source, rate, &args.params.ir_edits());
     let refs: Vec<&[f32]> = edited.channels.iter().map(Vec::as_slice).collect();
@@ -436,6 +472,11 @@ fn run(args: Args) -> Result<(), String> {
     let mut engine = Engine::new(rate, Some(Box::new(kernel)), &settings);
     // A render is offline: the character stage's render oversampling applies.
     engine.set_offline(true);
+    // The EQ match curve (from --match-reference, a preset or a state) plays from the start.
+    if let Some(curve) = args.params.match_curve.get() {
+        engine.set_match(&MatchDesign::new(&curve, rate));
+        engine.reset();
+    }
 
     let frames = audio.channels[0].len();
     let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);

@@ -7,7 +7,8 @@
 //!      └──────────────────────────────────────────────────── (bypass crossfade) ──────────────────────────────────────┴─ out
 //! ```
 //!
-//! The EQ & dynamics section (dynamic EQ, then spectral dynamics) sits in one of the two
+//! The EQ & dynamics section (EQ match, the bands' spectral dynamics, the dynamic EQ, then
+//! spectral dynamics) sits in one of the two
 //! places in brackets: on the whole signal before the character stage and the reverb
 //! ([`EqPlacement::Input`]) or on the reverb's return only ([`EqPlacement::Return`]). A change of
 //! place crossfades over [`PLACEMENT_MS`]: both places run during the fade (each with its own
@@ -23,6 +24,7 @@ use super::convolver::{Convolver, Kernel};
 use super::denormal::DenormalGuard;
 use super::ducker::{DuckMode, DuckSettings, Ducker};
 use super::dynamic_eq::{BandSettings, DynamicEq, BANDS};
+use super::eq_match::{Curve, MatchDesign, MatchEq};
 use super::fast_math::db_to_gain;
 use super::saturator::{Saturator, SaturatorSettings};
 use super::simd::SimdLevel;
@@ -129,6 +131,9 @@ pub struct Settings {
     pub eq: [BandSettings; BANDS],
     /// Per-bin spectral dynamics (after the EQ bands).
     pub spectral: SpectralSettings,
+    /// How much of the EQ match curve is applied (0 = none, 1 = the curve, up to 2; the
+    /// curve itself comes as a design, [`Engine::set_match`]).
+    pub match_amount: f32,
     /// The character (saturation) stage.
     pub character: SaturatorSettings,
     /// Where the EQ & dynamics section sits.
@@ -150,6 +155,7 @@ impl Default for Settings {
             wet_level_db: 0.0,
             eq: std::array::from_fn(BandSettings::default_for),
             spectral: SpectralSettings::default(),
+            match_amount: 1.0,
             character: SaturatorSettings::default(),
             eq_placement: EqPlacement::Input,
             duck: DuckSettings::default(),
@@ -158,9 +164,10 @@ impl Default for Settings {
     }
 }
 
-/// The EQ & dynamics section: the bands' spectral dynamics, the dynamic EQ, then the
-/// spectral dynamics.
+/// The EQ & dynamics section: EQ match, the bands' spectral dynamics, the dynamic EQ, then
+/// the spectral dynamics.
 struct Section {
+    matcher: MatchEq,
     bands: SpectralBands,
     eq: DynamicEq,
     spectral: SpectralDynamics,
@@ -169,6 +176,7 @@ struct Section {
 impl Section {
     fn new(rate: f32, s: &Settings) -> Self {
         Self {
+            matcher: MatchEq::new(rate, s.match_amount),
             bands: SpectralBands::new(rate, &s.eq),
             eq: DynamicEq::new(rate, &s.eq),
             spectral: SpectralDynamics::new(rate, &s.spectral),
@@ -176,18 +184,21 @@ impl Section {
     }
 
     fn set_settings(&mut self, s: &Settings) {
+        self.matcher.set_amount(s.match_amount);
         self.bands.set_settings(&s.eq);
         self.eq.set_settings(&s.eq);
         self.spectral.set_settings(&s.spectral);
     }
 
     fn reset(&mut self) {
+        self.matcher.reset();
         self.bands.reset();
         self.eq.reset();
         self.spectral.reset();
     }
 
     fn set_simd_level(&mut self, level: SimdLevel) {
+        self.matcher.set_simd_level(level);
         self.bands.set_simd_level(level);
         self.eq.set_simd_level(level);
         self.spectral.set_simd_level(level);
@@ -201,6 +212,7 @@ impl Section {
     }
 
     fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+        self.matcher.process_keyed(x, key);
         self.bands.process_keyed(x, key);
         self.eq.process_keyed(x, key);
         self.spectral.process_keyed(x, key);
@@ -340,6 +352,18 @@ impl Engine {
         e.snap_to_targets();
         e.set_simd_level(SimdLevel::detect());
         e
+    }
+
+    /// Crossfades the EQ match to `design` (copied; no allocation; a design for another rate
+    /// is ignored).
+    pub fn set_match(&mut self, design: &MatchDesign) {
+        self.at_input.matcher.load(design);
+        self.at_return.matcher.load(design);
+    }
+
+    /// The EQ match curve playing (the newest loaded), dB per point.
+    pub fn match_curve(&self) -> &Curve {
+        self.at_input.matcher.curve()
     }
 
     /// Runs every stage's vectorised code at `level` (detected once in [`Self::new`]; tests

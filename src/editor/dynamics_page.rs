@@ -6,6 +6,7 @@
 use super::widgets;
 use nice_plug::prelude::{Param, ParamSetter};
 
+use super::match_panel::MatchUi;
 use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_learn::{fit, Curve, SpectrumAverage};
 use crate::params::{DetectorInput, FluxForgeParams};
@@ -137,13 +138,18 @@ impl Analyzer {
         ui: &mut egui::Ui,
         params: &FluxForgeParams,
         setter: &ParamSetter,
-        rate: f32,
         sidechain: Sidechain,
         band_gain_db: &[f32],
+        m: MatchUi,
     ) {
         self.finish_learning();
         self.listening = None;
-        let rate = if rate > 0.0 { rate as f64 } else { 48_000.0 };
+        // The session's rate (the match row's too).
+        let rate = if m.rate > 0.0 {
+            m.rate as f64
+        } else {
+            48_000.0
+        };
         ui.horizontal(|ui| {
             ui.label("Curves");
             egui::ComboBox::from_id_salt("eq_range")
@@ -173,6 +179,8 @@ impl Analyzer {
             for i in 0..BANDS {
                 ui.selectable_value(&mut self.selected, i, format!("{}", i + 1));
             }
+            ui.add_space(16.0);
+            m.panel.controls(ui, params, setter, m.feed, m.rate);
             ui.add_space(16.0);
             let wants_key = params.spec_source.value() == DetectorInput::External
                 || params
@@ -313,6 +321,9 @@ impl Analyzer {
                         }
                         ui.end_row();
                     }
+                    // EQ match: the reference file and what the last action said.
+                    m.panel.file_row(ui, m.dialog_backend);
+                    ui.end_row();
                 });
             // The deepest band's live gain reduction.
             let gr = band_gain_db.iter().fold(0.0f32, |m, g| m.max(-g));

@@ -6,6 +6,7 @@ pub mod dynamics_page;
 pub mod file_browser;
 pub mod history;
 pub mod ir_view;
+pub mod match_panel;
 pub mod meter;
 pub mod preset_bar;
 mod reverb_page;
@@ -86,6 +87,9 @@ pub struct EditorApp {
     loader: Arc<Loader>,
     pub(crate) spectrum: Arc<SpectrumFeed>,
     pub(crate) analyzer: Analyzer,
+    /// EQ match: the learn's feed from the audio thread, and the row's state.
+    pub(crate) learn: Arc<crate::match_state::LearnFeed>,
+    pub(crate) matching: match_panel::MatchPanel,
     /// The page on show.
     page: Page,
     spawn: Option<Spawn>,
@@ -123,6 +127,7 @@ impl EditorApp {
         meters: Arc<Meters>,
         loader: Arc<Loader>,
         spectrum: Arc<SpectrumFeed>,
+        learn: Arc<crate::match_state::LearnFeed>,
         spawn: Option<Spawn>,
     ) -> Self {
         let path_text = params.ir.get().map(|s| s.path).unwrap_or_default();
@@ -132,6 +137,8 @@ impl EditorApp {
             loader,
             spectrum,
             analyzer: Analyzer::default(),
+            learn,
+            matching: match_panel::MatchPanel::default(),
             // `FLUXFORGE_EDITOR_PAGE=dynamics` opens on the EQ & Dynamics page (used by
             // scripts/screenshot.sh).
             page: Page::from_env(),
@@ -379,12 +386,17 @@ impl EditorApp {
                 ui,
                 &params,
                 &setter,
-                self.status.rate,
                 dynamics_page::Sidechain::from(
                     self.meters.sidechain_port.get(),
                     self.sidechain_live(),
                 ),
                 &self.band_gain_db(),
+                match_panel::MatchUi {
+                    panel: &mut self.matching,
+                    feed: &self.learn,
+                    dialog_backend: self.dialog_backend.as_ref(),
+                    rate: self.status.rate,
+                },
             );
             if let Some(c) = self.analyzer.take_learned() {
                 let target = history::Values::from([

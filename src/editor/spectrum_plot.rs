@@ -300,6 +300,24 @@ impl Analyzer {
                 egui::Stroke::new(1.5, egui::Color32::from_rgb(90, 220, 200)),
             ));
         }
+        // The EQ match curve at its amount: its own line, and part of the sum (the filter
+        // plays it within 0.2 dB).
+        if let Some(curve) = params.match_curve.get() {
+            let amount = params.match_amount.value();
+            let line: Vec<egui::Pos2> = freqs
+                .iter()
+                .zip(&mut sum)
+                .map(|(f, acc)| {
+                    let db = amount * crate::dsp::eq_match::curve_db_at(&curve, *f as f32);
+                    *acc += db as f64;
+                    egui::pos2(x_of(rect, *f as f32), y_eq(rect, db, range))
+                })
+                .collect();
+            p.add(egui::Shape::line(
+                line,
+                egui::Stroke::new(1.5, egui::Color32::from_rgb(190, 130, 240)),
+            ));
+        }
         let total: Vec<egui::Pos2> = freqs
             .iter()
             .zip(&sum)

@@ -102,6 +102,7 @@ pub fn editor_with(
         Arc::default(),
         loader,
         crate::shared::spectrum_feed().1,
+        Arc::default(),
         None,
     );
     app.attach(GuiContext::new(host.clone()));
@@ -128,6 +129,7 @@ pub fn editor_recording(
         meters,
         Arc::default(),
         crate::shared::spectrum_feed().1,
+        Arc::default(),
         Some(Box::new(move |t| seen.lock().unwrap().push(t))),
     );
     app.attach(GuiContext::new(host));
@@ -1023,4 +1025,96 @@ fn a_bands_dynamics_are_made_spectral_on_the_dynamics_page() {
     let log = host.take();
     assert_gestures_well_formed(&log);
     assert!(log.contains(&Gesture::Begin("eq_spec_3".into())), "{log:?}");
+}
+
+#[test]
+fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
+    use crate::dsp::eq_match::curve_db_at;
+    let (app, params, _host) = editor();
+    let mut learner = crate::match_state::learner(48_000.0, app.learn.clone());
+    let (mut h, _) = dynamics_page(app);
+    // White noise in, the sidechain the same noise through a one-pole low-pass (about
+    // -6 dB per octave above 500 Hz): the curve must fall towards the top.
+    let mut rng = crate::dsp::rng::Rng::new(21);
+    let white: Vec<f32> = (0..4 * 48_000)
+        .map(|_| 0.3 * rng.bipolar() as f32)
+        .collect();
+    let mut y = 0.0f32;
+    let a = (-std::f32::consts::TAU * 500.0 / 48_000.0).exp();
+    let dark: Vec<f32> = white
+        .iter()
+        .map(|x| {
+            y = a * y + (1.0 - a) * x;
+            y
+        })
+        .collect();
+    assert!(
+        h.query_by_label("Match").is_some(),
+        "the Match button is on the page"
+    );
+    h.get_by_label("Learn Match").click();
+    h.run_steps(2);
+    // The audio thread's part: what the plugin's process() pushes while a learn is on.
+    for (x, k) in white.chunks(512).zip(dark.chunks(512)) {
+        learner.push([x, x], Some([k, k]));
+    }
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("Stop (").is_some(),
+        "learning shows its time"
+    );
+    h.get_by_label("Match").click();
+    h.run_steps(2);
+    let curve = params.match_curve.get().expect("a curve was set");
+    let (low, high) = (curve_db_at(&curve, 100.0), curve_db_at(&curve, 8000.0));
+    assert!(low - high > 18.0, "falls towards the top: {low} vs {high}");
+    // A reference file instead: the white noise itself, so the curve comes out flat.
+    let dir = std::env::temp_dir().join(format!("ff-match-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("reference.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&file, spec).unwrap();
+    for v in &white {
+        w.write_sample(*v).unwrap();
+    }
+    w.finalize().unwrap();
+    h.get_by_value("Sidechain").click();
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    let field = h.get_by_role(egui::accesskit::Role::TextInput);
+    field.focus();
+    field.type_text(&file.to_string_lossy());
+    h.run_steps(2);
+    h.get_by_label("Analyse").click();
+    h.run_steps(2);
+    let t0 = std::time::Instant::now();
+    while h
+        .query_by_label_contains("Reference: reference.wav")
+        .is_none()
+    {
+        assert!(t0.elapsed().as_secs() < 20, "the file analysis ends");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    h.get_by_label("Match").click();
+    h.run_steps(2);
+    let flat = params.match_curve.get().expect("a curve from the file");
+    for hz in [100.0, 1000.0, 8000.0] {
+        assert!(
+            curve_db_at(&flat, hz).abs() < 1.0,
+            "{hz}: {}",
+            curve_db_at(&flat, hz)
+        );
+    }
+    // Clear removes it.
+    h.get_by_label("Clear").click();
+    h.run_steps(2);
+    assert!(params.match_curve.get().is_none());
+    let _ = std::fs::remove_dir_all(&dir);
 }

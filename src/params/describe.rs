@@ -85,6 +85,10 @@ pub fn description(id: &str) -> &'static str {
         "duck_thresh" => "Dry level above which the reverb is turned down",
         "duck_depth" => "How far the reverb is turned down (0: off)",
         "duck_release" => "How fast the reverb comes back",
+        "match_amount" => {
+            "How much of the EQ match curve is applied: 100 % moves the input's average \
+             spectrum onto the reference's, 0 % leaves it (no curve: nothing happens)"
+        }
         _ => "",
     }
 }

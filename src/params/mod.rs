@@ -14,6 +14,7 @@ use crate::dsp::ir_edit::{IrEdits, HIGH_CUT_OFF_HZ, LEVEL_OFF_DB, LOW_CUT_OFF_HZ
 use crate::dsp::saturator::{Oversampling, SaturatorSettings};
 use crate::dsp::spectral::SpectralSettings;
 use crate::ir_state::IrField;
+use crate::match_state::MatchField;
 use crate::state_repair::StateReport;
 
 pub mod access;
@@ -346,9 +347,17 @@ pub struct FluxForgeParams {
     #[id = "duck_mode"]
     pub duck_mode: EnumParam<DuckKind>,
 
+    /// EQ match: how much of the learned curve is applied (0-200 %; smoothed).
+    #[id = "match_amount"]
+    pub match_amount: FloatParam,
+
     /// The loaded IR file with its samples (compressed), recalled with the session.
     #[persist = "ir"]
     pub ir: IrField,
+    /// The EQ match curve (dB on the long-term spectrum's grid; `None`: no match), recalled
+    /// with the session.
+    #[persist = "eq-match"]
+    pub match_curve: MatchField,
     /// Keep mix and output gain when a preset loads (per instance, saved with the session).
     #[persist = "mix-lock"]
     pub mix_lock: AtomicBool,
@@ -613,7 +622,15 @@ impl Default for FluxForgeParams {
                 Some(1.0),
             ),
             duck_mode: EnumParam::new("Duck Mode", DuckKind::from(d.duck.mode)),
+            match_amount: float(
+                "Match Amount",
+                d.match_amount,
+                LIN(0.0, crate::dsp::eq_match::MAX_AMOUNT),
+                PCT_OF_FRACTION,
+                None,
+            ),
             ir: IrField::default(),
+            match_curve: MatchField::default(),
             mix_lock: AtomicBool::new(false),
             preset: std::sync::RwLock::new(None),
             editor_size: std::sync::RwLock::new(None),
@@ -647,6 +664,7 @@ impl FluxForgeParams {
                 resolution_oct: self.spec_resolution.value(),
                 source: self.spec_source.value().into(),
             },
+            match_amount: self.match_amount.value(),
             character: SaturatorSettings {
                 mode: self.character.value().into(),
                 drive_db: self.drive.value(),

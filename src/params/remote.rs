@@ -8,7 +8,7 @@ use super::FluxForgeParams;
 
 /// Defines the pages: the reverb (its main controls, the IR's shape, ducking and levels),
 /// the character stage, two pages per EQ band (the controls dialled most, then the rest) and
-/// the spectral dynamics with the section's placement.
+/// the spectral dynamics with the section's placement and the EQ match amount.
 pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
     context.add_section("Reverb", |s| {
         s.add_page("Reverb", |pg| {
@@ -103,6 +103,7 @@ pub fn define(p: &FluxForgeParams, context: &mut impl RemoteControlsContext) {
             pg.add_param(&p.spec_source);
             pg.add_param(&p.eq_placement);
             pg.add_param(&p.listen);
+            pg.add_param(&p.match_amount);
         });
     });
 }

@@ -374,3 +374,92 @@ fn the_hosts_port_activation_decides_whether_the_sidechain_counts() {
     let (ignored, _) = play(Some(false), &loud, None);
     assert_eq!(ignored, fallback, "an inactive port is no sidechain");
 }
+
+#[test]
+fn an_eq_match_curve_in_a_state_is_heard_at_once_without_latency_and_checked() {
+    use fluxforge::dsp::eq_match::{MatchDesign, MAX_DB};
+    use fluxforge::dsp::long_term_spectrum::{point_hz, POINTS};
+    // A tilt of -3 dB per octave about 1 kHz with a bump at 2 kHz.
+    let curve: Vec<f32> = (0..POINTS)
+        .map(|i| {
+            let f = point_hz(i);
+            let bump = 6.0 * (-((f / 2000.0).log2() / 0.5).powi(2)).exp();
+            -3.0 * (f / 1000.0).log2() + bump
+        })
+        .collect();
+    let mut rng = Rng::new(17);
+    let len = 48_000;
+    let x: Vec<f32> = (0..len).map(|_| 0.2 * rng.bipolar() as f32).collect();
+    let t0 = 30_000;
+    let mut with = x.clone();
+    with[t0] += 0.5;
+    let run_with = |fields: serde_json::Value, input: &Vec<f32>| {
+        let mut inst = new_instance(load_entry());
+        let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+        state["params"]["mix"] = f(0.0);
+        state["fields"]["eq-match"] = fields;
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+        let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+        let mut proc = proc.start_processing().unwrap();
+        let mut rng = Rng::new(3);
+        let out = run(
+            &mut proc,
+            &[input.clone(), input.clone()],
+            &mut || rng.range(1, 256),
+            &[],
+        );
+        inst.deactivate(proc.stop_processing());
+        (out, save_state(&mut inst))
+    };
+    let text = |v: &serde_json::Value| serde_json::Value::String(v.to_string());
+    let (plain, _) = run_with(text(&serde_json::json!(curve)), &x);
+    let (hit, saved) = run_with(text(&serde_json::json!(curve)), &with);
+    // The plugin is the engine with the same design, from the first sample.
+    let settings = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    let mut e = Engine::new(48_000.0, None, &settings);
+    let checked: [f32; POINTS] = std::array::from_fn(|i| curve[i]);
+    e.set_match(&MatchDesign::new(&checked, 48_000.0));
+    e.reset();
+    let mut want = [with.clone(), with.clone()];
+    let [a, b] = &mut want;
+    e.process(&mut [&mut a[..], &mut b[..]]);
+    assert!(max_diff(&hit, &want) < 1e-5, "{}", max_diff(&hit, &want));
+    // And it is the curve: the output is not the input.
+    let moved = hit[0]
+        .iter()
+        .zip(&with)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(moved > 0.05, "{moved}");
+    // Zero latency: an impulse's effect starts at its sample.
+    let d: Vec<f32> = hit[0].iter().zip(&plain[0]).map(|(a, b)| a - b).collect();
+    assert!(d[..t0].iter().all(|v| v.abs() < 1e-6));
+    // (The filter's first tap is 0.35: the impulse of 0.5 comes out at 0.18 at once.)
+    assert!(d[t0].abs() > 0.1, "{}", d[t0]);
+    // The curve is saved back.
+    let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    let back: Vec<f32> =
+        serde_json::from_str(saved["fields"]["eq-match"].as_str().unwrap()).unwrap();
+    assert_eq!(back, curve);
+    // A damaged curve: values out of range are clamped (it plays, never NaN), one of the
+    // wrong length is dropped (no match: the dry signal).
+    let mut bad = curve.clone();
+    bad[10] = 1e30;
+    bad[20] = -1e30;
+    let (out, saved) = run_with(text(&serde_json::json!(bad)), &x);
+    assert!(out[0].iter().all(|v| v.is_finite()));
+    let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    let kept: Vec<f32> =
+        serde_json::from_str(saved["fields"]["eq-match"].as_str().unwrap()).unwrap();
+    assert_eq!((kept[10], kept[20], kept[30]), (MAX_DB, -MAX_DB, curve[30]));
+    let (short, saved) = run_with(text(&serde_json::json!([1.0, 2.0])), &x);
+    assert!(
+        max_diff(&short, &[x.clone(), x.clone()]) < 1e-6,
+        "no match: dry"
+    );
+    let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(saved["fields"]["eq-match"].as_str(), Some("null"));
+}
