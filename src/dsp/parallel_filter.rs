@@ -15,7 +15,8 @@
 //!
 //! The sections run in `f64`: a resonator at 20 Hz and 48 kHz has a pole radius of
 //! 1 - 3e-4, where `f32` rounding in the recursion would leave noise about 30 dB down.
-//! They are independent, so each sample runs them side by side in [`LANES`]-wide chunks.
+//! They are independent, so each sample runs them side by side and sums their outputs
+//! pairwise.
 
 use realfft::num_complex::Complex;
 
@@ -23,8 +24,6 @@ use super::simd::{madd64, Isa, Kernel, SimdLevel};
 
 /// Resonators.
 pub const SECTIONS: usize = 32;
-/// Width of the chunks the sections run in (independent accumulators).
-const LANES: usize = 8;
 /// The lowest resonator, Hz.
 pub const LOWEST_HZ: f64 = 20.0;
 /// The highest resonator, Hz (or 0.45 of the sample rate, if lower: the range above 20 kHz
@@ -330,20 +329,23 @@ impl ParallelFilter {
             for c in 0..2 {
                 let v = x[c][i] as f64;
                 let (w1, w2) = (&mut self.w1[c], &mut self.w2[c]);
-                let mut acc = [0.0f64; LANES];
-                for chunk in 0..SECTIONS / LANES {
-                    for j in 0..LANES {
-                        let k = chunk * LANES + j;
-                        let w =
-                            madd64::<I>(-poles.a1[k], w1[k], madd64::<I>(-poles.a2[k], w2[k], v));
-                        acc[j] = madd64::<I>(num.b0[k], w, madd64::<I>(num.b1[k], w1[k], acc[j]));
-                        w2[k] = w1[k];
-                        w1[k] = w;
-                    }
+                // Every section's output side by side, then summed pairwise (no serial chain
+                // of additions).
+                let mut y = [0.0f64; SECTIONS];
+                for k in 0..SECTIONS {
+                    let w = madd64::<I>(-poles.a1[k], w1[k], madd64::<I>(-poles.a2[k], w2[k], v));
+                    y[k] = madd64::<I>(num.b0[k], w, num.b1[k] * w1[k]);
+                    w2[k] = w1[k];
+                    w1[k] = w;
                 }
-                let s = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                    + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-                x[c][i] = madd64::<I>(num.direct, v, s) as f32;
+                let mut half = SECTIONS / 2;
+                while half > 0 {
+                    for k in 0..half {
+                        y[k] += y[k + half];
+                    }
+                    half /= 2;
+                }
+                x[c][i] = madd64::<I>(num.direct, v, y[0]) as f32;
             }
         }
     }
