@@ -114,7 +114,7 @@ fn main() {
         let [w0, w1] = &mut wet;
         w0[..n].copy_from_slice(a);
         w1[..n].copy_from_slice(b);
-        duck.process([a, b], [&mut w0[..n], &mut w1[..n]]);
+        duck.process_keyed(&mut [&mut w0[..n], &mut w1[..n]], Some([a, b]));
     });
     let stages = eq_cost + sd_cost + sat_cost + conv_cost + duck_cost;
 

@@ -31,6 +31,7 @@ use super::simd::SimdLevel;
 use super::smoother::Smoother;
 use super::spectral::{SpectralDynamics, SpectralMode, SpectralSettings};
 use super::spectral_bands::SpectralBands;
+use super::Stage;
 
 /// Number of channels the chain processes (mono input is duplicated by the caller).
 pub const CHANNELS: usize = 2;
@@ -239,6 +240,8 @@ impl Section {
         }
     }
 }
+
+stage_by_inherent!(Section);
 
 /// Peak levels of one processed block, linear.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -791,7 +794,8 @@ impl Engine {
         let key = [&d0[..n], &d1[..n]];
         if first == 0.0 && last == 0.0 {
             let [w0, w1] = &mut self.wet;
-            self.ducker.process(key, [&mut w0[..n], &mut w1[..n]]);
+            self.ducker
+                .process_keyed(&mut [&mut w0[..n], &mut w1[..n]], Some(key));
         } else if first == 1.0 && last == 1.0 {
             let [w0, w1] = &mut self.wet;
             self.spectral_duck
@@ -801,7 +805,8 @@ impl Engine {
             let [t0, t1] = &mut self.tmp;
             t0[..n].copy_from_slice(&w0[..n]);
             t1[..n].copy_from_slice(&w1[..n]);
-            self.ducker.process(key, [&mut w0[..n], &mut w1[..n]]);
+            self.ducker
+                .process_keyed(&mut [&mut w0[..n], &mut w1[..n]], Some(key));
             self.spectral_duck
                 .process_keyed(&mut [&mut t0[..n], &mut t1[..n]], Some(key));
             for (w, t) in [(w0, t0), (w1, t1)] {
@@ -849,10 +854,13 @@ impl Engine {
     /// The character stage on the dry signal, then the reverb of it into the wet signal.
     fn character_and_reverb(&mut self, n: usize) {
         let [d0, d1] = &mut self.dry;
-        self.saturator.process(&mut [&mut d0[..n], &mut d1[..n]]);
+        self.saturator
+            .process_keyed(&mut [&mut d0[..n], &mut d1[..n]], None);
         let [w0, w1] = &mut self.wet;
+        w0[..n].copy_from_slice(&d0[..n]);
+        w1[..n].copy_from_slice(&d1[..n]);
         self.convolver
-            .process(&[&d0[..n], &d1[..n]], &mut [&mut w0[..n], &mut w1[..n]]);
+            .process_keyed(&mut [&mut w0[..n], &mut w1[..n]], None);
     }
 
     /// The section at `place` over `n` samples, weighted by the placement fade.

@@ -111,13 +111,13 @@ impl Ducker {
         self.reduction_db
     }
 
-    /// Turns `wet` down as `key` asks, in place. Any length; no allocation.
+    /// Turns `wet` down as `key` asks (the dry signal that feeds the reverb; without one,
+    /// `wet` keys itself), in place. Any length; no allocation.
     ///
     /// # Panics
-    /// If the four slices differ in length.
-    pub fn process(&mut self, key: [&[f32]; 2], wet: [&mut [f32]; 2]) {
-        let n = wet[0].len();
-        assert!(key[0].len() == n && key[1].len() == n && wet[1].len() == n);
+    /// If the slices differ in length.
+    pub fn process_keyed(&mut self, wet: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+        let n = super::keyed_len(wet, key);
         if self.settings.depth_db <= 0.0 && self.gain == 1.0 && self.target == 1.0 {
             self.reduction_db = 0.0;
             return;
@@ -126,15 +126,14 @@ impl Ducker {
         let mut pos = 0;
         while pos < n {
             let m = self.countdown.min(n - pos);
-            let range = pos..pos + m;
-            for ((a, b), (l, r)) in key[0][range.clone()]
-                .iter()
-                .zip(&key[1][range.clone()])
-                .zip(w0[range.clone()].iter_mut().zip(&mut w1[range]))
-            {
+            for i in pos..pos + m {
+                let (a, b) = match key {
+                    Some([k0, k1]) => (k0[i], k1[i]),
+                    None => (w0[i], w1[i]),
+                };
                 self.peak = self.peak.max(a.abs()).max(b.abs());
-                *l *= self.gain;
-                *r *= self.gain;
+                w0[i] *= self.gain;
+                w1[i] *= self.gain;
                 self.gain += self.step;
             }
             self.countdown -= m;
@@ -188,9 +187,9 @@ mod tests {
         let [w0, w1] = &mut wet;
         while pos < len {
             let n = calls[k % calls.len()].min(len - pos);
-            d.process(
-                [&key[pos..pos + n], &key[pos..pos + n]],
-                [&mut w0[pos..pos + n], &mut w1[pos..pos + n]],
+            d.process_keyed(
+                &mut [&mut w0[pos..pos + n], &mut w1[pos..pos + n]],
+                Some([&key[pos..pos + n], &key[pos..pos + n]]),
             );
             pos += n;
             k += 1;

@@ -10,6 +10,67 @@ pub enum DetectorSource {
     External,
 }
 
+/// The one shape of every stereo stage of the chain ([`dynamic_eq::DynamicEq`],
+/// [`spectral::SpectralDynamics`], [`spectral_bands::SpectralBands`], [`eq_match::MatchEq`],
+/// [`saturator::Saturator`], [`ducker::Ducker`], [`convolver::Convolver`] for two in and two
+/// out): both channels processed in place, an optional two-channel key (the sidechain, or the
+/// dry signal for the ducker) as long as them, and a reset. So the chain reads as a list of
+/// stage calls and one test helper (`test_util::run_stage`) drives any of them.
+pub trait Stage {
+    /// Processes `x` in place, keyed by `key` where the stage listens to one. No allocation.
+    ///
+    /// # Panics
+    /// If the channels (and the key's) lengths differ.
+    fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>);
+    /// Clears the signal state (a following run repeats exactly).
+    fn reset(&mut self);
+}
+
+/// Implements [`Stage`] by the type's own `process_keyed` and `reset` (inherent methods of the
+/// same names, which callers without the trait in scope use).
+macro_rules! stage_by_inherent {
+    ($($t:ty),*) => {$(
+        impl Stage for $t {
+            fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+                <$t>::process_keyed(self, x, key)
+            }
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+        }
+    )*};
+}
+
+stage_by_inherent!(
+    dynamic_eq::DynamicEq,
+    spectral::SpectralDynamics,
+    spectral_bands::SpectralBands,
+    eq_match::MatchEq,
+    ducker::Ducker
+);
+
+impl Stage for saturator::Saturator {
+    /// The character stage hears no key.
+    fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], _key: Option<[&[f32]; 2]>) {
+        let [l, r] = x;
+        self.process(&mut [&mut **l, &mut **r]);
+    }
+    fn reset(&mut self) {
+        saturator::Saturator::reset(self)
+    }
+}
+
+impl Stage for convolver::Convolver {
+    /// Stereo in place ([`convolver::Convolver::process_stereo`]; a convolver of two inputs
+    /// and two outputs). The reverb hears no key.
+    fn process_keyed(&mut self, x: &mut [&mut [f32]; 2], _key: Option<[&[f32]; 2]>) {
+        self.process_stereo(x);
+    }
+    fn reset(&mut self) {
+        convolver::Convolver::reset(self)
+    }
+}
+
 /// Checks that two channels and an optional two-channel key all have the same length and
 /// returns it (the stages that take a sidechain share this contract).
 ///

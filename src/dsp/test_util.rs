@@ -19,10 +19,15 @@ pub fn amplitude(y: &[f32], f: f64, rate: f32) -> f64 {
     2.0 * re.hypot(im) / y.len() as f64
 }
 
+/// Runs `x` on both channels of `stage` (unkeyed) in calls of the given sizes (cycled) and
+/// returns the left output: every stereo stage has the one shape of [`super::Stage`].
+pub fn run_stage(stage: &mut impl super::Stage, x: &[f32], calls: &[usize]) -> Vec<f32> {
+    run_stereo(|c| stage.process_keyed(c, None), x, calls)
+}
+
 /// Runs `x` on both channels through `process` in calls of the given sizes (cycled) and
-/// returns the left output. Every stereo stage takes its channels as `&mut [&mut [f32]; 2]`
-/// (the engine and the saturator a slice of any count; the convolver through
-/// `process_stereo`), so this one helper drives every stage.
+/// returns the left output (for a stage driven with a key or settings changes between calls;
+/// see [`run_stage`]).
 pub fn run_stereo(
     mut process: impl FnMut(&mut [&mut [f32]; 2]),
     x: &[f32],

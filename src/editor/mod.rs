@@ -9,7 +9,7 @@ pub mod ir_view;
 pub mod match_panel;
 pub mod meter;
 pub mod preset_bar;
-mod reverb_page;
+pub mod reverb_page;
 pub mod spectrum_plot;
 #[cfg(test)]
 mod tests;
@@ -101,12 +101,8 @@ pub struct EditorApp {
     /// When the audio thread last reported a live sidechain.
     sidechain_seen: Option<Instant>,
     last_frame: Instant,
-    /// The path field's text.
-    path_text: String,
-    /// The IR browsers' search text.
-    ir_filter: String,
-    /// IR files in the folder of the path field, refreshed when the folder changes.
-    folder: Option<(PathBuf, Vec<PathBuf>)>,
+    /// The Reverb page's own state (the EQ & Dynamics page's is `analyzer` and `matching`).
+    pub(crate) reverb: reverb_page::ReverbPage,
     /// Last status copy (kept while the background holds the lock).
     status: IrStatus,
     /// Presets, A/B and undo.
@@ -148,9 +144,11 @@ impl EditorApp {
             ducking_db: 0.0,
             sidechain_seen: None,
             last_frame: Instant::now(),
-            path_text,
-            ir_filter: String::new(),
-            folder: None,
+            reverb: reverb_page::ReverbPage {
+                path_text,
+                ir_filter: String::new(),
+                folder: None,
+            },
             status: IrStatus::default(),
             presets: preset_bar::PresetBar::default(),
             browser: file_browser::FileBrowser::default(),
@@ -169,7 +167,7 @@ impl EditorApp {
 
     /// "Browse…": the platform's dialog where there is one, else the built-in browser.
     fn browse(&mut self) {
-        let near = PathBuf::from(self.path_text.trim());
+        let near = PathBuf::from(self.reverb.path_text.trim());
         let start = if near.is_dir() {
             Some(near)
         } else {
@@ -200,14 +198,14 @@ impl EditorApp {
                 }
                 crate::file_dialog::Poll::Chosen(path) => {
                     self.dialog = None;
-                    self.path_text = path.to_string_lossy().into_owned();
+                    self.reverb.path_text = path.to_string_lossy().into_owned();
                     self.load(path);
                 }
                 crate::file_dialog::Poll::Cancelled => self.dialog = None,
             }
         }
         if let Some(path) = self.browser.ui(ctx) {
-            self.path_text = path.to_string_lossy().into_owned();
+            self.reverb.path_text = path.to_string_lossy().into_owned();
             self.load(path);
         }
     }
@@ -281,7 +279,7 @@ impl EditorApp {
             );
         }
         if let Some(path) = dropped {
-            self.path_text = path.to_string_lossy().into_owned();
+            self.reverb.path_text = path.to_string_lossy().into_owned();
             self.load(path);
             self.page = Page::Reverb;
         }

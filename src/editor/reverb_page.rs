@@ -9,6 +9,17 @@ use super::{ir_view, meter, widgets, EditorApp};
 use crate::ir_file::IR_EXTENSIONS;
 use crate::params::{PredelayNote, Room};
 
+/// The page's own state.
+#[derive(Debug, Default)]
+pub struct ReverbPage {
+    /// The path field's text.
+    pub(crate) path_text: String,
+    /// The IR browsers' search text.
+    pub(crate) ir_filter: String,
+    /// IR files in the folder of the path field, refreshed when the folder changes.
+    pub(crate) folder: Option<(PathBuf, Vec<PathBuf>)>,
+}
+
 impl EditorApp {
     /// Draws the page.
     pub(super) fn reverb_page(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
@@ -99,19 +110,19 @@ impl EditorApp {
 
     /// The IR files in the folder named by the path field (or the folder of the named file).
     fn refresh_folder(&mut self) {
-        let p = Path::new(self.path_text.trim());
+        let p = Path::new(self.reverb.path_text.trim());
         let dir = if p.is_dir() {
             p.to_path_buf()
         } else {
             match p.parent() {
                 Some(d) if d.is_dir() => d.to_path_buf(),
                 _ => {
-                    self.folder = None;
+                    self.reverb.folder = None;
                     return;
                 }
             }
         };
-        if self.folder.as_ref().is_some_and(|(d, _)| *d == dir) {
+        if self.reverb.folder.as_ref().is_some_and(|(d, _)| *d == dir) {
             return;
         }
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -128,7 +139,7 @@ impl EditorApp {
             })
             .unwrap_or_default();
         files.sort();
-        self.folder = Some((dir, files));
+        self.reverb.folder = Some((dir, files));
     }
 
     /// Impulse response: info, waveform, loading (path, folder, factory list), edits, errors.
@@ -189,29 +200,29 @@ impl EditorApp {
                 .on_hover_text("Browse folders of impulse responses inside the plugin, with favourites and recent files")
                 .clicked()
             {
-                let near = PathBuf::from(self.path_text.trim());
+                let near = PathBuf::from(self.reverb.path_text.trim());
                 self.browser.show_near(Some(&near));
             }
             let edit = ui.add(
-                egui::TextEdit::singleline(&mut self.path_text)
+                egui::TextEdit::singleline(&mut self.reverb.path_text)
                     .hint_text("or paste a path to a WAV, AIFF or FLAC file or folder")
                     .desired_width((ui.available_width() - 50.0).max(120.0)),
             );
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (ui.button("Load").clicked() || enter) && !self.path_text.trim().is_empty() {
-                let p = PathBuf::from(self.path_text.trim());
+            if (ui.button("Load").clicked() || enter) && !self.reverb.path_text.trim().is_empty() {
+                let p = PathBuf::from(self.reverb.path_text.trim());
                 if !p.is_dir() {
                     self.load(p);
                 }
             }
         });
         self.refresh_folder();
-        let filter = self.ir_filter.trim().to_lowercase();
+        let filter = self.reverb.ir_filter.trim().to_lowercase();
         let shown = |name: &str| filter.is_empty() || name.to_lowercase().contains(&filter);
         ui.horizontal(|ui| {
             let find = ui.label("Find");
             ui.add(
-                egui::TextEdit::singleline(&mut self.ir_filter)
+                egui::TextEdit::singleline(&mut self.reverb.ir_filter)
                     .hint_text("room or file")
                     .desired_width(80.0),
             )
@@ -242,7 +253,7 @@ impl EditorApp {
                     }
                 });
             let mut chosen = None;
-            if let Some((dir, files)) = &self.folder {
+            if let Some((dir, files)) = &self.reverb.folder {
                 let matching: Vec<&PathBuf> = files
                     .iter()
                     .filter(|f| shown(&f.strip_prefix(dir).unwrap_or(f).to_string_lossy()))
@@ -264,7 +275,7 @@ impl EditorApp {
                     });
             }
             if let Some(f) = chosen {
-                self.path_text = f.to_string_lossy().into_owned();
+                self.reverb.path_text = f.to_string_lossy().into_owned();
                 self.load(f);
             }
         });

@@ -795,7 +795,7 @@ fn the_built_in_browser_lists_folders_and_irs_with_their_layout_and_loads_a_clic
     let (mut app, _params, tasks) = editor_recording(Arc::default());
     app.dialog_backend = None;
     app.browser = super::file_browser::FileBrowser::with_store(Some(store.clone()));
-    app.path_text = root.to_string_lossy().into_owned();
+    app.reverb.path_text = root.to_string_lossy().into_owned();
     let mut h = harness(app, 1.0);
     h.run_steps(2);
     // No system dialog: Browse opens the built-in browser where the path field points.

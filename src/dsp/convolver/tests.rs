@@ -624,7 +624,7 @@ fn stereo_in_place_equals_separate_buffers_at_any_call_size() {
     let want = run(&mut a, &[x.clone(), x.clone()], 2, 64, 0);
     for calls in [&[1usize, 5, 64][..], &[700, 3]] {
         let mut b = make();
-        let got = crate::dsp::test_util::run_stereo(|ch| b.process_stereo(ch), &x, calls);
+        let got = crate::dsp::test_util::run_stage(&mut b, &x, calls);
         assert!(got == want[0], "calls {calls:?}");
     }
 }

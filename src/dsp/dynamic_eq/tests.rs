@@ -41,7 +41,7 @@ fn sine(f: f64, amp: f64, len: usize) -> Vec<f32> {
 }
 
 fn run(eq: &mut DynamicEq, x: &[f32], calls: &[usize]) -> Vec<f32> {
-    test_util::run_stereo(|ch| eq.process(ch), x, calls)
+    test_util::run_stage(eq, x, calls)
 }
 
 fn amp(y: &[f32], f: f64) -> f64 {

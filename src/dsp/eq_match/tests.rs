@@ -1,7 +1,7 @@
 use super::*;
 use crate::dsp::long_term_spectrum::LongTermSpectrum;
 use crate::dsp::rng::Rng;
-use crate::dsp::test_util::{assert_onset_at, run_stereo};
+use crate::dsp::test_util::{assert_onset_at, run_stage, run_stereo};
 
 /// The analog bell (RBJ's prototype) at `hz`: `gain_db` at `f0`, quality `q`, dB.
 fn bell_db(hz: f64, f0: f64, gain_db: f64, q: f64) -> f64 {
@@ -146,20 +146,20 @@ fn the_stage_has_no_latency_and_is_exact_when_flat_or_at_amount_zero() {
     // Flat: nothing runs, the output is the input.
     let mut flat = MatchEq::new(rate, 1.0);
     assert!(!flat.is_active());
-    assert_eq!(run_stereo(|c| flat.process_keyed(c, None), &x, &[64]), x);
+    assert_eq!(run_stage(&mut flat, &x, &[64]), x);
     // Amount 0 with a curve: the filter runs and its output is the input, bit for bit.
     let mut zero = MatchEq::new(rate, 0.0);
     zero.load(&design);
     zero.reset();
     assert!(zero.is_active());
-    assert_eq!(run_stereo(|c| zero.process_keyed(c, None), &x, &[64, 3]), x);
+    assert_eq!(run_stage(&mut zero, &x, &[64, 3]), x);
     // A delta impulse at 300 starts at 300.
     let mut eq = MatchEq::new(rate, 1.0);
     eq.load(&design);
     eq.reset();
     let mut imp = vec![0.0f32; 4000];
     imp[300] = 1.0;
-    let y = run_stereo(|c| eq.process_keyed(c, None), &imp, &[64]);
+    let y = run_stage(&mut eq, &imp, &[64]);
     assert_onset_at(&vec![0.0; 4000], &y, 300);
     // Block sizes change nothing.
     let run = |calls: &[usize]| {
@@ -167,7 +167,7 @@ fn the_stage_has_no_latency_and_is_exact_when_flat_or_at_amount_zero() {
         eq.load(&design);
         eq.reset();
         eq.set_amount(1.7);
-        run_stereo(|c| eq.process_keyed(c, None), &x, calls)
+        run_stage(&mut eq, &x, calls)
     };
     let a = run(&[64]);
     assert_eq!(a, run(&[1, 2, 3, 500, 17]));

@@ -25,7 +25,7 @@ fn sine(hz: f64, amp: f64, len: usize, n: usize) -> (Vec<f32>, usize) {
 }
 
 fn run(s: &mut Saturator, x: &[f32]) -> Vec<f32> {
-    crate::dsp::test_util::run_stereo(|ch| s.process(ch), x, &[128])
+    crate::dsp::test_util::run_stage(s, x, &[128])
 }
 
 /// Power spectrum of the last `n` samples.

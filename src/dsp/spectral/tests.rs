@@ -9,7 +9,7 @@ fn sine(f: f64, amp: f64, len: usize, start: usize) -> Vec<f32> {
 }
 
 fn run(sd: &mut SpectralDynamics, x: &[f32], calls: &[usize]) -> Vec<f32> {
-    test_util::run_stereo(|ch| sd.process(ch), x, calls)
+    test_util::run_stage(sd, x, calls)
 }
 
 fn amp(y: &[f32], f: f64) -> f64 {

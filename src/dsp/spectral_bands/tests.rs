@@ -43,7 +43,7 @@ fn spectral_bell(freq: f32, q: f32) -> [BandSettings; BANDS] {
 }
 
 fn run(st: &mut SpectralBands, x: &[f32], calls: &[usize]) -> Vec<f32> {
-    test_util::run_stereo(|ch| st.process_keyed(ch, None), x, calls)
+    test_util::run_stage(st, x, calls)
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn the_loud_tone_in_a_band_is_cut_and_the_quiet_one_beside_it_is_not() {
     let mut whole = bands;
     whole[2].spectral = false;
     let mut eq = DynamicEq::new(RATE, &whole);
-    let z = test_util::run_stereo(|ch| eq.process(ch), &x, &[64]);
+    let z = test_util::run_stage(&mut eq, &x, &[64]);
     let g_whole = 20.0 * (amp(&z[len - 48_000..], 1200.0) / quiet).log10();
     eprintln!(
         "spectral: loud {g_loud:.2} dB, quiet {g_quiet:.3} dB; whole band: quiet {g_whole:.2} dB"
