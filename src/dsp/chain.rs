@@ -688,9 +688,7 @@ impl Engine {
             self.take_input(channels, key, pos, n, &mut peaks);
             let keyed = key.is_some() && (self.key_live || self.key_word == Some(true));
             // The placement fade of this slice (1 = at the input).
-            for f in &mut self.fade[..n] {
-                *f = self.place.next();
-            }
+            fill_ramp(&mut self.place, &mut self.fade[..n]);
             let fades = (self.fade[0], self.fade[n - 1]);
             // The band solo listens where the section runs (at the input while the fade is
             // past its middle toward it).
@@ -761,9 +759,10 @@ impl Engine {
             for (r, x) in raw[..n].iter_mut().zip(&ch[pos..pos + n]) {
                 // `!(a <= b)` is also true for NaN.
                 *r = if x.abs() <= MAX_INPUT_LEVEL { *x } else { 0.0 };
-                peaks.input[c] = peaks.input[c].max(r.abs());
-                peaks.input_sq[c] += *r * *r;
             }
+            let (peak, sq) = peak_and_squares(&raw[..n]);
+            peaks.input[c] = peaks.input[c].max(peak);
+            peaks.input_sq[c] += sq;
             last_sound = last_sound.max(ch[pos..pos + n].iter().rposition(|x| *x != 0.0));
         }
         self.in_quiet = quiet_after(self.in_quiet, n, last_sound);
@@ -775,10 +774,20 @@ impl Engine {
                 }
             }
         }
-        for i in 0..n {
-            let g = self.input_gain.next();
-            for c in 0..CHANNELS {
-                self.dry[c][i] = self.raw[c][i] * g;
+        if self.input_gain.is_smoothing() {
+            for i in 0..n {
+                let g = self.input_gain.next();
+                for c in 0..CHANNELS {
+                    self.dry[c][i] = self.raw[c][i] * g;
+                }
+            }
+        } else {
+            // Steady: the same products, vectorised.
+            let g = self.input_gain.current();
+            for (d, r) in self.dry.iter_mut().zip(&self.raw) {
+                for (y, x) in d[..n].iter_mut().zip(&r[..n]) {
+                    *y = x * g;
+                }
             }
         }
     }
@@ -786,9 +795,7 @@ impl Engine {
     /// Ducks `n` samples of the wet signal under the dry one: broadband, spectral, or both
     /// weighted while the mode fades from one to the other.
     fn duck(&mut self, n: usize) {
-        for f in &mut self.fade[..n] {
-            *f = self.duck_mode.next();
-        }
+        fill_ramp(&mut self.duck_mode, &mut self.fade[..n]);
         let (first, last) = (self.fade[0], self.fade[n - 1]);
         let [d0, d1] = &self.dry;
         let key = [&d0[..n], &d1[..n]];
@@ -897,6 +904,79 @@ impl Engine {
         n: usize,
         peaks: &mut BlockPeaks,
     ) {
+        let steady = [
+            &self.mix,
+            &self.output_gain,
+            &self.bypass,
+            &self.width,
+            &self.wet_gain,
+            &self.wet_only_gain,
+            &self.delta_gain,
+        ]
+        .iter()
+        .all(|s| !s.is_smoothing())
+            && self.wet_only_gain.current() == 0.0
+            && self.delta_gain.current() == 0.0
+            && self.listen.band.is_none();
+        if steady {
+            self.mix_out_steady(channels, pos, n, peaks);
+        } else {
+            self.mix_out_moving(channels, pos, n, peaks);
+        }
+        let last_sound = channels
+            .iter()
+            .filter_map(|c| c[pos..pos + n].iter().rposition(|x| x.abs() > IDLE_FLOOR))
+            .max();
+        self.out_quiet = quiet_after(self.out_quiet, n, last_sound);
+    }
+
+    /// [`Self::mix_out`] while no control moves and only the mix is heard: the same
+    /// operations as [`Self::mix_out_moving`] with constants, so the output is the same to the
+    /// bit, in loops the compiler vectorises.
+    fn mix_out_steady(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        pos: usize,
+        n: usize,
+        peaks: &mut BlockPeaks,
+    ) {
+        let (m, og, b) = (
+            self.mix.current(),
+            self.output_gain.current(),
+            self.bypass.current(),
+        );
+        let (w, wg) = (self.width.current(), self.wet_gain.current());
+        let [w0, w1] = &self.wet;
+        let [d0, d1] = &self.dry;
+        let [r0, r1] = &self.raw;
+        let [o0, o1, ..] = channels else {
+            unreachable!("two channels, checked by process_keyed")
+        };
+        let (o0, o1) = (&mut o0[pos..pos + n], &mut o1[pos..pos + n]);
+        for i in 0..n {
+            let mid = 0.5 * (w0[i] + w1[i]);
+            let side = 0.5 * (w0[i] - w1[i]) * w;
+            let wet = [(mid + side) * wg, (mid - side) * wg];
+            let y0 = ((1.0 - m) * d0[i] + m * wet[0]) * og;
+            let y1 = ((1.0 - m) * d1[i] + m * wet[1]) * og;
+            o0[i] = (1.0 - b) * y0 + b * r0[i];
+            o1[i] = (1.0 - b) * y1 + b * r1[i];
+        }
+        for (c, o) in [&*o0, &*o1].into_iter().enumerate() {
+            let (peak, sq) = peak_and_squares(o);
+            peaks.output[c] = peaks.output[c].max(peak);
+            peaks.output_sq[c] += sq;
+        }
+    }
+
+    /// [`Self::mix_out`] sample by sample, every control ramped.
+    fn mix_out_moving(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        pos: usize,
+        n: usize,
+        peaks: &mut BlockPeaks,
+    ) {
         for i in 0..n {
             let (m, og, b) = (self.mix.next(), self.output_gain.next(), self.bypass.next());
             // Wet width (mid/side) and level.
@@ -923,12 +1003,37 @@ impl Engine {
                 peaks.output_sq[c] += out * out;
             }
         }
-        let last_sound = channels
-            .iter()
-            .filter_map(|c| c[pos..pos + n].iter().rposition(|x| x.abs() > IDLE_FLOOR))
-            .max();
-        self.out_quiet = quiet_after(self.out_quiet, n, last_sound);
     }
+}
+
+/// Fills `out` with the ramp's next values (a constant while it does not move).
+fn fill_ramp(ramp: &mut Smoother, out: &mut [f32]) {
+    if ramp.is_smoothing() {
+        for f in out {
+            *f = ramp.next();
+        }
+    } else {
+        out.fill(ramp.current());
+    }
+}
+
+/// The peak magnitude of `x` and the sum of its squares (for the meters), in eight lanes the
+/// compiler vectorises.
+fn peak_and_squares(x: &[f32]) -> (f32, f32) {
+    const L: usize = 8;
+    let (mut pk, mut sq) = ([0.0f32; L], [0.0f32; L]);
+    let mut chunks = x.chunks_exact(L);
+    for c in &mut chunks {
+        for j in 0..L {
+            pk[j] = pk[j].max(c[j].abs());
+            sq[j] += c[j] * c[j];
+        }
+    }
+    for (j, v) in chunks.remainder().iter().enumerate() {
+        pk[j] = pk[j].max(v.abs());
+        sq[j] += v * v;
+    }
+    (pk.iter().fold(0.0f32, |a, b| a.max(*b)), sq.iter().sum())
 }
 
 /// A count of silent samples after `n` more whose last sounding one (if any) is at
