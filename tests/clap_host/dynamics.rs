@@ -463,3 +463,85 @@ fn an_eq_match_curve_in_a_state_is_heard_at_once_without_latency_and_checked() {
     let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
     assert_eq!(saved["fields"]["eq-match"].as_str(), Some("null"));
 }
+
+#[test]
+fn an_eq_match_curve_loaded_while_playing_crossfades_in_and_lands_on_the_match() {
+    use fluxforge::dsp::eq_match::MatchDesign;
+    use fluxforge::dsp::long_term_spectrum::{point_hz, POINTS};
+    let curve: Vec<f32> = (0..POINTS)
+        .map(|i| if point_hz(i) < 1000.0 { 6.0 } else { -6.0 })
+        .collect();
+    let mut inst = new_instance(load_entry());
+    let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    state["params"]["mix"] = f(0.0);
+    assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+    let proc = inst.activate(|_, _| (), config(48_000.0, 256)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let mut rng = Rng::new(23);
+    let len = 48_000 * 3;
+    let x: Vec<f32> = (0..len).map(|_| 0.2 * rng.bipolar() as f32).collect();
+    let split = 9_600;
+    let first = run(
+        &mut proc,
+        &[x[..split].to_vec(), x[..split].to_vec()],
+        &mut || 256,
+        &[],
+    );
+    assert_eq!(first[0], x[..split], "no curve yet: the dry signal");
+    // The host loads a session with a curve while the plugin plays (the allocation-checked
+    // build aborts on any allocation on the audio thread).
+    state["fields"]["eq-match"] = serde_json::Value::String(serde_json::json!(curve).to_string());
+    assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+    let mut rest = [Vec::new(), Vec::new()];
+    let mut pos = split;
+    while pos < len {
+        let end = (pos + 4_800).min(len);
+        let out = run(
+            &mut proc,
+            &[x[pos..end].to_vec(), x[pos..end].to_vec()],
+            &mut || 256,
+            &[],
+        );
+        rest[0].extend_from_slice(&out[0]);
+        pos = end;
+        // Real time: the design is made on the worker meanwhile.
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    inst.deactivate(proc.stop_processing());
+    // No step larger than the signal's own (noise at 0.2 through at most +6 dB: 0.8 between
+    // samples at most, allowing the filter's overshoot).
+    let mut all = first[0].clone();
+    all.extend_from_slice(&rest[0]);
+    assert!(all.iter().all(|v| v.is_finite()));
+    let worst = all
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 2.0, "{worst}");
+    // The last second is the match: the engine with the same design from the start (the
+    // filter's memory of before the design has died away by then).
+    let settings = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    let mut e = Engine::new(48_000.0, None, &settings);
+    let checked: [f32; POINTS] = std::array::from_fn(|i| curve[i]);
+    e.set_match(&MatchDesign::new(&checked, 48_000.0));
+    e.reset();
+    let mut want = [x.clone(), x.clone()];
+    let [a, b] = &mut want;
+    e.process(&mut [&mut a[..], &mut b[..]]);
+    let tail = len - 48_000;
+    let diff = all[tail..]
+        .iter()
+        .zip(&want[0][tail..])
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    assert!(diff < 1e-4, "{diff}");
+    let moved = all[tail..]
+        .iter()
+        .zip(&x[tail..])
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    assert!(moved > 0.05, "the match is heard: {moved}");
+}
