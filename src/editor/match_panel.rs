@@ -43,6 +43,8 @@ pub struct MatchPanel {
     dialog: Option<crate::file_dialog::Pending>,
     /// What the row says (an error or the last action).
     pub(crate) message: String,
+    /// A curve to set (`Some(None)`: clear), for the editor to apply as one undo step.
+    wanted: Option<Option<[f32; POINTS]>>,
 }
 
 impl Default for MatchPanel {
@@ -56,6 +58,7 @@ impl Default for MatchPanel {
             path_text: String::new(),
             dialog: None,
             message: String::new(),
+            wanted: None,
         }
     }
 }
@@ -144,9 +147,14 @@ impl MatchPanel {
         }
     }
 
-    /// Sets the session's curve from the learned input and the reference. Returns whether
-    /// it did.
-    pub fn apply(&mut self, params: &FluxForgeParams) -> bool {
+    /// The curve Match or Clear asked for (once): `Some(None)` clears.
+    pub fn take_wanted(&mut self) -> Option<Option<[f32; POINTS]>> {
+        self.wanted.take()
+    }
+
+    /// Asks for the curve from the learned input and the reference (see
+    /// [`Self::take_wanted`]). Returns whether there is one.
+    pub fn apply(&mut self) -> bool {
         let Some(input) = self.learned.as_ref().filter(|l| l.input_frames > 0) else {
             self.message = "Learn the input first".into();
             return false;
@@ -160,7 +168,7 @@ impl MatchPanel {
         };
         match match_curve(&input.input_db, reference) {
             Some(curve) => {
-                params.match_curve.put(Some(&curve));
+                self.wanted = Some(Some(curve));
                 self.message = "Matched".into();
                 true
             }
@@ -235,7 +243,7 @@ impl MatchPanel {
             .on_hover_text("Set the match curve from the learned input and the reference")
             .clicked()
         {
-            self.apply(params);
+            self.apply();
         }
         let has_curve = params.match_curve.get().is_some();
         if ui
@@ -243,7 +251,7 @@ impl MatchPanel {
             .on_hover_text("Remove the match curve")
             .clicked()
         {
-            params.match_curve.put(None);
+            self.wanted = Some(None);
             self.message = "Match cleared".into();
         }
         widgets::slider(ui, &params.match_amount, setter, 60.0);

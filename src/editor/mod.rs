@@ -396,6 +396,11 @@ impl EditorApp {
                     rate: self.status.rate,
                 },
             );
+            if let Some(curve) = self.matching.take_wanted() {
+                // A Match or a Clear: one undo step.
+                let target = preset_bar::match_values(curve.as_ref());
+                self.presets.apply_as_step(&params, &gui, &target);
+            }
             if let Some(c) = self.analyzer.take_learned() {
                 let target = history::Values::from([
                     (

@@ -13,17 +13,60 @@ use std::sync::atomic::Ordering;
 use nice_plug::context::gui::GuiContext;
 
 use super::history::{Compare, History, Slot, Values};
+use crate::dsp::long_term_spectrum::POINTS;
 use crate::params::access::params_of;
 use crate::params::{FluxForgeParams, PresetRef};
 use crate::preset::{Preset, MIX_LOCK_IDS};
 use crate::{factory_presets, user_presets};
 
-/// The parameters' normalized values by ID.
+/// The parameters' normalized values by ID, and the EQ match curve as entries of its own
+/// ([`MATCH_ON`] 1 or 0, then one per point in dB under [`MATCH_PREFIX`]), so a Match or a
+/// Clear is an undo step, A/B compares it, and a preset's curve loads with its values.
 pub fn values(params: &FluxForgeParams) -> Values {
-    params_of(params)
+    let mut v: Values = params_of(params)
         .into_iter()
         .map(|(id, p)| (id, p.normalized()))
-        .collect()
+        .collect();
+    v.extend(match_values(params.match_curve.get().as_ref()));
+    v
+}
+
+/// The match entries of [`values`] for `curve` (`None`: no match).
+pub fn match_values(curve: Option<&[f32; POINTS]>) -> Values {
+    let mut v = Values::new();
+    v.insert(
+        MATCH_ON.to_string(),
+        if curve.is_some() { 1.0 } else { 0.0 },
+    );
+    let c = curve.copied().unwrap_or([0.0; POINTS]);
+    v.extend((0..POINTS).map(|i| (match_key(i), c[i])));
+    v
+}
+
+/// The entry that says whether there is a match curve.
+pub const MATCH_ON: &str = "eq-match:on";
+/// The prefix of the match curve's entries (`eq-match:000` ... `eq-match:120`).
+pub const MATCH_PREFIX: &str = "eq-match:";
+
+fn match_key(i: usize) -> String {
+    format!("{MATCH_PREFIX}{i:03}")
+}
+
+/// Sets the match curve from `values`' match entries over the current curve's (nothing when
+/// `values` has none).
+fn send_match(params: &FluxForgeParams, values: &Values) {
+    if !values.keys().any(|k| k.starts_with(MATCH_PREFIX)) {
+        return;
+    }
+    let current = params.match_curve.get();
+    let on = values.get(MATCH_ON).map_or(current.is_some(), |v| *v > 0.5);
+    let base = current.unwrap_or([0.0; POINTS]);
+    let curve: [f32; POINTS] =
+        std::array::from_fn(|i| values.get(&match_key(i)).copied().unwrap_or(base[i]));
+    let want = on.then_some(curve);
+    if want != current {
+        params.match_curve.put(want.as_ref());
+    }
 }
 
 /// What loading `preset` sets: normalized values by ID (the kept IDs left out), and what in
@@ -36,8 +79,10 @@ pub fn preset_values(preset: &Preset, keep: &[&str]) -> (Values, Vec<String>) {
     (v, notes)
 }
 
-/// Sends `values` to the host as one gesture per parameter.
+/// Sends `values` to the host as one gesture per parameter (and sets the match curve from its
+/// entries).
 fn send(gui: &GuiContext, params: &FluxForgeParams, values: &Values) {
+    send_match(params, values);
     for (id, p) in params_of(params) {
         if let Some(n) = values.get(&id) {
             if p.normalized() != *n {

@@ -1068,6 +1068,14 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
     let curve = params.match_curve.get().expect("a curve was set");
     let (low, high) = (curve_db_at(&curve, 100.0), curve_db_at(&curve, 8000.0));
     assert!(low - high > 18.0, "falls towards the top: {low} vs {high}");
+    // The match is one undo step (and redo brings it back).
+    h.run_steps(3);
+    h.get_by_label("Undo").click();
+    h.run_steps(3);
+    assert!(params.match_curve.get().is_none(), "undone");
+    h.get_by_label("Redo").click();
+    h.run_steps(3);
+    assert_eq!(params.match_curve.get(), Some(curve), "redone");
     // A reference file instead: the white noise itself, so the curve comes out flat.
     let dir = std::env::temp_dir().join(format!("ff-match-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
