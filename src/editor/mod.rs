@@ -260,7 +260,8 @@ impl EditorApp {
     }
 
     /// Files dropped on the window: the first one loads as the IR (the loader reads it by
-    /// content and reports what it cannot read). While files hover, the window says so.
+    /// content and reports what it cannot read), or is the EQ match reference on the EQ &
+    /// Dynamics page while File is the reference. While files hover, the window says which.
     /// (The editor's window adapter, `window.rs`, delivers them; see docs/MANUAL.md, "File drops".)
     fn file_drops(&mut self, ui: &mut egui::Ui) {
         let (hovering, dropped) = ui.input(|i| {
@@ -269,19 +270,32 @@ impl EditorApp {
                 i.raw.dropped_files.first().map(|f| f.path().to_path_buf()),
             )
         });
+        // On the EQ & Dynamics page with a file chosen as the EQ match reference, a dropped
+        // file is the reference; anywhere else it is the IR.
+        let reference =
+            self.page == Page::Dynamics && self.matching.reference == match_panel::Reference::File;
         if hovering {
             ui.painter().text(
                 ui.max_rect().center(),
                 egui::Align2::CENTER_CENTER,
-                "Drop an impulse response (WAV, AIFF, FLAC) to load it",
+                if reference {
+                    "Drop a reference (WAV, AIFF, FLAC) for EQ match"
+                } else {
+                    "Drop an impulse response (WAV, AIFF, FLAC) to load it"
+                },
                 egui::FontId::proportional(22.0),
                 egui::Color32::from_rgb(240, 200, 90),
             );
         }
         if let Some(path) = dropped {
-            self.reverb.path_text = path.to_string_lossy().into_owned();
-            self.load(path);
-            self.page = Page::Reverb;
+            if reference {
+                self.matching.path_text = path.to_string_lossy().into_owned();
+                self.matching.analyse_file(path);
+            } else {
+                self.reverb.path_text = path.to_string_lossy().into_owned();
+                self.load(path);
+                self.page = Page::Reverb;
+            }
         }
     }
 

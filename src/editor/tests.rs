@@ -1110,6 +1110,31 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
+    // A file dropped on the page while File is the reference is analysed as the reference
+    // (not loaded as an IR).
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(super::window::DroppedPath(file.clone())));
+    h.run_steps(2);
+    assert!(h
+        .query_by_label_contains("Analysing reference.wav")
+        .is_some());
+    let t0 = std::time::Instant::now();
+    while h
+        .query_by_label_contains("Reference: reference.wav")
+        .is_none()
+    {
+        assert!(
+            t0.elapsed().as_secs() < 20,
+            "the dropped file's analysis ends"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    assert!(
+        h.query_by_label("Clear").is_some(),
+        "the page stays (the match row is on it)"
+    );
     h.get_by_label("Match").click();
     h.run_steps(2);
     let flat = params.match_curve.get().expect("a curve from the file");
