@@ -1112,22 +1112,18 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
     }
     // A file dropped on the page while File is the reference is analysed as the reference
     // (not loaded as an IR).
+    let dropped = dir.join("dropped.wav");
+    std::fs::copy(&file, &dropped).unwrap();
     h.input_mut()
         .dropped_files
-        .push(Arc::new(super::window::DroppedPath(file.clone())));
+        .push(Arc::new(super::window::DroppedPath(dropped.clone())));
     h.run_steps(2);
-    assert!(h
-        .query_by_label_contains("Analysing reference.wav")
-        .is_some());
     let t0 = std::time::Instant::now();
     while h
-        .query_by_label_contains("Reference: reference.wav")
+        .query_by_label_contains("Reference: dropped.wav")
         .is_none()
     {
-        assert!(
-            t0.elapsed().as_secs() < 20,
-            "the dropped file's analysis ends"
-        );
+        assert!(t0.elapsed().as_secs() < 20, "the dropped file is analysed");
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
