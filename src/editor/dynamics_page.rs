@@ -7,6 +7,7 @@ use super::widgets;
 use nice_plug::prelude::{Param, ParamSetter};
 
 use super::match_panel::MatchUi;
+use super::spectrum_plot::{PlotData, PlotView};
 use crate::dsp::dynamic_eq::BANDS;
 use crate::dsp::spectral_learn::{fit, Curve, SpectrumAverage};
 use crate::params::{DetectorInput, FluxForgeParams};
@@ -46,18 +47,12 @@ impl Sidechain {
 
 /// Editor-side analyzer state.
 pub struct Analyzer {
+    /// The analyzer frame on show, smoothed over frames.
     pub(super) shown: Spectrum,
-    pub(super) selected: usize,
-    pub(super) dragging: Option<usize>,
-    /// The band the user holds to listen to (Listen button, or Alt + press on its handle).
-    pub listening: Option<usize>,
+    /// The display's interaction state (selected band, drags, listening, drawn lines).
+    pub view: PlotView,
     /// The curves' dB range (one of [`EQ_RANGES_DB`]).
     pub(super) eq_range_db: f32,
-    /// A drag of the spectral threshold curve: where it started (y) and the threshold then.
-    pub(super) threshold_drag: Option<(f32, f32)>,
-    /// The input and output spectra as last drawn, screen points (for the tests).
-    pub spectrum_line: Vec<egui::Pos2>,
-    pub output_line: Vec<egui::Pos2>,
     /// Which spectra are shown.
     pub(super) show_input: bool,
     pub(super) show_output: bool,
@@ -79,13 +74,8 @@ impl Default for Analyzer {
     fn default() -> Self {
         Self {
             shown: Spectrum::default(),
-            selected: 2,
-            dragging: None,
-            listening: None,
+            view: PlotView::default(),
             eq_range_db: 12.0,
-            threshold_drag: None,
-            spectrum_line: Vec::new(),
-            output_line: Vec::new(),
             show_input: true,
             show_output: true,
             learning: None,
@@ -143,7 +133,7 @@ impl Analyzer {
         m: MatchUi,
     ) {
         self.finish_learning();
-        self.listening = None;
+        self.view.listening = None;
         // The session's rate (the match row's too).
         let rate = if m.rate > 0.0 {
             m.rate as f64
@@ -173,11 +163,24 @@ impl Analyzer {
         });
         // The display takes what the controls below leave.
         let height = (ui.available_height() - CONTROLS_HEIGHT).max(200.0);
-        self.plot(ui, params, setter, rate, band_gain_db, height);
+        self.view.plot(
+            ui,
+            params,
+            setter,
+            &PlotData {
+                shown: &self.shown,
+                range_db: self.eq_range_db,
+                show_input: self.show_input,
+                show_output: self.show_output,
+                rate,
+                band_gain_db,
+                height,
+            },
+        );
         ui.horizontal(|ui| {
             ui.label("Band");
             for i in 0..BANDS {
-                ui.selectable_value(&mut self.selected, i, format!("{}", i + 1));
+                ui.selectable_value(&mut self.view.selected, i, format!("{}", i + 1));
             }
             ui.add_space(16.0);
             m.panel.controls(ui, params, setter, m.feed, m.rate);
@@ -217,7 +220,7 @@ impl Analyzer {
         // Two grids of two label + slider + value groups side by side in the window's width.
         let sw = ((ui.available_width() - 700.0) / 4.0).clamp(50.0, 110.0);
         ui.horizontal_top(|ui| {
-            let b = &params.bands[self.selected];
+            let b = &params.bands[self.view.selected];
             egui::Grid::new("band")
                 .num_columns(4)
                 .spacing([8.0, 6.0])
@@ -256,7 +259,7 @@ impl Analyzer {
                              frequency and Q (Alt + press on a handle does the same)",
                         );
                     if listen.is_pointer_button_down_on() {
-                        self.listening = Some(self.selected);
+                        self.view.listening = Some(self.view.selected);
                     }
                     ui.label("");
                     ui.label("Spectral");

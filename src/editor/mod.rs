@@ -428,7 +428,7 @@ impl EditorApp {
                 ]);
                 self.presets.apply_as_step(&params, &gui, &target);
             }
-            let solo = self.analyzer.listening.map_or(0, |k| k as u32 + 1);
+            let solo = self.analyzer.view.listening.map_or(0, |k| k as u32 + 1);
             self.meters
                 .solo
                 .store(solo, std::sync::atomic::Ordering::Relaxed);

@@ -8,11 +8,56 @@
 
 use nice_plug::prelude::{Param, ParamSetter};
 
-use super::dynamics_page::Analyzer;
 use crate::dsp::dynamic_eq::BandSettings;
 use crate::dsp::spectral::SpectralDynamics;
 use crate::params::{BandParams, FluxForgeParams};
-use crate::shared::{display_hz, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
+use crate::shared::{display_hz, Spectrum, DISPLAY_HIGH_HZ, DISPLAY_LOW_HZ, DISPLAY_POINTS};
+
+/// What the display draws, as plain data (the page owns it).
+pub struct PlotData<'a> {
+    /// The analyzer frame on show (smoothed by the page).
+    pub shown: &'a Spectrum,
+    /// The curves' dB range (symmetric).
+    pub range_db: f32,
+    /// Which spectra are drawn.
+    pub show_input: bool,
+    pub show_output: bool,
+    /// The session's sample rate, Hz (the curves are the digital sections at it).
+    pub rate: f64,
+    /// Each band's live dynamic gain, dB.
+    pub band_gain_db: &'a [f32],
+    /// Height of the display, points (its width is the width given).
+    pub height: f32,
+}
+
+/// What the display's handles and drags change: the selected band, the drags in progress,
+/// the band held to listen to, and the lines as last drawn (for the tests).
+#[derive(Debug)]
+pub struct PlotView {
+    /// The band whose controls the page shows.
+    pub selected: usize,
+    pub(super) dragging: Option<usize>,
+    /// The band the user holds to listen to (Listen button, or Alt + press on its handle).
+    pub listening: Option<usize>,
+    /// A drag of the spectral threshold curve: where it started (y) and the threshold then.
+    pub(super) threshold_drag: Option<(f32, f32)>,
+    /// The input and output spectra as last drawn, screen points.
+    pub spectrum_line: Vec<egui::Pos2>,
+    pub output_line: Vec<egui::Pos2>,
+}
+
+impl Default for PlotView {
+    fn default() -> Self {
+        Self {
+            selected: 2,
+            dragging: None,
+            listening: None,
+            threshold_drag: None,
+            spectrum_line: Vec::new(),
+            output_line: Vec::new(),
+        }
+    }
+}
 
 /// Spectrum level range, dBFS (bottom, top).
 pub const LEVEL_RANGE: (f32, f32) = (-100.0, 0.0);
@@ -97,24 +142,23 @@ fn handle_db(s: &BandSettings) -> f32 {
     }
 }
 
-impl Analyzer {
-    /// Draws the display (its size: the width given and `height`) and acts on it.
-    pub(super) fn plot(
+impl PlotView {
+    /// Draws the display (its size: the width given and `d.height`) and acts on it.
+    pub fn plot(
         &mut self,
         ui: &mut egui::Ui,
         params: &FluxForgeParams,
         setter: &ParamSetter,
-        rate: f64,
-        band_gain_db: &[f32],
-        height: f32,
+        d: &PlotData,
     ) {
+        let (rate, band_gain_db, height) = (d.rate, d.band_gain_db, d.height);
         let width = ui.available_width();
         let (outer, bg) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::drag());
         bg.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Spectrum and EQ display")
         });
         let rect = plot_area(outer);
-        let range = self.eq_range_db;
+        let range = d.range_db;
         let p = ui.painter_at(outer);
         p.rect_filled(outer, 3.0, egui::Color32::from_gray(18));
         let grid = egui::Stroke::new(1.0, egui::Color32::from_gray(38));
@@ -191,15 +235,15 @@ impl Analyzer {
                 .map(|(i, l)| egui::pos2(x_of(rect, display_hz(i)), y_level(rect, *l)))
                 .collect()
         };
-        self.spectrum_line = line(&self.shown.level_db);
-        self.output_line = line(&self.shown.output_db);
-        if self.show_output {
+        self.spectrum_line = line(&d.shown.level_db);
+        self.output_line = line(&d.shown.output_db);
+        if d.show_output {
             p.add(egui::Shape::line(
                 self.output_line.clone(),
                 egui::Stroke::new(1.0, egui::Color32::from_rgb(150, 150, 170)),
             ));
         }
-        if self.show_input {
+        if d.show_input {
             p.add(egui::Shape::line(
                 self.spectrum_line.clone(),
                 egui::Stroke::new(1.2, egui::Color32::from_rgb(90, 150, 210)),
@@ -227,7 +271,7 @@ impl Analyzer {
                 .map(|i| {
                     egui::pos2(
                         x_of(rect, display_hz(i)),
-                        y_eq(rect, self.shown.gain_db[i], range),
+                        y_eq(rect, d.shown.gain_db[i], range),
                     )
                 })
                 .collect();
@@ -289,7 +333,7 @@ impl Analyzer {
             let curve: Vec<egui::Pos2> = freqs
                 .iter()
                 .zip(&mut sum)
-                .zip(&self.shown.bands_db)
+                .zip(&d.shown.bands_db)
                 .map(|((f, acc), db)| {
                     *acc += *db as f64;
                     egui::pos2(x_of(rect, *f as f32), y_eq(rect, *db, range))
@@ -328,7 +372,7 @@ impl Analyzer {
             egui::Stroke::new(2.0, egui::Color32::from_rgb(235, 235, 235)),
         ));
         for (i, b) in params.bands.iter().enumerate() {
-            self.handle(ui, &p, rect, i, b, setter, band_gain_db);
+            self.handle(ui, &p, rect, i, b, setter, d);
         }
         // Readout under the pointer.
         if let Some(pos) = bg.hover_pos().filter(|pos| rect.contains(*pos)) {
@@ -362,9 +406,9 @@ impl Analyzer {
         i: usize,
         b: &BandParams,
         setter: &ParamSetter,
-        band_gain_db: &[f32],
+        d: &PlotData,
     ) {
-        let range = self.eq_range_db;
+        let (range, band_gain_db) = (d.range_db, d.band_gain_db);
         let s = b.settings();
         let c = egui::pos2(x_of(rect, s.freq_hz), y_eq(rect, handle_db(&s), range));
         let id = ui.make_persistent_id(("band", i));

@@ -369,8 +369,8 @@ fn the_spectrum_of_a_sine_peaks_at_its_frequency_on_the_axis() {
             h.run_steps(1);
         }
         for (line, f, db) in [
-            (&h.state().analyzer.spectrum_line, f, -12.0),
-            (&h.state().analyzer.output_line, 2.0 * f, -24.0),
+            (&h.state().analyzer.view.spectrum_line, f, -12.0),
+            (&h.state().analyzer.view.output_line, 2.0 * f, -24.0),
         ] {
             let top = line
                 .iter()
