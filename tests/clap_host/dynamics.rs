@@ -377,7 +377,7 @@ fn the_hosts_port_activation_decides_whether_the_sidechain_counts() {
 
 #[test]
 fn an_eq_match_curve_in_a_state_is_heard_at_once_without_latency_and_checked() {
-    use fluxforge::dsp::eq_match::{MatchDesign, MAX_DB};
+    use fluxforge::dsp::eq_match::MAX_DB;
     use fluxforge::dsp::long_term_spectrum::{point_hz, POINTS};
     // A tilt of -3 dB per octave about 1 kHz with a bump at 2 kHz.
     let curve: Vec<f32> = (0..POINTS)
@@ -415,17 +415,7 @@ fn an_eq_match_curve_in_a_state_is_heard_at_once_without_latency_and_checked() {
     let (plain, _) = run_with(text(&serde_json::json!(curve)), &x);
     let (hit, saved) = run_with(text(&serde_json::json!(curve)), &with);
     // The plugin is the engine with the same design, from the first sample.
-    let settings = Settings {
-        mix: 0.0,
-        ..Default::default()
-    };
-    let mut e = Engine::new(48_000.0, None, &settings);
-    let checked: [f32; POINTS] = std::array::from_fn(|i| curve[i]);
-    e.set_match(&MatchDesign::new(&checked, 48_000.0));
-    e.reset();
-    let mut want = [with.clone(), with.clone()];
-    let [a, b] = &mut want;
-    e.process(&mut [&mut a[..], &mut b[..]]);
+    let want = matched_dry(&curve, &with);
     assert!(max_diff(&hit, &want) < 1e-5, "{}", max_diff(&hit, &want));
     // And it is the curve: the output is not the input.
     let moved = hit[0]
@@ -466,7 +456,6 @@ fn an_eq_match_curve_in_a_state_is_heard_at_once_without_latency_and_checked() {
 
 #[test]
 fn an_eq_match_curve_loaded_while_playing_crossfades_in_and_lands_on_the_match() {
-    use fluxforge::dsp::eq_match::MatchDesign;
     use fluxforge::dsp::long_term_spectrum::{point_hz, POINTS};
     let curve: Vec<f32> = (0..POINTS)
         .map(|i| if point_hz(i) < 1000.0 { 6.0 } else { -6.0 })
@@ -520,17 +509,7 @@ fn an_eq_match_curve_loaded_while_playing_crossfades_in_and_lands_on_the_match()
     assert!(worst < 2.0, "{worst}");
     // The last second is the match: the engine with the same design from the start (the
     // filter's memory of before the design has died away by then).
-    let settings = Settings {
-        mix: 0.0,
-        ..Default::default()
-    };
-    let mut e = Engine::new(48_000.0, None, &settings);
-    let checked: [f32; POINTS] = std::array::from_fn(|i| curve[i]);
-    e.set_match(&MatchDesign::new(&checked, 48_000.0));
-    e.reset();
-    let mut want = [x.clone(), x.clone()];
-    let [a, b] = &mut want;
-    e.process(&mut [&mut a[..], &mut b[..]]);
+    let want = matched_dry(&curve, &x);
     let tail = len - 48_000;
     let diff = all[tail..]
         .iter()
@@ -544,4 +523,23 @@ fn an_eq_match_curve_loaded_while_playing_crossfades_in_and_lands_on_the_match()
         .map(|(p, q)| (p - q).abs())
         .fold(0.0f32, f32::max);
     assert!(moved > 0.05, "the match is heard: {moved}");
+}
+
+/// The engine's dry output (mix 0) for `x` on both channels with the EQ match `curve`
+/// designed at 48 kHz and playing from the first sample.
+fn matched_dry(curve: &[f32], x: &[f32]) -> [Vec<f32>; 2] {
+    use fluxforge::dsp::eq_match::MatchDesign;
+    let settings = Settings {
+        mix: 0.0,
+        ..Default::default()
+    };
+    let mut e = Engine::new(48_000.0, None, &settings);
+    let checked: [f32; fluxforge::dsp::long_term_spectrum::POINTS] =
+        std::array::from_fn(|i| curve[i]);
+    e.set_match(&MatchDesign::new(&checked, 48_000.0));
+    e.reset();
+    let mut out = [x.to_vec(), x.to_vec()];
+    let [a, b] = &mut out;
+    e.process(&mut [&mut a[..], &mut b[..]]);
+    out
 }
