@@ -1101,15 +1101,7 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
     h.run_steps(2);
     h.get_by_label("Analyse").click();
     h.run_steps(2);
-    let t0 = std::time::Instant::now();
-    while h
-        .query_by_label_contains("Reference: reference.wav")
-        .is_none()
-    {
-        assert!(t0.elapsed().as_secs() < 20, "the file analysis ends");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        h.run_steps(1);
-    }
+    wait_for_text(&mut h, "Reference: reference.wav");
     // A file dropped on the page while File is the reference is analysed as the reference
     // (not loaded as an IR).
     let dropped = dir.join("dropped.wav");
@@ -1118,15 +1110,7 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
         .dropped_files
         .push(Arc::new(super::window::DroppedPath(dropped.clone())));
     h.run_steps(2);
-    let t0 = std::time::Instant::now();
-    while h
-        .query_by_label_contains("Reference: dropped.wav")
-        .is_none()
-    {
-        assert!(t0.elapsed().as_secs() < 20, "the dropped file is analysed");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        h.run_steps(1);
-    }
+    wait_for_text(&mut h, "Reference: dropped.wav");
     assert!(
         h.query_by_label("Clear").is_some(),
         "the page stays (the match row is on it)"
@@ -1146,4 +1130,15 @@ fn eq_match_learns_the_input_and_a_reference_and_sets_the_curve() {
     h.run_steps(2);
     assert!(params.match_curve.get().is_none());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs frames until a label containing `text` shows (at most 20 s: background work the page
+/// waits for, such as a file analysis).
+fn wait_for_text(h: &mut Harness<'static, EditorApp>, text: &str) {
+    let t0 = std::time::Instant::now();
+    while h.query_by_label_contains(text).is_none() {
+        assert!(t0.elapsed().as_secs() < 20, "{text:?} never showed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
 }
