@@ -143,7 +143,7 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
     let _ = inbox.thread.set(std::thread::current());
     std::sync::atomic::fence(Ordering::SeqCst);
     // For tests of offline bounces: a slower machine, simulated (`FLUXFORGE_TEST_RENDER_DELAY_MS`
-    // delays every render by that long).
+    // delays every render and every EQ match design by that long).
     let delay = std::env::var("FLUXFORGE_TEST_RENDER_DELAY_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -177,6 +177,9 @@ fn run(inbox: &Inbox, loader: &Loader, params: &FluxForgeParams) {
             continue;
         }
         if inbox.design.swap(false, Ordering::AcqRel) {
+            if let Some(d) = delay {
+                std::thread::sleep(d);
+            }
             loader.run(Task::Match, params);
             continue;
         }

@@ -53,6 +53,35 @@ fn bounce(
     (out, took)
 }
 
+/// Where a state with an EQ match curve is loaded into the offline bounce.
+const MATCH_AT: usize = RATE;
+
+/// 2 s of noise bounced offline; after the first second the host loads a state with an EQ
+/// match curve (as a host recalling a session mid-bounce would), if `load`.
+fn match_bounce(load: bool, sizes: &mut dyn FnMut() -> usize) -> [Vec<f32>; 2] {
+    use fluxforge::dsp::long_term_spectrum::{point_hz, POINTS};
+    let (mut inst, _) = instance(true);
+    let mut state: serde_json::Value = serde_json::from_slice(&save_state(&mut inst)).unwrap();
+    let proc = inst.activate(|_, _| (), config(RATE as f64, 512)).unwrap();
+    let mut proc = proc.start_processing().unwrap();
+    let input = noise(2 * RATE, 29);
+    let part = |r: std::ops::Range<usize>| [input[0][r.clone()].to_vec(), input[1][r].to_vec()];
+    let mut out = run(&mut proc, &part(0..MATCH_AT), sizes, &[]);
+    let curve: Vec<f32> = (0..POINTS)
+        .map(|i| if point_hz(i) < 800.0 { -9.0 } else { 6.0 })
+        .collect();
+    state["fields"]["eq-match"] = serde_json::Value::String(serde_json::json!(curve).to_string());
+    if load {
+        assert!(load_state(&mut inst, &serde_json::to_vec(&state).unwrap()));
+    }
+    let rest = run(&mut proc, &part(MATCH_AT..2 * RATE), sizes, &[]);
+    for (o, r) in out.iter_mut().zip(rest) {
+        o.extend(r);
+    }
+    inst.deactivate(proc.stop_processing());
+    out
+}
+
 fn write(path: &Path, out: &[Vec<f32>; 2]) {
     let bytes: Vec<u8> = out
         .iter()
@@ -85,6 +114,13 @@ fn child_bounce() {
     let mut rng = Rng::new(5);
     let (varied, _) = bounce(true, true, &mut || rng.range(1, 512));
     write(&dir.join("varied.f32"), &varied);
+    write(&dir.join("match.f32"), &match_bounce(true, &mut || 512));
+    write(&dir.join("no-match.f32"), &match_bounce(false, &mut || 512));
+    let mut rng = Rng::new(6);
+    write(
+        &dir.join("match-varied.f32"),
+        &match_bounce(true, &mut || rng.range(1, 512)),
+    );
     // Real time: the process calls never wait for the render.
     let (_, took) = bounce(false, true, &mut || 512);
     std::fs::write(dir.join("realtime-ms"), took.as_millis().to_string()).unwrap();
@@ -154,6 +190,42 @@ fn offline_bounces_are_identical_whatever_the_render_speed() {
             "the new room is not heard within 5 ms of its fixed point ({d})"
         );
     }
+    // An EQ match curve loaded mid-bounce: its design (slowed by 150 ms in the slow child)
+    // is waited for, so the bounce is bit-identical; it is heard from the load on (the first
+    // call after it crossfades in) and not before.
+    let (m, m_slow) = (
+        read(&quick.join("match.f32")),
+        read(&slow.join("match.f32")),
+    );
+    assert!(
+        m.iter()
+            .zip(&m_slow)
+            .all(|(x, y)| x.to_bits() == y.to_bits()),
+        "a slow EQ match design changed the bounce"
+    );
+    let m_varied = read(&slow.join("match-varied.f32"));
+    let before = m[..MATCH_AT]
+        .iter()
+        .zip(&m_varied[..MATCH_AT])
+        .fold(0.0f32, |d, (x, y)| d.max((x - y).abs()));
+    assert!(
+        before < 1e-6,
+        "other call sizes changed the bounce before the load: {before}"
+    );
+    let after = (MATCH_AT..2 * RATE)
+        .map(|i| (m[i] - m_varied[i]).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        after < 1e-5,
+        "other call sizes changed the bounce after the load: {after}"
+    );
+    let none = read(&quick.join("no-match.f32"));
+    let diff = |r: std::ops::Range<usize>| r.map(|i| (m[i] - none[i]).abs()).fold(0.0f32, f32::max);
+    assert!(diff(0..MATCH_AT) < 1e-6, "nothing changes before the load");
+    assert!(
+        diff(MATCH_AT..MATCH_AT + RATE / 100) > 1e-3,
+        "the match is heard within 10 ms"
+    );
     // Real time did not wait for the 150 ms render.
     let ms: u64 = std::fs::read_to_string(slow.join("realtime-ms"))
         .unwrap()
