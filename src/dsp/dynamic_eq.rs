@@ -14,8 +14,8 @@
 //! Design", JAES 60(6), 2012) gives a gain change in dB, limited to the range, which is
 //! smoothed with separate attack and release time constants (a one-pole on the gain in dB: a
 //! step reaches 63 % after the set time). The band's gain is its static gain plus that change.
-//! Coefficients are recomputed every [`UPDATE`] samples only while the gain, frequency or Q
-//! moves.
+//! Coefficients are recomputed every [`UPDATE`] samples only while the frequency or Q moves,
+//! or the gain has moved by [`GAIN_STEP_DB`] (and once more when it comes to rest).
 //!
 //! Stereo placement: Left and Right bands run their sections on one channel and pass the other
 //! bit-exactly; Mid and Side bands run in the mid/side domain (`m = (l + r) / 2`,
@@ -38,6 +38,11 @@ pub const BANDS: usize = 8;
 pub const MAX_SECTIONS: usize = 4;
 /// Coefficient update interval while something moves, samples.
 pub const UPDATE: usize = 16;
+/// Smallest change of a band's gain (static plus dynamic) that redesigns its sections, dB: a
+/// band whose gain moves by less keeps its coefficients (a hundredth of a dB is far below what
+/// is heard, and a dynamic band's release spends most of its time moving by less than that per
+/// update).
+pub const GAIN_STEP_DB: f32 = 0.01;
 /// Detector mean-square time constant, ms.
 pub const DETECTOR_MS: f32 = 5.0;
 /// Soft-knee width of the gain computers, dB.
@@ -53,6 +58,8 @@ struct Band {
     detector: Coeffs,
     /// Smoothed dynamic gain change, dB.
     dyn_db: f32,
+    /// What `dyn_db` moves towards (the gain computer's last output), dB.
+    dyn_target: f32,
     /// The band's sections (the first `n` are in use) and their lane-masked form.
     sections: [Coeffs; MAX_SECTIONS],
     n: usize,
@@ -193,13 +200,14 @@ impl DynamicEq {
             gain: Smoother::new(s.gain_db, 20.0, rate),
             detector: Coeffs::IDENTITY,
             dyn_db: 0.0,
+            dyn_target: 0.0,
             sections: [Coeffs::IDENTITY; MAX_SECTIONS],
             n: 1,
             pair: [PairCoeffs::IDENTITY; MAX_SECTIONS],
             states: [StereoState::default(); MAX_SECTIONS],
             computed: (f32::NAN, f32::NAN, f32::NAN),
             angle: (1.0, 0.0),
-            w0: matched::Omega::new(1.0),
+            w0: matched::Omega::new(1.0, rate as f64),
             att_rel: (1.0, 1.0),
         };
         let mut eq = Self {
@@ -263,6 +271,7 @@ impl DynamicEq {
             }
             b.states = [StereoState::default(); MAX_SECTIONS];
             b.dyn_db = 0.0;
+            b.dyn_target = 0.0;
             b.computed = (f32::NAN, f32::NAN, f32::NAN);
             Self::update(b, self.rate, self.design, true);
         }
@@ -289,10 +298,14 @@ impl DynamicEq {
         let (f, q, g) = (b.freq.current(), b.q.current(), b.gain.current());
         let total = g + b.dyn_db;
         let key = (f, q, total);
+        // A gain at rest is designed exactly, however little it moved since the last design
+        // (so a band that settles sounds as one that started there).
+        let at_rest = b.dyn_db == b.dyn_target && !b.gain.is_smoothing();
+        let moved = (key.2 - b.computed.2).abs();
         if !force
             && (key.0 - b.computed.0).abs() < 1e-3
             && (key.1 - b.computed.1).abs() < 1e-4
-            && (key.2 - b.computed.2).abs() < 1e-3
+            && (moved < GAIN_STEP_DB && !(at_rest && moved > 0.0))
         {
             return;
         }
@@ -398,6 +411,7 @@ impl DynamicEq {
                 for (k, b) in self.bands.iter_mut().enumerate() {
                     if !b.is_dynamic() {
                         b.dyn_db = 0.0;
+                        b.dyn_target = 0.0;
                         continue;
                     }
                     let s = b.settings;
@@ -416,8 +430,14 @@ impl DynamicEq {
                         rel
                     };
                     b.dyn_db += c * (target - b.dyn_db);
+                    // The one-pole lands on its target (see `update`).
+                    if (target - b.dyn_db).abs() < 1e-4 {
+                        b.dyn_db = target;
+                    }
+                    b.dyn_target = target;
                     if !b.dyn_db.is_finite() {
                         b.dyn_db = 0.0;
+                        b.dyn_target = 0.0;
                     }
                 }
             }

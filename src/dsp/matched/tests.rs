@@ -52,17 +52,18 @@ fn every_design_is_stable_and_minimum_phase() {
 }
 
 #[test]
-fn three_point_matches_dc_nyquist_and_the_band_frequency_exactly() {
-    let rate = 48_000.0;
-    for (f0, q, g) in [
-        (1000.0, 0.7, 9.0),
-        (9000.0, 1.0, 6.0),
-        (15_000.0, 1.0, 12.0),
+fn three_point_matches_dc_the_band_frequency_and_the_third_point_exactly() {
+    for (rate, f0, q, g) in [
+        (48_000.0, 1000.0, 0.7, 9.0),
+        (48_000.0, 9000.0, 1.0, 6.0),
+        (44_100.0, 15_000.0, 1.0, 12.0),
+        (96_000.0, 3000.0, 0.3, -12.0),
     ] {
         let w0 = omega(f0, rate);
+        let wt = third_point(w0.w, rate);
         let s = Biquadratic::bell(q, g);
         let c = s.design(&w0);
-        for w in [1e-9, w0.w, PI] {
+        for w in [1e-9, w0.w, wt] {
             let want = 10.0 * s.power((w / w0.w).powi(2)).log10();
             let got = 20.0 * c.magnitude_at(w).log10();
             assert!(
@@ -71,6 +72,18 @@ fn three_point_matches_dc_nyquist_and_the_band_frequency_exactly() {
             );
         }
     }
+    // A low band is matched at 18 kHz at 44.1 and 48 kHz, at Nyquist below 36 kHz, and 60 %
+    // of the way to Nyquist at 96 kHz.
+    let hz = |w: f64, rate: f64| w * rate / (2.0 * PI);
+    for (rate, want) in [
+        (44_100.0, 18_000.0),
+        (48_000.0, 18_000.0),
+        (32_000.0, 16_000.0),
+    ] {
+        let got = hz(third_point(1e-6, rate), rate);
+        assert!((got - want).abs() < 1.0, "{rate}: {got}");
+    }
+    assert!((hz(third_point(1e-6, 96_000.0), 96_000.0) - 28_800.0).abs() < 1.0);
 }
 
 #[test]
@@ -159,4 +172,88 @@ fn the_response_moves_continuously_with_gain_and_frequency() {
         worst_f < 0.02,
         "largest jump for a 0.075 % frequency step: {worst_f} dB"
     );
+}
+
+#[test]
+fn notches_and_high_passes_move_continuously_with_frequency_and_q() {
+    // Their poles are fitted to the analog magnitude (the high-pass's up to Q 0.5, then
+    // blended into impulse-invariant poles by Q 0.707): a glide of frequency or Q must not
+    // jump where the fit or the blend changes. Same measure as above: the digital response's
+    // move beyond the analog one's, over a probe up to 0.95 pi, for 0.075 % frequency steps
+    // from 20 Hz to 0.45 of the rate and 0.25 % Q steps from 0.1 to 40.
+    let probe: Vec<f64> = (0..40)
+        .map(|i| 0.002 * 1500f64.powf(i as f64 / 39.0))
+        .filter(|w| *w < 0.95 * PI)
+        .collect();
+    type Design = fn(&Omega, f64) -> Coeffs;
+    type Power = fn(f64, f64) -> f64;
+    // (The high-pass above Q 0.707 is the impulse-invariant design, unchanged; near Nyquist
+    // at Q 18 its peak moves by a few hundredths of a dB more than the analog one per step.)
+    let kinds: [(&str, Design, Power, &[f64]); 2] = [
+        (
+            "notch",
+            notch,
+            notch_power,
+            &[0.1, 0.3, 0.5, 0.707, 2.0, 18.0],
+        ),
+        (
+            "high-pass",
+            high_pass,
+            high_pass_power,
+            &[0.1, 0.3, 0.5, 0.6, 0.707, 2.0],
+        ),
+    ];
+    let jump = |design: Design, power: Power, (wa, qa): (Omega, f64), (wb, qb): (Omega, f64)| {
+        let (ca, cb) = (design(&wa, qa), design(&wb, qb));
+        probe
+            .iter()
+            .map(|w| {
+                let d = 20.0 * (cb.magnitude_at(*w) / ca.magnitude_at(*w)).log10();
+                let a =
+                    10.0 * (power(qb, (w / wb.w).powi(2)) / power(qa, (w / wa.w).powi(2))).log10();
+                // Near a notch's null both sides are huge and meaningless.
+                if d.is_finite() && a.is_finite() && ca.magnitude_at(*w) > 1e-3 {
+                    d.abs() - a.abs()
+                } else {
+                    0.0
+                }
+            })
+            .fold(0.0, f64::max)
+    };
+    for rate in [44_100.0, 96_000.0] {
+        for (name, design, power, qs) in kinds {
+            let mut worst: (f64, String) = (0.0, String::new());
+            let steps = (0.45 * rate / 20.0f64).ln() / 0.00075f64.ln_1p();
+            for &q in qs {
+                for k in 0..steps as usize {
+                    let f = |k: usize| 20.0 * 1.00075f64.powi(k as i32);
+                    let j = jump(
+                        design,
+                        power,
+                        (omega(f(k), rate), q),
+                        (omega(f(k + 1), rate), q),
+                    );
+                    if j > worst.0 {
+                        worst = (j, format!("{:.0} Hz Q {q}", f(k)));
+                    }
+                }
+            }
+            for f0 in [50.0, 1000.0, 8000.0, 18_000.0] {
+                let w0 = omega(f0, rate);
+                for k in 0..2400 {
+                    let q = |k: usize| 0.1 * 1.0025f64.powi(k as i32);
+                    let j = jump(design, power, (w0, q(k)), (w0, q(k + 1)));
+                    if j > worst.0 {
+                        worst = (j, format!("{f0} Hz Q {:.3} step", q(k)));
+                    }
+                }
+            }
+            assert!(
+                worst.0 < 0.02,
+                "{name} at {rate}: jump {:.4} dB at {}",
+                worst.0,
+                worst.1
+            );
+        }
+    }
 }
