@@ -24,7 +24,9 @@
 
 use super::fast_math::db_to_gain;
 pub use super::halfband::Oversampling;
-use super::halfband::{default_coefs, second_stage_coefs, HalfbandPair};
+use super::halfband::{
+    default_coefs, second_stage_coefs, DualDownsampler, Upsampler, STAGE1, STAGE2,
+};
 pub use super::shaper::CharacterMode;
 use super::shaper::{adaa_block, shape};
 use super::simd::SimdLevel;
@@ -76,13 +78,13 @@ impl Default for SaturatorSettings {
 /// Per-channel state.
 #[derive(Clone, Debug)]
 struct Channel {
-    /// Filters of the shaped path; the dry reference path uses the same upsampled signal
-    /// (identical filters, identical input) and its own downsampler.
-    wet_filters: HalfbandPair,
-    dry_filters: HalfbandPair,
+    /// The upsampler; the shaped path and the dry reference path share its output and go
+    /// down through identical filters side by side.
+    up: Upsampler<STAGE1>,
+    down: DualDownsampler<STAGE1>,
     /// The second stages of 4x.
-    wet_filters2: HalfbandPair,
-    dry_filters2: HalfbandPair,
+    up2: Upsampler<STAGE2>,
+    down2: DualDownsampler<STAGE2>,
     /// Previous driven sample at the working rate (ADAA memory).
     u_prev: f64,
     /// Previous undriven sample at the working rate (the dry path's half-sample average).
@@ -98,10 +100,10 @@ impl Channel {
     fn new() -> Self {
         let (c, c2) = (default_coefs(), second_stage_coefs());
         Self {
-            wet_filters: HalfbandPair::new(&c),
-            dry_filters: HalfbandPair::new(&c),
-            wet_filters2: HalfbandPair::new(&c2),
-            dry_filters2: HalfbandPair::new(&c2),
+            up: Upsampler::new(&c),
+            down: DualDownsampler::new(&c),
+            up2: Upsampler::new(&c2),
+            down2: DualDownsampler::new(&c2),
             u_prev: 0.0,
             x_prev: 0.0,
             dc_x1: 0.0,
@@ -111,10 +113,10 @@ impl Channel {
     }
 
     fn reset(&mut self) {
-        self.wet_filters.reset();
-        self.dry_filters.reset();
-        self.wet_filters2.reset();
-        self.dry_filters2.reset();
+        self.up.reset();
+        self.down.reset();
+        self.up2.reset();
+        self.down2.reset();
         self.u_prev = 0.0;
         self.x_prev = 0.0;
         self.dc_x1 = 0.0;
@@ -415,16 +417,20 @@ impl Channel {
         match oversample {
             Oversampling::Off => hi[..n].copy_from_slice(&x[..n]),
             Oversampling::X2 => {
+                let mut up = self.up;
                 for (pair, &v) in hi[..m].chunks_exact_mut(2).zip(x.iter()) {
-                    pair.copy_from_slice(&self.wet_filters.upsample(v));
+                    pair.copy_from_slice(&up.upsample(v));
                 }
+                self.up = up;
             }
             Oversampling::X4 => {
+                let (mut up, mut up2) = (self.up, self.up2);
                 for (quad, &v) in hi[..m].chunks_exact_mut(4).zip(x.iter()) {
-                    let [a, b] = self.wet_filters.upsample(v);
-                    quad[..2].copy_from_slice(&self.wet_filters2.upsample(a));
-                    quad[2..].copy_from_slice(&self.wet_filters2.upsample(b));
+                    let [a, b] = up.upsample(v);
+                    quad[..2].copy_from_slice(&up2.upsample(a));
+                    quad[2..].copy_from_slice(&up2.upsample(b));
                 }
+                (self.up, self.up2) = (up, up2);
             }
         }
         let mut u = [0.0f64; HI];
@@ -455,28 +461,22 @@ impl Channel {
             prev = h;
         }
         self.x_prev = prev;
+        let (mut down, mut down2) = (self.down, self.down2);
         for i in 0..n {
             let (d, mut w) = match oversample {
                 Oversampling::Off => (dry[i], wet[i]),
-                Oversampling::X2 => (
-                    self.dry_filters.downsample([dry[2 * i], dry[2 * i + 1]]),
-                    self.wet_filters.downsample([wet[2 * i], wet[2 * i + 1]]),
-                ),
+                Oversampling::X2 => {
+                    let k = 2 * i;
+                    let [w, d] = down.downsample([wet[k], wet[k + 1]], [dry[k], dry[k + 1]]);
+                    (d, w)
+                }
                 Oversampling::X4 => {
                     let k = 4 * i;
-                    let (d2, w2) = (&mut self.dry_filters2, &mut self.wet_filters2);
-                    let d = [
-                        d2.downsample([dry[k], dry[k + 1]]),
-                        d2.downsample([dry[k + 2], dry[k + 3]]),
-                    ];
-                    let w = [
-                        w2.downsample([wet[k], wet[k + 1]]),
-                        w2.downsample([wet[k + 2], wet[k + 3]]),
-                    ];
-                    (
-                        self.dry_filters.downsample(d),
-                        self.wet_filters.downsample(w),
-                    )
+                    let [wa, da] = down2.downsample([wet[k], wet[k + 1]], [dry[k], dry[k + 1]]);
+                    let [wb, db] =
+                        down2.downsample([wet[k + 2], wet[k + 3]], [dry[k + 2], dry[k + 3]]);
+                    let [w, d] = down.downsample([wa, wb], [da, db]);
+                    (d, w)
                 }
             };
             // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
@@ -499,6 +499,7 @@ impl Channel {
                 wx * x[i] + (1.0 - wx) * processed
             };
         }
+        (self.down, self.down2) = (down, down2);
     }
 }
 
