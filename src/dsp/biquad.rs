@@ -238,6 +238,12 @@ pub struct StereoState {
 }
 
 impl StereoState {
+    /// Silence.
+    pub const ZERO: StereoState = StereoState {
+        s1: [0.0; 2],
+        s2: [0.0; 2],
+    };
+
     /// One stereo sample through `c`.
     #[inline(always)]
     pub fn tick(&mut self, c: &Coeffs, x: [f64; 2]) -> [f64; 2] {

@@ -166,15 +166,63 @@ impl Detectors {
     }
 }
 
-/// Converts lane pairs between left/right and mid/side in place.
+/// A lane pair converted between left/right and mid/side (`forward`: to mid/side).
 #[inline(always)]
-fn to_mid_side(x: &mut [[f64; 2]], forward: bool) {
-    for v in x.iter_mut() {
-        *v = if forward {
-            [0.5 * (v[0] + v[1]), 0.5 * (v[0] - v[1])]
-        } else {
-            [v[0] + v[1], v[0] - v[1]]
-        };
+fn mid_side(v: [f64; 2], forward: bool) -> [f64; 2] {
+    if forward {
+        [0.5 * (v[0] + v[1]), 0.5 * (v[0] - v[1])]
+    } else {
+        [v[0] + v[1], v[0] - v[1]]
+    }
+}
+
+/// Most sections in series: every band's.
+const CASCADE: usize = BANDS * MAX_SECTIONS;
+
+/// The enabled bands' sections of one sub-block in series, with the mid/side conversions
+/// between them: run sample by sample through all of them, so the sections' recursions are
+/// independent chains the processor overlaps (run section by section over the sub-block,
+/// each section waits on its own recursion sample after sample). Each section does the same
+/// operations in the same order either way, so the output is the same to the bit.
+#[derive(Clone, Copy, Debug)]
+struct Cascade {
+    len: usize,
+    coefs: [PairCoeffs; CASCADE],
+    states: [StereoState; CASCADE],
+    /// Before section `j`: `Some(true)` to mid/side, `Some(false)` back to left/right.
+    convert: [Option<bool>; CASCADE],
+    /// Back to left/right after the last section.
+    back: bool,
+}
+
+impl Cascade {
+    const EMPTY: Self = Self {
+        len: 0,
+        coefs: [PairCoeffs::IDENTITY; CASCADE],
+        states: [StereoState::ZERO; CASCADE],
+        convert: [None; CASCADE],
+        back: false,
+    };
+
+    /// Runs `x` (pairs of lane samples) through the sections in place.
+    #[inline(always)]
+    fn run(&mut self, x: &mut [[f64; 2]]) {
+        let n = self.len;
+        let (coefs, states, convert) =
+            (&self.coefs[..n], &mut self.states[..n], &self.convert[..n]);
+        for v in x.iter_mut() {
+            let mut s = *v;
+            for ((c, st), conv) in coefs.iter().zip(states.iter_mut()).zip(convert) {
+                if let Some(forward) = *conv {
+                    s = mid_side(s, forward);
+                }
+                s = c.tick(st, s);
+            }
+            if self.back {
+                s = mid_side(s, false);
+            }
+            *v = s;
+        }
     }
 }
 
@@ -188,6 +236,8 @@ pub struct DynamicEq {
     ms_coef: f64,
     simd: SimdLevel,
     design: Design,
+    /// The sections of the sub-block being processed.
+    cascade: Cascade,
 }
 
 impl DynamicEq {
@@ -218,6 +268,7 @@ impl DynamicEq {
             ms_coef: 1.0 - (-1.0 / (DETECTOR_MS as f64 * 1e-3 * rate as f64)).exp(),
             simd: SimdLevel::detect(),
             design: Design::Matched,
+            cascade: Cascade::EMPTY,
         };
         eq.set_settings(settings);
         eq.reset();
@@ -449,20 +500,29 @@ impl DynamicEq {
             for ((v, l), r) in x.iter_mut().zip(&*x0).zip(&*x1) {
                 *v = [*l as f64, *r as f64];
             }
-            let mut mid_side = false;
-            for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
+            let c = &mut self.cascade;
+            c.len = 0;
+            let mut in_mid_side = false;
+            for b in self.bands.iter().filter(|b| b.settings.enabled) {
                 let ms = b.settings.placement.mid_side();
-                if ms != mid_side {
-                    to_mid_side(x, ms);
-                    mid_side = ms;
+                for (j, (p, st)) in b.pair[..b.n].iter().zip(&b.states).enumerate() {
+                    let k = c.len;
+                    c.coefs[k] = *p;
+                    c.states[k] = *st;
+                    c.convert[k] = (j == 0 && ms != in_mid_side).then_some(ms);
+                    c.len += 1;
                 }
-                for (p, st) in b.pair[..b.n].iter().zip(&mut b.states) {
-                    p.run(st, x);
-                    st.sanitize();
-                }
+                in_mid_side = ms;
             }
-            if mid_side {
-                to_mid_side(x, false);
+            c.back = in_mid_side;
+            c.run(x);
+            let mut k = 0;
+            for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
+                for st in &mut b.states[..b.n] {
+                    *st = c.states[k];
+                    st.sanitize();
+                    k += 1;
+                }
             }
             for ((v, l), r) in x.iter().zip(x0).zip(x1) {
                 *l = v[0] as f32;
