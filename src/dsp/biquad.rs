@@ -326,16 +326,6 @@ impl PairCoeffs {
         ];
         y
     }
-
-    /// Runs `x` (pairs of lane samples) in place from `state`.
-    #[inline(always)]
-    pub fn run(&self, state: &mut StereoState, x: &mut [[f64; 2]]) {
-        let mut st = *state;
-        for v in x.iter_mut() {
-            *v = self.tick(&mut st, *v);
-        }
-        *state = st;
-    }
 }
 
 #[cfg(test)]
