@@ -1,8 +1,8 @@
 //! Dynamic EQ: [`BANDS`] parametric bands (bell, shelves, tilt shelf, notch, band-pass, cuts of
 //! 12/24/48 dB/oct), each placed on the stereo pair, one channel, the mid or the side, and each
 //! (when it has a gain) able to follow its own band-limited detector. Zero latency: every band
-//! is one to four minimum-phase IIR sections, each matched to its analog prototype up to
-//! Nyquist ([`super::matched`]), applied directly to the audio. A band that is off
+//! is one to four minimum-phase IIR sections, each matched to its analog prototype up to the
+//! top of the audio band ([`super::matched`]), applied directly to the audio. A band that is off
 //! costs nothing.
 //!
 //! Per band and sample: the detector band-passes the EQ's input (RBJ band-pass at the band's

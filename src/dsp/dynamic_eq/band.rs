@@ -274,7 +274,7 @@ fn butterworth_q(k: usize, n: usize) -> f64 {
 /// How a band's sections are designed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Design {
-    /// Matched to the analog prototype up to Nyquist ([`matched`]): the EQ's.
+    /// Matched to the analog prototype up to the top of the audio band ([`matched`]): the EQ's.
     #[default]
     Matched,
     /// The bilinear transform (RBJ cookbook), as before 0.2.0: the reference of the tests and
@@ -322,9 +322,9 @@ pub fn sections_by(
 }
 
 /// The biquad sections of a band shape at `w0` ([`matched::omega`]), and how many there are:
-/// each the analog prototype's section matched up to Nyquist. Cuts cascade Butterworth
-/// sections; the user's `q` scales the most resonant one (so 0.707 gives a Butterworth cut of
-/// any slope, -3 dB at the corner, and more gives a peak).
+/// each the analog prototype's section matched up to the top of the audio band. Cuts cascade
+/// Butterworth sections; the user's `q` scales the most resonant one (so 0.707 gives a
+/// Butterworth cut of any slope, -3 dB at the corner, and more gives a peak).
 pub fn sections(
     kind: BandKind,
     slope: Slope,
