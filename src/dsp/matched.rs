@@ -173,6 +173,8 @@ pub struct Omega {
     /// The inverse of `[[phi1, phi2] at w, [phi1, phi2] at the third point]`: what turns the
     /// two squared magnitudes into `P1` and `P2`.
     solve: [[f64; 2]; 2],
+    /// The third matching point ([`third_point`]), radians per sample.
+    w_t: f64,
     /// The third matching point in the prototypes' variable, `(w_t / w)^2`.
     x_t: f64,
 }
@@ -190,6 +192,7 @@ impl Omega {
             phi,
             phi_t: pt,
             solve: [[pt[2] / det, -phi[2] / det], [-pt[1] / det, phi[1] / det]],
+            w_t: wt,
             x_t: (wt / w).powi(2),
         }
     }
@@ -313,7 +316,8 @@ pub fn notch_power(q: f64, x: f64) -> f64 {
     (1.0 - x).powi(2) * low_pass_power(q, x)
 }
 
-/// Matched low-pass (12 dB/octave section, resonance `q`): zeros from DC, Nyquist and `w0`.
+/// Matched low-pass (12 dB/octave section, resonance `q`): zeros from DC, `w0` and the third
+/// point.
 pub fn low_pass(w0: &Omega, q: f64) -> Coeffs {
     let a = impulse_invariant(w0.w, 0.5 / q);
     three_point(1.0, low_pass_power(q, w0.x_t), q * q, w0, a)
@@ -331,28 +335,33 @@ pub fn low_pass(w0: &Omega, q: f64) -> Coeffs {
 /// impulse-invariant design.
 pub fn high_pass(w0: &Omega, q: f64) -> Coeffs {
     let zeros = [1.0, -2.0, 1.0];
-    let a = impulse_invariant(w0.w, 0.5 / q);
-    let shape = Coeffs { b: zeros, a };
-    let g = (high_pass_power(q, 1.0).sqrt()) / shape.magnitude_at(w0.w);
-    let invariant = Coeffs {
-        b: [g, -2.0 * g, g],
-        a,
+    let invariant = || {
+        let a = impulse_invariant(w0.w, 0.5 / q);
+        let g = high_pass_power(q, 1.0).sqrt() / Coeffs { b: zeros, a }.magnitude_at(w0.w);
+        Coeffs {
+            b: [g, -2.0 * g, g],
+            a,
+        }
     };
     let t = ramp(q, 0.5, FRAC_1_SQRT_2).max(ramp(w0.w, 0.5 * PI, 0.7 * PI));
     if t >= 1.0 {
-        return invariant;
+        return invariant();
     }
-    let points = [high_pass_low_point(w0.w, q), w0.w, third_point_of(w0)];
+    let points = [high_pass_low_point(w0.w, q), w0.w, w0.w_t];
     match fitted_poles(zeros, points, |w| high_pass_power(q, (w / w0.w).powi(2))) {
-        Some(f) => Coeffs {
-            b: std::array::from_fn(|i| f.b[i] + t * (invariant.b[i] - f.b[i])),
-            a: std::array::from_fn(|i| f.a[i] + t * (invariant.a[i] - f.a[i])),
-        },
-        None => invariant,
+        Some(f) if t <= 0.0 => f,
+        Some(f) => {
+            let inv = invariant();
+            Coeffs {
+                b: std::array::from_fn(|i| f.b[i] + t * (inv.b[i] - f.b[i])),
+                a: std::array::from_fn(|i| f.a[i] + t * (inv.a[i] - f.a[i])),
+            }
+        }
+        None => invariant(),
     }
 }
 
-/// Matched band-pass (0 dB at `w0`): a zero at DC, matched at Nyquist and `w0`.
+/// Matched band-pass (0 dB at `w0`): a zero at DC, matched at `w0` and the third point.
 pub fn band_pass(w0: &Omega, q: f64) -> Coeffs {
     let a = impulse_invariant(w0.w, 0.5 / q);
     three_point(0.0, band_pass_power(q, w0.x_t), 1.0, w0, a)
@@ -366,7 +375,7 @@ pub fn notch(w0: &Omega, q: f64) -> Coeffs {
     let zeros = [1.0, -2.0 * c, 1.0];
     let half = 0.5 / q;
     let lower = w0.w * ((1.0 + half * half).sqrt() - half);
-    let points = [0.0, lower, third_point_of(w0)];
+    let points = [0.0, lower, w0.w_t];
     if let Some(c) = fitted_poles(zeros, points, |w| notch_power(q, (w / w0.w).powi(2))) {
         return c;
     }
@@ -384,11 +393,6 @@ fn high_pass_low_point(w0: f64, q: f64) -> f64 {
     let h = 0.5 / q;
     let lower = h - (h * h - 1.0).max(0.0).sqrt();
     0.5 * w0 * lower.min(1.0)
-}
-
-/// The third matching point of `w0` in radians per sample.
-fn third_point_of(w0: &Omega) -> f64 {
-    w0.w * w0.x_t.sqrt()
 }
 
 /// Poles over the fixed `zeros` such that the squared magnitude equals `target` at the three

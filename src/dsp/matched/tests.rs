@@ -60,7 +60,7 @@ fn three_point_matches_dc_the_band_frequency_and_the_third_point_exactly() {
         (96_000.0, 3000.0, 0.3, -12.0),
     ] {
         let w0 = omega(f0, rate);
-        let wt = third_point(w0.w, rate);
+        let wt = w0.w_t;
         let s = Biquadratic::bell(q, g);
         let c = s.design(&w0);
         for w in [1e-9, w0.w, wt] {
