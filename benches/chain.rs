@@ -254,6 +254,8 @@ fn renderer(x: &[Vec<f32>; 2], ir: &[Vec<f32>], engine: f64) {
         )
         .unwrap();
         for _ in 0..5 {
+            // A new file each run (the previous run's output is not freed inside the timing).
+            let _ = std::fs::remove_file(dir.join("out.wav"));
             let t0 = children();
             let status = std::process::Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
                 .arg(&input)

@@ -10,6 +10,7 @@
 //! cargo bench --bench convolution -- extras    # memory, kernel build time, head sizes
 //! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
 //! cargo bench --bench convolution -- cell 1 1024 # one IR length and block in detail
+//! ./scripts/bench_zita.sh                      # the plugin path against zita-convolver
 //! ```
 //!
 //! All engines process stereo (left IR on the left channel, right IR on the right) at 48 kHz
@@ -475,6 +476,8 @@ fn main() {
         .collect();
     let quick = std::env::args().any(|a| a == "--quick");
     let all = args.is_empty();
+    // `zita` runs only when asked for: it needs the harness `scripts/bench_zita.sh` builds.
+    let all = all && !args.iter().any(|a| a == "zita");
     let want = |s: &str| all || args.iter().any(|a| a == s);
     println!("# FluxForge convolution benchmark (cargo bench --bench convolution)");
     if want("calibrate") {
@@ -491,6 +494,9 @@ fn main() {
     }
     if want("grid") {
         grid(quick);
+    }
+    if args.iter().any(|a| a == "zita") {
+        zita(quick);
     }
     if let Some(i) = args.iter().position(|a| a == "cell") {
         let secs = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1.0);
@@ -519,4 +525,71 @@ fn cell(secs: f64, block: usize) {
         best[1],
         best[0] / best[1]
     );
+}
+
+/// The plugin path against zita-convolver 4 (the Debian package, run by the C++ harness in
+/// `benches/zita/`, whose path `scripts/bench_zita.sh` passes in `FLUXFORGE_ZITA_CELLS`), cell
+/// by cell, interleaved: the same stereo IR (written to a file for the harness), zita
+/// configured as a JACK client at the host's period runs it with zero added latency (quantum
+/// = smallest partition = block; its worker threads run the longer partitions and
+/// `process(sync)` waits for them, so its output is exact). The script pins the whole run to
+/// one core, so zita's threads share the caller's core: both figures are wall time on that
+/// core per second of audio, the fastest of the rounds.
+fn zita(quick: bool) {
+    let Some(harness) = std::env::var_os("FLUXFORGE_ZITA_CELLS") else {
+        println!(
+            "\n`zita`: set FLUXFORGE_ZITA_CELLS to the harness (./scripts/bench_zita.sh does)"
+        );
+        return;
+    };
+    let rounds = if quick { 2 } else { 3 };
+    let (dur, reps) = if quick { (0.5, 3) } else { (1.0, 3) };
+    println!("\n## The plugin path against zita-convolver, pinned to one core (48 kHz stereo)\n");
+    println!("CPU seconds per second of audio (wall time on the one core), fastest of {rounds} interleaved rounds, each the median of {reps} runs of {dur} s.\n");
+    println!("| IR s | block | plugin | zita-convolver | zita CPU (all threads) | plugin / zita |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let file = std::env::temp_dir().join(format!("fluxforge-zita-ir-{}.f32", std::process::id()));
+    let mut worst: f64 = 0.0;
+    for secs in [0.5, 1.0, 2.0, 4.0, 8.0] {
+        let (l, r) = (ir(secs, 1), ir(secs, 2));
+        let bytes: Vec<u8> = l.iter().chain(&r).flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&file, bytes).expect("write the IR for the harness");
+        for block in [64usize, 128, 256, 512, 1024] {
+            let mut best = [f64::MAX; 3];
+            for _ in 0..rounds {
+                let mut e = make("plugin", block, &l, &r);
+                best[0] = best[0].min(cpu_per_second(e.as_mut(), block, dur, reps));
+                drop(e);
+                let out = std::process::Command::new(&harness)
+                    .arg(&file)
+                    .arg(block.to_string())
+                    .arg(dur.to_string())
+                    .arg(reps.to_string())
+                    .output()
+                    .expect("run the zita harness");
+                assert!(
+                    out.status.success(),
+                    "zita harness failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let text = String::from_utf8_lossy(&out.stdout);
+                let v: Vec<f64> = text
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                best[1] = best[1].min(v[0]);
+                best[2] = best[2].min(v[1]);
+            }
+            worst = worst.max(best[0] / best[1]);
+            println!(
+                "| {secs} | {block} | {:.5} | {:.5} | {:.5} | {:.2}x |",
+                best[0],
+                best[1],
+                best[2],
+                best[0] / best[1]
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+    println!("\nplugin / zita-convolver, highest cell: {worst:.2}x");
 }

@@ -222,8 +222,8 @@ fn wav(bytes: &[u8], rules: &Rules) -> Result<Decoded, IrError> {
     // there).
     let reader = match packed(reader, bytes, samples) {
         Ok(data) => {
-            let (interleaved, encoding) = decode_packed(spec, data, samples)?;
-            return finish(rules, spec.sample_rate, n_ch, interleaved, encoding);
+            let (channels, encoding) = decode_packed(spec, data, samples)?;
+            return finish_planar(rules, spec.sample_rate, channels, encoding);
         }
         Err(reader) => reader,
     };
@@ -273,43 +273,48 @@ fn packed<'a>(
     Err(hound::WavReader::new(std::io::Cursor::new(bytes)).expect("parsed once already"))
 }
 
-/// Packed little-endian samples as floats (full scale 1.0); a data chunk shorter than its
-/// header says is truncated.
+/// Packed little-endian samples as floats (full scale 1.0), split into `spec.channels`
+/// channels as they are read (no interleaved copy); a data chunk shorter than its header says
+/// is truncated, and a last partial frame is dropped.
 fn decode_packed(
     spec: hound::WavSpec,
     data: &[u8],
     samples: usize,
-) -> Result<(Vec<f32>, WavEncoding), IrError> {
+) -> Result<(Vec<Vec<f32>>, WavEncoding), IrError> {
     let b = spec.bits_per_sample;
     let width = (b as usize).div_ceil(8);
     if data.len() < samples * width {
         return Err(IrError::Truncated);
     }
-    let data = &data[..samples * width];
-    let scale = |bits: u16| 1.0 / (1u64 << (bits - 1)) as f32;
+    let n_ch = (spec.channels as usize).max(1);
+    let data = &data[..samples / n_ch * n_ch * width];
+    let split = |sample: fn(&[u8]) -> f32| -> Vec<Vec<f32>> {
+        let mut channels = vec![Vec::with_capacity(samples / n_ch); n_ch];
+        for frame in data.chunks_exact(width * n_ch) {
+            for (c, s) in channels.iter_mut().zip(frame.chunks_exact(width)) {
+                c.push(sample(s));
+            }
+        }
+        channels
+    };
+    const S16: f32 = 1.0 / (1u64 << 15) as f32;
+    const S24: f32 = 1.0 / (1u64 << 23) as f32;
+    const S32: f32 = 1.0 / (1u64 << 31) as f32;
     Ok(match (spec.sample_format, b) {
         (hound::SampleFormat::Float, 32) => (
-            data.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
+            split(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
             WavEncoding::Float,
         ),
         (hound::SampleFormat::Int, 16) => (
-            data.chunks_exact(2)
-                .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 * scale(16))
-                .collect(),
+            split(|c| i16::from_le_bytes([c[0], c[1]]) as f32 * S16),
             WavEncoding::Int(16),
         ),
         (hound::SampleFormat::Int, 24) => (
-            data.chunks_exact(3)
-                .map(|c| (i32::from_le_bytes([0, c[0], c[1], c[2]]) >> 8) as f32 * scale(24))
-                .collect(),
+            split(|c| (i32::from_le_bytes([0, c[0], c[1], c[2]]) >> 8) as f32 * S24),
             WavEncoding::Int(24),
         ),
         (hound::SampleFormat::Int, 32) => (
-            data.chunks_exact(4)
-                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32 * scale(32))
-                .collect(),
+            split(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32 * S32),
             WavEncoding::Int(32),
         ),
         (f, b) => return Err(IrError::Unsupported(format!("{b}-bit {f:?}"))),
@@ -353,6 +358,30 @@ fn finish(
     let channels = (0..n_ch)
         .map(|c| interleaved.iter().skip(c).step_by(n_ch).copied().collect())
         .collect();
+    Ok(Decoded {
+        sample_rate: rate,
+        channels,
+        encoding,
+    })
+}
+
+/// Validates samples already split into channels (the same checks as [`check_samples`] on
+/// all of them together: a file is silent when every channel is).
+fn finish_planar(
+    rules: &Rules,
+    rate: u32,
+    channels: Vec<Vec<f32>>,
+    encoding: WavEncoding,
+) -> Result<Decoded, IrError> {
+    if channels.iter().all(Vec::is_empty) {
+        return Err(IrError::Empty);
+    }
+    if rules.reject_non_finite && channels.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(IrError::NonFinite);
+    }
+    if rules.reject_silent && channels.iter().flatten().all(|v| *v == 0.0) {
+        return Err(IrError::Silent);
+    }
     Ok(Decoded {
         sample_rate: rate,
         channels,
@@ -462,8 +491,12 @@ pub enum WavEncoding {
 /// The `bits`-bit integer code of `v` (full scale 1.0): `round(v * 2^(bits-1))`, clamped to
 /// the format's range.
 pub fn quantize(v: f32, bits: u16) -> i32 {
-    let full = (1u64 << (bits - 1)) as f64;
-    (v as f64 * full).round().clamp(-full, full - 1.0) as i32
+    let full = 1i64 << (bits - 1);
+    let x = v as f64 * full as f64;
+    // Half away from zero, as `f64::round` (a libm call on baseline x86-64): a float's value
+    // times a power of two plus one half is exact in f64 below 2^52, and the cast truncates
+    // towards zero (saturating; NaN gives 0); anything larger is clamped anyway.
+    ((x + 0.5f64.copysign(x)) as i64).clamp(-full, full - 1) as i32
 }
 
 /// Writes interleaved samples of `channels` channels at `rate` Hz as a WAV stream (the
@@ -475,59 +508,199 @@ pub fn write_wav<W: std::io::Write + std::io::Seek>(
     encoding: WavEncoding,
     interleaved: impl IntoIterator<Item = f32>,
 ) -> Result<(), hound::Error> {
+    let spec = wav_spec(channels, rate, encoding);
+    if let (WavEncoding::Int(bits), None) = (encoding, packed_width(encoding)) {
+        // Other widths (8-bit WAV is unsigned): hound's per-sample writer.
+        let mut w = hound::WavWriter::new(out, spec)?;
+        for v in interleaved {
+            w.write_sample(quantize(v, bits))?;
+        }
+        return w.finalize();
+    }
+    // The samples as bytes in one pass, and the header exactly as hound writes it: hound's
+    // per-sample writer was a third of the renderer's time on a long file.
+    let interleaved = interleaved.into_iter();
+    let mut data = Vec::new();
+    pack(encoding, interleaved, &mut data);
+    let mut out = out;
+    out.write_all(&wav_header(spec, data.len())?)?;
+    out.write_all(&data)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// hound's description of a file of `channels` channels at `rate` Hz in `encoding`.
+fn wav_spec(channels: u16, rate: u32, encoding: WavEncoding) -> hound::WavSpec {
     let (bits_per_sample, sample_format) = match encoding {
         WavEncoding::Int(bits) => (bits, hound::SampleFormat::Int),
         WavEncoding::Float => (32, hound::SampleFormat::Float),
     };
-    let spec = hound::WavSpec {
+    hound::WavSpec {
         channels,
         sample_rate: rate,
         bits_per_sample,
         sample_format,
-    };
-    let width = match encoding {
-        WavEncoding::Float | WavEncoding::Int(32) => 4,
-        WavEncoding::Int(24) => 3,
-        WavEncoding::Int(16) => 2,
-        WavEncoding::Int(bits) => {
-            // Other widths (8-bit WAV is unsigned): hound's per-sample writer.
-            let mut w = hound::WavWriter::new(out, spec)?;
-            for v in interleaved {
-                w.write_sample(quantize(v, bits))?;
-            }
-            return w.finalize();
-        }
-    };
-    // The samples as bytes in one pass, and the header exactly as hound writes it (made for
-    // no samples, then given the data's length): hound's per-sample writer was a third of
-    // the renderer's time on a long file.
-    let interleaved = interleaved.into_iter();
-    let mut data = Vec::with_capacity(interleaved.size_hint().0 * width);
+    }
+}
+
+/// Bytes per sample of the encodings [`pack`] writes (16, 24 and 32-bit integer and float);
+/// `None` for the others, which go through hound's per-sample writer.
+fn packed_width(encoding: WavEncoding) -> Option<usize> {
     match encoding {
-        WavEncoding::Float => interleaved.for_each(|v| data.extend_from_slice(&v.to_le_bytes())),
+        WavEncoding::Float | WavEncoding::Int(32) => Some(4),
+        WavEncoding::Int(24) => Some(3),
+        WavEncoding::Int(16) => Some(2),
+        WavEncoding::Int(_) => None,
+    }
+}
+
+/// Appends `samples` to `data` as little-endian `encoding` (one of [`packed_width`]'s).
+fn pack(encoding: WavEncoding, samples: impl Iterator<Item = f32>, data: &mut Vec<u8>) {
+    data.reserve(samples.size_hint().0 * packed_width(encoding).unwrap_or(4));
+    match encoding {
+        WavEncoding::Float => samples.for_each(|v| data.extend_from_slice(&v.to_le_bytes())),
         WavEncoding::Int(32) => {
-            interleaved.for_each(|v| data.extend_from_slice(&quantize(v, 32).to_le_bytes()))
+            samples.for_each(|v| data.extend_from_slice(&quantize(v, 32).to_le_bytes()))
         }
         WavEncoding::Int(24) => {
-            interleaved.for_each(|v| data.extend_from_slice(&quantize(v, 24).to_le_bytes()[..3]))
+            samples.for_each(|v| data.extend_from_slice(&quantize(v, 24).to_le_bytes()[..3]))
         }
-        _ => interleaved
-            .for_each(|v| data.extend_from_slice(&(quantize(v, 16) as i16).to_le_bytes())),
+        _ => samples.for_each(|v| data.extend_from_slice(&(quantize(v, 16) as i16).to_le_bytes())),
     }
+}
+
+/// The header hound writes for `spec` before `data_len` bytes of samples (made for no
+/// samples, then given the data's length).
+fn wav_header(spec: hound::WavSpec, data_len: usize) -> Result<Vec<u8>, hound::Error> {
     let mut header = std::io::Cursor::new(Vec::new());
     hound::WavWriter::new(&mut header, spec)?.finalize()?;
     let mut header = header.into_inner();
     let too_long = || hound::Error::FormatError("too long for a WAV file");
-    let riff = u32::try_from(header.len() - 8 + data.len()).map_err(|_| too_long())?;
-    let len = u32::try_from(data.len()).map_err(|_| too_long())?;
+    let riff = u32::try_from(header.len() - 8 + data_len).map_err(|_| too_long())?;
+    let len = u32::try_from(data_len).map_err(|_| too_long())?;
     let h = header.len();
     header[4..8].copy_from_slice(&riff.to_le_bytes());
     header[h - 4..].copy_from_slice(&len.to_le_bytes());
-    let mut out = out;
-    out.write_all(&header)?;
-    out.write_all(&data)?;
-    out.flush()?;
-    Ok(())
+    Ok(header)
+}
+
+/// The temporary name a file is written under beside `path` (unique in the process).
+fn partial_path(path: &Path) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".partial-{}-{n}", std::process::id()));
+    std::path::PathBuf::from(partial)
+}
+
+/// A WAV file written in pieces as they are made (the renderer's output: memory stays
+/// constant however long the file): the header for a length given in advance, then the
+/// samples, channel slices at a time. Like [`write_wav_file`], the file appears whole or not
+/// at all: under a temporary name until [`finish`](Self::finish), removed if it is never
+/// finished. The bytes are [`write_wav`]'s for the same samples.
+pub struct WavFileWriter {
+    path: std::path::PathBuf,
+    partial: std::path::PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    spec: hound::WavSpec,
+    encoding: WavEncoding,
+    frames_left: usize,
+    bytes: Vec<u8>,
+    /// Samples of an encoding hound writes sample by sample, held until the end.
+    held: Option<Vec<f32>>,
+    finished: bool,
+}
+
+impl WavFileWriter {
+    /// Starts `path` for `frames` frames of `channels` channels at `rate` Hz.
+    pub fn create(
+        path: &Path,
+        channels: u16,
+        rate: u32,
+        encoding: WavEncoding,
+        frames: usize,
+    ) -> Result<Self, String> {
+        use std::io::Write as _;
+        let spec = wav_spec(channels, rate, encoding);
+        let partial = partial_path(path);
+        let file = std::fs::File::create(&partial)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut w = Self {
+            path: path.to_path_buf(),
+            partial,
+            out: std::io::BufWriter::new(file),
+            spec,
+            encoding,
+            frames_left: frames,
+            bytes: Vec::new(),
+            held: None,
+            finished: false,
+        };
+        match packed_width(encoding) {
+            Some(width) => {
+                let header =
+                    wav_header(spec, frames * channels as usize * width).map_err(|e| w.err(&e))?;
+                w.out.write_all(&header).map_err(|e| w.err(&e))?;
+            }
+            None => w.held = Some(Vec::new()),
+        }
+        Ok(w)
+    }
+
+    fn err(&self, e: &dyn fmt::Display) -> String {
+        format!("cannot write {}: {e}", self.path.display())
+    }
+
+    /// Appends the frames in `channels` (one slice per channel, all the same length).
+    pub fn write(&mut self, channels: &[&[f32]]) -> Result<(), String> {
+        use std::io::Write as _;
+        let n = channels.first().map_or(0, |c| c.len());
+        if channels.len() != self.spec.channels as usize || channels.iter().any(|c| c.len() != n) {
+            return Err(self.err(&"channels do not match the file"));
+        }
+        if n > self.frames_left {
+            return Err(self.err(&"more frames than the header announced"));
+        }
+        self.frames_left -= n;
+        let frames = (0..n).flat_map(|i| channels.iter().map(move |c| c[i]));
+        if let Some(held) = &mut self.held {
+            held.extend(frames);
+            return Ok(());
+        }
+        self.bytes.clear();
+        pack(self.encoding, frames, &mut self.bytes);
+        self.out.write_all(&self.bytes).map_err(|e| self.err(&e))
+    }
+
+    /// Ends the file (every announced frame must have been written) and gives it its name.
+    pub fn finish(mut self) -> Result<(), String> {
+        use std::io::Write as _;
+        if self.frames_left != 0 {
+            return Err(self.err(&format!("{} frames missing", self.frames_left)));
+        }
+        if let Some(held) = self.held.take() {
+            write_wav(
+                &mut self.out,
+                self.spec.channels,
+                self.spec.sample_rate,
+                self.encoding,
+                held,
+            )
+            .map_err(|e| self.err(&e))?;
+        }
+        self.out.flush().map_err(|e| self.err(&e))?;
+        std::fs::rename(&self.partial, &self.path).map_err(|e| self.err(&e))?;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+impl Drop for WavFileWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
 }
 
 /// [`write_wav`] to a file; the error names the file. The file appears whole or not at all:
@@ -540,12 +713,8 @@ pub fn write_wav_file(
     encoding: WavEncoding,
     interleaved: impl IntoIterator<Item = f32>,
 ) -> Result<(), String> {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let err = |e: &dyn fmt::Display| format!("cannot write {}: {e}", path.display());
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".partial-{}-{n}", std::process::id()));
-    let partial = std::path::PathBuf::from(partial);
+    let partial = partial_path(path);
     let written = std::fs::File::create(&partial)
         .map_err(|e| err(&e))
         .and_then(|file| {

@@ -425,6 +425,9 @@ fn write_demo_input(path: &std::path::Path) -> Result<(), String> {
     write_wav(path, 48_000, ir_file::WavEncoding::Int(24), &l, &r)
 }
 
+/// Frames rendered between two writes of the output file.
+const WRITE_FRAMES: usize = 8192;
+
 fn run(args: Args) -> Result<(), String> {
     let audio = read_audio(&args.input)?;
     let rate = audio.sample_rate as f32;
@@ -481,21 +484,25 @@ fn run(args: Args) -> Result<(), String> {
     let frames = audio.channels[0].len();
     let tail = args.tail_s.map_or(ir_len, |s| (s * rate as f64) as usize);
     let total = frames + tail;
-    let mut l = vec![0.0f32; total];
-    let mut r = vec![0.0f32; total];
-    l[..frames].copy_from_slice(&audio.channels[0]);
-    r[..frames].copy_from_slice(audio.channels.get(1).unwrap_or(&audio.channels[0]));
+    let (file_rate, file_encoding) = (audio.sample_rate, audio.encoding);
+    // The render runs in place in the decoded channels (silence appended for the tail): no
+    // copy of the input, and the output is written as it is made.
+    let mut channels = audio.channels.into_iter();
+    let mut l = channels.next().unwrap_or_default();
+    let mut r = channels.next().unwrap_or_else(|| l.clone());
+    l.resize(total, 0.0);
+    r.resize(total, 0.0);
 
     // The sidechain, as long as the render (silence after its end).
     let key = match &args.sidechain {
         Some(path) => {
             let sc = read_audio(path)?;
-            if sc.sample_rate != audio.sample_rate {
+            if sc.sample_rate != file_rate {
                 return Err(format!(
                     "{}: {} Hz; the sidechain must have the input's rate ({} Hz)",
                     path.display(),
                     sc.sample_rate,
-                    audio.sample_rate
+                    file_rate
                 ));
             }
             let fit = |c: &Vec<f32>| {
@@ -511,8 +518,16 @@ fn run(args: Args) -> Result<(), String> {
         None => None,
     };
     let show = !args.quiet && std::io::stderr().is_terminal() && total > 10 * rate as usize;
+    // The output in the input's encoding (a FLAC or AIFF input of 8 bits is written as
+    // 16-bit WAV: hound writes 8-bit WAV unsigned, which the front does not read back).
+    let encoding = match file_encoding {
+        ir_file::WavEncoding::Int(b) if b < 16 => ir_file::WavEncoding::Int(16),
+        other => other,
+    };
+    let mut out = ir_file::WavFileWriter::create(&args.output, 2, file_rate, encoding, total)?;
     let start = Instant::now();
     let mut pos = 0;
+    let mut written = 0;
     let mut last_pct = usize::MAX;
     while pos < total {
         let n = args.block.min(total - pos);
@@ -521,6 +536,10 @@ fn run(args: Args) -> Result<(), String> {
             .map(|[a, b]| [&a[pos..pos + n], &b[pos..pos + n]]);
         engine.process_keyed(&mut [&mut l[pos..pos + n], &mut r[pos..pos + n]], k);
         pos += n;
+        if pos - written >= WRITE_FRAMES || pos == total {
+            out.write(&[&l[written..pos], &r[written..pos]])?;
+            written = pos;
+        }
         let pct = pos * 100 / total;
         if show && pct != last_pct {
             last_pct = pct;
@@ -532,13 +551,7 @@ fn run(args: Args) -> Result<(), String> {
     if show {
         eprintln!();
     }
-    // The output in the input's encoding (a FLAC or AIFF input of 8 bits is written as
-    // 16-bit WAV: hound writes 8-bit WAV unsigned, which the front does not read back).
-    let encoding = match audio.encoding {
-        ir_file::WavEncoding::Int(b) if b < 16 => ir_file::WavEncoding::Int(16),
-        other => other,
-    };
-    write_wav(&args.output, audio.sample_rate, encoding, &l, &r)?;
+    out.finish()?;
     if let Some(p) = &args.save_preset {
         let mut preset = Preset::capture(&args.params);
         if args.ir.is_some() {
@@ -556,7 +569,7 @@ fn run(args: Args) -> Result<(), String> {
         eprintln!(
             "wrote {} ({secs:.2} s at {} Hz, {:.0}x real time)",
             args.output.display(),
-            audio.sample_rate,
+            file_rate,
             secs / took.max(1e-9)
         );
     }

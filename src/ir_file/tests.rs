@@ -533,3 +533,113 @@ fn a_file_is_written_whole_or_not_at_all() {
     assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn quantize_rounds_half_away_from_zero_as_f64_round_does() {
+    let reference = |v: f32, bits: u16| -> i32 {
+        let full = (1u64 << (bits - 1)) as f64;
+        (v as f64 * full).round().clamp(-full, full - 1.0) as i32
+    };
+    let mut rng = Rng::new(5);
+    for bits in [8u16, 16, 20, 24, 32] {
+        let full = (1u64 << (bits - 1)) as f32;
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+            1e-30,
+        ];
+        // Exact halves and their neighbours, where the two roundings could part.
+        for k in [0.5f32, 1.5, 2.5, 100.5, 8_388_606.5, 1e6 + 0.5] {
+            for s in [1.0f32, -1.0] {
+                let v = s * k / full;
+                values.extend([
+                    v,
+                    f32::from_bits(v.to_bits() + 1),
+                    f32::from_bits(v.to_bits() - 1),
+                ]);
+            }
+        }
+        values.extend((0..10_000).map(|_| 1.2 * rng.bipolar() as f32));
+        for v in values {
+            assert_eq!(
+                quantize(v, bits),
+                reference(v, bits),
+                "{v:e} at {bits} bits"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wav_written_in_pieces_is_the_wav_written_at_once() {
+    let dir = std::env::temp_dir().join(format!("fluxforge-wav-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng::new(9);
+    for encoding in [
+        WavEncoding::Float,
+        WavEncoding::Int(16),
+        WavEncoding::Int(24),
+        WavEncoding::Int(32),
+        WavEncoding::Int(8),
+    ] {
+        for channels in [1usize, 2] {
+            let frames = 10_007;
+            let planar: Vec<Vec<f32>> = (0..channels)
+                .map(|_| (0..frames).map(|_| 1.1 * rng.bipolar() as f32).collect())
+                .collect();
+            let interleaved = (0..frames).flat_map(|i| planar.iter().map(move |c| c[i]));
+            let mut whole = std::io::Cursor::new(Vec::new());
+            write_wav(&mut whole, channels as u16, 48_000, encoding, interleaved).unwrap();
+            let path = dir.join("pieces.wav");
+            let _ = std::fs::remove_file(&path);
+            let mut w =
+                WavFileWriter::create(&path, channels as u16, 48_000, encoding, frames).unwrap();
+            let mut pos = 0;
+            for n in [0usize, 1, 64, 8192, 333].iter().cycle() {
+                let n = (*n).min(frames - pos);
+                let slices: Vec<&[f32]> = planar.iter().map(|c| &c[pos..pos + n]).collect();
+                w.write(&slices).unwrap();
+                pos += n;
+                if pos == frames {
+                    break;
+                }
+            }
+            // Nothing under the final name until the end.
+            assert!(!path.exists());
+            w.finish().unwrap();
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                whole.into_inner(),
+                "{encoding:?}, {channels} channels"
+            );
+        }
+    }
+    // A file left unfinished, or short of its frames, leaves nothing behind.
+    let short = dir.join("short.wav");
+    let mut w = WavFileWriter::create(&short, 2, 48_000, WavEncoding::Int(24), 10).unwrap();
+    w.write(&[&[0.1; 4], &[0.2; 4]]).unwrap();
+    assert!(w
+        .write(&[&[0.1; 7], &[0.2; 7]])
+        .unwrap_err()
+        .contains("more frames"));
+    assert!(w.finish().unwrap_err().contains("6 frames missing"));
+    drop(
+        WavFileWriter::create(&dir.join("dropped.wav"), 1, 48_000, WavEncoding::Float, 5).unwrap(),
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["pieces.wav"], "{names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
