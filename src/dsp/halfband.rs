@@ -102,24 +102,31 @@ fn branches<const N: usize>(coefs: &[f64]) -> [[f32; 2]; N] {
     std::array::from_fn(|i| [coefs[2 * i] as f32, coefs[2 * i + 1] as f32])
 }
 
-/// 2x upsampling of one signal: its two branches side by side.
+/// 2x upsampling of `S` signals (a stereo pair runs as two): the two branches of each side
+/// by side, `L = 2 S` lanes (`[even, odd]` per signal).
 #[derive(Clone, Copy, Debug)]
-pub struct Upsampler<const N: usize> {
-    lanes: Lanes<2, N>,
+pub struct Upsampler<const S: usize, const L: usize, const N: usize> {
+    lanes: Lanes<L, N>,
 }
 
-impl<const N: usize> Upsampler<N> {
-    /// The upsampler of a design of `2 N` coefficients (from [`design`]).
+impl<const S: usize, const L: usize, const N: usize> Upsampler<S, L, N> {
+    /// The upsamplers of a design of `2 N` coefficients (from [`design`]).
+    ///
+    /// # Panics
+    /// If `L` is not `2 S`.
     pub fn new(coefs: &[f64]) -> Self {
+        assert_eq!(L, 2 * S, "two lanes per signal");
+        let b = branches::<N>(coefs);
         Self {
-            lanes: Lanes::new(branches(coefs)),
+            lanes: Lanes::new(b.map(|eo| std::array::from_fn(|l| eo[l % 2]))),
         }
     }
 
-    /// One input sample in, two output samples at twice the rate.
+    /// One input sample of each signal in, two output samples of each at twice the rate.
     #[inline(always)]
-    pub fn upsample(&mut self, x: f32) -> [f32; 2] {
-        self.lanes.tick([x, x])
+    pub fn upsample(&mut self, x: [f32; S]) -> [[f32; 2]; S] {
+        let y = self.lanes.tick(std::array::from_fn(|l| x[l / 2]));
+        std::array::from_fn(|s| [y[2 * s], y[2 * s + 1]])
     }
 
     /// Clears the filter state.
@@ -128,40 +135,49 @@ impl<const N: usize> Upsampler<N> {
     }
 }
 
-/// 2x downsampling of two signals through identical filters (a shaped path and its dry
-/// reference): the four branches side by side.
+/// 2x downsampling of `S` signals through identical filters (in the character stage, a
+/// shaped path and its dry reference per channel): all their branches side by side, `L = 2 S`
+/// lanes.
 #[derive(Clone, Copy, Debug)]
-pub struct DualDownsampler<const N: usize> {
-    lanes: Lanes<4, N>,
+pub struct Downsampler<const S: usize, const L: usize, const N: usize> {
+    lanes: Lanes<L, N>,
     /// The odd branches' one-sample delay (at the high rate) of each signal.
-    odd_z1: [f32; 2],
+    odd_z1: [f32; S],
 }
 
-impl<const N: usize> DualDownsampler<N> {
+impl<const S: usize, const L: usize, const N: usize> Downsampler<S, L, N> {
     /// The downsamplers of a design of `2 N` coefficients (from [`design`]).
+    ///
+    /// # Panics
+    /// If `L` is not `2 S`.
     pub fn new(coefs: &[f64]) -> Self {
+        assert_eq!(L, 2 * S, "two lanes per signal");
         let b = branches::<N>(coefs);
         Self {
-            lanes: Lanes::new(b.map(|[e, o]| [e, o, e, o])),
-            odd_z1: [0.0; 2],
+            lanes: Lanes::new(b.map(|eo| std::array::from_fn(|l| eo[l % 2]))),
+            odd_z1: [0.0; S],
         }
     }
 
     /// Two samples at twice the rate of each signal in, one sample of each out:
     /// `y[n] = (A0(u_even)[n] + A1(u_odd)[n-1]) / 2`.
     #[inline(always)]
-    pub fn downsample(&mut self, a: [f32; 2], b: [f32; 2]) -> [f32; 2] {
-        let y = self
-            .lanes
-            .tick([a[0], self.odd_z1[0], b[0], self.odd_z1[1]]);
-        self.odd_z1 = [a[1], b[1]];
-        [0.5 * (y[0] + y[1]), 0.5 * (y[2] + y[3])]
+    pub fn downsample(&mut self, x: [[f32; 2]; S]) -> [f32; S] {
+        let y = self.lanes.tick(std::array::from_fn(|l| {
+            if l % 2 == 0 {
+                x[l / 2][0]
+            } else {
+                self.odd_z1[l / 2]
+            }
+        }));
+        self.odd_z1 = x.map(|pair| pair[1]);
+        std::array::from_fn(|s| 0.5 * (y[2 * s] + y[2 * s + 1]))
     }
 
     /// Clears the filter states.
     pub fn reset(&mut self) {
         self.lanes.reset();
-        self.odd_z1 = [0.0; 2];
+        self.odd_z1 = [0.0; S];
     }
 }
 
@@ -172,11 +188,12 @@ pub const STAGE1: usize = 4;
 pub const STAGE2: usize = 2;
 
 /// One signal up and down through a half-band design of `2 N` coefficients (the filters'
-/// tests; the character stage runs [`Upsampler`] and [`DualDownsampler`]).
+/// tests; the character stage runs [`Upsampler`] and [`Downsampler`] on its channels
+/// together).
 #[derive(Clone, Copy, Debug)]
 pub struct HalfbandPair<const N: usize> {
-    up: Upsampler<N>,
-    down: DualDownsampler<N>,
+    up: Upsampler<1, 2, N>,
+    down: Downsampler<1, 2, N>,
 }
 
 /// The default design: 8 coefficients ([`STAGE1`] per branch), transition 0.0435 (pass band
@@ -232,20 +249,20 @@ impl<const N: usize> HalfbandPair<N> {
     pub fn new(coefs: &[f64]) -> Self {
         Self {
             up: Upsampler::new(coefs),
-            down: DualDownsampler::new(coefs),
+            down: Downsampler::new(coefs),
         }
     }
 
     /// One input sample in, two output samples at twice the rate.
     #[inline]
     pub fn upsample(&mut self, x: f32) -> [f32; 2] {
-        self.up.upsample(x)
+        self.up.upsample([x])[0]
     }
 
     /// Two samples at twice the rate in, one sample out.
     #[inline]
     pub fn downsample(&mut self, x: [f32; 2]) -> f32 {
-        self.down.downsample(x, [0.0; 2])[0]
+        self.down.downsample([x])[0]
     }
 
     /// Clears the filter states.
@@ -288,28 +305,35 @@ mod tests {
         x
     }
 
-    /// [`Upsampler`] and [`DualDownsampler`] of a design against the textbook chains.
+    /// [`Upsampler`] and [`Downsampler`] of a design, on as many signals as the character
+    /// stage runs (two channels up; their shaped and dry paths down), against the textbook
+    /// chains.
     fn check_side_by_side<const N: usize>(coefs: &[f64]) {
         let even: Vec<f32> = coefs.iter().step_by(2).map(|&c| c as f32).collect();
         let odd: Vec<f32> = coefs.iter().skip(1).step_by(2).map(|&c| c as f32).collect();
-        let mut st = vec![vec![(0.0f32, 0.0f32); N]; 6];
-        let mut z1 = [0.0f32; 2];
-        let (mut up, mut down) = (Upsampler::<N>::new(coefs), DualDownsampler::<N>::new(coefs));
+        let mut st = vec![vec![(0.0f32, 0.0f32); N]; 12];
+        let mut z1 = [0.0f32; 4];
+        let mut up = Upsampler::<2, 4, N>::new(coefs);
+        let mut down = Downsampler::<4, 8, N>::new(coefs);
         let mut rng = crate::dsp::rng::Rng::new(9);
         let mut r = || rng.bipolar() as f32;
         for _ in 0..5000 {
-            let (x, a, b) = (r(), [r(), r()], [r(), r()]);
-            let want = [
-                naive_branch(&even, &mut st[0], x),
-                naive_branch(&odd, &mut st[1], x),
-            ];
+            let x = [r(), r()];
+            let want: [[f32; 2]; 2] = std::array::from_fn(|s| {
+                [
+                    naive_branch(&even, &mut st[2 * s], x[s]),
+                    naive_branch(&odd, &mut st[2 * s + 1], x[s]),
+                ]
+            });
             assert_eq!(up.upsample(x), want);
-            let wa = naive_branch(&even, &mut st[2], a[0]);
-            let wb = naive_branch(&odd, &mut st[3], z1[0]);
-            let da = naive_branch(&even, &mut st[4], b[0]);
-            let db = naive_branch(&odd, &mut st[5], z1[1]);
-            z1 = [a[1], b[1]];
-            assert_eq!(down.downsample(a, b), [0.5 * (wa + wb), 0.5 * (da + db)]);
+            let hi: [[f32; 2]; 4] = std::array::from_fn(|_| [r(), r()]);
+            let want: [f32; 4] = std::array::from_fn(|s| {
+                let a = naive_branch(&even, &mut st[4 + 2 * s], hi[s][0]);
+                let b = naive_branch(&odd, &mut st[5 + 2 * s], z1[s]);
+                0.5 * (a + b)
+            });
+            z1 = hi.map(|p| p[1]);
+            assert_eq!(down.downsample(hi), want);
         }
     }
 

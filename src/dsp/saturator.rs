@@ -18,15 +18,14 @@
 //! from 20 kHz to about 9 kHz as the drive rises. Mode changes crossfade over 20 ms; drive,
 //! trim and mix are smoothed.
 //!
-//! Work runs in blocks of [`CHUNK`] samples: the controls for the block first, then per
-//! channel the upsampling, the shaper over the whole block (vectorised, [`adaa_block`]), and
-//! the downsampling and mixing.
+//! Work runs in blocks of [`CHUNK`] samples: the controls for the block first, then, two
+//! channels at a time, the upsampling of both side by side, each channel's shaper over the
+//! whole block (vectorised, [`adaa_block`]), and the downsampling and mixing of both side by
+//! side (the filters' recursions are what the stage waits on; two independent ones overlap).
 
 use super::fast_math::db_to_gain;
 pub use super::halfband::Oversampling;
-use super::halfband::{
-    default_coefs, second_stage_coefs, DualDownsampler, Upsampler, STAGE1, STAGE2,
-};
+use super::halfband::{default_coefs, second_stage_coefs, Downsampler, Upsampler, STAGE1, STAGE2};
 pub use super::shaper::CharacterMode;
 use super::shaper::{adaa_block, shape};
 use super::simd::SimdLevel;
@@ -75,40 +74,43 @@ impl Default for SaturatorSettings {
     }
 }
 
-/// Per-channel state.
+/// The state of two channels, which run side by side: their filters' recursions overlap
+/// instead of waiting on each other (a lone last channel runs beside silence). Each channel
+/// computes exactly what it would alone.
 #[derive(Clone, Debug)]
-struct Channel {
-    /// The upsampler; the shaped path and the dry reference path share its output and go
-    /// down through identical filters side by side.
-    up: Upsampler<STAGE1>,
-    down: DualDownsampler<STAGE1>,
+struct Pair {
+    /// The upsampler of both channels; each channel's shaped path and its dry reference
+    /// share its output and go down through identical filters, all four side by side
+    /// (`[wet 0, dry 0, wet 1, dry 1]`).
+    up: Upsampler<2, 4, STAGE1>,
+    down: Downsampler<4, 8, STAGE1>,
     /// The second stages of 4x.
-    up2: Upsampler<STAGE2>,
-    down2: DualDownsampler<STAGE2>,
-    /// Previous driven sample at the working rate (ADAA memory).
-    u_prev: f64,
+    up2: Upsampler<2, 4, STAGE2>,
+    down2: Downsampler<4, 8, STAGE2>,
+    /// Previous driven sample at the working rate (ADAA memory), per channel.
+    u_prev: [f64; 2],
     /// Previous undriven sample at the working rate (the dry path's half-sample average).
-    x_prev: f32,
+    x_prev: [f32; 2],
     /// DC blocker state (input, output).
-    dc_x1: f32,
-    dc_y1: f32,
+    dc_x1: [f32; 2],
+    dc_y1: [f32; 2],
     /// Tape softening one-pole state.
-    lp: f32,
+    lp: [f32; 2],
 }
 
-impl Channel {
+impl Pair {
     fn new() -> Self {
         let (c, c2) = (default_coefs(), second_stage_coefs());
         Self {
             up: Upsampler::new(&c),
-            down: DualDownsampler::new(&c),
+            down: Downsampler::new(&c),
             up2: Upsampler::new(&c2),
-            down2: DualDownsampler::new(&c2),
-            u_prev: 0.0,
-            x_prev: 0.0,
-            dc_x1: 0.0,
-            dc_y1: 0.0,
-            lp: 0.0,
+            down2: Downsampler::new(&c2),
+            u_prev: [0.0; 2],
+            x_prev: [0.0; 2],
+            dc_x1: [0.0; 2],
+            dc_y1: [0.0; 2],
+            lp: [0.0; 2],
         }
     }
 
@@ -117,11 +119,11 @@ impl Channel {
         self.down.reset();
         self.up2.reset();
         self.down2.reset();
-        self.u_prev = 0.0;
-        self.x_prev = 0.0;
-        self.dc_x1 = 0.0;
-        self.dc_y1 = 0.0;
-        self.lp = 0.0;
+        self.u_prev = [0.0; 2];
+        self.x_prev = [0.0; 2];
+        self.dc_x1 = [0.0; 2];
+        self.dc_y1 = [0.0; 2];
+        self.lp = [0.0; 2];
     }
 }
 
@@ -148,7 +150,8 @@ struct Controls {
 /// A stereo (or any channel count) character saturator.
 pub struct Saturator {
     sample_rate: f32,
-    channels: Vec<Channel>,
+    /// The channels two by two.
+    pairs: Vec<Pair>,
     mode: CharacterMode,
     /// The mode being faded out, with the fade position 0..1 of the new mode.
     fade_from: Option<CharacterMode>,
@@ -178,7 +181,7 @@ impl Saturator {
     pub fn new(channels: usize, sample_rate: f32, settings: &SaturatorSettings) -> Self {
         let mut s = Self {
             sample_rate,
-            channels: (0..channels).map(|_| Channel::new()).collect(),
+            pairs: (0..channels.div_ceil(2)).map(|_| Pair::new()).collect(),
             mode: settings.mode,
             fade_from: None,
             fade_pos: 1.0,
@@ -222,8 +225,8 @@ impl Saturator {
         if s.mode != self.mode {
             if self.mode == CharacterMode::Clean || self.fade_from == Some(CharacterMode::Clean) {
                 // Leaving Clean: the filters were idle; start them from silence under the fade.
-                for c in &mut self.channels {
-                    c.reset();
+                for p in &mut self.pairs {
+                    p.reset();
                 }
             }
             self.fade_from = Some(if self.fade_pos < 0.5 {
@@ -259,8 +262,8 @@ impl Saturator {
         };
         if os != self.oversample {
             // The paths have different filter states; switching is a (documented) reset.
-            for c in &mut self.channels {
-                c.reset();
+            for p in &mut self.pairs {
+                p.reset();
             }
             self.oversample = os;
         }
@@ -273,8 +276,8 @@ impl Saturator {
 
     /// Clears all state; ramps end at their targets.
     pub fn reset(&mut self) {
-        for c in &mut self.channels {
-            c.reset();
+        for p in &mut self.pairs {
+            p.reset();
         }
         if self.fade_from.take().is_some() {
             self.fade_pos = 1.0;
@@ -307,14 +310,22 @@ impl Saturator {
         while pos < len {
             let m = (len - pos).min(CHUNK);
             self.controls(m);
-            for (c, ch) in channels.iter_mut().zip(self.channels.iter_mut()) {
-                ch.process(
-                    &mut c[pos..pos + m],
+            for (chs, pair) in channels.chunks_mut(2).zip(self.pairs.iter_mut()) {
+                let mut x = [[0.0f32; CHUNK]; 2];
+                for (x, c) in x.iter_mut().zip(chs.iter()) {
+                    x[..m].copy_from_slice(&c[pos..pos + m]);
+                }
+                pair.process(
+                    &mut x,
+                    chs.len(),
                     &self.controls,
                     self.oversample,
                     self.dc_r,
                     self.simd,
                 );
+                for (x, c) in x.iter().zip(chs.iter_mut()) {
+                    c[pos..pos + m].copy_from_slice(&x[..m]);
+                }
             }
             pos += m;
         }
@@ -398,11 +409,12 @@ impl Saturator {
     }
 }
 
-impl Channel {
-    /// One block of one channel under the block's controls.
+impl Pair {
+    /// One block of `used` channels (1 or 2) under the block's controls, in place in `x`.
     fn process(
         &mut self,
-        x: &mut [f32],
+        x: &mut [[f32; CHUNK]; 2],
+        used: usize,
         c: &Controls,
         oversample: Oversampling,
         dc_r: f32,
@@ -413,91 +425,108 @@ impl Channel {
         let factor = oversample.factor();
         let m = n * factor;
         // The working-rate input, undriven (shared by the shaped and the dry paths).
-        let mut hi = [0.0f32; HI];
+        let mut hi = [[0.0f32; HI]; 2];
         match oversample {
-            Oversampling::Off => hi[..n].copy_from_slice(&x[..n]),
+            Oversampling::Off => {
+                for (h, x) in hi.iter_mut().zip(x.iter()) {
+                    h[..n].copy_from_slice(&x[..n]);
+                }
+            }
             Oversampling::X2 => {
                 let mut up = self.up;
-                for (pair, &v) in hi[..m].chunks_exact_mut(2).zip(x.iter()) {
-                    pair.copy_from_slice(&up.upsample(v));
+                for i in 0..n {
+                    let [a, b] = up.upsample([x[0][i], x[1][i]]);
+                    hi[0][2 * i..2 * i + 2].copy_from_slice(&a);
+                    hi[1][2 * i..2 * i + 2].copy_from_slice(&b);
                 }
                 self.up = up;
             }
             Oversampling::X4 => {
                 let (mut up, mut up2) = (self.up, self.up2);
-                for (quad, &v) in hi[..m].chunks_exact_mut(4).zip(x.iter()) {
-                    let [a, b] = up.upsample(v);
-                    quad[..2].copy_from_slice(&up2.upsample(a));
-                    quad[2..].copy_from_slice(&up2.upsample(b));
+                for i in 0..n {
+                    let [[a0, b0], [a1, b1]] = up.upsample([x[0][i], x[1][i]]);
+                    let [p0, p1] = up2.upsample([a0, a1]);
+                    let [q0, q1] = up2.upsample([b0, b1]);
+                    hi[0][4 * i..4 * i + 4].copy_from_slice(&[p0[0], p0[1], q0[0], q0[1]]);
+                    hi[1][4 * i..4 * i + 4].copy_from_slice(&[p1[0], p1[1], q1[0], q1[1]]);
                 }
                 (self.up, self.up2) = (up, up2);
             }
         }
-        let mut u = [0.0f64; HI];
-        for (k, (u, &h)) in u[..m].iter_mut().zip(&hi[..m]).enumerate() {
-            *u = c.drive[k / factor] as f64 * h as f64;
-        }
-        let mut ya = [0.0f64; HI];
-        adaa_block(simd, c.mode_a, self.u_prev, &u[..m], &mut ya[..m]);
-        let mut wet = [0.0f32; HI];
-        if let Some(mb) = c.mode_b {
-            let mut yb = [0.0f64; HI];
-            adaa_block(simd, mb, self.u_prev, &u[..m], &mut yb[..m]);
-            for k in 0..m {
-                let i = k / factor;
-                wet[k] = (c.gain_a[i] * ya[k] + c.gain_b[i] * yb[k]) as f32;
+        // The shaped path and the dry reference of each channel at the working rate.
+        let mut wet = [[0.0f32; HI]; 2];
+        let mut dry = [[0.0f32; HI]; 2];
+        for ch in 0..used {
+            let (hi, wet, dry) = (&hi[ch], &mut wet[ch], &mut dry[ch]);
+            let mut u = [0.0f64; HI];
+            for (k, (u, &h)) in u[..m].iter_mut().zip(&hi[..m]).enumerate() {
+                *u = c.drive[k / factor] as f64 * h as f64;
             }
-        } else {
-            for k in 0..m {
-                wet[k] = (c.gain_a[k / factor] * ya[k]) as f32;
-            }
-        }
-        self.u_prev = u[m - 1];
-        // Dry reference: the same half-sample average as ADAA's linear region.
-        let mut dry = [0.0f32; HI];
-        let mut prev = self.x_prev;
-        for (d, &h) in dry[..m].iter_mut().zip(&hi[..m]) {
-            *d = 0.5 * (prev + h);
-            prev = h;
-        }
-        self.x_prev = prev;
-        let (mut down, mut down2) = (self.down, self.down2);
-        for i in 0..n {
-            let (d, mut w) = match oversample {
-                Oversampling::Off => (dry[i], wet[i]),
-                Oversampling::X2 => {
-                    let k = 2 * i;
-                    let [w, d] = down.downsample([wet[k], wet[k + 1]], [dry[k], dry[k + 1]]);
-                    (d, w)
+            let mut ya = [0.0f64; HI];
+            adaa_block(simd, c.mode_a, self.u_prev[ch], &u[..m], &mut ya[..m]);
+            if let Some(mb) = c.mode_b {
+                let mut yb = [0.0f64; HI];
+                adaa_block(simd, mb, self.u_prev[ch], &u[..m], &mut yb[..m]);
+                for k in 0..m {
+                    let i = k / factor;
+                    wet[k] = (c.gain_a[i] * ya[k] + c.gain_b[i] * yb[k]) as f32;
                 }
-                Oversampling::X4 => {
-                    let k = 4 * i;
-                    let [wa, da] = down2.downsample([wet[k], wet[k + 1]], [dry[k], dry[k + 1]]);
-                    let [wb, db] =
-                        down2.downsample([wet[k + 2], wet[k + 3]], [dry[k + 2], dry[k + 3]]);
-                    let [w, d] = down.downsample([wa, wb], [da, db]);
-                    (d, w)
-                }
-            };
-            // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
-            let dc = w - self.dc_x1 + dc_r * self.dc_y1;
-            self.dc_x1 = w;
-            self.dc_y1 = dc;
-            w = dc;
-            let tw = c.tape_w[i];
-            if tw > 0.0 {
-                let a = c.lp_a[i];
-                self.lp = (1.0 - a) * w + a * self.lp;
-                w = tw * self.lp + (1.0 - tw) * w;
-            }
-            let mix = c.mix[i];
-            let processed = (1.0 - mix) * d + mix * w * c.trim[i];
-            let wx = c.input_w[i];
-            x[i] = if wx == 0.0 {
-                processed
             } else {
-                wx * x[i] + (1.0 - wx) * processed
+                for k in 0..m {
+                    wet[k] = (c.gain_a[k / factor] * ya[k]) as f32;
+                }
+            }
+            self.u_prev[ch] = u[m - 1];
+            // Dry reference: the same half-sample average as ADAA's linear region.
+            let mut prev = self.x_prev[ch];
+            for (d, &h) in dry[..m].iter_mut().zip(&hi[..m]) {
+                *d = 0.5 * (prev + h);
+                prev = h;
+            }
+            self.x_prev[ch] = prev;
+        }
+        let (mut down, mut down2) = (self.down, self.down2);
+        let pairs = |k: usize| -> [[f32; 2]; 4] {
+            [
+                [wet[0][k], wet[0][k + 1]],
+                [dry[0][k], dry[0][k + 1]],
+                [wet[1][k], wet[1][k + 1]],
+                [dry[1][k], dry[1][k + 1]],
+            ]
+        };
+        for i in 0..n {
+            // `[wet 0, dry 0, wet 1, dry 1]` at the host's rate.
+            let y = match oversample {
+                Oversampling::Off => [wet[0][i], dry[0][i], wet[1][i], dry[1][i]],
+                Oversampling::X2 => down.downsample(pairs(2 * i)),
+                Oversampling::X4 => {
+                    let a = down2.downsample(pairs(4 * i));
+                    let b = down2.downsample(pairs(4 * i + 2));
+                    down.downsample(std::array::from_fn(|s| [a[s], b[s]]))
+                }
             };
+            for ch in 0..used {
+                let (mut w, d) = (y[2 * ch], y[2 * ch + 1]);
+                // DC blocker (Warm's asymmetry makes DC; inaudible elsewhere at 5 Hz).
+                let dc = w - self.dc_x1[ch] + dc_r * self.dc_y1[ch];
+                self.dc_x1[ch] = w;
+                self.dc_y1[ch] = dc;
+                w = dc;
+                let tw = c.tape_w[i];
+                if tw > 0.0 {
+                    let a = c.lp_a[i];
+                    self.lp[ch] = (1.0 - a) * w + a * self.lp[ch];
+                    w = tw * self.lp[ch] + (1.0 - tw) * w;
+                }
+                let mix = c.mix[i];
+                let processed = (1.0 - mix) * d + mix * w * c.trim[i];
+                let wx = c.input_w[i];
+                x[ch][i] = if wx == 0.0 {
+                    processed
+                } else {
+                    wx * x[ch][i] + (1.0 - wx) * processed
+                };
+            }
         }
         (self.down, self.down2) = (down, down2);
     }
