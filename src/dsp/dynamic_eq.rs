@@ -207,6 +207,47 @@ impl Cascade {
     /// Runs `x` (pairs of lane samples) through the sections in place.
     #[inline(always)]
     fn run(&mut self, x: &mut [[f64; 2]]) {
+        // Up to eight sections (eight bells, the common case) with their count fixed at
+        // compile time: the states stay in registers instead of making a round trip through
+        // memory on every section's recursion.
+        match self.len {
+            1 => self.run_fixed::<1>(x),
+            2 => self.run_fixed::<2>(x),
+            3 => self.run_fixed::<3>(x),
+            4 => self.run_fixed::<4>(x),
+            5 => self.run_fixed::<5>(x),
+            6 => self.run_fixed::<6>(x),
+            7 => self.run_fixed::<7>(x),
+            8 => self.run_fixed::<8>(x),
+            _ => self.run_any(x),
+        }
+    }
+
+    /// [`Self::run`] for exactly `N` sections.
+    #[inline(always)]
+    fn run_fixed<const N: usize>(&mut self, x: &mut [[f64; 2]]) {
+        let coefs: [PairCoeffs; N] = std::array::from_fn(|j| self.coefs[j]);
+        let convert: [Option<bool>; N] = std::array::from_fn(|j| self.convert[j]);
+        let mut states: [StereoState; N] = std::array::from_fn(|j| self.states[j]);
+        for v in x.iter_mut() {
+            let mut s = *v;
+            for j in 0..N {
+                if let Some(forward) = convert[j] {
+                    s = mid_side(s, forward);
+                }
+                s = coefs[j].tick(&mut states[j], s);
+            }
+            if self.back {
+                s = mid_side(s, false);
+            }
+            *v = s;
+        }
+        self.states[..N].copy_from_slice(&states);
+    }
+
+    /// [`Self::run`] for any number of sections.
+    #[inline(always)]
+    fn run_any(&mut self, x: &mut [[f64; 2]]) {
         let n = self.len;
         let (coefs, states, convert) =
             (&self.coefs[..n], &mut self.states[..n], &self.convert[..n]);
