@@ -241,24 +241,32 @@ fn renderer(x: &[Vec<f32>; 2], ir: &[Vec<f32>], engine: f64) {
         }
     }
     let mut cpu = [f64::MAX; 2];
-    for (k, secs) in [120usize, 240].into_iter().enumerate() {
-        let n = secs * RATE as usize;
-        let input = dir.join(format!("in{secs}.wav"));
-        let cycle = |c: usize| x[c].iter().cycle().take(n).copied().collect::<Vec<f32>>();
-        write_wav_file(
-            &input,
-            2,
-            RATE as u32,
-            WavEncoding::Int(24),
-            inter(&cycle(0), &cycle(1)),
-        )
-        .unwrap();
-        for _ in 0..5 {
+    let inputs: Vec<std::path::PathBuf> = [120usize, 240]
+        .into_iter()
+        .map(|secs| {
+            let n = secs * RATE as usize;
+            let input = dir.join(format!("in{secs}.wav"));
+            let cycle = |c: usize| x[c].iter().cycle().take(n).copied().collect::<Vec<f32>>();
+            write_wav_file(
+                &input,
+                2,
+                RATE as u32,
+                WavEncoding::Int(24),
+                inter(&cycle(0), &cycle(1)),
+            )
+            .unwrap();
+            input
+        })
+        .collect();
+    // The two lengths alternate, so a change in the machine's speed during the runs moves
+    // both alike.
+    for _ in 0..5 {
+        for (k, input) in inputs.iter().enumerate() {
             // A new file each run (the previous run's output is not freed inside the timing).
             let _ = std::fs::remove_file(dir.join("out.wav"));
             let t0 = children();
             let status = std::process::Command::new(env!("CARGO_BIN_EXE_fluxforge-render"))
-                .arg(&input)
+                .arg(input)
                 .arg(dir.join("out.wav"))
                 .args([
                     "--ir",
