@@ -5,11 +5,9 @@
 # Extra arguments go to the bench (`--quick`: shorter runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f /usr/include/zita-convolver.h ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo=sudo
-    $sudo apt-get install -y libzita-convolver-dev g++
-fi
+# shellcheck source=apt.sh
+. scripts/apt.sh
+apt_install libzita-convolver-dev g++ util-linux
 mkdir -p target/zita
 g++ -O2 -o target/zita/zita_cells benches/zita/zita_cells.cpp -lzita-convolver -lpthread
 cargo bench --bench convolution --no-run
