@@ -206,26 +206,26 @@ impl Cascade {
 
     /// Runs `x` (pairs of lane samples) through the sections in place.
     #[inline(always)]
-    fn run(&mut self, x: &mut [[f64; 2]]) {
+    fn run<I: Isa>(&mut self, x: &mut [[f64; 2]]) {
         // Up to eight sections (eight bells, the common case) with their count fixed at
         // compile time: the states stay in registers instead of making a round trip through
         // memory on every section's recursion.
         match self.len {
-            1 => self.run_fixed::<1>(x),
-            2 => self.run_fixed::<2>(x),
-            3 => self.run_fixed::<3>(x),
-            4 => self.run_fixed::<4>(x),
-            5 => self.run_fixed::<5>(x),
-            6 => self.run_fixed::<6>(x),
-            7 => self.run_fixed::<7>(x),
-            8 => self.run_fixed::<8>(x),
-            _ => self.run_any(x),
+            1 => self.run_fixed::<I, 1>(x),
+            2 => self.run_fixed::<I, 2>(x),
+            3 => self.run_fixed::<I, 3>(x),
+            4 => self.run_fixed::<I, 4>(x),
+            5 => self.run_fixed::<I, 5>(x),
+            6 => self.run_fixed::<I, 6>(x),
+            7 => self.run_fixed::<I, 7>(x),
+            8 => self.run_fixed::<I, 8>(x),
+            _ => self.run_any::<I>(x),
         }
     }
 
     /// [`Self::run`] for exactly `N` sections.
     #[inline(always)]
-    fn run_fixed<const N: usize>(&mut self, x: &mut [[f64; 2]]) {
+    fn run_fixed<I: Isa, const N: usize>(&mut self, x: &mut [[f64; 2]]) {
         let coefs: [PairCoeffs; N] = std::array::from_fn(|j| self.coefs[j]);
         let convert: [Option<bool>; N] = std::array::from_fn(|j| self.convert[j]);
         let mut states: [StereoState; N] = std::array::from_fn(|j| self.states[j]);
@@ -235,7 +235,7 @@ impl Cascade {
                 if let Some(forward) = convert[j] {
                     s = mid_side(s, forward);
                 }
-                s = coefs[j].tick(&mut states[j], s);
+                s = coefs[j].tick_fused::<I>(&mut states[j], s);
             }
             if self.back {
                 s = mid_side(s, false);
@@ -247,7 +247,7 @@ impl Cascade {
 
     /// [`Self::run`] for any number of sections.
     #[inline(always)]
-    fn run_any(&mut self, x: &mut [[f64; 2]]) {
+    fn run_any<I: Isa>(&mut self, x: &mut [[f64; 2]]) {
         let n = self.len;
         let (coefs, states, convert) =
             (&self.coefs[..n], &mut self.states[..n], &self.convert[..n]);
@@ -257,7 +257,7 @@ impl Cascade {
                 if let Some(forward) = *conv {
                     s = mid_side(s, forward);
                 }
-                s = c.tick(st, s);
+                s = c.tick_fused::<I>(st, s);
             }
             if self.back {
                 s = mid_side(s, false);
@@ -453,14 +453,14 @@ impl DynamicEq {
             type Output = ();
             #[inline(always)]
             fn run<I: Isa>(self) {
-                self.0.process_impl(self.1, self.2)
+                self.0.process_impl::<I>(self.1, self.2)
             }
         }
         self.simd.run(Process(self, channels, key))
     }
 
     #[inline(always)]
-    fn process_impl(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
+    fn process_impl<I: Isa>(&mut self, channels: &mut [&mut [f32]; 2], key: Option<[&[f32]; 2]>) {
         let n = channels[0].len();
         let (rate, design) = (self.rate, self.design);
         let mut pos = 0;
@@ -556,7 +556,7 @@ impl DynamicEq {
                 in_mid_side = ms;
             }
             c.back = in_mid_side;
-            c.run(x);
+            c.run::<I>(x);
             let mut k = 0;
             for b in self.bands.iter_mut().filter(|b| b.settings.enabled) {
                 for st in &mut b.states[..b.n] {
