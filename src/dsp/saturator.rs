@@ -355,6 +355,13 @@ impl Saturator {
         c.len = len;
         c.mode_a = ma;
         c.mode_b = mb;
+        let steady = !fading
+            && !self.drive.is_smoothing()
+            && !self.trim.is_smoothing()
+            && !self.mix.is_smoothing();
+        // Nothing moves: the block's controls are one set of values (the per-sample loop
+        // below would compute these same values at every sample).
+        let len = if steady { 1 } else { len };
         for i in 0..len {
             let g = self.drive.next();
             c.drive[i] = g;
@@ -405,6 +412,25 @@ impl Saturator {
             c.tape_w[i] = if ma == CharacterMode::Tape { wa } else { 0.0 }
                 + if mb == CharacterMode::Tape { wb } else { 0.0 };
             c.input_w[i] = wx;
+        }
+        if steady {
+            let n = c.len;
+            let v = c.drive[0];
+            c.drive[1..n].fill(v);
+            let v = c.trim[0];
+            c.trim[1..n].fill(v);
+            let v = c.mix[0];
+            c.mix[1..n].fill(v);
+            let v = c.gain_a[0];
+            c.gain_a[1..n].fill(v);
+            let v = c.gain_b[0];
+            c.gain_b[1..n].fill(v);
+            let v = c.lp_a[0];
+            c.lp_a[1..n].fill(v);
+            let v = c.tape_w[0];
+            c.tape_w[1..n].fill(v);
+            let v = c.input_w[0];
+            c.input_w[1..n].fill(v);
         }
     }
 }
