@@ -414,23 +414,20 @@ impl Saturator {
             c.input_w[i] = wx;
         }
         if steady {
+            /// The first `n` values of `a` as its first.
+            fn spread<T: Copy>(a: &mut [T], n: usize) {
+                let v = a[0];
+                a[1..n].fill(v);
+            }
             let n = c.len;
-            let v = c.drive[0];
-            c.drive[1..n].fill(v);
-            let v = c.trim[0];
-            c.trim[1..n].fill(v);
-            let v = c.mix[0];
-            c.mix[1..n].fill(v);
-            let v = c.gain_a[0];
-            c.gain_a[1..n].fill(v);
-            let v = c.gain_b[0];
-            c.gain_b[1..n].fill(v);
-            let v = c.lp_a[0];
-            c.lp_a[1..n].fill(v);
-            let v = c.tape_w[0];
-            c.tape_w[1..n].fill(v);
-            let v = c.input_w[0];
-            c.input_w[1..n].fill(v);
+            spread(&mut c.drive, n);
+            spread(&mut c.trim, n);
+            spread(&mut c.mix, n);
+            spread(&mut c.gain_a, n);
+            spread(&mut c.gain_b, n);
+            spread(&mut c.lp_a, n);
+            spread(&mut c.tape_w, n);
+            spread(&mut c.input_w, n);
         }
     }
 }

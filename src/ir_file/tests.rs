@@ -378,6 +378,15 @@ fn reads_aiff_aifc_and_flac_like_the_same_wav() {
         .contains("unrecognised"));
 }
 
+/// Every encoding the writers write.
+const WRITTEN_ENCODINGS: [WavEncoding; 5] = [
+    WavEncoding::Float,
+    WavEncoding::Int(16),
+    WavEncoding::Int(24),
+    WavEncoding::Int(32),
+    WavEncoding::Int(8),
+];
+
 /// What hound's own per-sample writer makes of `samples` (the reference of the fast writer).
 fn hound_wav(channels: u16, encoding: WavEncoding, samples: &[f32]) -> Vec<u8> {
     let (bits, format) = match encoding {
@@ -405,13 +414,7 @@ fn hound_wav(channels: u16, encoding: WavEncoding, samples: &[f32]) -> Vec<u8> {
 #[test]
 fn the_writer_and_the_reader_match_hounds_sample_by_sample_paths() {
     let mut rng = Rng::new(77);
-    for encoding in [
-        WavEncoding::Float,
-        WavEncoding::Int(16),
-        WavEncoding::Int(24),
-        WavEncoding::Int(32),
-        WavEncoding::Int(8),
-    ] {
+    for encoding in WRITTEN_ENCODINGS {
         for channels in [1u16, 2, 4] {
             // An odd count too: a mono 24-bit file then has an odd data length.
             for n in [0usize, 1, 7, 4801] {
@@ -585,13 +588,7 @@ fn a_wav_written_in_pieces_is_the_wav_written_at_once() {
     let dir = std::env::temp_dir().join(format!("fluxforge-wav-pieces-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng::new(9);
-    for encoding in [
-        WavEncoding::Float,
-        WavEncoding::Int(16),
-        WavEncoding::Int(24),
-        WavEncoding::Int(32),
-        WavEncoding::Int(8),
-    ] {
+    for encoding in WRITTEN_ENCODINGS {
         for channels in [1usize, 2] {
             let frames = 10_007;
             let planar: Vec<Vec<f32>> = (0..channels)
