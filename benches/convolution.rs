@@ -11,6 +11,7 @@
 //! cargo bench --bench convolution -- calibrate # cost-model constants for this CPU
 //! cargo bench --bench convolution -- cell 1 1024 # one IR length and block in detail
 //! ./scripts/bench_zita.sh                      # the plugin path against zita-convolver
+//! ./scripts/bench_zita.sh 0.5 512              # one cell of it, seven rounds
 //! ```
 //!
 //! All engines process stereo (left IR on the left channel, right IR on the right) at 48 kHz
@@ -495,8 +496,11 @@ fn main() {
     if want("grid") {
         grid(quick);
     }
-    if args.iter().any(|a| a == "zita") {
-        zita(quick);
+    if let Some(i) = args.iter().position(|a| a == "zita") {
+        // `zita SECONDS BLOCK`: one cell, seven rounds.
+        let secs = args.get(i + 1).and_then(|v| v.parse().ok());
+        let block = args.get(i + 2).and_then(|v| v.parse().ok());
+        zita(quick, secs.zip(block));
     }
     if let Some(i) = args.iter().position(|a| a == "cell") {
         let secs = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1.0);
@@ -535,14 +539,18 @@ fn cell(secs: f64, block: usize) {
 /// `process(sync)` waits for them, so its output is exact). The script pins the whole run to
 /// one core, so zita's threads share the caller's core: both figures are wall time on that
 /// core per second of audio, the fastest of the rounds.
-fn zita(quick: bool) {
+fn zita(quick: bool, one: Option<(f64, usize)>) {
     let Some(harness) = std::env::var_os("FLUXFORGE_ZITA_CELLS") else {
         println!(
             "\n`zita`: set FLUXFORGE_ZITA_CELLS to the harness (./scripts/bench_zita.sh does)"
         );
         return;
     };
-    let rounds = if quick { 2 } else { 3 };
+    let rounds = match (one, quick) {
+        (Some(_), _) => 7,
+        (None, true) => 2,
+        (None, false) => 3,
+    };
     let (dur, reps) = if quick { (0.5, 3) } else { (1.0, 3) };
     println!("\n## The plugin path against zita-convolver, pinned to one core (48 kHz stereo)\n");
     println!("CPU seconds per second of audio (wall time on the one core), fastest of {rounds} interleaved rounds, each the median of {reps} runs of {dur} s.\n");
@@ -550,11 +558,18 @@ fn zita(quick: bool) {
     println!("|---:|---:|---:|---:|---:|---:|");
     let file = std::env::temp_dir().join(format!("fluxforge-zita-ir-{}.f32", std::process::id()));
     let mut worst: f64 = 0.0;
-    for secs in [0.5, 1.0, 2.0, 4.0, 8.0] {
+    let (irs, blocks) = match one {
+        Some((secs, block)) => (vec![secs], vec![block]),
+        None => (
+            vec![0.5, 1.0, 2.0, 4.0, 8.0],
+            vec![64usize, 128, 256, 512, 1024],
+        ),
+    };
+    for &secs in &irs {
         let (l, r) = (ir(secs, 1), ir(secs, 2));
         let bytes: Vec<u8> = l.iter().chain(&r).flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&file, bytes).expect("write the IR for the harness");
-        for block in [64usize, 128, 256, 512, 1024] {
+        for &block in &blocks {
             let mut best = [f64::MAX; 3];
             for _ in 0..rounds {
                 let mut e = make("plugin", block, &l, &r);
