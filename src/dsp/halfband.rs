@@ -102,6 +102,16 @@ fn branches<const N: usize>(coefs: &[f64]) -> [[f32; 2]; N] {
     std::array::from_fn(|i| [coefs[2 * i] as f32, coefs[2 * i + 1] as f32])
 }
 
+/// The lanes of `S` signals' branches side by side (`[even, odd]` per signal) for a design
+/// of `2 N` coefficients.
+///
+/// # Panics
+/// If `L` is not `2 S`.
+fn signal_lanes<const S: usize, const L: usize, const N: usize>(coefs: &[f64]) -> Lanes<L, N> {
+    assert_eq!(L, 2 * S, "two lanes per signal");
+    Lanes::new(branches::<N>(coefs).map(|eo| std::array::from_fn(|l| eo[l % 2])))
+}
+
 /// 2x upsampling of `S` signals (a stereo pair runs as two): the two branches of each side
 /// by side, `L = 2 S` lanes (`[even, odd]` per signal).
 #[derive(Clone, Copy, Debug)]
@@ -115,10 +125,8 @@ impl<const S: usize, const L: usize, const N: usize> Upsampler<S, L, N> {
     /// # Panics
     /// If `L` is not `2 S`.
     pub fn new(coefs: &[f64]) -> Self {
-        assert_eq!(L, 2 * S, "two lanes per signal");
-        let b = branches::<N>(coefs);
         Self {
-            lanes: Lanes::new(b.map(|eo| std::array::from_fn(|l| eo[l % 2]))),
+            lanes: signal_lanes::<S, L, N>(coefs),
         }
     }
 
@@ -151,10 +159,8 @@ impl<const S: usize, const L: usize, const N: usize> Downsampler<S, L, N> {
     /// # Panics
     /// If `L` is not `2 S`.
     pub fn new(coefs: &[f64]) -> Self {
-        assert_eq!(L, 2 * S, "two lanes per signal");
-        let b = branches::<N>(coefs);
         Self {
-            lanes: Lanes::new(b.map(|eo| std::array::from_fn(|l| eo[l % 2]))),
+            lanes: signal_lanes::<S, L, N>(coefs),
             odd_z1: [0.0; S],
         }
     }
