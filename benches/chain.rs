@@ -4,7 +4,8 @@
 //! with everything on, in blocks of 64, best of three runs; beside it each stage alone on the
 //! same input with the same settings, the chain's own work being the rest (input and output
 //! gains, smoothers, mixing, meters); how far each stage's gain moved during the run; and the
-//! whole chain on silence once the tails are over.
+//! whole chain on silence once the tails are over; and the ratio as the issue measured it,
+//! with the factory rooms (the defaults' Medium Room, Cathedral with everything on).
 
 use std::time::Instant;
 
@@ -15,6 +16,7 @@ use fluxforge::dsp::dynamic_eq::{DynamicEq, DynamicMode};
 use fluxforge::dsp::rng::Rng;
 use fluxforge::dsp::saturator::{CharacterMode, Saturator};
 use fluxforge::dsp::spectral::SpectralDynamics;
+use fluxforge::params::Room;
 
 const RATE: f32 = 48_000.0;
 const BLOCK: usize = 64;
@@ -77,18 +79,23 @@ fn main() {
     let kernel = || Box::new(fluxforge::ir_source::kernel_for(&[&ir[0], &ir[1]], BLOCK));
     let on = everything_on();
 
-    // The whole engine, and how far the gains moved (everything on; sampled every call).
-    let mut engine = Engine::new(RATE, Some(kernel()), &on);
+    // How far the gains move (everything on; sampled every call, in a run of its own so the
+    // timed runs below are the engine's work only).
+    let mut probe = Engine::new(RATE, Some(kernel()), &on);
     let (mut eq_range, mut sd_min, mut duck_max) = ((0.0f32, 0.0f32), 0.0f32, 0.0f32);
-    let whole_on = time(&x, |a, b| {
-        engine.process(&mut [a, b]);
-        for g in engine.eq().dynamic_gain_db() {
+    let (mut l, mut r) = (x[0].clone(), x[1].clone());
+    for (a, b) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
+        probe.process(&mut [a, b]);
+        for g in probe.eq().dynamic_gain_db() {
             eq_range = (eq_range.0.min(g), eq_range.1.max(g));
         }
-        let (_, gains) = engine.spectral().analysis();
+        let (_, gains) = probe.spectral().analysis();
         sd_min = gains.iter().fold(sd_min, |m, g| m.min(*g));
-        duck_max = duck_max.max(engine.ducking_db().abs());
-    });
+        duck_max = duck_max.max(probe.ducking_db().abs());
+    }
+    // The whole engine.
+    let mut engine = Engine::new(RATE, Some(kernel()), &on);
+    let whole_on = time(&x, |a, b| engine.process(&mut [a, b]));
     let mut defaults = Engine::new(RATE, Some(kernel()), &Settings::default());
     let whole_defaults = time(&x, |a, b| {
         defaults.process(&mut [a, b]);
@@ -117,6 +124,27 @@ fn main() {
         duck.process_keyed(&mut [&mut w0[..n], &mut w1[..n]], Some([a, b]));
     });
     let stages = eq_cost + sd_cost + sat_cost + conv_cost + duck_cost;
+
+    // As the issue measured the ratio: the plugin's defaults with its default room (Medium
+    // Room, 1.6 s) against everything on with the longest factory room (Cathedral, 7.5 s).
+    let room = |r: Room| {
+        let [l, r] = fluxforge::ir_source::room_ir(r, RATE);
+        Box::new(fluxforge::ir_source::kernel_for(&[&l, &r], BLOCK))
+    };
+    let mut rooms_defaults = Engine::new(RATE, Some(room(Room::MediumRoom)), &Settings::default());
+    let rooms_defaults_cost = time(&x, |a, b| rooms_defaults.process(&mut [a, b]));
+    let mut rooms_on = Engine::new(RATE, Some(room(Room::Cathedral)), &on);
+    let rooms_on_cost = time(&x, |a, b| rooms_on.process(&mut [a, b]));
+    // The same without the three stages everything on adds (EQ, spectral, character): the
+    // longer room, the ducking and the mix alone.
+    let mut bare = on;
+    for b in &mut bare.eq {
+        b.enabled = false;
+    }
+    bare.spectral.enabled = false;
+    bare.character = Default::default();
+    let mut rooms_bare = Engine::new(RATE, Some(room(Room::Cathedral)), &bare);
+    let rooms_bare_cost = time(&x, |a, b| rooms_bare.process(&mut [a, b]));
 
     // Silence after the tails (everything on): 10 s of zeros first, then timed.
     let silence = [
@@ -168,6 +196,16 @@ fn main() {
         pct(defaults_silent),
         whole_silent / whole_on,
         defaults_silent / whole_defaults
+    );
+    println!(
+        "With the factory rooms: defaults (Medium Room) {:.3} %, everything on (Cathedral) \
+         {:.3} %: {:.2}x; everything on without the EQ, spectral and character stages {:.3} % \
+         ({:.2}x).",
+        pct(rooms_defaults_cost),
+        pct(rooms_on_cost),
+        rooms_on_cost / rooms_defaults_cost,
+        pct(rooms_bare_cost),
+        rooms_bare_cost / rooms_defaults_cost
     );
     println!(
         "On silence without going idle (same run): everything on {:.3} %, defaults {:.3} %.",
