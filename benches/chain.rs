@@ -127,8 +127,8 @@ fn main() {
 
     // As the issue measured the ratio: the plugin's defaults with its default room (Medium
     // Room, 1.6 s) against everything on with the longest factory room (Cathedral, 7.5 s).
-    let room = |r: Room| {
-        let [l, r] = fluxforge::ir_source::room_ir(r, RATE);
+    let room = |which: Room| {
+        let [l, r] = fluxforge::ir_source::room_ir(which, RATE);
         Box::new(fluxforge::ir_source::kernel_for(&[&l, &r], BLOCK))
     };
     let mut rooms_defaults = Engine::new(RATE, Some(room(Room::MediumRoom)), &Settings::default());
